@@ -1,0 +1,156 @@
+"""The ``chainkit`` command line: parsing and wiring only.
+
+Subcommands live in :mod:`chainkit._cli` (one module each) and are imported lazily,
+so ``chainkit --help`` does not pay for sigstore or pip-audit. Errors are caught
+exactly once, here, in :meth:`ChainkitGroup.main`:
+
+- :class:`chainkit.errors.Error` -> its message and remediation on stderr (and an
+  ``::error::`` annotation in GitHub Actions), exit code from the error's kind;
+- click usage errors -> exit 2;
+- anything else is a bug -> a one-line report, the traceback with ``-v``, exit 3.
+
+Commands return an :class:`~chainkit.errors.ExitCode` (or ``None`` for 0).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from chainkit import __version__
+from chainkit._internal.output import actions_annotation, configure_logging
+from chainkit.errors import Error, ExitCode
+
+__all__ = ["cli", "main"]
+
+_log = logging.getLogger("chainkit")
+
+# name -> "module:attribute" of the click command, imported on first use.
+_SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "sandbox": ("chainkit._cli.sandbox:sandbox", "Run local stand-ins for GitHub and Sigstore."),
+    "backfill": ("chainkit._cli.backfill:backfill", "Sign historical releases: plan, then apply."),
+    "verify": ("chainkit._cli.verify:verify", "Verify Sigstore bundles on releases or files."),
+    "audit": ("chainkit._cli.audit:audit", "Audit dependencies for known vulnerabilities."),
+    "sbom": ("chainkit._cli.sbom:sbom", "Generate and sign CycloneDX SBOMs."),
+    "scan": ("chainkit._cli.scan:scan", "Scan code and history for issues and secrets."),
+}
+
+
+def _in_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS", "").lower() == "true"
+
+
+class ChainkitGroup(click.Group):
+    """Root group: lazy subcommands and the single error boundary."""
+
+    verbose: bool = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = _SUBCOMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module_name, _, attr = spec[0].partition(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help without importing every subcommand module.
+        rows = [(name, help_) for name, (_, help_) in sorted(_SUBCOMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> int:
+        code = self._run(args, prog_name, complete_var, **extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str | None,
+        complete_var: str | None,
+        **extra: Any,
+    ) -> int:
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            return exc.exit_code
+        except click.ClickException as exc:
+            exc.show()
+            return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            return ExitCode.USAGE
+        except Error as exc:
+            self._report(exc)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            return 130
+        except Exception as exc:  # noqa: BLE001 - a bug: say so, traceback with -v
+            if self.verbose:
+                traceback.print_exc()
+            click.echo(
+                f"error: internal error ({type(exc).__name__}): {exc}\n"
+                "  hint: this is a bug in chainkit; re-run with -v for the traceback and report it",
+                err=True,
+            )
+            return ExitCode.FAILURE
+        if rv is None:
+            return ExitCode.OK
+        return int(rv)
+
+    def _report(self, exc: Error) -> None:
+        if self.verbose:
+            traceback.print_exc()
+        click.echo(f"error: {exc.render()}", err=True)
+        if _in_actions():
+            text = exc.message if not exc.remediation else f"{exc.message} ({exc.remediation})"
+            actions_annotation("error", text, title="chainkit")
+
+
+@click.group(cls=ChainkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="chainkit")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    envvar="CHAINKIT_VERBOSE",
+    help="Debug logging, and tracebacks for errors. [env: CHAINKIT_VERBOSE]",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """Supply-chain security for Python projects on GitHub.
+
+    Data goes to stdout (--json where the output is data); logs and progress go
+    to stderr. Exit codes: 0 ok, 1 findings or failed verification, 2 usage
+    error, 3 tool/network/service failure.
+    """
+    root = ctx.command
+    if isinstance(root, ChainkitGroup):
+        root.verbose = verbose
+    configure_logging(verbose=verbose)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="chainkit")
