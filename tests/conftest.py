@@ -1,0 +1,5 @@
+"""Root conftest: registers the shared fixture plugins under tests/_plugins/."""
+
+from __future__ import annotations
+
+pytest_plugins: list[str] = []
