@@ -1,0 +1,70 @@
+"""What chainkit knows about GitHub releases: plain, immutable values.
+
+The GitHub boundary (:mod:`chainkit.github`) turns API objects into these, so the
+rest of chainkit never touches PyGithub objects or raw JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = ["Asset", "Environment", "Release"]
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A release asset as listed by the API (``release-asset`` schema)."""
+
+    id: int
+    name: str
+    size: int
+    content_type: str
+    state: str
+    """``uploaded`` for complete assets; ``starter``/``open`` for broken uploads."""
+    digest: str | None
+    """``sha256:<hex>`` since 2025-06-03; ``None`` for older assets (or when absent, old GHES)."""
+    url: str
+    """API URL of the asset (``GET`` with ``Accept: application/octet-stream`` downloads it)."""
+    browser_download_url: str
+    updated_at: datetime | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        """The hex digest GitHub states, if it states a SHA-256 one."""
+        if self.digest and self.digest.startswith("sha256:"):
+            return self.digest.removeprefix("sha256:").lower()
+        return None
+
+
+@dataclass(frozen=True)
+class Release:
+    """A release with its assets, as one page of ``list-releases`` returns it."""
+
+    id: int
+    tag: str
+    name: str | None
+    body: str
+    draft: bool
+    prerelease: bool
+    immutable: bool
+    created_at: datetime | None
+    published_at: datetime | None
+    url: str
+    html_url: str
+    upload_url: str
+    """RFC 6570 template as the API returns it (``.../assets{?name,label}``)."""
+    assets: tuple[Asset, ...]
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A deployment environment and whether it requires reviewers."""
+
+    name: str
+    required_reviewers: tuple[str, ...]
+    """Logins or team slugs of the required reviewers; empty when unprotected."""
+
+    @property
+    def protected(self) -> bool:
+        return bool(self.required_reviewers)
