@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
+from chainkit.github._client import (
+    AssetExistsError,
+    ClientSettings,
+    GitHubClient,
+    GitHubError,
+    GitHubServiceError,
+    GitHubUsageError,
+    ImmutableReleaseError,
+    default_write_interval,
+)
 from chainkit.github._models import Asset, Environment, Release
 
-__all__ = ["Asset", "Environment", "Release"]
+__all__ = [
+    "Asset",
+    "AssetExistsError",
+    "ClientSettings",
+    "Environment",
+    "GitHubClient",
+    "GitHubError",
+    "GitHubServiceError",
+    "GitHubUsageError",
+    "ImmutableReleaseError",
+    "Release",
+    "default_write_interval",
+]

@@ -1,0 +1,435 @@
+"""The GitHub client: PyGithub underneath, chainkit's models on top.
+
+All HTTP goes through PyGithub's :class:`~github.Requester.Requester` (public as
+``Github.requester``), so authentication, the URL allow-list, throttling
+(``seconds_between_writes``) and retries (``GithubRetry``: ``retry-after``,
+``x-ratelimit-reset``, secondary limits) are PyGithub's. chainkit adds:
+
+- PATCH and DELETE are retried too (PyGithub's default retries GET and POST only);
+- 5xx and connection errors back off exponentially;
+- every failure becomes a :class:`GitHubError` with remediation, never a token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import logging
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import requests
+from github import Auth, Github, GithubException, GithubRetry
+from github.GithubException import (
+    BadCredentialsException,
+    RateLimitExceededException,
+    UnknownObjectException,
+)
+from urllib3.util.retry import Retry
+
+from chainkit._internal.ghenv import DEFAULT_API_URL, GitHubContext
+from chainkit.errors import Error, ServiceError, UsageError
+from chainkit.github._models import Asset, Environment, Release
+
+__all__ = [
+    "AssetExistsError",
+    "ClientSettings",
+    "GitHubClient",
+    "GitHubError",
+    "GitHubServiceError",
+    "GitHubUsageError",
+    "ImmutableReleaseError",
+]
+
+_log = logging.getLogger("chainkit.github")
+
+_CHUNK = 1 << 20
+PER_PAGE = 100
+
+
+class GitHubError(Error):
+    """Base of every GitHub boundary error."""
+
+
+class GitHubUsageError(GitHubError, UsageError):
+    """GitHub refused the request: credentials, permissions, missing objects (exit 2)."""
+
+
+class GitHubServiceError(GitHubError, ServiceError):
+    """GitHub could not be reached or kept failing (exit 3)."""
+
+
+class AssetExistsError(GitHubUsageError):
+    """422 ``already_exists``: an asset with this (sanitised) name is on the release."""
+
+
+class ImmutableReleaseError(GitHubUsageError):
+    """422: the release is immutable and takes no new assets."""
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How politely to talk to GitHub.
+
+    ``write_interval``: seconds between mutating requests (GitHub asks for >= 1 s).
+    ``retries``: attempts for 5xx, connection errors and rate limits.
+    ``backoff``: exponential backoff factor for 5xx and connection errors.
+    ``max_rate_limit_wait``: longest wait for a rate-limit reset before giving up.
+    """
+
+    write_interval: float = 1.0
+    retries: int = 6
+    backoff: float = 0.5
+    secondary_rate_wait: float = 60.0
+    max_rate_limit_wait: float = 900.0
+    timeout: float = 60.0
+
+
+def _is_loopback(api_url: str) -> bool:
+    host = urllib.parse.urlsplit(api_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _dt(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def asset_from_json(data: dict[str, Any]) -> Asset:
+    return Asset(
+        id=int(data["id"]),
+        name=str(data["name"]),
+        size=int(data.get("size") or 0),
+        content_type=str(data.get("content_type") or "application/octet-stream"),
+        state=str(data.get("state") or "uploaded"),
+        digest=data.get("digest"),
+        url=str(data["url"]),
+        browser_download_url=str(data.get("browser_download_url") or ""),
+        updated_at=_dt(data.get("updated_at")),
+    )
+
+
+def release_from_json(data: dict[str, Any]) -> Release:
+    return Release(
+        id=int(data["id"]),
+        tag=str(data["tag_name"]),
+        name=data.get("name"),
+        body=data.get("body") or "",
+        draft=bool(data.get("draft")),
+        prerelease=bool(data.get("prerelease")),
+        immutable=bool(data.get("immutable")),
+        created_at=_dt(data.get("created_at")),
+        published_at=_dt(data.get("published_at")),
+        url=str(data["url"]),
+        html_url=str(data.get("html_url") or ""),
+        upload_url=str(data["upload_url"]),
+        assets=tuple(asset_from_json(a) for a in data.get("assets") or ()),
+    )
+
+
+def _next_link(headers: dict[str, Any]) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header, parsed as GitHub writes it."""
+    link = headers.get("link") or headers.get("Link")
+    if not link:
+        return None
+    for part in str(link).split(", "):
+        url, _, rel = part.partition("; ")
+        if rel.strip() == 'rel="next"':
+            return url.strip().lstrip("<").rstrip(">")
+    return None
+
+
+def _message(exc: GithubException) -> str:
+    data = exc.data
+    if isinstance(data, dict):
+        return str(data.get("message") or "")
+    return str(data or "")
+
+
+class GitHubClient:
+    """Releases, assets and environments of GitHub repositories.
+
+    Build it with :meth:`from_context` (reads ``GITHUB_API_URL`` and the token),
+    or inject a configured :class:`github.Github` for tests.
+    """
+
+    def __init__(self, *, github: Github, api_url: str) -> None:
+        self._gh = github
+        self._requester = github.requester
+        self.api_url = api_url.rstrip("/")
+
+    @classmethod
+    def from_context(
+        cls,
+        context: GitHubContext,
+        *,
+        token: str | None = None,
+        settings: ClientSettings | None = None,
+    ) -> GitHubClient:
+        settings = settings or ClientSettings()
+        secret = token if token is not None else context.token
+        retry = GithubRetry(
+            total=settings.retries,
+            backoff_factor=settings.backoff,
+            secondary_rate_wait=settings.secondary_rate_wait,
+            max_rate_limit_wait=settings.max_rate_limit_wait,
+            allowed_methods=Retry.DEFAULT_ALLOWED_METHODS.union({"GET", "POST", "PATCH", "DELETE"}),
+        )
+        github = Github(
+            base_url=context.api_url or DEFAULT_API_URL,
+            auth=Auth.Token(secret) if secret else None,
+            per_page=PER_PAGE,
+            timeout=int(settings.timeout),
+            retry=retry,
+            seconds_between_requests=None,
+            seconds_between_writes=settings.write_interval or None,
+            user_agent="chainkit",
+        )
+        return cls(github=github, api_url=context.api_url)
+
+    def close(self) -> None:
+        self._gh.close()
+
+    # -- error translation ------------------------------------------------------------
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except Error:
+            raise
+        except BadCredentialsException as exc:
+            raise GitHubUsageError(
+                f"{what}: GitHub rejected the token (401 Bad credentials)",
+                remediation="check GITHUB_TOKEN / GH_TOKEN (expired, revoked or for another host?)",
+            ) from exc
+        except RateLimitExceededException as exc:
+            raise GitHubServiceError(
+                f"{what}: GitHub's rate limit is exhausted ({_message(exc)})",
+                remediation="wait for the reset time, or use a token with a larger budget",
+            ) from exc
+        except UnknownObjectException as exc:
+            raise GitHubUsageError(
+                f"{what}: not found (404)",
+                remediation="check the repository, tag or id, and that the token can see it",
+            ) from exc
+        except GithubException as exc:
+            raise self._translate(what, exc) from exc
+        except requests.exceptions.RetryError as exc:
+            raise GitHubServiceError(
+                f"{what}: GitHub kept failing after retries ({type(exc).__name__})",
+                remediation="GitHub may be degraded; re-run later (the work is resumable)",
+            ) from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise GitHubServiceError(
+                f"{what}: cannot reach {self.api_url} ({type(exc).__name__})",
+                remediation="check GITHUB_API_URL and the network; re-run (the work is resumable)",
+            ) from exc
+
+    def _translate(self, what: str, exc: GithubException) -> GitHubError:
+        status = exc.status
+        message = _message(exc)
+        if status == 401:
+            return GitHubUsageError(
+                f"{what}: authentication required (401: {message})",
+                remediation="set GITHUB_TOKEN or GH_TOKEN",
+            )
+        if status == 403:
+            return GitHubUsageError(
+                f"{what}: forbidden (403: {message})",
+                remediation="the token lacks permission: writing releases needs contents: write",
+            )
+        if status == 422:
+            errors = exc.data.get("errors") if isinstance(exc.data, dict) else None
+            codes = {e.get("code") for e in errors or () if isinstance(e, dict)}
+            if "already_exists" in codes:
+                return AssetExistsError(f"{what}: an asset with that name already exists")
+            if "immutable release" in message.lower():
+                return ImmutableReleaseError(
+                    f"{what}: the release is immutable ({message})",
+                    remediation="publish the bundles to another release (see --bundle-release)",
+                )
+            return GitHubUsageError(f"{what}: GitHub refused the request (422: {message})")
+        if status is not None and status >= 500:
+            return GitHubServiceError(
+                f"{what}: GitHub failed ({status}: {message})",
+                remediation="re-run later (the work is resumable)",
+            )
+        return GitHubServiceError(f"{what}: unexpected answer from GitHub ({status}: {message})")
+
+    # -- reads ------------------------------------------------------------------------
+    def _repo_path(self, repository: str) -> str:
+        owner, _, name = repository.partition("/")
+        return f"/repos/{urllib.parse.quote(owner, safe='')}/{urllib.parse.quote(name, safe='')}"
+
+    def iter_releases(self, repository: str) -> Iterator[Release]:
+        """Every release, newest first, with its assets: one request per 100 releases."""
+        url: str | None = f"{self._repo_path(repository)}/releases"
+        params: dict[str, Any] | None = {"per_page": PER_PAGE}
+        while url is not None:
+            with self._errors(f"listing releases of {repository}"):
+                headers, data = self._requester.requestJsonAndCheck("GET", url, parameters=params)
+            for item in data or ():
+                yield release_from_json(item)
+            url, params = _next_link(headers), None
+
+    def get_release(self, repository: str, release_id: int) -> Release:
+        with self._errors(f"reading release {release_id} of {repository}"):
+            _, data = self._requester.requestJsonAndCheck(
+                "GET", f"{self._repo_path(repository)}/releases/{int(release_id)}"
+            )
+        return release_from_json(data)
+
+    def get_release_by_tag(self, repository: str, tag: str) -> Release:
+        quoted = urllib.parse.quote(tag, safe="")
+        with self._errors(f"reading release {tag!r} of {repository}"):
+            _, data = self._requester.requestJsonAndCheck(
+                "GET", f"{self._repo_path(repository)}/releases/tags/{quoted}"
+            )
+        return release_from_json(data)
+
+    def get_environment(self, repository: str, name: str) -> Environment:
+        quoted = urllib.parse.quote(name, safe="")
+        with self._errors(f"reading environment {name!r} of {repository}"):
+            _, data = self._requester.requestJsonAndCheck(
+                "GET", f"{self._repo_path(repository)}/environments/{quoted}"
+            )
+        reviewers: list[str] = []
+        for rule in data.get("protection_rules") or ():
+            if rule.get("type") != "required_reviewers":
+                continue
+            for entry in rule.get("reviewers") or ():
+                who = entry.get("reviewer") or {}
+                reviewers.append(str(who.get("slug") or who.get("login") or who.get("name") or "?"))
+        return Environment(name=str(data.get("name", name)), required_reviewers=tuple(reviewers))
+
+    def stream_asset(self, asset: Asset) -> Iterator[bytes]:
+        """The asset's bytes in chunks (follows the storage redirect)."""
+        with self._errors(f"downloading {asset.name!r}"):
+            _, _, chunks = self._requester.getStream(asset.url, chunk_size=_CHUNK)
+            for chunk in chunks:
+                if chunk:
+                    yield chunk
+
+    def fetch_small(self, asset: Asset, *, max_bytes: int) -> bytes:
+        """Download a small asset (a checksum file) whole, refusing more than ``max_bytes``."""
+        if asset.size > max_bytes:
+            raise GitHubUsageError(
+                f"{asset.name!r} is {asset.size} bytes, more than {max_bytes} allowed here"
+            )
+        buf = bytearray()
+        for chunk in self.stream_asset(asset):
+            buf += chunk
+            if len(buf) > max_bytes:
+                raise GitHubUsageError(f"{asset.name!r} is larger than {max_bytes} bytes")
+        return bytes(buf)
+
+    def download(
+        self,
+        asset: Asset,
+        dest: Path,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> str:
+        """Stream ``asset`` into ``dest`` (memory independent of size); return its sha256 hex."""
+        digest = hashlib.sha256()
+        tmp = dest.with_name(dest.name + ".part")
+        with tmp.open("wb") as fh:
+            for chunk in self.stream_asset(asset):
+                digest.update(chunk)
+                fh.write(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+        tmp.replace(dest)
+        return digest.hexdigest()
+
+    # -- writes -----------------------------------------------------------------------
+    def upload(
+        self,
+        release: Release,
+        source: Path,
+        *,
+        name: str,
+        content_type: str = "application/octet-stream",
+    ) -> Asset:
+        """Upload ``source`` as asset ``name`` through the release's ``upload_url``."""
+        target = release.upload_url.split("{?", 1)[0]
+        with self._errors(f"uploading {name!r} to {release.tag!r}"):
+            _, data = self._requester.requestBlobAndCheck(
+                "POST",
+                target,
+                parameters={"name": name, "label": ""},
+                headers={"Content-Type": content_type},
+                input=str(source),
+            )
+        return asset_from_json(data)
+
+    def upload_bytes(
+        self,
+        release: Release,
+        payload: BinaryIO,
+        size: int,
+        *,
+        name: str,
+        content_type: str = "application/octet-stream",
+    ) -> Asset:
+        target = release.upload_url.split("{?", 1)[0]
+        with self._errors(f"uploading {name!r} to {release.tag!r}"):
+            _, data = self._requester.requestMemoryBlobAndCheck(
+                "POST",
+                target,
+                parameters={"name": name, "label": ""},
+                headers={"Content-Type": content_type, "Content-Length": str(size)},
+                file_like=payload,
+            )
+        return asset_from_json(data)
+
+    def delete_asset(self, asset: Asset) -> None:
+        with self._errors(f"deleting {asset.name!r}"):
+            self._requester.requestJsonAndCheck("DELETE", asset.url)
+
+    def update_body(self, release: Release, body: str) -> Release:
+        """Replace the release notes; draft, prerelease, name and tag stay as they are."""
+        payload = {
+            "tag_name": release.tag,
+            "body": body,
+            "draft": release.draft,
+            "prerelease": release.prerelease,
+        }
+        if release.name is not None:
+            payload["name"] = release.name
+        with self._errors(f"editing the notes of {release.tag!r}"):
+            _, data = self._requester.requestJsonAndCheck("PATCH", release.url, input=payload)
+        return release_from_json(data)
+
+    def create_release(
+        self, repository: str, *, tag: str, name: str, body: str, prerelease: bool = False
+    ) -> Release:
+        payload = {
+            "tag_name": tag,
+            "name": name,
+            "body": body,
+            "draft": False,
+            "prerelease": prerelease,
+            "make_latest": "false",
+        }
+        with self._errors(f"creating release {tag!r} in {repository}"):
+            _, data = self._requester.requestJsonAndCheck(
+                "POST", f"{self._repo_path(repository)}/releases", input=payload
+            )
+        return release_from_json(data)
+
+
+def default_write_interval(api_url: str) -> float:
+    """1 s between writes (GitHub's guidance) except on a loopback API (the sandbox)."""
+    return 0.0 if _is_loopback(api_url) else 1.0

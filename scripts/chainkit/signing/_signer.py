@@ -1,0 +1,144 @@
+"""Keyless signing with sigstore-python: one certificate for many artifacts.
+
+sigstore-python's :class:`~sigstore.sign.Signer` caches one ephemeral key and one
+Fulcio certificate (10 minutes) and raises once it has expired. :class:`KeylessSigner`
+opens a new signer (with a fresh identity token) before that happens, so batches of
+any length work, and counts certificates so benchmarks can check the reuse.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chainkit.signing._errors import SigningServiceError, SigningUsageError
+from chainkit.signing._tokens import TokenProvider
+
+__all__ = ["KeylessSigner", "load_trust_config"]
+
+_log = logging.getLogger("chainkit.signing")
+
+_DEFAULT_LIFETIME = 600.0
+
+
+def load_trust_config(path: Path | None) -> Any:
+    """A :class:`sigstore.models.ClientTrustConfig` from a file, or production Sigstore."""
+    from sigstore.models import ClientTrustConfig
+
+    if path is None:
+        try:
+            return ClientTrustConfig.production()
+        except Exception as exc:  # TUF/network failures have many types
+            raise SigningServiceError(
+                f"could not load the production Sigstore trust root: {exc}",
+                remediation="check the network, or pass --trust-config FILE",
+            ) from exc
+    try:
+        return ClientTrustConfig.from_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SigningUsageError(f"cannot read trust config {path}: {exc}") from exc
+    except Exception as exc:  # pydantic/protobuf parse errors
+        raise SigningUsageError(
+            f"{path} is not a Sigstore ClientTrustConfig: {exc}",
+            remediation="pass the trust_config printed by `chainkit sandbox up --json`, "
+            "or omit --trust-config for production Sigstore",
+        ) from exc
+
+
+class KeylessSigner:
+    """Sign artifacts and in-toto statements, renewing the certificate as needed.
+
+    ``renew_margin``: open a new signer when fewer than this many seconds of the
+    certificate's life remain (a signature takes well under a second).
+    """
+
+    def __init__(
+        self,
+        *,
+        trust_config: Any,
+        token_provider: TokenProvider,
+        renew_margin: float = 120.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        from sigstore.sign import SigningContext
+
+        self._context = SigningContext.from_trust_config(trust_config)
+        self._provide_token = token_provider
+        self._renew_margin = renew_margin
+        self._clock = clock
+        self._signer: Any = None
+        self._started = 0.0
+        self._expires_at = 0.0
+        self.certificates = 0
+        self.identity: str | None = None
+
+    def _fresh_signer(self) -> Any:
+        from sigstore.oidc import IdentityError, IdentityToken
+        from sigstore.sign import Signer
+
+        raw = self._provide_token()
+        try:
+            token = IdentityToken(raw)
+        except IdentityError as exc:
+            raise SigningUsageError(
+                f"the identity token is not usable: {exc}",
+                remediation="get a fresh token (they live minutes); in GitHub Actions grant "
+                "`id-token: write`",
+            ) from exc
+        started = self._clock()
+        try:
+            signer = Signer(token, self._context, cache=True)
+        except Exception as exc:  # Fulcio client errors are untyped
+            raise SigningServiceError(
+                f"the certificate authority refused or failed: {exc}",
+                remediation="check the identity token and the trust config's CA URL",
+            ) from exc
+        self.certificates += 1
+        self.identity = token.identity
+        self._started = started
+        self._expires_at = started + _DEFAULT_LIFETIME
+        return signer
+
+    def _current(self) -> Any:
+        if self._signer is None or self._clock() + self._renew_margin >= self._expires_at:
+            if self._signer is not None:
+                _log.debug("renewing the signing certificate before it expires")
+            self._signer = self._fresh_signer()
+        return self._signer
+
+    def _learn_expiry(self, bundle: Any) -> None:
+        # Our clock may differ from the CA's: trust the certificate's lifetime, measured
+        # from when we asked for it, not its absolute validity times.
+        cert = bundle.signing_certificate
+        lifetime = (cert.not_valid_after_utc - cert.not_valid_before_utc).total_seconds()
+        self._expires_at = self._started + lifetime
+
+    def sign_digest(self, sha256_hex: str) -> Any:
+        """Bundle over an artifact given by its SHA-256 (the bytes are never loaded)."""
+        from sigstore.hashes import Hashed
+        from sigstore_models.common.v1 import HashAlgorithm
+
+        hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(sha256_hex))
+        return self._sign(lambda s: s.sign_artifact(hashed))
+
+    def sign_statement(self, statement_json: bytes) -> Any:
+        """DSSE bundle over an in-toto Statement v1 given as JSON bytes."""
+        from sigstore.dsse import Statement
+
+        statement = Statement(statement_json)
+        return self._sign(lambda s: s.sign_dsse(statement))
+
+    def _sign(self, op: Callable[[Any], Any]) -> Any:
+        signer = self._current()
+        try:
+            bundle = op(signer)
+        except Exception as exc:  # Rekor/TSA client errors are untyped
+            raise SigningServiceError(
+                f"signing failed: {exc}",
+                remediation="check the transparency log and timestamp authority URLs",
+            ) from exc
+        self._learn_expiry(bundle)
+        return bundle
