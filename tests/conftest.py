@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "_plugins.github",
+    "_plugins.sigstore",
+    "_plugins.pypi",
+    "_plugins.sandbox",
+]

@@ -2,11 +2,438 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
 import click
 
+from chainkit._internal.ghenv import GitHubContext, parse_repository
+from chainkit._internal.output import (
+    actions_annotation,
+    append_step_summary,
+    emit_json,
+    emit_text,
+    group,
+    is_tty,
+)
+from chainkit.errors import ExitCode, UsageError
+
 __all__ = ["backfill"]
+
+_log = logging.getLogger("chainkit.backfill")
+
+
+def _client(context: GitHubContext, write_interval: float | None) -> Any:
+    from chainkit.github import ClientSettings, GitHubClient, default_write_interval
+
+    interval = default_write_interval(context.api_url) if write_interval is None else write_interval
+    return GitHubClient.from_context(context, settings=ClientSettings(write_interval=interval))
+
+
+def _print_table(renderable: Any) -> None:
+    from rich.console import Console
+
+    Console(soft_wrap=True).print(renderable)
 
 
 @click.group()
 def backfill() -> None:
-    """Backfill Sigstore bundles onto historical GitHub releases: plan, then apply."""
+    """Backfill Sigstore bundles onto historical GitHub releases: plan, then apply.
+
+    `plan` is read-only (a read token, or none for public repositories) and writes
+    a digest-sealed plan; `apply` executes exactly that plan after approval.
+    """
+
+
+_repo_option = click.option(
+    "--repo",
+    metavar="OWNER/NAME",
+    envvar=["CHAINKIT_REPO", "GITHUB_REPOSITORY"],
+    help="Repository. [env: CHAINKIT_REPO, GITHUB_REPOSITORY]",
+)
+
+
+@backfill.command()
+@_repo_option
+@click.option(
+    "--tags", "tags", multiple=True, metavar="GLOB", help="Only tags matching (repeatable)."
+)
+@click.option("--exclude-tags", multiple=True, metavar="GLOB", help="Skip tags matching.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Only releases published on or after this date.",
+)
+@click.option(
+    "--last",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Only the N newest releases that have assets (Scorecard looks at 5).",
+)
+@click.option("--include-prereleases", is_flag=True)
+@click.option("--include-drafts", is_flag=True, help="Needs a token with push access.")
+@click.option("--assets", "assets", multiple=True, metavar="GLOB", help="Only assets matching.")
+@click.option(
+    "--exclude-assets",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip assets matching (neither signed nor read as evidence).",
+)
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Sign assets without independent evidence (the attestation says so).",
+)
+@click.option(
+    "--verify-existing",
+    is_flag=True,
+    help="Download and verify existing bundles; plan `replace` for invalid ones.",
+)
+@click.option(
+    "--bundle-release",
+    metavar="TAG",
+    envvar="CHAINKIT_BUNDLE_RELEASE",
+    help="Release (created if missing) that takes bundles of immutable releases.",
+)
+@click.option(
+    "--pypi-project", metavar="NAME", help="Use PyPI's sha256 of this project as evidence."
+)
+@click.option(
+    "--pypi-index-url",
+    metavar="URL",
+    envvar="CHAINKIT_PYPI_INDEX_URL",
+    help="Simple index (default https://pypi.org/simple/).",
+)
+@click.option(
+    "--trust-config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="CHAINKIT_TRUST_CONFIG",
+    help="For --verify-existing.",
+)
+@click.option(
+    "--cert-oidc-issuer",
+    default="https://token.actions.githubusercontent.com",
+    show_default=True,
+    help="For --verify-existing.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the plan here (default: plan.json).",
+    default="plan.json",
+    show_default=True,
+)
+@click.option(
+    "--fail-on-blocked/--no-fail-on-blocked",
+    default=True,
+    show_default=True,
+    help="Exit 1 when evidence disagrees for some asset (possible tampering).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print {plan_file, plan_digest, summary} as JSON."
+)
+def plan(
+    repo: str | None,
+    tags: tuple[str, ...],
+    exclude_tags: tuple[str, ...],
+    since: datetime | None,
+    last: int | None,
+    include_prereleases: bool,
+    include_drafts: bool,
+    assets: tuple[str, ...],
+    exclude_assets: tuple[str, ...],
+    allow_unverified: bool,
+    verify_existing: bool,
+    bundle_release: str | None,
+    pypi_project: str | None,
+    pypi_index_url: str | None,
+    trust_config: Path | None,
+    cert_oidc_issuer: str,
+    output: Path,
+    fail_on_blocked: bool,
+    as_json: bool,
+) -> ExitCode:
+    """Make a read-only plan: what would be signed, with the evidence for each asset.
+
+    No uploads, edits, signatures or identity tokens; only small checksum files are
+    downloaded. The plan's digest is what the approver approves.
+    """
+    from chainkit.backfill import Filters, PlanOptions, build_plan
+    from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE
+    from chainkit.backfill._render import render_markdown, render_table
+    from chainkit.github import NotFoundError
+
+    repository = _require_repo(repo)
+    context = GitHubContext.from_env()
+    client = _client(context, None)
+    filters = Filters(
+        tags=tags,
+        exclude_tags=exclude_tags,
+        since=since.date() if since else None,
+        last=last,
+        include_prereleases=include_prereleases,
+        include_drafts=include_drafts,
+        assets=assets,
+        exclude_assets=exclude_assets,
+    )
+    pypi = None
+    if pypi_project:
+        import requests
+
+        from chainkit.backfill._pypi import fetch_pypi_digests, redact_url
+
+        with requests.Session() as session:
+            pypi = fetch_pypi_digests(pypi_project, session=session, index_url=pypi_index_url)
+        pypi_index_url = redact_url(pypi.index_url)
+    options = PlanOptions(
+        allow_unverified=allow_unverified,
+        verify_existing=verify_existing,
+        bundle_release=bundle_release,
+        pypi_project=pypi_project,
+        pypi_index_url=pypi_index_url if pypi_project else None,
+    )
+    bundle_home = None
+    if bundle_release:
+        try:
+            bundle_home = client.get_release_by_tag(repository, bundle_release)
+        except NotFoundError:
+            bundle_home = None
+    existing_verifier = (
+        _existing_verifier(client, repository, trust_config, cert_oidc_issuer)
+        if verify_existing
+        else None
+    )
+    with group(f"Planning the backfill of {repository}", enabled=context.in_actions):
+        the_plan = build_plan(
+            client.iter_releases(repository),
+            repository=repository,
+            api_url=context.api_url,
+            filters=filters,
+            options=options,
+            fetch_small=lambda asset: client.fetch_small(asset, max_bytes=MAX_CHECKSUM_FILE_SIZE),
+            pypi=pypi,
+            verify_existing=existing_verifier,
+            now=datetime.now(timezone.utc),
+            bundle_home=bundle_home,
+        ).sealed()
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(the_plan.to_json(), encoding="utf-8")
+    tmp.replace(output)
+    summary = the_plan.summary
+    blocked = summary.statuses.get("blocked", 0)
+    if as_json:
+        emit_json(
+            {
+                "plan_file": str(output),
+                "plan_digest": the_plan.plan_digest,
+                "repository": repository,
+                "summary": summary.to_json(),
+            }
+        )
+    else:
+        _print_table(render_table(the_plan))
+        emit_text(f"plan written to {output}\nplan_digest: {the_plan.plan_digest}")
+    append_step_summary(render_markdown(the_plan), path=context.step_summary)
+    if blocked:
+        message = (
+            f"{blocked} asset(s) blocked: their evidence disagrees (possible tampering); "
+            "they will not be signed"
+        )
+        _log.warning(message)
+        if context.in_actions:
+            actions_annotation("warning", message, title="chainkit backfill plan")
+        if fail_on_blocked:
+            return ExitCode.FINDINGS
+    return ExitCode.OK
+
+
+def _require_repo(repo: str | None) -> str:
+    if not repo:
+        raise UsageError(
+            "no repository given",
+            remediation="pass --repo OWNER/NAME (or set GITHUB_REPOSITORY)",
+        )
+    parse_repository(repo)
+    return repo
+
+
+def _existing_verifier(client: Any, repository: str, trust_config: Path | None, issuer: str) -> Any:
+    """``(release, asset, bundle) -> valid`` for --verify-existing (downloads both)."""
+    import hashlib
+
+    from chainkit.errors import Error
+    from chainkit.signing import BundleVerifier, IdentityPolicy, load_trust_config
+
+    verifier = BundleVerifier.from_trust_config(load_trust_config(trust_config))
+    policy = IdentityPolicy(issuer=issuer, identity_regexp=".*", source_repository=repository)
+
+    def check(release: Any, asset: Any, bundle: Any) -> bool:
+        digest = hashlib.sha256()
+        for chunk in client.stream_asset(asset):
+            digest.update(chunk)
+        data = client.fetch_small(bundle, max_bytes=1 << 20)
+        try:
+            verifier.verify_digest(digest.hexdigest(), data, policy)
+        except Error as exc:
+            _log.warning("%s: existing bundle %s is invalid: %s", release.tag, bundle.name, exc)
+            return False
+        return True
+
+    return check
+
+
+@backfill.command()
+@click.option(
+    "--plan",
+    "plan_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The plan file made by `chainkit backfill plan`.",
+)
+@click.option(
+    "--expect-digest",
+    metavar="HEX",
+    envvar="CHAINKIT_EXPECT_DIGEST",
+    help="The plan_digest the approver saw (required in GitHub Actions).",
+)
+@_repo_option
+@click.option(
+    "--trust-config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="CHAINKIT_TRUST_CONFIG",
+    help="Sigstore ClientTrustConfig (default: production). [env: CHAINKIT_TRUST_CONFIG]",
+)
+@click.option(
+    "--identity-token",
+    envvar="CHAINKIT_IDENTITY_TOKEN",
+    metavar="JWT",
+    help="OIDC identity token (default in Actions: the job's ambient token). "
+    "[env: CHAINKIT_IDENTITY_TOKEN]",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".chainkit-state",
+    show_default=True,
+    envvar="CHAINKIT_STATE_DIR",
+    help="Journal and work files (resumable). [env: CHAINKIT_STATE_DIR]",
+)
+@click.option(
+    "--write-interval",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    envvar="CHAINKIT_WRITE_INTERVAL",
+    help="Seconds between writes (default 1 on GitHub, 0 on a loopback API).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (outside Actions).")
+@click.option(
+    "--allow-unprotected",
+    is_flag=True,
+    help="In Actions, apply even without an environment with required reviewers.",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON report on stdout.")
+def apply(
+    plan_path: Path,
+    expect_digest: str | None,
+    repo: str | None,
+    trust_config: Path | None,
+    identity_token: str | None,
+    state_dir: Path,
+    write_interval: float | None,
+    yes: bool,
+    allow_unprotected: bool,
+    as_json: bool,
+) -> ExitCode:
+    """Execute exactly an approved plan: sign, verify, upload bundles, edit notes.
+
+    Resumable: re-running the same plan after an interruption finishes the work
+    without signing twice or uploading twice; a finished plan makes no writes.
+    """
+    from chainkit.backfill import check_plan_for, load_plan
+    from chainkit.backfill._apply import _token_claims, apply_plan
+    from chainkit.backfill._approval import require_approval
+    from chainkit.backfill._journal import Journal
+    from chainkit.signing import (
+        BundleVerifier,
+        KeylessSigner,
+        ambient_github_token,
+        load_trust_config,
+        static_token,
+    )
+
+    context = GitHubContext.from_env()
+    the_plan = load_plan(plan_path)
+    repository = repo or the_plan.repository
+    parse_repository(repository)
+    if context.in_actions and expect_digest is None:
+        raise UsageError(
+            "--expect-digest is required in GitHub Actions",
+            remediation="pass the plan_digest printed by the plan job and shown to the approver",
+        )
+    check_plan_for(the_plan, repository, expect_digest, api_url=context.api_url)
+    client = _client(context, write_interval)
+    if the_plan.is_empty:
+        _log.info("the plan has nothing to do")
+    provider = static_token(identity_token) if identity_token else ambient_github_token()
+    first_token = provider() if not the_plan.is_empty else None
+    claims = _token_claims(first_token) if first_token else {}
+    approval = require_approval(
+        in_actions=context.in_actions,
+        client=client,
+        token_claims=claims,
+        workflow_repository=context.repository or repository,
+        yes=yes or the_plan.is_empty,
+        allow_unprotected=allow_unprotected,
+        interactive=sys.stdin.isatty(),
+        confirm=lambda: _confirm(the_plan),
+    )
+    _log.info("approved: %s", approval)
+    tokens = iter([first_token] if first_token else [])
+
+    def token_source() -> str:
+        return next(tokens, None) or provider()
+
+    trust = load_trust_config(trust_config)
+    signer = KeylessSigner(trust_config=trust, token_provider=token_source)
+    verifier = BundleVerifier.from_trust_config(trust)
+    with (
+        Journal(state_dir, the_plan.plan_digest) as journal,
+        group(f"Applying plan {the_plan.plan_digest[:16]}", enabled=context.in_actions),
+    ):
+        report = apply_plan(
+            the_plan,
+            client=client,
+            signer=signer,
+            verifier=verifier,
+            journal=journal,
+            identity_token=first_token,
+        )
+    if as_json:
+        data = report.to_json()
+        data["approval"] = approval
+        emit_json(data)
+    else:
+        counts = report.counts()
+        emit_text(
+            f"{'done' if report.ok else 'done with problems'}: {counts['signed']} signed, "
+            f"{counts['done']} already done, {counts['skipped']} skipped, "
+            f"{counts['blocked']} blocked, {counts['drift']} drifted, "
+            f"{counts['conflict']} conflicts, {counts['failed']} failed; "
+            f"{report.certificates} certificate(s)"
+        )
+    append_step_summary(report.to_markdown(), path=context.step_summary)
+    return ExitCode.OK if report.ok else ExitCode.FINDINGS
+
+
+def _confirm(the_plan: Any) -> bool:
+    from chainkit.backfill._render import render_table
+
+    if is_tty():
+        _print_table(render_table(the_plan))
+    click.echo(f"plan_digest: {the_plan.plan_digest}", err=True)
+    return click.confirm("Sign and publish exactly this plan?", default=False, err=True)

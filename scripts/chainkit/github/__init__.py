@@ -10,6 +10,7 @@ from chainkit.github._client import (
     GitHubServiceError,
     GitHubUsageError,
     ImmutableReleaseError,
+    NotFoundError,
     default_write_interval,
 )
 from chainkit.github._models import Asset, Environment, Release
@@ -24,6 +25,7 @@ __all__ = [
     "GitHubServiceError",
     "GitHubUsageError",
     "ImmutableReleaseError",
+    "NotFoundError",
     "Release",
     "default_write_interval",
 ]

@@ -44,6 +44,7 @@ __all__ = [
     "GitHubServiceError",
     "GitHubUsageError",
     "ImmutableReleaseError",
+    "NotFoundError",
 ]
 
 _log = logging.getLogger("chainkit.github")
@@ -62,6 +63,10 @@ class GitHubUsageError(GitHubError, UsageError):
 
 class GitHubServiceError(GitHubError, ServiceError):
     """GitHub could not be reached or kept failing (exit 3)."""
+
+
+class NotFoundError(GitHubUsageError):
+    """404: the repository, release, tag or environment does not exist (or is hidden)."""
 
 
 class AssetExistsError(GitHubUsageError):
@@ -219,7 +224,7 @@ class GitHubClient:
                 remediation="wait for the reset time, or use a token with a larger budget",
             ) from exc
         except UnknownObjectException as exc:
-            raise GitHubUsageError(
+            raise NotFoundError(
                 f"{what}: not found (404)",
                 remediation="check the repository, tag or id, and that the token can see it",
             ) from exc

@@ -57,6 +57,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
     server_version = "chainkit-sandbox-sigstore"
+    # Responses go out as several writes (headers, body chunks); with Nagle on, every
+    # kept-alive request would wait for the client's delayed ACK (~40 ms each).
+    disable_nagle_algorithm = True
     timeout = 60  # idle kept-alive connections end after a minute
 
     def setup(self) -> None:

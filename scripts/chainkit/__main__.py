@@ -1,0 +1,5 @@
+"""``python -m chainkit``."""
+
+from chainkit.cli import main
+
+main()

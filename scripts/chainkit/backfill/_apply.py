@@ -1,0 +1,591 @@
+"""Execute an approved plan: download, check, sign, verify, upload, edit notes.
+
+Exactly the plan, nothing else. Per release with work:
+
+1. re-read the release (one GET): drifted items (asset gone or changed, release now
+   immutable, a foreign bundle appeared) are reported and skipped, never signed blindly;
+2. per asset: stream the download while hashing, compare with the planned sha256,
+   sign the digest (one certificate serves many assets), verify the bundle offline,
+   save it, upload ``<asset>.sigstore.json``; ``already_exists`` with identical bytes
+   is success;
+3. one signed backfill attestation (DSSE, in-toto Statement v1) over the release's
+   signed assets, verified and uploaded the same way;
+4. re-read the body, refuse if the text outside the marked section changed since
+   the plan, and write the section (one PATCH; drafts stay drafts).
+
+Every completed step goes to the :class:`~chainkit.backfill._journal.Journal` first,
+so a re-run after a kill finishes the work without signing twice or uploading twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from chainkit.backfill._errors import BackfillUsageError
+from chainkit.backfill._journal import Journal, write_atomic
+from chainkit.backfill._notes import (
+    NotesBundle,
+    VerifyIdentity,
+    download_url,
+    outside_digest,
+    render_section,
+    section_budget,
+    upsert_section,
+)
+from chainkit.backfill._plan import Plan, PlannedAsset, PlannedRelease
+from chainkit.errors import Error
+from chainkit.github import Asset, AssetExistsError, GitHubClient, ImmutableReleaseError, Release
+from chainkit.signing import BundleVerifier, IdentityPolicy, KeylessSigner, certificate_facts
+
+__all__ = ["ApplyReport", "Outcome", "apply_plan", "failpoint"]
+
+_log = logging.getLogger("chainkit.backfill")
+
+_BUNDLE_TYPE = "application/json"
+_MAX_BUNDLE = 1 << 20
+
+Result = Literal["signed", "done", "skipped", "blocked", "drift", "conflict", "failed"]
+
+
+def failpoint(name: str) -> None:
+    """Test hook: ``CHAINKIT_FAILPOINT=<name>`` kills the process at that point.
+
+    Used by the crash-and-resume tests (after-download, after-sign, after-upload,
+    before-notes); documented in docs/backfill.md. Does nothing otherwise.
+    """
+    wanted = os.environ.get("CHAINKIT_FAILPOINT", "")
+    if wanted and name in wanted.split(","):
+        _log.warning("failpoint %s: exiting abruptly (test hook)", name)
+        os._exit(86)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one planned item."""
+
+    release: str
+    item: str
+    kind: Literal["asset", "attestation", "notes"]
+    result: Result
+    detail: str = ""
+    bundle: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "item": self.item,
+            "kind": self.kind,
+            "result": self.result,
+            "detail": self.detail,
+            "bundle": self.bundle,
+        }
+
+
+@dataclass
+class ApplyReport:
+    plan_digest: str
+    repository: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    certificates: int = 0
+    identity: VerifyIdentity | None = None
+
+    def add(self, outcome: Outcome) -> None:
+        level = logging.INFO if outcome.result in {"signed", "done", "skipped"} else logging.WARNING
+        _log.log(
+            level,
+            "%-8s %s %s%s",
+            outcome.result,
+            outcome.release,
+            outcome.item,
+            f" ({outcome.detail})" if outcome.detail else "",
+        )
+        self.outcomes.append(outcome)
+
+    def counts(self) -> dict[str, int]:
+        keys: tuple[Result, ...] = (
+            "signed",
+            "done",
+            "skipped",
+            "blocked",
+            "drift",
+            "conflict",
+            "failed",
+        )
+        return {k: sum(o.result == k for o in self.outcomes if o.kind == "asset") for k in keys}
+
+    @property
+    def ok(self) -> bool:
+        """Nothing drifted, conflicted, failed or was refused at download (exit 0)."""
+        return not any(
+            o.result in {"blocked", "drift", "conflict", "failed"} for o in self.outcomes
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "plan_digest": self.plan_digest,
+            "repository": self.repository,
+            "ok": self.ok,
+            "summary": self.counts(),
+            "certificates": self.certificates,
+            "identity": None
+            if self.identity is None
+            else {
+                "cert_identity": self.identity.cert_identity,
+                "cert_oidc_issuer": self.identity.cert_oidc_issuer,
+                "source_repository": self.identity.source_repository,
+            },
+            "outcomes": [o.to_json() for o in self.outcomes],
+        }
+
+    def to_markdown(self) -> str:
+        c = self.counts()
+        lines = [
+            "## chainkit backfill apply",
+            "",
+            f"Plan `{self.plan_digest}` on `{self.repository}`: **{c['signed']} signed**, "
+            f"{c['done']} already done, {c['skipped']} skipped, {c['blocked']} blocked, "
+            f"{c['drift']} drifted, {c['conflict']} conflicts, {c['failed']} failed.",
+            "",
+            "| release | item | result | detail |",
+            "|---|---|---|---|",
+        ]
+        for o in self.outcomes:
+            detail = o.detail.replace("|", "\\|")
+            lines.append(f"| {o.release} | `{o.item}` | {o.result} | {detail} |")
+        return "\n".join(lines) + "\n"
+
+
+def _token_claims(raw: str) -> dict[str, Any]:
+    """The (unverified) claims of a JWT: only to pick the policy for adopting bundles."""
+    try:
+        payload = raw.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _policy_of_bundle(bundle_json: bytes) -> tuple[IdentityPolicy, VerifyIdentity]:
+    """A policy pinning exactly the identity in a bundle's certificate (self-check)."""
+    from sigstore.models import Bundle
+
+    facts = certificate_facts(Bundle.from_json(bundle_json).signing_certificate)
+    identity = facts["identity"] or ""
+    issuer = facts["issuer"] or ""
+    source = facts["source_repository_uri"]
+    policy = IdentityPolicy(issuer=issuer, identity=identity, source_repository=source)
+    return policy, VerifyIdentity(
+        cert_identity=identity,
+        cert_oidc_issuer=issuer,
+        source_repository=(source or "").removeprefix("https://github.com/"),
+    )
+
+
+class _Applier:
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        client: GitHubClient,
+        signer: KeylessSigner,
+        verifier: BundleVerifier,
+        journal: Journal,
+        token_claims: dict[str, Any],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.plan = plan
+        self.client = client
+        self.signer = signer
+        self.verifier = verifier
+        self.journal = journal
+        self.claims = token_claims
+        self.now = now
+        self.report = ApplyReport(plan_digest=plan.plan_digest, repository=plan.repository)
+        self._bundle_home: Release | None = None
+
+    # -- destinations -----------------------------------------------------------------
+    def _home(self) -> Release:
+        """The bundle release (for immutable releases), created once if the plan says so."""
+        if self._bundle_home is not None:
+            return self._bundle_home
+        home = self.plan.bundle_release
+        if home is None:
+            raise BackfillUsageError("the plan sends bundles to a bundle release it does not name")
+        created = self.journal.last("bundle-release.created")
+        if home.id is not None or created is not None:
+            release_id = home.id if home.id is not None else int(created["release_id"])  # type: ignore[index]
+            self._bundle_home = self.client.get_release(self.plan.repository, release_id)
+        else:
+            self._bundle_home = self.client.create_release(
+                self.plan.repository,
+                tag=home.tag,
+                name="Sigstore bundles (backfill)",
+                body="Sigstore bundles for releases that are immutable and cannot take new "
+                "assets. Each bundle is named `<tag>--<asset>.sigstore.json`.",
+            )
+            self.journal.record("bundle-release.created", release_id=self._bundle_home.id)
+        return self._bundle_home
+
+    # -- the run ----------------------------------------------------------------------
+    def run(self) -> ApplyReport:
+        for planned in self.plan.releases:
+            if not planned.to_sign and planned.notes.action == "skip":
+                continue
+            try:
+                self._release(planned)
+            except Error as exc:
+                if exc.exit_code == 3:
+                    raise  # service failure: stop, the journal lets a re-run resume
+                self.report.add(Outcome(planned.tag, planned.tag, "notes", "failed", exc.message))
+        self.report.certificates = self.signer.certificates
+        return self.report
+
+    def _release(self, planned: PlannedRelease) -> None:
+        current = self.client.get_release(self.plan.repository, planned.id)
+        to_bundle_home = planned.destination.kind == "bundle-release"
+        if current.immutable and not to_bundle_home:
+            for asset in planned.to_sign:
+                self.report.add(
+                    Outcome(
+                        planned.tag,
+                        asset.name,
+                        "asset",
+                        "drift",
+                        "the release became immutable after the plan; plan again "
+                        "with --bundle-release",
+                    )
+                )
+            return
+        dest = self._home() if to_bundle_home else current
+        existing = {a.name: a for a in dest.assets}
+        current_assets = {a.id: a for a in current.assets}
+        signed: list[tuple[PlannedAsset, str, str]] = []  # (asset, sha256, bundle name)
+        for planned_asset in planned.assets:
+            if planned_asset.action == "skip":
+                continue
+            result = self._asset(planned, planned_asset, current_assets, dest, existing)
+            if result is not None:
+                signed.append(result)
+        if signed and planned.attestation.action == "sign":
+            self._attestation(planned, signed, dest, existing)
+        if planned.notes.action == "update" and signed:
+            failpoint("before-notes")
+            self._notes(planned, signed, dest)
+
+    # -- one asset --------------------------------------------------------------------
+    def _asset(
+        self,
+        planned: PlannedRelease,
+        pa: PlannedAsset,
+        current_assets: dict[int, Asset],
+        dest: Release,
+        existing: dict[str, Asset],
+    ) -> tuple[PlannedAsset, str, str] | None:
+        refused = self.journal.last("asset.blocked", asset_id=pa.id)
+        if refused is not None:  # decided in an earlier run: do not download again
+            self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", refused["detail"]))
+            return None
+        uploaded = self.journal.last("asset.uploaded", asset_id=pa.id)
+        if uploaded is not None:
+            self.report.add(Outcome(planned.tag, pa.name, "asset", "done", bundle=pa.bundle_name))
+            return pa, str(uploaded["sha256"]), str(uploaded["bundle_name"])
+        asset = current_assets.get(pa.id)
+        if asset is None or asset.name != pa.name:
+            self.report.add(
+                Outcome(planned.tag, pa.name, "asset", "drift", "the asset is gone or renamed")
+            )
+            return None
+        if asset.size != pa.size or (pa.digest and asset.digest and asset.digest != pa.digest):
+            self.report.add(
+                Outcome(planned.tag, pa.name, "asset", "drift", "the asset changed since the plan")
+            )
+            return None
+        bundle_file = self.journal.bundle_file(pa.id, pa.name)
+        signed_event = self.journal.last("asset.signed", asset_id=pa.id)
+        if signed_event is not None and bundle_file.exists():
+            sha256 = str(signed_event["sha256"])
+            bundle_json = bundle_file.read_bytes()
+        else:
+            remote = existing.get(pa.bundle_name)
+            downloaded = self._download(planned, pa, asset)
+            if downloaded is None:
+                return None
+            sha256 = downloaded
+            if remote is not None and pa.action == "sign":
+                return self._adopt(planned, pa, remote, sha256)
+            bundle_json = self._sign(pa, sha256)
+            write_atomic(bundle_file, bundle_json)
+            self.journal.record("asset.signed", asset_id=pa.id, sha256=sha256)
+            self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
+            failpoint("after-sign")
+        stored = self._upload(
+            planned, pa, dest, existing, bundle_json, replace=pa.action == "replace"
+        )
+        if stored is None:
+            return None
+        self.journal.record("asset.uploaded", asset_id=pa.id, sha256=sha256, bundle_name=stored)
+        failpoint("after-upload")
+        self.report.add(Outcome(planned.tag, pa.name, "asset", "signed", bundle=stored))
+        return pa, sha256, stored
+
+    def _download(self, planned: PlannedRelease, pa: PlannedAsset, asset: Asset) -> str | None:
+        done = self.journal.last("asset.downloaded", asset_id=pa.id)
+        work = self.journal.work_file(pa.id, pa.name)
+        if done is not None and work.exists():
+            sha256 = str(done["sha256"])
+        else:
+            sha256 = self.client.download(asset, work)
+            self.journal.record("asset.downloaded", asset_id=pa.id, sha256=sha256)
+            failpoint("after-download")
+        if pa.expected_sha256 is not None and sha256 != pa.expected_sha256:
+            work.unlink(missing_ok=True)
+            detail = (
+                f"downloaded sha256 {sha256} differs from the planned {pa.expected_sha256}: "
+                "not signed"
+            )
+            self.journal.record("asset.blocked", asset_id=pa.id, sha256=sha256, detail=detail)
+            self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
+            return None
+        return sha256
+
+    def _sign(self, pa: PlannedAsset, sha256: str) -> bytes:
+        bundle = self.signer.sign_digest(sha256)
+        bundle_json: bytes = bundle.to_json().encode()
+        policy, identity = _policy_of_bundle(bundle_json)
+        self.verifier.verify_digest(sha256, bundle_json, policy)  # never upload unverified
+        self.report.identity = self.report.identity or identity
+        return bundle_json
+
+    def _adopt(
+        self, planned: PlannedRelease, pa: PlannedAsset, remote: Asset, sha256: str
+    ) -> tuple[PlannedAsset, str, str] | None:
+        """A bundle appeared at the destination: ours from an earlier run, or foreign.
+
+        Ours (same issuer and workflow identity as this run's token, valid over the
+        asset's checked bytes) is adopted without signing again; anything else is
+        reported as drift and left alone.
+        """
+        self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
+        data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
+        try:
+            policy, identity = _policy_of_bundle(data)
+            if not self._is_ours(identity):
+                raise BackfillUsageError("not signed by this workflow's identity")
+            self.verifier.verify_digest(sha256, data, policy)
+        except Error as exc:
+            self.report.add(
+                Outcome(
+                    planned.tag,
+                    pa.name,
+                    "asset",
+                    "drift",
+                    f"a bundle {remote.name!r} appeared since the plan ({exc.message}); left as is",
+                )
+            )
+            return None
+        except ValueError as exc:  # not a bundle at all
+            self.report.add(
+                Outcome(planned.tag, pa.name, "asset", "drift", f"unreadable bundle: {exc}")
+            )
+            return None
+        write_atomic(self.journal.bundle_file(pa.id, pa.name), data)
+        self.journal.record(
+            "asset.uploaded", asset_id=pa.id, sha256=sha256, bundle_name=remote.name, adopted=True
+        )
+        self.report.identity = self.report.identity or identity
+        self.report.add(
+            Outcome(planned.tag, pa.name, "asset", "done", "found our valid bundle", remote.name)
+        )
+        return pa, sha256, remote.name
+
+    def _is_ours(self, identity: VerifyIdentity) -> bool:
+        issuer = self.claims.get("iss")
+        workflow = self.claims.get("job_workflow_ref")
+        if issuer is None or identity.cert_oidc_issuer != issuer:
+            return False
+        return workflow is None or identity.cert_identity == f"https://github.com/{workflow}"
+
+    def _upload(
+        self,
+        planned: PlannedRelease,
+        pa: PlannedAsset,
+        dest: Release,
+        existing: dict[str, Asset],
+        data: bytes,
+        *,
+        replace: bool,
+    ) -> str | None:
+        if replace and pa.existing_bundle_id is not None:
+            old = next((a for a in dest.assets if a.id == pa.existing_bundle_id), None)
+            if old is not None and not self.journal.last("asset.replaced", asset_id=pa.id):
+                self.client.delete_asset(old)
+                self.journal.record("asset.replaced", asset_id=pa.id, deleted=old.id)
+                existing.pop(old.name, None)
+        try:
+            stored = self.client.upload_bytes(
+                dest, io.BytesIO(data), len(data), name=pa.bundle_name, content_type=_BUNDLE_TYPE
+            )
+        except AssetExistsError:
+            return self._existing_matches(planned, pa.name, dest, pa.bundle_name, data)
+        except ImmutableReleaseError as exc:
+            self.report.add(Outcome(planned.tag, pa.name, "asset", "drift", exc.message))
+            return None
+        existing[stored.name] = stored
+        if stored.name != pa.bundle_name:
+            _log.warning("GitHub stored %r as %r", pa.bundle_name, stored.name)
+        return stored.name
+
+    def _existing_matches(
+        self, planned: PlannedRelease, item: str, dest: Release, name: str, data: bytes
+    ) -> str | None:
+        """``already_exists``: success if the stored bytes are ours, else a conflict."""
+        fresh = self.client.get_release(self.plan.repository, dest.id)
+        remote = next((a for a in fresh.assets if a.name == name), None)
+        if remote is not None and self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE) == data:
+            return remote.name
+        self.report.add(
+            Outcome(
+                planned.tag,
+                item,
+                "asset",
+                "conflict",
+                f"{name!r} already exists with different content; not overwritten "
+                "(plan with --verify-existing to replace invalid bundles)",
+            )
+        )
+        return None
+
+    # -- attestation ------------------------------------------------------------------
+    def _attestation(
+        self,
+        planned: PlannedRelease,
+        signed: list[tuple[PlannedAsset, str, str]],
+        dest: Release,
+        existing: dict[str, Asset],
+    ) -> None:
+        from chainkit.backfill._predicate import WorkflowRun, build_statement, statement_bytes
+
+        name = planned.attestation.name
+        if self.journal.last("attestation.uploaded", release_id=planned.id):
+            self.report.add(Outcome(planned.tag, name, "attestation", "done", bundle=name))
+            return
+        path = self.journal.attestation_file(planned.id)
+        if not self.journal.last("attestation.signed", release_id=planned.id) or not path.exists():
+            statement = build_statement(
+                repository=self.plan.repository,
+                release=planned,
+                signed={pa.id: sha256 for pa, sha256, _ in signed},
+                backfilled_at=self.now(),
+                plan_digest=self.plan.plan_digest,
+                workflow_run=WorkflowRun.from_env(),
+            )
+            bundle = self.signer.sign_statement(statement_bytes(statement))
+            data = bundle.to_json().encode()
+            policy, _ = _policy_of_bundle(data)
+            self.verifier.verify_statement(data, policy)
+            write_atomic(path, data)
+            self.journal.record("attestation.signed", release_id=planned.id)
+        data = path.read_bytes()
+        try:
+            stored = self.client.upload_bytes(
+                dest, io.BytesIO(data), len(data), name=name, content_type=_BUNDLE_TYPE
+            )
+            stored_name = stored.name
+        except AssetExistsError:
+            matched = self._existing_matches(planned, name, dest, name, data)
+            if matched is None:
+                return
+            stored_name = matched
+        self.journal.record("attestation.uploaded", release_id=planned.id, name=stored_name)
+        self.report.add(Outcome(planned.tag, name, "attestation", "signed", bundle=stored_name))
+
+    # -- notes ------------------------------------------------------------------------
+    def _notes(
+        self, planned: PlannedRelease, signed: list[tuple[PlannedAsset, str, str]], dest: Release
+    ) -> None:
+        if self.journal.last("notes.updated", release_id=planned.id):
+            self.report.add(Outcome(planned.tag, "release notes", "notes", "done"))
+            return
+        identity = self.report.identity
+        if identity is None:
+            bundle_json = self.journal.bundle_file(signed[0][0].id, signed[0][0].name)
+            if bundle_json.exists():
+                _, identity = _policy_of_bundle(bundle_json.read_bytes())
+        if identity is None:
+            self.report.add(
+                Outcome(planned.tag, "release notes", "notes", "skipped", "no signer identity")
+            )
+            return
+        current = self.client.get_release(self.plan.repository, planned.id)
+        if planned.body_outside_sha256 is None or (
+            outside_digest(current.body) != planned.body_outside_sha256
+        ):
+            self.report.add(
+                Outcome(
+                    planned.tag,
+                    "release notes",
+                    "notes",
+                    "drift",
+                    "the release notes changed since the plan; not edited (plan again)",
+                )
+            )
+            return
+        attestation_name = (
+            planned.attestation.name if planned.attestation.action == "sign" else None
+        )
+        section = render_section(
+            repository=self.plan.repository,
+            tag=planned.tag,
+            bundles=[
+                NotesBundle(pa.name, bundle, download_url(dest.html_url, dest.tag, bundle))
+                for pa, _, bundle in signed
+            ],
+            identity=identity,
+            attestation=None
+            if attestation_name is None
+            else NotesBundle(
+                planned.tag,
+                attestation_name,
+                download_url(dest.html_url, dest.tag, attestation_name),
+            ),
+            max_chars=section_budget(current.body),
+        )
+        body = upsert_section(current.body, section)
+        if body == current.body:
+            self.report.add(Outcome(planned.tag, "release notes", "notes", "done", "up to date"))
+        else:
+            self.client.update_body(current, body)
+            self.report.add(Outcome(planned.tag, "release notes", "notes", "signed", "updated"))
+        self.journal.record("notes.updated", release_id=planned.id)
+
+
+def apply_plan(
+    plan: Plan,
+    *,
+    client: GitHubClient,
+    signer: KeylessSigner,
+    verifier: BundleVerifier,
+    journal: Journal,
+    identity_token: str | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> ApplyReport:
+    """Execute ``plan`` (already checked and approved) and report what happened."""
+    claims = _token_claims(identity_token) if identity_token else {}
+    applier = _Applier(
+        plan,
+        client=client,
+        signer=signer,
+        verifier=verifier,
+        journal=journal,
+        token_claims=claims,
+        now=now or (lambda: datetime.now(timezone.utc)),
+    )
+    return applier.run()

@@ -1,0 +1,136 @@
+"""The whole sandbox (GitHub + Sigstore) in-process, for end-to-end tests of commands.
+
+``sandbox_factory(seed)`` starts both stand-ins on a fresh directory and returns a
+:class:`FullSandbox` whose ``env()`` is what a user's shell would export (the real
+PyGithub and sigstore-python clients inside chainkit read it). Every GitHub response
+served is validated against the OpenAPI description at teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner, Result
+
+from _plugins.github import openapi_contract
+from chainkit.cli import cli
+from chainkit.sandbox import Sandbox, SandboxInfo, Seed, parse_seed
+
+ISSUER = "https://token.actions.githubusercontent.com"
+
+
+@dataclass
+class FullSandbox:
+    sandbox: Sandbox
+    info: SandboxInfo
+    observed: list[Any] = field(default_factory=list)
+
+    @property
+    def api_url(self) -> str:
+        return self.info.github_api_url
+
+    def identity_token(self, **claims: Any) -> str:
+        return self.sandbox.identity_token(**claims)
+
+    def identity(self, repository: str = "acme/widgets", ref: str = "refs/heads/main") -> str:
+        return f"https://github.com/{repository}/.github/workflows/release.yml@{ref}"
+
+    def env(self, *, token: str | None = "write", **extra: str) -> dict[str, str]:
+        values = {"write": self.info.token, "read": self.info.read_token}
+        env = {
+            "GITHUB_API_URL": self.api_url,
+            "CHAINKIT_TRUST_CONFIG": str(self.info.trust_config),
+            "CHAINKIT_WRITE_INTERVAL": "0",
+        }
+        secret = values.get(token or "", token) if token else None
+        if secret:
+            env["GITHUB_TOKEN"] = secret
+        env.update(extra)
+        return env
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return requests.request(
+            method, f"{self.api_url}/_sandbox/{path.lstrip('/')}", timeout=30, **kwargs
+        )
+
+    def requests_log(self) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = self.admin("GET", "requests").json()
+        return data
+
+    def clear_requests(self) -> None:
+        self.admin("DELETE", "requests")
+
+    def chainkit(self, *args: str, env: Mapping[str, str] | None = None) -> Result:
+        """Run the CLI in-process with this sandbox's environment."""
+        full = self.env() if env is None else dict(env)
+        isolated = {
+            k: None for k in os.environ if k.startswith(("GITHUB_", "GH_", "CHAINKIT_", "ACTIONS_"))
+        }
+        isolated.update(full)
+        return CliRunner().invoke(cli, list(args), env=isolated, catch_exceptions=False)
+
+    def chainkit_process(
+        self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the CLI as a separate process (for kill/resume tests)."""
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GITHUB_", "GH_", "CHAINKIT_", "ACTIONS_"))
+        }
+        base.update(self.env() if env is None else env)
+        return subprocess.run(
+            [sys.executable, "-m", "chainkit", *args],
+            env=base,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    def violations(self) -> list[str]:
+        contract = openapi_contract()
+        out: list[str] = []
+        for response in list(self.observed):
+            out.extend(contract.violations(response))
+        return out
+
+
+@pytest.fixture
+def sandbox_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., FullSandbox]]:
+    started: list[FullSandbox] = []
+
+    def factory(seed: Seed | dict[str, Any] | None = None) -> FullSandbox:
+        if isinstance(seed, dict):
+            seed = parse_seed(seed, source="<test seed>")
+        observed: list[Any] = []
+        sandbox = Sandbox(
+            tmp_path_factory.mktemp("sandbox"), seed=seed, response_observer=observed.append
+        )
+        info = sandbox.start()
+        full = FullSandbox(sandbox, info, observed)
+        started.append(full)
+        return full
+
+    yield factory
+    problems: list[str] = []
+    for full in started:
+        full.sandbox.stop()
+        problems.extend(full.violations())
+    if problems:
+        pytest.fail(
+            "GitHub stand-in responses violate the OpenAPI contract:\n  "
+            + "\n  ".join(problems[:20]),
+            pytrace=False,
+        )

@@ -1,0 +1,296 @@
+"""Backfill end to end: plan, apply, verify on a large seeded repository.
+
+The real PyGithub (inside chainkit) and the real sigstore-python talk HTTP to the
+sandbox; the real ``sigstore`` CLI verifies the published bundles independently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from github import Auth, Github
+
+from _plugins.sandbox import ISSUER, FullSandbox
+
+pytestmark = pytest.mark.slow
+
+RELEASES = 120
+TAMPERED_TAG = "v1.7.0"  # GitHub's digest and SHA256SUMS disagree: blocked in the plan
+SWAPPED_TAG = "v1.6.0"  # no digest, SHA256SUMS disagrees with the bytes: blocked at apply
+IMMUTABLE_TAG = "v1.8.0"
+DRAFT_TAG = "v9.9.9"
+NOTES_TAG = "v1.9.0"
+UNICODE_TAG = "v1.10.0"
+UNICODE_NAME = "widgets 1.10 ünïcode build.whl"
+NOTES_BEFORE = "## Changes\r\n\r\n* fixed a bug\r\n\r\n"
+NOTES_AFTER = "\r\n\r\nThanks to all contributors!\r\n"
+OLD_SECTION = "<!-- chainkit:backfill -->\nold text\n<!-- /chainkit:backfill -->"
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def big_seed() -> dict[str, Any]:
+    releases: list[dict[str, Any]] = []
+    for i in range(RELEASES):
+        tag = f"v1.{i}.0"
+        wheel = f"widgets-1.{i}.0-py3-none-any.whl"
+        sdist = f"widgets-1.{i}.0.tar.gz"
+        wheel_bytes = f"wheel {i}".encode()
+        sdist_bytes = f"sdist {i}".encode()
+        listed_sdist = sdist_bytes
+        sdist_digest: str | None = None
+        if tag in (TAMPERED_TAG, SWAPPED_TAG):
+            listed_sdist = b"what the maintainer really built"
+        if tag == TAMPERED_TAG:
+            sdist_digest = "auto"
+        if tag == UNICODE_TAG:
+            wheel = UNICODE_NAME
+        sums = f"{sha(wheel_bytes)}  {wheel}\n{sha(listed_sdist)} *{sdist}\n"
+        body = "Release notes"
+        if tag == NOTES_TAG:
+            body = NOTES_BEFORE + OLD_SECTION + NOTES_AFTER
+        releases.append(
+            {
+                "tag": tag,
+                "body": body,
+                "immutable": tag == IMMUTABLE_TAG,
+                "published_at": f"{2015 + i // 12}-{(i % 12) + 1:02d}-01T00:00:00Z",
+                "assets": [
+                    # pre-2025 assets: GitHub states no digest; SHA256SUMS is the evidence
+                    {"name": wheel, "content": wheel_bytes.decode(), "digest": None},
+                    {"name": sdist, "content": sdist_bytes.decode(), "digest": sdist_digest},
+                    {"name": "SHA256SUMS", "content": sums, "digest": "auto"},
+                ],
+            }
+        )
+    releases.append(
+        {
+            "tag": DRAFT_TAG,
+            "draft": True,
+            "published_at": None,
+            "assets": [{"name": "draft.whl", "content": "draft", "digest": "auto"}],
+        }
+    )
+    return {
+        "version": 1,
+        "repos": [
+            {
+                "full_name": "acme/widgets",
+                "environments": [
+                    {"name": "sigstore-backfill", "required_reviewers": ["release-team"]}
+                ],
+                "releases": releases,
+            }
+        ],
+    }
+
+
+def published(sb: FullSandbox) -> dict[str, Any]:
+    gh = Github(base_url=sb.api_url, auth=Auth.Token(sb.info.token), per_page=100, retry=None)
+    repo = gh.get_repo("acme/widgets")
+    return {r.tag_name: r for r in repo.get_releases()}
+
+
+def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path) -> None:
+    sb: FullSandbox = sandbox_factory(big_seed())
+    plan_file = tmp_path / "plan.json"
+
+    # -- plan: read-only token, cheap -------------------------------------------------
+    sb.clear_requests()
+    result = sb.chainkit(
+        "backfill",
+        "plan",
+        "--repo",
+        "acme/widgets",
+        "-o",
+        str(plan_file),
+        "--json",
+        env=sb.env(token="read"),
+    )
+    assert result.exit_code == 1, result.output  # one blocked asset is a finding
+    out = json.loads(result.stdout)
+    plan = json.loads(plan_file.read_text())
+    assert out["plan_digest"] == plan["plan_digest"]
+    log = sb.requests_log()
+    assert all(r["method"] == "GET" for r in log)
+    kinds = Counter(r["kind"] for r in log)
+    assert kinds["list-releases"] == 2  # 121 releases at 100 a page
+    assert kinds["download"] == RELEASES  # the SHA256SUMS files, nothing else
+    assert kinds.get("get-release", 0) == 0
+
+    releases = {r["tag"]: r for r in plan["releases"]}
+    assert DRAFT_TAG not in releases  # drafts need --include-drafts
+    statuses = {(r["tag"], a["name"]): a["status"] for r in plan["releases"] for a in r["assets"]}
+    assert statuses[(TAMPERED_TAG, "widgets-1.7.0.tar.gz")] == "blocked"
+    assert statuses[(IMMUTABLE_TAG, "widgets-1.8.0.tar.gz")] == "immutable"
+    assert statuses[(SWAPPED_TAG, "widgets-1.6.0.tar.gz")] == "sign"  # only apply can tell
+    assert Counter(statuses.values())["sign"] == RELEASES * 3 - 1 - 3
+    signed = RELEASES * 3 - 5
+
+    # -- apply (locally: --yes; the identity comes from the sandbox's OIDC issuer) ---
+    sb.clear_requests()
+    result = sb.chainkit(
+        "backfill",
+        "apply",
+        "--plan",
+        str(plan_file),
+        "--expect-digest",
+        plan["plan_digest"],
+        "--identity-token",
+        sb.identity_token(),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--yes",
+        "--json",
+    )
+    assert result.exit_code == 1, result.output  # the swapped asset is a finding
+    report = json.loads(result.stdout)
+    assert report["summary"]["signed"] == signed
+    assert report["summary"]["blocked"] == 1
+    assert report["certificates"] == 1
+    log = sb.requests_log()
+    kinds = Counter(r["kind"] for r in log)
+    writes = [r for r in log if r["method"] != "GET"]
+    assert kinds["download"] == signed + 1  # one per asset to sign (one then refused)
+    assert kinds["upload"] == signed + (RELEASES - 1)  # bundles + attestations
+    assert kinds["update-release"] == RELEASES - 1  # one notes edit per release
+    assert len(writes) == kinds["upload"] + kinds["update-release"]
+
+    after = published(sb)
+    # the tampered asset is never signed
+    for tag, sdist in ((TAMPERED_TAG, "widgets-1.7.0"), (SWAPPED_TAG, "widgets-1.6.0")):
+        names = {a.name for a in after[tag].get_assets()}
+        assert f"{sdist}.tar.gz.sigstore.json" not in names
+        assert f"{sdist}-py3-none-any.whl.sigstore.json" in names
+    # the immutable release took nothing; its notes are untouched
+    assert not any(a.name.endswith(".sigstore.json") for a in after[IMMUTABLE_TAG].get_assets())
+    # notes: text outside the section byte-for-byte, the section replaced
+    body = after[NOTES_TAG].body
+    assert body.startswith(NOTES_BEFORE) and body.endswith(NOTES_AFTER)
+    assert "old text" not in body and "chainkit verify --repo acme/widgets" in body
+    assert body.count("<!-- chainkit:backfill -->") == 1
+    # the draft stays a draft and untouched
+    assert after[DRAFT_TAG].draft is True
+
+    # -- chainkit verify: passes, and fails for a wrong source repository -------------
+    identity = sb.identity()
+    result = sb.chainkit(
+        "verify",
+        "--repo",
+        "acme/widgets",
+        "--cert-identity",
+        identity,
+        "--cert-oidc-issuer",
+        ISSUER,
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    verified = json.loads(result.stdout)
+    assert verified["summary"]["verified"] == signed
+    assert verified["summary"]["attestations"] == RELEASES - 1
+    result = sb.chainkit(
+        "verify",
+        "--repo",
+        "acme/widgets",
+        "--tag",
+        "v1.1*.0",
+        "--cert-identity",
+        identity,
+        "--cert-oidc-issuer",
+        ISSUER,
+        "--source-repository",
+        "evil/widgets",
+        "--json",
+    )
+    assert result.exit_code == 1
+    assert "source repository" in result.stdout
+
+    # -- the real sigstore CLI accepts a downloaded bundle ------------------------------
+    wheel = next(a for a in after[UNICODE_TAG].get_assets() if a.name.endswith(".whl"))
+    bundle = next(
+        a for a in after[UNICODE_TAG].get_assets() if a.name == wheel.name + ".sigstore.json"
+    )
+    wheel.download_asset(str(tmp_path / "artifact.whl"))
+    bundle.download_asset(str(tmp_path / "artifact.whl.sigstore.json"))
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sigstore",
+            "--trust-config",
+            str(sb.info.trust_config),
+            "verify",
+            "identity",
+            "--cert-identity",
+            identity,
+            "--cert-oidc-issuer",
+            ISSUER,
+            str(tmp_path / "artifact.whl"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert cli.returncode == 0, cli.stderr
+
+    # -- a second apply of the finished plan, and a new plan: zero writes ------------
+    sb.clear_requests()
+    result = sb.chainkit(
+        "backfill",
+        "apply",
+        "--plan",
+        str(plan_file),
+        "--expect-digest",
+        plan["plan_digest"],
+        "--identity-token",
+        sb.identity_token(),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--yes",
+        "--json",
+    )
+    assert json.loads(result.stdout)["certificates"] == 0
+    log = sb.requests_log()
+    assert [r for r in log if r["method"] != "GET"] == []
+    assert not any(r["kind"] in {"download", "storage"} for r in log)
+
+    result = sb.chainkit(
+        "backfill",
+        "plan",
+        "--repo",
+        "acme/widgets",
+        "-o",
+        str(tmp_path / "plan2.json"),
+        "--json",
+        env=sb.env(token="read"),
+    )
+    replan = json.loads(result.stdout)
+    # only the swapped asset: a plan cannot see its bytes; apply refuses it again
+    assert replan["summary"]["actions"] == {"sign": 1, "replace": 0, "skip": RELEASES * 3 - 1}
+    sb.clear_requests()
+    result = sb.chainkit(
+        "backfill",
+        "apply",
+        "--plan",
+        str(tmp_path / "plan2.json"),
+        "--expect-digest",
+        replan["plan_digest"],
+        "--identity-token",
+        sb.identity_token(),
+        "--state-dir",
+        str(tmp_path / "state2"),
+        "--yes",
+        "--json",
+    )
+    assert json.loads(result.stdout)["summary"]["blocked"] == 1
+    assert [r for r in sb.requests_log() if r["method"] != "GET"] == []
