@@ -1,0 +1,8 @@
+"""The GitHub REST API stand-in (releases, assets, environments, rate limits)."""
+
+from __future__ import annotations
+
+from chainkit.sandbox._github._sanitize import sanitize_asset_name
+from chainkit.sandbox._github._server import GitHubStandIn, ObservedResponse
+
+__all__ = ["GitHubStandIn", "ObservedResponse", "sanitize_asset_name"]
