@@ -9,8 +9,9 @@ existing bundle, recognise ``already_exists`` and link the right file in the not
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime, timezone
+
+from chainkit.github._names import sanitize_asset_name
 
 __all__ = [
     "ATTESTATION_MARKER",
@@ -23,24 +24,12 @@ __all__ = [
 BUNDLE_SUFFIX = ".sigstore.json"
 ATTESTATION_MARKER = "chainkit-backfill-attestation"
 
-_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9_+@-]+")
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.+@-]+")
 
 
 def github_asset_name(name: str) -> str:
     """The name GitHub stores for an uploaded file called ``name`` (best reconstruction)."""
-    # 1. transliterate to ASCII (NFKD, drop combining marks and what has no ASCII form)
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    # 2. a leading dot gets a "default" prefix
-    if ascii_name.startswith("."):
-        ascii_name = "default" + ascii_name
-    # 3./4. runs of other characters become one dot; squeeze dots; trim dots
-    out = _UNSAFE_RUN.sub(".", ascii_name)
-    out = re.sub(r"\.{2,}", ".", out).strip(".")
-    # 5. a changed name without a dot gets a "default." prefix
-    if out != name and "." not in out:
-        out = "default." + out if out else "default"
-    return out
+    return sanitize_asset_name(name)
 
 
 def _tag_label(tag: str) -> str:

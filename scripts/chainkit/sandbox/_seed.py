@@ -377,7 +377,7 @@ def _asset(ctx: _Ctx, value: object, path: str) -> AssetSpec:
 
 
 def _release(ctx: _Ctx, value: object, path: str) -> ReleaseSpec:
-    from chainkit.sandbox._github._sanitize import sanitize_asset_name
+    from chainkit.github._names import sanitize_asset_name
 
     m = _mapping(
         ctx,

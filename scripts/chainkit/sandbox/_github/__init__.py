@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chainkit.sandbox._github._sanitize import sanitize_asset_name
+from chainkit.github._names import sanitize_asset_name
 from chainkit.sandbox._github._server import GitHubStandIn, ObservedResponse
 
 __all__ = ["GitHubStandIn", "ObservedResponse", "sanitize_asset_name"]

@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from chainkit.github._names import sanitize_asset_name
 from chainkit.sandbox._errors import SandboxServiceError, SandboxUsageError
 from chainkit.sandbox._github import _render as render
-from chainkit.sandbox._github._sanitize import sanitize_asset_name
 from chainkit.sandbox._github._store import Conflict, Row, Store, now_iso
 from chainkit.sandbox._seed import MAX_ASSET_SIZE, MAX_ASSETS_PER_RELEASE, Seed
 

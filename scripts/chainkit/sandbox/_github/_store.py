@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from chainkit.github._names import sanitize_asset_name
 from chainkit.sandbox._errors import SandboxServiceError
-from chainkit.sandbox._github._sanitize import sanitize_asset_name
 from chainkit.sandbox._seed import Seed, asset_chunks
 
 __all__ = ["Conflict", "Row", "Store", "iso", "now_iso"]
