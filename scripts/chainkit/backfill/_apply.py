@@ -478,7 +478,22 @@ class _Applier:
             self.report.add(Outcome(planned.tag, name, "attestation", "done", bundle=name))
             return
         path = self.journal.attestation_file(planned.id)
-        if not self.journal.last("attestation.signed", release_id=planned.id) or not path.exists():
+        signed_before = self.journal.last("attestation.signed", release_id=planned.id)
+        remote = existing.get(name)
+        if remote is not None and (signed_before is None or not path.exists()):
+            stored_name = self._adopt_attestation(remote, signed)
+            if stored_name is not None:
+                self.journal.record(
+                    "attestation.uploaded", release_id=planned.id, name=stored_name, adopted=True
+                )
+                self.report.add(
+                    Outcome(
+                        planned.tag, name, "attestation", "done", "found our valid attestation",
+                        stored_name,
+                    )
+                )  # fmt: skip
+                return
+        if signed_before is None or not path.exists():
             statement = build_statement(
                 repository=self.plan.repository,
                 release=planned,
@@ -506,6 +521,34 @@ class _Applier:
             stored_name = matched
         self.journal.record("attestation.uploaded", release_id=planned.id, name=stored_name)
         self.report.add(Outcome(planned.tag, name, "attestation", "signed", bundle=stored_name))
+
+    def _adopt_attestation(
+        self, remote: Asset, signed: list[tuple[PlannedAsset, str, str]]
+    ) -> str | None:
+        """An attestation of this name exists: ours over exactly these subjects, or not.
+
+        Ours (this run's identity, valid, and attesting exactly the assets and sha256s
+        signed now) is adopted without signing again, e.g. after a lost state directory;
+        anything else is left to the upload, which reports the conflict.
+        """
+        try:
+            data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
+            policy, identity = _policy_of_bundle(data)
+            if not self._is_ours(identity):
+                return None
+            statement, _ = self.verifier.verify_statement(data, policy)
+            subjects = json.loads(statement).get("subject")
+        except (Error, ValueError, AttributeError):
+            return None
+        wanted = sorted((pa.name, sha256) for pa, sha256, _ in signed)
+        try:
+            found = sorted((str(s["name"]), str(s["digest"]["sha256"])) for s in subjects)
+        except (KeyError, TypeError):
+            return None
+        if found != wanted:
+            return None
+        self.report.identity = self.report.identity or identity
+        return remote.name
 
     # -- notes ------------------------------------------------------------------------
     def _notes(

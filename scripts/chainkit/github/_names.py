@@ -1,4 +1,4 @@
-"""How GitHub renames uploaded asset files (a reconstruction, see docs/sandbox-github.md).
+"""How GitHub renames uploaded asset files (a reconstruction, see docs/sandbox.md).
 
 GitHub does not publish the rule; this follows GitHub CLI's client-side copy of it
 (``sanitizeFileName`` in cli/cli ``pkg/cmd/release/upload/upload.go``):

@@ -1,0 +1,123 @@
+"""``chainkit audit``: pip-audit with a policy, severities, SARIF and an offline OSV database.
+
+Public API (everything else is internal)::
+
+    inputs = [requirements_input([Path("requirements.txt")])]
+    policy = load_policy(None, project_dir=Path("."))
+    report = run_audit(AuditRequest(tuple(inputs), advisory_db=Path("all.zip")), policy)
+    print(render(report, "sarif")); raise SystemExit(report.exit_code)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chainkit.audit._errors import (
+        AdvisoryDatabaseError,
+        AuditError,
+        AuditFailedError,
+        InputError,
+        PolicyError,
+    )
+    from chainkit.audit._formats import FORMATS, render
+    from chainkit.audit._inputs import (
+        AuditInput,
+        environment_input,
+        lock_input,
+        project_inputs,
+        requirements_input,
+    )
+    from chainkit.audit._model import Advisory, AuditReport, Finding, Location, Package, Skipped
+    from chainkit.audit._osvdb import (
+        AdvisoryDatabase,
+        LoopbackOSV,
+        default_cache_dir,
+        load_database,
+    )
+    from chainkit.audit._policy import FailOn, Ignore, Policy, load_policy, parse_policy
+    from chainkit.audit._run import AuditRequest, run_audit
+    from chainkit.audit._severity import Level, Severity, severity_of
+
+# Loaded on first use, so that ``python -m chainkit.audit._serve`` and ``chainkit --help``
+# import only what they need.
+_EXPORTS: dict[str, str] = {
+    "Advisory": "chainkit.audit._model",
+    "AdvisoryDatabase": "chainkit.audit._osvdb",
+    "AdvisoryDatabaseError": "chainkit.audit._errors",
+    "AuditError": "chainkit.audit._errors",
+    "AuditFailedError": "chainkit.audit._errors",
+    "AuditInput": "chainkit.audit._inputs",
+    "AuditReport": "chainkit.audit._model",
+    "AuditRequest": "chainkit.audit._run",
+    "FORMATS": "chainkit.audit._formats",
+    "FailOn": "chainkit.audit._policy",
+    "Finding": "chainkit.audit._model",
+    "Ignore": "chainkit.audit._policy",
+    "InputError": "chainkit.audit._errors",
+    "Level": "chainkit.audit._severity",
+    "Location": "chainkit.audit._model",
+    "LoopbackOSV": "chainkit.audit._osvdb",
+    "Package": "chainkit.audit._model",
+    "Policy": "chainkit.audit._policy",
+    "PolicyError": "chainkit.audit._errors",
+    "Severity": "chainkit.audit._severity",
+    "Skipped": "chainkit.audit._model",
+    "default_cache_dir": "chainkit.audit._osvdb",
+    "environment_input": "chainkit.audit._inputs",
+    "load_database": "chainkit.audit._osvdb",
+    "load_policy": "chainkit.audit._policy",
+    "lock_input": "chainkit.audit._inputs",
+    "parse_policy": "chainkit.audit._policy",
+    "project_inputs": "chainkit.audit._inputs",
+    "render": "chainkit.audit._formats",
+    "requirements_input": "chainkit.audit._inputs",
+    "run_audit": "chainkit.audit._run",
+    "severity_of": "chainkit.audit._severity",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chainkit.audit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "FORMATS",
+    "Advisory",
+    "AdvisoryDatabase",
+    "AdvisoryDatabaseError",
+    "AuditError",
+    "AuditFailedError",
+    "AuditInput",
+    "AuditReport",
+    "AuditRequest",
+    "FailOn",
+    "Finding",
+    "Ignore",
+    "InputError",
+    "Level",
+    "Location",
+    "LoopbackOSV",
+    "Package",
+    "Policy",
+    "PolicyError",
+    "Severity",
+    "Skipped",
+    "default_cache_dir",
+    "environment_input",
+    "load_database",
+    "load_policy",
+    "lock_input",
+    "parse_policy",
+    "project_inputs",
+    "render",
+    "requirements_input",
+    "run_audit",
+    "severity_of",
+]

@@ -1,0 +1,116 @@
+"""The audit's results, as plain frozen dataclasses every output format renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from packaging.utils import canonicalize_name
+
+from chainkit.audit._policy import Ignore, Policy
+from chainkit.audit._severity import Severity
+from chainkit.errors import ExitCode
+
+__all__ = [
+    "Advisory",
+    "AuditReport",
+    "Finding",
+    "InputSummary",
+    "Location",
+    "Package",
+    "Skipped",
+]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a requirement is declared: a manifest path (as given, POSIX) and a 1-based line."""
+
+    path: str
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class Package:
+    """An audited distribution at one version."""
+
+    name: str
+    version: str
+    locations: tuple[Location, ...] = ()
+
+    @property
+    def canonical_name(self) -> str:
+        return canonicalize_name(self.name)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something that was not audited, and why."""
+
+    name: str
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """One advisory as it applies to one package."""
+
+    id: str
+    aliases: tuple[str, ...]
+    summary: str
+    fix_versions: tuple[str, ...]
+    severity: Severity
+    published: str | None = None
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset((self.id, *self.aliases))
+
+    @property
+    def url(self) -> str:
+        return f"https://osv.dev/vulnerability/{self.id}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An advisory affecting an audited package, with the policy's verdict."""
+
+    package: Package
+    advisory: Advisory
+    ignored_by: Ignore | None
+    blocking: bool
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """One input and how it was audited."""
+
+    label: str
+    kind: str
+    mode: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Everything an output format needs."""
+
+    inputs: tuple[InputSummary, ...]
+    service: str
+    packages: tuple[Package, ...]
+    skipped: tuple[Skipped, ...]
+    findings: tuple[Finding, ...]
+    policy: Policy
+    expired_ignores: tuple[Ignore, ...] = ()
+    unused_ignores: tuple[Ignore, ...] = field(default=())
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.blocking)
+
+    @property
+    def ignored(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.ignored_by is not None)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.FINDINGS if self.blocking else ExitCode.OK

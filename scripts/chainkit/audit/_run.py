@@ -1,0 +1,341 @@
+"""Drive pip-audit: collect dependencies, query the service, apply severities and the policy.
+
+pip-audit runs in-process through its Python API (``Auditor`` with a ``DependencySource``
+and a ``VulnerabilityService``), not as a subprocess: the results come back as objects
+(including pip-audit's own skip reasons), errors come back as typed exceptions that map onto
+chainkit's exit codes, lock files pip-audit cannot read become ordinary dependency sources,
+and there is no second interpreter start-up or JSON round trip (see benchmarks/audit). The
+API is internal to pip-audit, so it is used only here and pinned to pip-audit 2.x.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import requests
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion
+
+from chainkit.audit._errors import AuditFailedError, InputError
+from chainkit.audit._inputs import AuditInput
+from chainkit.audit._model import (
+    Advisory,
+    AuditReport,
+    Finding,
+    InputSummary,
+    Location,
+    Package,
+    Skipped,
+)
+from chainkit.audit._osvdb import (
+    AdvisoryDatabase,
+    LoopbackOSV,
+    ServedDatabase,
+    record_fix_versions,
+)
+from chainkit.audit._policy import Ignore, Policy
+from chainkit.audit._severity import UNKNOWN, severity_of
+
+__all__ = ["AuditRequest", "run_audit"]
+
+_log = logging.getLogger("chainkit.audit")
+
+DEFAULT_OSV_URL = "https://api.osv.dev/v1/query"
+Service = Literal["osv", "pypi"]
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """What to audit, against which advisories."""
+
+    inputs: tuple[AuditInput, ...]
+    service: Service = "osv"
+    advisory_db: Path | None = None
+    osv_url: str | None = None
+    cache_dir: Path | None = None
+    timeout: int = 15
+
+
+def _osv_base(query_url: str) -> str:
+    return query_url[: -len("/v1/query")] if query_url.endswith("/v1/query") else query_url
+
+
+class _RecordSource:
+    """Full OSV records by id or alias, for severities, aliases and fix versions.
+
+    Records come from, in order: the loaded offline database; the OSV query responses
+    pip-audit received (captured with a response hook on its session, so nothing is
+    fetched twice); ``GET {osv_base}/v1/vulns/{id}`` (the PyPI service path).
+    """
+
+    def __init__(
+        self,
+        *,
+        database: AdvisoryDatabase | None,
+        osv_base: str | None,
+        session: requests.Session,
+        timeout: int,
+    ) -> None:
+        self._database = database
+        self._base = osv_base
+        self._session = session
+        self._timeout = timeout
+        self._captured: dict[str, Mapping[str, Any]] = {}
+        self._fetched: dict[str, Mapping[str, Any] | None] = {}
+        self._fixes: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._warned = False
+
+    def capture(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """A ``requests`` response hook: remember the records in OSV query responses."""
+        if response.request is None or response.request.method != "POST" or not response.ok:
+            return
+        try:
+            data = response.json()
+        except ValueError:
+            return
+        vulns = data.get("vulns") if isinstance(data, Mapping) else None
+        for record in vulns if isinstance(vulns, list) else []:
+            if isinstance(record, Mapping) and isinstance(record.get("id"), str):
+                self._captured[record["id"]] = record
+                for alias in record.get("aliases") or []:
+                    self._captured.setdefault(str(alias), record)
+
+    def get(self, vuln_id: str) -> Mapping[str, Any] | None:
+        if self._database is not None:
+            return self._database.get(vuln_id)
+        if vuln_id in self._captured:
+            return self._captured[vuln_id]
+        if self._base is None:
+            return None
+        if vuln_id not in self._fetched:
+            self._fetched[vuln_id] = self._fetch(vuln_id)
+        return self._fetched[vuln_id]
+
+    def fix_versions(self, record: Mapping[str, Any], package: str) -> tuple[str, ...]:
+        key = (str(record["id"]), package)
+        if key not in self._fixes:
+            self._fixes[key] = tuple(record_fix_versions(record, package))
+        return self._fixes[key]
+
+    def _fetch(self, vuln_id: str) -> Mapping[str, Any] | None:
+        url = f"{self._base}/v1/vulns/{vuln_id}"
+        try:
+            response = self._session.get(url, timeout=self._timeout)
+            if response.status_code == 404:
+                return None
+            response.raise_for_status()
+            data = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            if not self._warned:
+                _log.warning(
+                    "could not fetch advisory records from %s (%s); severities will be unknown",
+                    self._base,
+                    type(exc).__name__,
+                )
+                self._warned = True
+            return None
+        return data if isinstance(data, Mapping) else None
+
+
+def _advisory(result: Any, package: str, records: _RecordSource) -> Advisory:
+    record = records.get(str(result.id))
+    aliases = {str(a) for a in result.aliases}
+    fixes: tuple[str, ...] = ()
+    if record is not None:
+        aliases |= {str(a) for a in record.get("aliases") or []}
+        aliases |= {str(record["id"])}
+        fixes = records.fix_versions(record, package)
+    aliases.discard(str(result.id))
+    return Advisory(
+        id=str(result.id),
+        aliases=tuple(sorted(aliases)),
+        summary=str(result.description),
+        fix_versions=fixes or tuple(str(v) for v in result.fix_versions),
+        severity=severity_of(record, package=package) if record is not None else UNKNOWN,
+        published=None if record is None else record.get("published"),
+    )
+
+
+def _import_pip_audit() -> None:
+    import pip_audit._audit
+    import pip_audit._service  # noqa: F401
+
+
+def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Any:
+    from pip_audit._service import OsvService, PyPIService
+
+    http_cache = None if request.cache_dir is None else request.cache_dir / "http"
+    if request.service == "pypi" and request.advisory_db is None:
+        return PyPIService(cache_dir=http_cache, timeout=request.timeout)
+    service = OsvService(cache_dir=http_cache, timeout=request.timeout, osv_url=osv_url)
+    service.session.hooks["response"].append(records.capture)
+    return service
+
+
+def _collect(
+    request: AuditRequest, service: Any
+) -> tuple[list[tuple[AuditInput, Any, list[Any]]], list[Skipped]]:
+    from pip_audit._audit import Auditor
+    from pip_audit._dependency_source import DependencySourceError
+    from pip_audit._service.interface import ServiceError
+
+    results: list[tuple[AuditInput, Any, list[Any]]] = []
+    skipped: list[Skipped] = []
+    auditor = Auditor(service)
+    for item in request.inputs:
+        skipped.extend(item.skipped)
+        _log.info("auditing %s (%s): %s", item.label, item.kind, item.mode)
+        try:
+            for dep, vulns in auditor.audit(item.make_source()):
+                if dep.is_skipped():
+                    skipped.append(Skipped(str(dep.name), str(dep.skip_reason), item.label))
+                else:
+                    results.append((item, dep, list(vulns)))
+        except DependencySourceError as exc:
+            if item.kind == "environment":
+                raise AuditFailedError(
+                    f"pip-audit could not list the environment's packages: {exc}",
+                    remediation="check that pip works in this interpreter (python -m pip list)",
+                ) from exc
+            if item.resolves:
+                raise AuditFailedError(
+                    f"pip-audit could not resolve {item.label}: {exc}",
+                    remediation="check the requirements and the package index; pin every "
+                    "requirement (e.g. uv pip compile) to audit without resolving",
+                ) from exc
+            raise InputError(
+                f"pip-audit rejected {item.label}: {exc}",
+                remediation="pin every requirement with == (and hash all or none)",
+            ) from exc
+        except InvalidVersion as exc:
+            raise InputError(
+                f"{item.label}: not a PEP 440 version: {exc}",
+                remediation="fix the version in the input (https://peps.python.org/pep-0440/)",
+            ) from exc
+        except (ServiceError, requests.RequestException) as exc:
+            raise AuditFailedError(
+                f"the vulnerability service failed: {type(exc).__name__}: {exc}",
+                remediation="check the network or --osv-url, or audit offline with "
+                "--advisory-db (an OSV export such as PyPI/all.zip)",
+            ) from exc
+    return results, skipped
+
+
+def _evaluate(
+    request: AuditRequest,
+    policy: Policy,
+    collected: Sequence[tuple[AuditInput, Any, list[Any]]],
+    skipped: Sequence[Skipped],
+    records: _RecordSource,
+    service_label: str,
+    today: dt.date,
+) -> AuditReport:
+    packages: dict[tuple[str, str], Package] = {}
+    vulns_by_pkg: dict[tuple[str, str], list[Any]] = {}
+    for item, dep, vulns in collected:
+        key: tuple[str, str] = (canonicalize_name(str(dep.name)), str(dep.version))
+        old = packages.get(key)
+        locs: tuple[Location, ...] = item.locate(str(dep.name))
+        if old is not None:
+            locs = old.locations + tuple(loc for loc in locs if loc not in old.locations)
+        packages[key] = Package(str(dep.name), str(dep.version), locs)
+        seen = vulns_by_pkg.setdefault(key, [])
+        seen.extend(v for v in vulns if all(v.id != s.id for s in seen))
+
+    findings: list[Finding] = []
+    used: set[Ignore] = set()
+    expired: dict[Ignore, None] = {}
+    for key, vulns in vulns_by_pkg.items():
+        package = packages[key]
+        for result in vulns:
+            advisory = _advisory(result, key[0], records)
+            ignore = policy.find_ignore(key[0], advisory.ids, today=today)
+            for candidate in policy.ignores:
+                if candidate.expired(today) and candidate.matches(key[0], advisory.ids):
+                    expired[candidate] = None
+            if ignore is not None:
+                used.add(ignore)
+            blocking = ignore is None and policy.reaches_threshold(advisory.severity)
+            findings.append(Finding(package, advisory, ignore, blocking))
+    for ignore in expired:
+        _log.warning(
+            "ignore %s expired on %s and no longer applies; renew or remove it",
+            ignore.id,
+            ignore.expires,
+        )
+    unused = tuple(i for i in policy.ignores if i not in used and i not in expired)
+    for ignore in unused:
+        _log.info("ignore %s matched no finding", ignore.id)
+    findings.sort(key=lambda f: (f.package.canonical_name, f.package.version, f.advisory.id))
+    return AuditReport(
+        inputs=tuple(InputSummary(i.label, i.kind, i.mode) for i in request.inputs),
+        service=service_label,
+        packages=tuple(sorted(packages.values(), key=lambda p: (p.canonical_name, p.version))),
+        skipped=tuple(skipped),
+        findings=tuple(findings),
+        policy=policy,
+        expired_ignores=tuple(expired),
+        unused_ignores=unused,
+    )
+
+
+def run_audit(
+    request: AuditRequest,
+    policy: Policy,
+    *,
+    session: requests.Session | None = None,
+    database: AdvisoryDatabase | None = None,
+    served: ServedDatabase | None = None,
+    today: dt.date | None = None,
+) -> AuditReport:
+    """Audit ``request.inputs`` with pip-audit and judge the findings with ``policy``.
+
+    With ``request.advisory_db``, a child process loads that database (through the index
+    cache in ``request.cache_dir``) and serves it on a loopback OSV endpoint that pip-audit
+    queries; with an already loaded ``database``, the endpoint runs in this process. Either
+    way nothing leaves the machine. ``served`` is that child, already started by the caller
+    (so the index loads while the inputs are read); it is closed here.
+    ``session`` fetches OSV records for the PyPI service.
+    """
+    if not request.inputs:
+        raise InputError(
+            "nothing to audit",
+            remediation="pass -r requirements.txt, a PROJECT_PATH (with --locked for its lock "
+            "files), or --env",
+        )
+    today = today or dt.date.today()
+    http = session or requests.Session()
+    if database is not None:
+        label = f"advisory database {database.source} ({len(database)} records, offline)"
+        records = _RecordSource(database=database, osv_base=None, session=http, timeout=1)
+        with LoopbackOSV(database) as endpoint:
+            service = _service(request, endpoint.query_url, records)
+            collected, skipped = _collect(request, service)
+        return _evaluate(request, policy, collected, skipped, records, label, today)
+    if request.advisory_db is not None:
+        if served is None:
+            served = ServedDatabase(request.advisory_db, cache_dir=request.cache_dir)
+            served.start()
+        with served:
+            _import_pip_audit()  # while the child loads the index
+            label = (
+                f"advisory database {request.advisory_db} ({served.record_count} records, offline)"
+            )
+            records = _RecordSource(
+                database=None, osv_base=served.base_url, session=http, timeout=request.timeout
+            )
+            service = _service(request, served.query_url, records)
+            collected, skipped = _collect(request, service)
+            return _evaluate(request, policy, collected, skipped, records, label, today)
+
+    osv_url = request.osv_url or DEFAULT_OSV_URL
+    label = f"OSV ({osv_url})" if request.service == "osv" else "PyPI JSON API"
+    base = _osv_base(osv_url) if request.service == "osv" else _osv_base(DEFAULT_OSV_URL)
+    records = _RecordSource(database=None, osv_base=base, session=http, timeout=request.timeout)
+    collected, skipped = _collect(request, _service(request, osv_url, records))
+    return _evaluate(request, policy, collected, skipped, records, label, today)
