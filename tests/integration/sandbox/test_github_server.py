@@ -27,7 +27,7 @@ def test_port_in_use(tmp_path: Path) -> None:
         server = GitHubStandIn(tmp_path, port=port)
         with pytest.raises(SandboxUsageError) as info:
             server.start()
-    assert f"127.0.0.1:{port} is in use" in info.value.message
+    assert f"port {port} on 127.0.0.1 is in use" in info.value.message
     assert info.value.remediation and "port" in info.value.remediation
     assert info.value.exit_code == ExitCode.USAGE
 

@@ -225,7 +225,7 @@ def test_rekor_read_endpoints(
 
 def test_port_in_use_is_a_usage_error(sigstore_sandbox: SigstoreSandbox) -> None:
     port = int(sigstore_sandbox.url.rsplit(":", 1)[1])
-    with pytest.raises(SandboxUsageError, match="already in use"):
+    with pytest.raises(SandboxUsageError, match="is in use"):
         SigstoreStandIn(sigstore_sandbox.authority, port=port).start()
 
 

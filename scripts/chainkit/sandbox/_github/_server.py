@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import errno
 import hashlib
 import json
 import logging
 import math
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -37,6 +34,7 @@ from chainkit.github._names import sanitize_asset_name
 from chainkit.sandbox._errors import SandboxServiceError, SandboxUsageError
 from chainkit.sandbox._github import _render as render
 from chainkit.sandbox._github._store import Conflict, Row, Store, now_iso
+from chainkit.sandbox._http import LoopbackServer, TrackedHandler, bind, serve, shut_down
 from chainkit.sandbox._seed import MAX_ASSET_SIZE, MAX_ASSETS_PER_RELEASE, Seed
 
 __all__ = ["GitHubStandIn", "ObservedResponse"]
@@ -232,9 +230,7 @@ class _State:
             self.requests.append({"seq": self.seq, **entry})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
+class _Server(LoopbackServer):
     store: Store
     state: _State
     observer: Callable[[ObservedResponse], None] | None
@@ -242,52 +238,17 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int]) -> None:
         super().__init__(address, _Handler)
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-
-    def close_connections(self) -> None:
-        """Hang up on keep-alive clients, so that nothing is served after stop()."""
-        with self.connections_lock:
-            for conn in list(self.connections):
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-            self.connections.clear()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hangs up mid-response is routine; keep stderr clean.
-        _log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
 def _int(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(TrackedHandler):
     server_version = "chainkit-sandbox-github"
-    # Responses go out as several writes (headers, body chunks); with Nagle on, every
-    # kept-alive request would wait for the client's delayed ACK (~40 ms each).
-    disable_nagle_algorithm = True
-    sys_version = ""
     timeout = 120
     server: _Server
     _body_left: int = 0
-
-    # ------------------------------------------------------------------ plumbing
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        _log.debug("%s " + format, self.address_string(), *args)
 
     def do_GET(self) -> None:
         self._handle()
@@ -1281,31 +1242,13 @@ class GitHubStandIn:
         """Bind and serve in background daemon threads."""
         if self._server is not None:
             return
-        try:
-            server = _Server((self._host, self._port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise SandboxUsageError(
-                    f"cannot start the GitHub stand-in: {self._host}:{self._port} is in use",
-                    remediation="choose another port (or 0 for any free port), "
-                    "or stop the process listening there",
-                ) from None
-            raise SandboxServiceError(
-                f"cannot start the GitHub stand-in on {self._host}:{self._port}: {exc}",
-                remediation="check the host address and port",
-            ) from None
+        server = bind(_Server, self._host, self._port, what="the GitHub stand-in")
         server.store = self._store
         server.state = self._state
         server.observer = self._observer
         server.base_url = f"http://{self._host}:{server.server_address[1]}"
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="github-stand-in",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = serve(server, name="github-stand-in")
         _log.debug("GitHub stand-in serving %s from %s (%s)", self.url, self._dir, now_iso())
 
     @property
@@ -1321,10 +1264,5 @@ class GitHubStandIn:
         """Stop serving (the state stays on disk)."""
         server, thread = self._server, self._thread
         self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            server.close_connections()
+        shut_down(server, thread)
         self._store.close()
-        if thread is not None:
-            thread.join(timeout=10)

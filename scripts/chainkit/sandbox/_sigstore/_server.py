@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import logging
-import socket
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives import serialization
 
-from chainkit.sandbox._errors import SandboxServiceError, SandboxUsageError
+from chainkit.sandbox._errors import SandboxUsageError
+from chainkit.sandbox._http import LoopbackServer, TrackedHandler, bind, serve, shut_down
 from chainkit.sandbox._sigstore._authority import GITHUB_ISSUER, SigstoreAuthority
 from chainkit.sandbox._sigstore._common import Rejected
 from chainkit.sandbox._sigstore._fulcio import Fulcio
@@ -29,22 +26,11 @@ _MAX_BODY = 32 * 1024 * 1024
 _ENTRIES = "/api/v1/log/entries"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LoopbackServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int]) -> None:
         super().__init__(address, _Handler)
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-
-    def close_connections(self) -> None:
-        """Cut kept-alive client connections, so no old handler serves after a restart."""
-        with self.connections_lock:
-            connections, self.connections = self.connections, set()
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
     fulcio: Fulcio
     rekor: RekorLog
@@ -53,27 +39,10 @@ class _Server(ThreadingHTTPServer):
     base_url: str
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(TrackedHandler):
     server: _Server
     server_version = "chainkit-sandbox-sigstore"
-    # Responses go out as several writes (headers, body chunks); with Nagle on, every
-    # kept-alive request would wait for the client's delayed ACK (~40 ms each).
-    disable_nagle_algorithm = True
     timeout = 60  # idle kept-alive connections end after a minute
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
-        super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        _log.debug("%s " + format, self.address_string(), *args)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -192,18 +161,7 @@ class SigstoreStandIn:
             raise SandboxUsageError(
                 "the Sigstore stand-in is already running", remediation="call stop() first"
             )
-        try:
-            server = _Server((self._host, self._port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise SandboxUsageError(
-                    f"port {self._port} on {self._host} is already in use",
-                    remediation="stop what listens there, or pick another port (0 = any free)",
-                ) from exc
-            raise SandboxServiceError(
-                f"cannot listen on {self._host}:{self._port}: {exc.strerror}",
-                remediation="check the host address and your permissions",
-            ) from exc
+        server = bind(_Server, self._host, self._port, what="the Sigstore stand-in")
         port = server.server_address[1]
         self._port = int(port)
         server.authority = self._authority
@@ -216,13 +174,7 @@ class SigstoreStandIn:
             server.server_close()
             raise
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name=f"sigstore-stand-in:{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = serve(server, name=f"sigstore-stand-in:{self._port}")
 
     @property
     def url(self) -> str:
@@ -244,9 +196,4 @@ class SigstoreStandIn:
         """Stop serving and release the port (idempotent)."""
         server, thread = self._server, self._thread
         self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            server.close_connections()
-        if thread is not None:
-            thread.join(timeout=5)
+        shut_down(server, thread, timeout=5)
