@@ -359,26 +359,6 @@ class GitHubClient:
         return digest.hexdigest()
 
     # -- writes -----------------------------------------------------------------------
-    def upload(
-        self,
-        release: Release,
-        source: Path,
-        *,
-        name: str,
-        content_type: str = "application/octet-stream",
-    ) -> Asset:
-        """Upload ``source`` as asset ``name`` through the release's ``upload_url``."""
-        target = release.upload_url.split("{?", 1)[0]
-        with self._errors(f"uploading {name!r} to {release.tag!r}"):
-            _, data = self._requester.requestBlobAndCheck(
-                "POST",
-                target,
-                parameters={"name": name, "label": ""},
-                headers={"Content-Type": content_type},
-                input=str(source),
-            )
-        return asset_from_json(data)
-
     def upload_bytes(
         self,
         release: Release,
@@ -388,6 +368,7 @@ class GitHubClient:
         name: str,
         content_type: str = "application/octet-stream",
     ) -> Asset:
+        """Upload ``size`` bytes from ``payload`` as asset ``name`` via the release's upload_url."""
         target = release.upload_url.split("{?", 1)[0]
         with self._errors(f"uploading {name!r} to {release.tag!r}"):
             _, data = self._requester.requestMemoryBlobAndCheck(
