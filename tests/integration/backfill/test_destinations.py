@@ -1,0 +1,236 @@
+"""Backfill paths beyond the main scenario: immutable releases with a bundle release,
+replacing invalid bundles (--verify-existing), and PyPI as evidence."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from github import Auth, Github
+
+from _plugins.sandbox import ISSUER, FullSandbox
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def repo_seed(releases: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"version": 1, "repos": [{"full_name": "acme/widgets", "releases": releases}]}
+
+
+def plan_and_apply(sb: FullSandbox, tmp_path: Path, *plan_args: str) -> tuple[dict[str, Any], Any]:
+    plan_file = tmp_path / "plan.json"
+    result = sb.chainkit(
+        "backfill",
+        "plan",
+        "--repo",
+        "acme/widgets",
+        "-o",
+        str(plan_file),
+        *plan_args,
+        env=sb.env(token="read"),
+    )
+    assert result.exit_code == 0, result.output
+    plan = json.loads(plan_file.read_text())
+    applied = sb.chainkit(
+        "backfill",
+        "apply",
+        "--plan",
+        str(plan_file),
+        "--expect-digest",
+        plan["plan_digest"],
+        "--identity-token",
+        sb.identity_token(),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--yes",
+        "--json",
+    )
+    return plan, applied
+
+
+def releases_of(sb: FullSandbox) -> dict[str, Any]:
+    gh = Github(base_url=sb.api_url, auth=Auth.Token(sb.info.token), retry=None)
+    return {r.tag_name: r for r in gh.get_repo("acme/widgets").get_releases()}
+
+
+def test_immutable_release_bundles_go_to_the_bundle_release(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(
+        repo_seed(
+            [
+                {
+                    "tag": "v1.0.0",
+                    "immutable": True,
+                    "body": "Immutable notes",
+                    "published_at": "2025-11-01T00:00:00Z",
+                    "assets": [{"name": "w-1.0.0.whl", "content": "one", "digest": "auto"}],
+                }
+            ]
+        )
+    )
+    plan, applied = plan_and_apply(sb, tmp_path, "--bundle-release", "sigstore-bundles")
+    (release,) = plan["releases"]
+    assert release["destination"] == {"kind": "bundle-release", "tag": "sigstore-bundles"}
+    assert plan["bundle_release"]["create"] is True
+    assert applied.exit_code == 0, applied.output
+    report = json.loads(applied.stdout)
+    assert report["summary"]["signed"] == 1
+
+    after = releases_of(sb)
+    home = after["sigstore-bundles"]
+    names = {a.name for a in home.get_assets()}
+    bundle_name = release["assets"][0]["bundle_name"]
+    assert bundle_name in names and bundle_name.startswith("v1.0.0--")
+    assert any("chainkit-backfill-attestation" in n for n in names)
+    assert not list(after["v1.0.0"].get_assets())[1:]  # the immutable release is untouched
+    # the immutable release's notes point at the bundle release
+    assert "sigstore-bundles" in after["v1.0.0"].body
+    assert after["v1.0.0"].body.startswith("Immutable notes")
+
+    # a second apply creates no second bundle release and writes nothing
+    sb.clear_requests()
+    again = sb.chainkit(
+        "backfill",
+        "apply",
+        "--plan",
+        str(tmp_path / "plan.json"),
+        "--expect-digest",
+        plan["plan_digest"],
+        "--identity-token",
+        sb.identity_token(),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--yes",
+    )
+    assert again.exit_code == 0, again.output
+    assert [r for r in sb.requests_log() if r["method"] != "GET"] == []
+
+
+def test_verify_existing_replaces_an_invalid_bundle(sandbox_factory: Any, tmp_path: Path) -> None:
+    sb: FullSandbox = sandbox_factory(
+        repo_seed(
+            [
+                {
+                    "tag": "v2.0.0",
+                    "published_at": "2025-11-01T00:00:00Z",
+                    "assets": [
+                        {"name": "w-2.0.0.whl", "content": "two", "digest": "auto"},
+                        {"name": "w-2.0.0.whl.sigstore.json", "content": '{"not": "a bundle"}'},
+                    ],
+                }
+            ]
+        )
+    )
+    # without --verify-existing the bundle counts as present
+    result = sb.chainkit(
+        "backfill",
+        "plan",
+        "--repo",
+        "acme/widgets",
+        "-o",
+        str(tmp_path / "p0.json"),
+        "--json",
+        env=sb.env(token="read"),
+    )
+    assert json.loads(result.stdout)["summary"]["statuses"]["already-signed"] == 1
+
+    plan, applied = plan_and_apply(sb, tmp_path, "--verify-existing")
+    statuses = [a["status"] for r in plan["releases"] for a in r["assets"]]
+    assert statuses == ["replace"]
+    assert applied.exit_code == 0, applied.output
+
+    after = releases_of(sb)
+    bundles = [a for a in after["v2.0.0"].get_assets() if a.name == "w-2.0.0.whl.sigstore.json"]
+    assert len(bundles) == 1
+    verified = sb.chainkit(
+        "verify",
+        "--repo",
+        "acme/widgets",
+        "--cert-identity",
+        sb.identity(),
+        "--cert-oidc-issuer",
+        ISSUER,
+        "--json",
+    )
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.stdout)["summary"]["verified"] == 1
+
+
+def test_pypi_hashes_are_evidence(sandbox_factory: Any, pypi_index: Any, tmp_path: Path) -> None:
+    wheel, sdist = b"pypi wheel", b"pypi sdist"
+    pypi_index.add_file("widgets", "widgets-3.0.0-py3-none-any.whl", wheel)
+    pypi_index.add_file("widgets", "widgets-3.0.0.tar.gz", b"not what is on GitHub")
+    sb: FullSandbox = sandbox_factory(
+        repo_seed(
+            [
+                {
+                    "tag": "v3.0.0",
+                    "published_at": "2024-01-01T00:00:00Z",
+                    "assets": [
+                        {
+                            "name": "widgets-3.0.0-py3-none-any.whl",
+                            "content": wheel.decode(),
+                            "digest": None,
+                        },
+                        {
+                            "name": "widgets-3.0.0.tar.gz",
+                            "content": sdist.decode(),
+                            "digest": "auto",
+                        },
+                    ],
+                }
+            ]
+        )
+    )
+    plan_file = tmp_path / "plan.json"
+    result = sb.chainkit(
+        "backfill",
+        "plan",
+        "--repo",
+        "acme/widgets",
+        "-o",
+        str(plan_file),
+        "--pypi-project",
+        "widgets",
+        "--pypi-index-url",
+        pypi_index.url,
+        env=sb.env(token="read"),
+    )
+    assert result.exit_code == 1  # the sdist's PyPI hash disagrees with GitHub's digest
+    plan = json.loads(plan_file.read_text())
+    assets = {a["name"]: a for r in plan["releases"] for a in r["assets"]}
+    whl = assets["widgets-3.0.0-py3-none-any.whl"]
+    assert whl["status"] == "sign" and whl["expected_sha256"] == sha(wheel)
+    assert [e["source"] for e in whl["evidence"]] == ["pypi"]
+    assert assets["widgets-3.0.0.tar.gz"]["status"] == "blocked"
+    assert plan["options"]["pypi_project"] == "widgets"
+
+
+def test_unreachable_pypi_is_a_service_error(sandbox_factory: Any, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sb: FullSandbox = sandbox_factory()
+    result = sb.chainkit(
+        "backfill",
+        "plan",
+        "--repo",
+        "acme/widgets",
+        "-o",
+        str(tmp_path / "plan.json"),
+        "--pypi-project",
+        "widgets",
+        "--pypi-index-url",
+        f"http://127.0.0.1:{port}/simple/",
+        env=sb.env(token="read"),
+    )
+    assert result.exit_code == 3
+    assert "PyPI" in result.stderr or "index" in result.stderr
+    assert not (tmp_path / "plan.json").exists()
