@@ -70,6 +70,13 @@ def _render_table(report: object) -> None:
     help="Only assets matching (repeatable); matching assets without a bundle fail.",
 )
 @click.option(
+    "--bundle-release",
+    metavar="TAG",
+    envvar="CHAINKIT_BUNDLE_RELEASE",
+    help="Also look for bundles in this release (where backfill puts the bundles of "
+    "immutable releases). [env: CHAINKIT_BUNDLE_RELEASE]",
+)
+@click.option(
     "--require-bundles",
     is_flag=True,
     help="Fail for any asset without a bundle (default: report them as unsigned).",
@@ -119,6 +126,7 @@ def verify(
     repo: str | None,
     tags: tuple[str, ...],
     asset_globs: tuple[str, ...],
+    bundle_release: str | None,
     require_bundles: bool,
     cert_identity: str | None,
     cert_identity_regexp: str | None,
@@ -173,6 +181,7 @@ def verify(
         client = GitHubClient.from_context(
             context, settings=ClientSettings(write_interval=default_write_interval(context.api_url))
         )
+        home = client.get_release_by_tag(repo, bundle_release) if bundle_release else None
         releases = client.iter_releases(repo)
         if tags:
             import fnmatch
@@ -185,6 +194,7 @@ def verify(
             policy=policy,
             assets=asset_globs,
             require_bundles=require_bundles,
+            bundle_release=home,
         ):
             if not as_json and not is_tty():
                 what = getattr(item, "subject", None) or getattr(item, "name", "")

@@ -18,6 +18,7 @@ __all__ = [
     "BUNDLE_SUFFIX",
     "attestation_name",
     "bundle_name",
+    "bundle_release_prefix",
     "github_asset_name",
 ]
 
@@ -30,6 +31,11 @@ _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.+@-]+")
 def github_asset_name(name: str) -> str:
     """The name GitHub stores for an uploaded file called ``name`` (best reconstruction)."""
     return sanitize_asset_name(name)
+
+
+def bundle_release_prefix(tag: str) -> str:
+    """The prefix of a release's bundles and attestations in the bundle release."""
+    return f"{_tag_label(tag)}--"
 
 
 def _tag_label(tag: str) -> str:

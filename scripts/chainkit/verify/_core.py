@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from chainkit._internal.hashing import sha256_file
-from chainkit.backfill._names import ATTESTATION_MARKER, BUNDLE_SUFFIX, github_asset_name
+from chainkit.backfill._names import (
+    ATTESTATION_MARKER,
+    BUNDLE_SUFFIX,
+    bundle_name,
+    bundle_release_prefix,
+    github_asset_name,
+)
 from chainkit.errors import Error
 from chainkit.github import Asset, GitHubClient, Release
 from chainkit.signing import BundleVerifier, IdentityPolicy
@@ -275,15 +281,30 @@ def _verify_release(
     policy: IdentityPolicy,
     assets: Sequence[str],
     require_bundles: bool,
+    home: Release | None = None,
 ) -> Iterator[BundleResult | AttestationResult]:
     by_name = {a.name: a for a in release.assets}
     digests = _Digests(client, by_name)
     bundles = [a for a in release.assets if a.name.endswith(BUNDLE_SUFFIX)]
+    subjects: dict[int, Asset] = {}  # bundle id -> its asset, for bundles kept elsewhere
+    if home is not None:
+        # Bundles of an immutable release live in the bundle release, prefixed with its tag.
+        home_by_name = {a.name: a for a in home.assets}
+        prefix = bundle_release_prefix(release.tag)
+        for asset in release.assets:
+            for name in (
+                bundle_name(asset.name, tag=release.tag),
+                bundle_name(asset.name, tag=release.tag, release_id=release.id),
+            ):
+                if name in home_by_name:
+                    bundles.append(home_by_name[name])
+                    subjects[home_by_name[name].id] = asset
+        bundles += [a for a in home.assets if a.name.startswith(prefix) and _is_attestation(a.name)]
     signed: set[int] = set()
     for bundle in bundles:
         if _is_attestation(bundle.name):
             continue
-        subject = _subject_for_bundle(bundle.name, by_name)
+        subject = subjects.get(bundle.id) or _subject_for_bundle(bundle.name, by_name)
         if subject is None or subject.name.endswith(BUNDLE_SUFFIX):
             yield BundleResult(
                 subject=bundle.name[: -len(BUNDLE_SUFFIX)],
@@ -342,14 +363,20 @@ def verify_releases(
     policy: IdentityPolicy,
     assets: Sequence[str] = (),
     require_bundles: bool = False,
+    bundle_release: Release | None = None,
 ) -> Iterator[BundleResult | AttestationResult]:
     """Verify every bundle (and attestation) on ``releases``; results stream out.
+
+    ``bundle_release``: the release that holds the bundles of immutable releases
+    (``backfill plan --bundle-release``); it is searched too, and not verified itself.
 
     Assets selected by ``assets`` globs must carry a bundle; without globs, assets
     without a bundle are reported as ``unsigned`` and fail only with ``require_bundles``.
     Attestation subjects are compared with the sha256 of the assets' real bytes.
     """
     for release in releases:
+        if bundle_release is not None and release.id == bundle_release.id:
+            continue
         yield from _verify_release(
             release,
             client=client,
@@ -357,6 +384,7 @@ def verify_releases(
             policy=policy,
             assets=assets,
             require_bundles=require_bundles,
+            home=bundle_release,
         )
 
 

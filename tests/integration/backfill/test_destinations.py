@@ -92,6 +92,22 @@ def test_immutable_release_bundles_go_to_the_bundle_release(
     assert "sigstore-bundles" in after["v1.0.0"].body
     assert after["v1.0.0"].body.startswith("Immutable notes")
 
+    # chainkit verify finds them there (and only with --bundle-release)
+    args = [
+        "verify",
+        "--repo",
+        "acme/widgets",
+        "--cert-identity",
+        sb.identity(),
+        "--cert-oidc-issuer",
+        ISSUER,
+        "--json",
+    ]
+    verified = sb.chainkit(*args, "--bundle-release", "sigstore-bundles")
+    assert verified.exit_code == 0, verified.output
+    summary = json.loads(verified.stdout)["summary"]
+    assert summary["verified"] == 1 and summary["attestations"] == 1
+
     # a second apply creates no second bundle release and writes nothing
     sb.clear_requests()
     again = sb.chainkit(
