@@ -53,12 +53,12 @@ class ChainkitGroup(click.Group):
     verbose: bool = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_SUBCOMMANDS)
+        return sorted({*_SUBCOMMANDS, *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         spec = _SUBCOMMANDS.get(cmd_name)
         if spec is None:
-            return None
+            return super().get_command(ctx, cmd_name)  # added with add_command()
         module_name, _, attr = spec[0].partition(":")
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
