@@ -382,6 +382,7 @@ def apply(
     provider = static_token(identity_token) if identity_token else ambient_github_token()
     first_token = provider() if not the_plan.is_empty else None
     claims = _token_claims(first_token) if first_token else {}
+    _refuse_expired(claims)
     approval = require_approval(
         in_actions=context.in_actions,
         client=client,
@@ -428,6 +429,20 @@ def apply(
         )
     append_step_summary(report.to_markdown(), path=context.step_summary)
     return ExitCode.OK if report.ok else ExitCode.FINDINGS
+
+
+def _refuse_expired(claims: dict[str, Any]) -> None:
+    """Refuse an identity token that has expired, before anything is downloaded or signed."""
+    import time
+
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp <= time.time():
+        expired_at = datetime.fromtimestamp(exp, timezone.utc).isoformat(timespec="seconds")
+        raise UsageError(
+            f"the identity token expired at {expired_at}",
+            remediation="pass a fresh --identity-token (Actions tokens last minutes; in "
+            "Actions omit it to use the job's ambient token)",
+        )
 
 
 def _confirm(the_plan: Any) -> bool:

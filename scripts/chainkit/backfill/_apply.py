@@ -177,7 +177,11 @@ def _policy_of_bundle(bundle_json: bytes) -> tuple[IdentityPolicy, VerifyIdentit
     """A policy pinning exactly the identity in a bundle's certificate (self-check)."""
     from sigstore.models import Bundle
 
-    facts = certificate_facts(Bundle.from_json(bundle_json).signing_certificate)
+    try:
+        bundle = Bundle.from_json(bundle_json)
+    except Exception as exc:  # sigstore's InvalidBundle is not a ValueError
+        raise BackfillUsageError(f"not a readable Sigstore bundle ({type(exc).__name__})") from exc
+    facts = certificate_facts(bundle.signing_certificate)
     identity = facts["identity"] or ""
     issuer = facts["issuer"] or ""
     source = facts["source_repository_uri"]
@@ -187,6 +191,22 @@ def _policy_of_bundle(bundle_json: bytes) -> tuple[IdentityPolicy, VerifyIdentit
         cert_oidc_issuer=issuer,
         source_repository=(source or "").removeprefix("https://github.com/"),
     )
+
+
+def _fatal(exc: Error) -> bool:
+    """Errors that would fail every release alike: stop instead of trying the next one.
+
+    Service failures (exit 3), an unusable identity token or signer, and a token GitHub
+    rejects (401) or that may not write (403).
+    """
+    from github import GithubException
+
+    from chainkit.signing import SigningUsageError
+
+    if exc.exit_code == 3 or isinstance(exc, SigningUsageError):
+        return True
+    cause = exc.__cause__
+    return isinstance(cause, GithubException) and cause.status in {401, 403}
 
 
 class _Applier:
@@ -242,8 +262,8 @@ class _Applier:
             try:
                 self._release(planned)
             except Error as exc:
-                if exc.exit_code == 3:
-                    raise  # service failure: stop, the journal lets a re-run resume
+                if _fatal(exc):
+                    raise  # stop: the journal lets a re-run resume
                 self.report.add(Outcome(planned.tag, planned.tag, "notes", "failed", exc.message))
         self.report.certificates = self.signer.certificates
         return self.report
@@ -493,6 +513,14 @@ class _Applier:
                     )
                 )  # fmt: skip
                 return
+            self.report.add(
+                Outcome(
+                    planned.tag, name, "attestation", "conflict",
+                    f"{remote.name!r} already exists and is not our attestation of these "
+                    "assets; not signed, not overwritten",
+                )
+            )  # fmt: skip
+            return
         if signed_before is None or not path.exists():
             statement = build_statement(
                 repository=self.plan.repository,
