@@ -124,10 +124,12 @@ def upsert_section(body: str | None, section: str) -> str:
     if section.count(BEGIN_MARKER) != 1 or section.count(END_MARKER) != 1:
         raise ValueError("a section holds one begin and one end marker")
     text = body or ""
-    nl = _newline(text)
+    span = _span(text)
+    # An existing section keeps its own line breaks (so upserting twice changes nothing,
+    # even when the separator we appended met a lone CR); a new one follows the body.
+    nl = _newline(text[span[0] : span[1]] if span is not None else text)
     if nl != "\n":
         section = section.replace("\r\n", "\n").replace("\n", nl)
-    span = _span(text)
     if span is not None:
         result = text[: span[0]] + section + text[span[1] :]
     elif not text:
