@@ -221,6 +221,7 @@ def plan(
             now=datetime.now(timezone.utc),
             bundle_home=bundle_home,
         ).sealed()
+    output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
     tmp.write_text(the_plan.to_json(), encoding="utf-8")
     tmp.replace(output)

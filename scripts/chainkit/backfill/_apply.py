@@ -612,12 +612,22 @@ class _Applier:
         attestation_name = (
             planned.attestation.name if planned.attestation.action == "sign" else None
         )
+        # The section lists every bundle of the release, not only this run's: assets
+        # signed by an earlier backfill (already-signed in the plan) stay listed.
+        listed = {pa.name: bundle for pa, _, bundle in signed}
+        present = {a.name for a in dest.assets}
+        for pa in planned.assets:
+            if pa.status == "already-signed" and pa.bundle_name in present:
+                listed.setdefault(pa.name, pa.bundle_name)
         section = render_section(
             repository=self.plan.repository,
             tag=planned.tag,
             bundles=[
-                NotesBundle(pa.name, bundle, download_url(dest.html_url, dest.tag, bundle))
-                for pa, _, bundle in signed
+                NotesBundle(
+                    pa.name, listed[pa.name], download_url(dest.html_url, dest.tag, listed[pa.name])
+                )
+                for pa in planned.assets
+                if pa.name in listed
             ],
             identity=identity,
             attestation=None

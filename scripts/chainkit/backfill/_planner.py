@@ -114,6 +114,17 @@ def _evidence_for(
     return tuple(found)
 
 
+def _free_attestation_name(now: datetime, tag: str | None, taken: dict[str, Asset]) -> str:
+    """The attestation's name, numbered if an earlier backfill used it in the same second."""
+    name = attestation_name(now, tag=tag)
+    stem = name.removesuffix(BUNDLE_SUFFIX)
+    counter = 2
+    while name in taken:
+        name = f"{stem}-{counter}{BUNDLE_SUFFIX}"
+        counter += 1
+    return name
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -310,7 +321,7 @@ def _plan_release(
         destination=destination,
         attestation=AttestationPlan(
             "sign" if to_sign else "skip",
-            attestation_name(now, tag=release.tag if redirected else None),
+            _free_attestation_name(now, release.tag if redirected else None, dest_assets),
         ),
         notes=notes,
         checksum_files=records,

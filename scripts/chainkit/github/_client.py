@@ -169,10 +169,24 @@ class GitHubClient:
     or inject a configured :class:`github.Github` for tests.
     """
 
-    def __init__(self, *, github: Github, api_url: str) -> None:
+    def __init__(
+        self,
+        *,
+        github: Github,
+        api_url: str,
+        downloads: requests.Session | None = None,
+        token: str | None = None,
+        timeout: float = 60.0,
+    ) -> None:
         self._gh = github
         self._requester = github.requester
         self.api_url = api_url.rstrip("/")
+        self._downloads = downloads or requests.Session()
+        self._auth = {"Authorization": f"token {token}"} if token else {}
+        self._timeout = timeout
+
+    def __repr__(self) -> str:  # never the token
+        return f"GitHubClient(api_url={self.api_url!r})"
 
     @classmethod
     def from_context(
@@ -201,10 +215,33 @@ class GitHubClient:
             seconds_between_writes=settings.write_interval or None,
             user_agent="chainkit",
         )
-        return cls(github=github, api_url=context.api_url)
+        # Asset downloads stream through their own session (PyGithub's getStream reads
+        # the whole body into memory first), with the same retry policy for GETs.
+        downloads = requests.Session()
+        downloads.headers["User-Agent"] = "chainkit"
+        adapter = requests.adapters.HTTPAdapter(
+            max_retries=Retry(
+                total=settings.retries,
+                backoff_factor=settings.backoff,
+                status_forcelist=(429, 500, 502, 503, 504),
+                allowed_methods=frozenset({"GET"}),
+                respect_retry_after_header=True,
+                raise_on_status=False,
+            )
+        )
+        downloads.mount("http://", adapter)
+        downloads.mount("https://", adapter)
+        return cls(
+            github=github,
+            api_url=context.api_url,
+            downloads=downloads,
+            token=secret,
+            timeout=settings.timeout,
+        )
 
     def close(self) -> None:
         self._gh.close()
+        self._downloads.close()
 
     # -- error translation ------------------------------------------------------------
     @contextlib.contextmanager
@@ -319,12 +356,65 @@ class GitHubClient:
         return Environment(name=str(data.get("name", name)), required_reviewers=tuple(reviewers))
 
     def stream_asset(self, asset: Asset) -> Iterator[bytes]:
-        """The asset's bytes in chunks (follows the storage redirect)."""
-        with self._errors(f"downloading {asset.name!r}"):
-            _, _, chunks = self._requester.getStream(asset.url, chunk_size=_CHUNK)
-            for chunk in chunks:
-                if chunk:
-                    yield chunk
+        """The asset's bytes in 1 MiB chunks, never more in memory.
+
+        ``GET {asset.url}`` with ``Accept: application/octet-stream``, following the
+        storage redirect as PyGithub does: the token goes only to the API's host and is
+        dropped when the redirect leads elsewhere (as GitHub's storage requires).
+        """
+        what = f"downloading {asset.name!r}"
+        api = urllib.parse.urlsplit(self.api_url)
+        url = asset.url
+        if urllib.parse.urlsplit(url).netloc != api.netloc:
+            raise GitHubUsageError(
+                f"{what}: the asset URL is not on {api.netloc}",
+                remediation="check GITHUB_API_URL: it must be the API that listed the asset",
+            )
+        headers = {"Accept": "application/octet-stream", **self._auth}
+        try:
+            response = self._downloads.get(
+                url, headers=headers, stream=True, allow_redirects=False, timeout=self._timeout
+            )
+            if response.status_code in (301, 302, 303, 307, 308):
+                location = urllib.parse.urljoin(url, response.headers.get("Location", ""))
+                response.close()
+                if urllib.parse.urlsplit(location).netloc != api.netloc:
+                    headers = {"Accept": "application/octet-stream"}
+                response = self._downloads.get(
+                    location, headers=headers, stream=True, timeout=self._timeout
+                )
+            with response:
+                self._check_download(what, response)
+                yield from (c for c in response.iter_content(_CHUNK) if c)
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise GitHubServiceError(
+                f"{what}: cannot reach {api.netloc} ({type(exc).__name__})",
+                remediation="check the network; re-run (the work is resumable)",
+            ) from exc
+        except requests.exceptions.RetryError as exc:
+            raise GitHubServiceError(
+                f"{what}: GitHub kept failing after retries",
+                remediation="GitHub may be degraded; re-run later (the work is resumable)",
+            ) from exc
+
+    @staticmethod
+    def _check_download(what: str, response: requests.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        if status == 401:
+            raise GitHubUsageError(
+                f"{what}: GitHub rejected the token (401)",
+                remediation="check GITHUB_TOKEN / GH_TOKEN",
+            )
+        if status in (403, 404):
+            raise (NotFoundError if status == 404 else GitHubUsageError)(
+                f"{what}: {'not found' if status == 404 else 'forbidden'} ({status})",
+                remediation="check that the token can see the repository's releases",
+            )
+        raise GitHubServiceError(
+            f"{what}: GitHub failed ({status})", remediation="re-run later (the work is resumable)"
+        )
 
     def fetch_small(self, asset: Asset, *, max_bytes: int) -> bytes:
         """Download a small asset (a checksum file) whole, refusing more than ``max_bytes``."""

@@ -250,3 +250,31 @@ def test_unreachable_pypi_is_a_service_error(sandbox_factory: Any, tmp_path: Pat
     assert result.exit_code == 3
     assert "PyPI" in result.stderr or "index" in result.stderr
     assert not (tmp_path / "plan.json").exists()
+
+
+def test_a_later_backfill_keeps_earlier_bundles_in_the_notes(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(
+        repo_seed(
+            [
+                {
+                    "tag": "v4.0.0",
+                    "published_at": "2025-11-01T00:00:00Z",
+                    "assets": [{"name": "w-4.0.0.whl", "content": "four", "digest": "auto"}],
+                }
+            ]
+        )
+    )
+    _, applied = plan_and_apply(sb, tmp_path / "first")
+    assert applied.exit_code == 0, applied.output
+    release = releases_of(sb)["v4.0.0"]
+    release.upload_asset_from_memory(__import__("io").BytesIO(b"late"), 4, name="w-4.0.0.tar.gz")
+
+    second, applied = plan_and_apply(sb, tmp_path / "second")
+    assert applied.exit_code == 0, applied.output
+    statuses = {a["name"]: a["status"] for r in second["releases"] for a in r["assets"]}
+    assert statuses == {"w-4.0.0.whl": "already-signed", "w-4.0.0.tar.gz": "sign"}
+    body = releases_of(sb)["v4.0.0"].body
+    assert "w-4.0.0.whl.sigstore.json" in body and "w-4.0.0.tar.gz.sigstore.json" in body
+    assert body.count("<!-- chainkit:backfill -->") == 1
