@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -406,6 +408,7 @@ def apply(
     with (
         Journal(state_dir, the_plan.plan_digest) as journal,
         group(f"Applying plan {the_plan.plan_digest[:16]}", enabled=context.in_actions),
+        _progress(sum(len(r.to_sign) for r in the_plan.releases)) as listener,
     ):
         report = apply_plan(
             the_plan,
@@ -414,6 +417,7 @@ def apply(
             verifier=verifier,
             journal=journal,
             identity_token=first_token,
+            listener=listener,
         )
     if as_json:
         data = report.to_json()
@@ -444,6 +448,33 @@ def _refuse_expired(claims: dict[str, Any]) -> None:
             remediation="pass a fresh --identity-token (Actions tokens last minutes; in "
             "Actions omit it to use the job's ambient token)",
         )
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[Any], None] | None]:
+    """A rich progress bar over the assets to sign, on a terminal only (stderr)."""
+    if not is_tty() or total == 0:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from chainkit._internal.output import stderr_console
+
+    with Progress(
+        TextColumn("[bold]signing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=stderr_console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=total)
+
+        def advance(outcome: Any) -> None:
+            if outcome.kind == "asset":
+                bar.update(task, advance=1, description=f"{outcome.release} {outcome.item}")
+
+        yield advance
 
 
 def _confirm(the_plan: Any) -> bool:

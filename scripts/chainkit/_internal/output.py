@@ -28,6 +28,7 @@ __all__ = [
     "escape_annotation",
     "group",
     "is_tty",
+    "stderr_console",
 ]
 
 LOGGER_NAME = "chainkit"
@@ -42,6 +43,19 @@ def is_tty(stream: TextIO | None = None) -> bool:
         return False
 
 
+_STDERR_CONSOLE: Any = None
+
+
+def stderr_console() -> Any:
+    """The one rich console on stderr, shared by logs and progress bars (TTY only)."""
+    global _STDERR_CONSOLE
+    if _STDERR_CONSOLE is None:
+        from rich.console import Console
+
+        _STDERR_CONSOLE = Console(stderr=True)
+    return _STDERR_CONSOLE
+
+
 def configure_logging(*, verbose: bool) -> None:
     """Send chainkit's logs to stderr: rich on a TTY, plain ``level: message`` otherwise."""
     level = logging.DEBUG if verbose else logging.INFO
@@ -49,14 +63,15 @@ def configure_logging(*, verbose: bool) -> None:
     root.handlers.clear()
     handler: logging.Handler
     if is_tty():
-        from rich.console import Console
+        from rich.highlighter import NullHighlighter
         from rich.logging import RichHandler
 
         handler = RichHandler(
-            console=Console(stderr=True),
+            console=stderr_console(),
             show_time=False,
             show_path=verbose,
             markup=False,
+            highlighter=NullHighlighter(),
             rich_tracebacks=verbose,
         )
         handler.setFormatter(logging.Formatter("%(message)s"))

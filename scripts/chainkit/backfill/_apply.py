@@ -96,8 +96,11 @@ class ApplyReport:
     outcomes: list[Outcome] = field(default_factory=list)
     certificates: int = 0
     identity: VerifyIdentity | None = None
+    listener: Callable[[Outcome], None] | None = field(default=None, repr=False, compare=False)
 
     def add(self, outcome: Outcome) -> None:
+        if self.listener is not None:
+            self.listener(outcome)
         level = logging.INFO if outcome.result in {"signed", "done", "skipped"} else logging.WARNING
         _log.log(
             level,
@@ -657,8 +660,12 @@ def apply_plan(
     journal: Journal,
     identity_token: str | None = None,
     now: Callable[[], datetime] | None = None,
+    listener: Callable[[Outcome], None] | None = None,
 ) -> ApplyReport:
-    """Execute ``plan`` (already checked and approved) and report what happened."""
+    """Execute ``plan`` (already checked and approved) and report what happened.
+
+    ``listener`` sees every outcome as it happens (the CLI drives a progress bar).
+    """
     claims = _token_claims(identity_token) if identity_token else {}
     applier = _Applier(
         plan,
@@ -669,4 +676,5 @@ def apply_plan(
         token_claims=claims,
         now=now or (lambda: datetime.now(timezone.utc)),
     )
+    applier.report.listener = listener
     return applier.run()
