@@ -259,6 +259,13 @@ class _Applier:
 
     # -- the run ----------------------------------------------------------------------
     def run(self) -> ApplyReport:
+        if not self.plan.is_empty and self.client.can_write(self.plan.repository) is False:
+            # Checked before anything is signed: a transparency-log entry is forever.
+            raise BackfillUsageError(
+                f"the token cannot write to {self.plan.repository}: nothing was signed",
+                remediation="use a token with contents: write (in Actions: "
+                "`permissions: contents: write`)",
+            )
         for planned in self.plan.releases:
             if not planned.to_sign and planned.notes.action == "skip":
                 continue

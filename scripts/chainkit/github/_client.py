@@ -340,6 +340,19 @@ class GitHubClient:
             )
         return release_from_json(data)
 
+    def can_write(self, repository: str) -> bool | None:
+        """Whether the token may push to ``repository`` (``None`` when GitHub does not say).
+
+        From ``permissions.push`` of ``GET /repos/{owner}/{repo}``, which GitHub fills for
+        authenticated callers.
+        """
+        with self._errors(f"reading repository {repository}"):
+            _, data = self._requester.requestJsonAndCheck("GET", self._repo_path(repository))
+        permissions = data.get("permissions") if isinstance(data, dict) else None
+        if not isinstance(permissions, dict) or "push" not in permissions:
+            return None
+        return bool(permissions["push"])
+
     def get_environment(self, repository: str, name: str) -> Environment:
         quoted = urllib.parse.quote(name, safe="")
         with self._errors(f"reading environment {name!r} of {repository}"):

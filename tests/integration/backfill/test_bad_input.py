@@ -271,12 +271,14 @@ def test_refused_plans_tokens_and_identity(sandbox_factory: Any, tmp_path: Path)
     result = sb.chainkit(*apply_args(sb, plan, digest, state), env=sb.env(token="bogus-token"))
     assert result.exit_code == 2, result.output
     assert "401" in result.stderr and "bogus-token" not in result.output
-    # 403: a read-only token cannot upload; stop at the first refusal
+    # a read-only token: refused before anything is downloaded or signed (a transparency
+    # log entry is forever), from the permissions GitHub states for the token
     result = sb.chainkit(*apply_args(sb, plan, digest, state), env=sb.env(token="read"))
     assert result.exit_code == 2, result.output
-    assert "403" in result.stderr and "contents: write" in result.stderr
-    uploads = [r for r in sb.requests_log() if r["kind"] == "upload"]
-    assert [r["status"] for r in uploads] == [403]
+    assert "cannot write" in result.stderr and "contents: write" in result.stderr
+    assert writes(sb) == []
+    assert not any(r["kind"] in {"download", "storage"} for r in sb.requests_log())
+    assert tree_size(sb) == 0
     # nothing half-written: the notes are unchanged, no asset was added
     after = releases(sb)["v1.0.0"]
     assert after.body == original_body
