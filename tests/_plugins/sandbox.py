@@ -97,6 +97,37 @@ class FullSandbox:
             check=False,
         )
 
+    # -- the backfill flow, as the tests drive it ----------------------------------------
+    def plan(self, path: Path, *extra: str, env: Mapping[str, str] | None = None) -> Result:
+        """``backfill plan --repo acme/widgets -o PATH --json`` with the read-only token."""
+        return self.chainkit(
+            "backfill", "plan", "--repo", "acme/widgets", "-o", str(path), "--json", *extra,
+            env=self.env(token="read") if env is None else env,
+        )  # fmt: skip
+
+    def apply_args(self, plan: Path, digest: str, state: Path, *extra: str) -> list[str]:
+        """``backfill apply`` of an approved plan, locally (``--yes``), with a fresh token."""
+        return [
+            "backfill", "apply", "--plan", str(plan), "--expect-digest", digest,
+            "--identity-token", self.identity_token(), "--state-dir", str(state), "--yes",
+            "--json", *extra,
+        ]  # fmt: skip
+
+    def writes(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests_log() if r["method"] not in {"GET", "HEAD"}]
+
+    def tree_size(self) -> int:
+        """Entries in the Sigstore stand-in's transparency log."""
+        data = requests.get(f"{self.info.sigstore_url}/api/v1/log", timeout=30).json()
+        return int(data["treeSize"])
+
+    def releases(self, repository: str = "acme/widgets") -> dict[str, Any]:
+        """Tag -> PyGithub release, read with the write token (drafts included)."""
+        from github import Auth, Github
+
+        gh = Github(base_url=self.api_url, auth=Auth.Token(self.info.token), retry=None)
+        return {r.tag_name: r for r in gh.get_repo(repository).get_releases()}
+
     def violations(self) -> list[str]:
         contract = openapi_contract()
         out: list[str] = []

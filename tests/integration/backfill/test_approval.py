@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import requests
 from click.testing import Result
 
 from _plugins.sandbox import FullSandbox
@@ -70,15 +69,6 @@ def apply(sb: FullSandbox, plan: Path, state: Path, *extra: str, env: dict[str, 
     )  # fmt: skip
 
 
-def tree_size(sb: FullSandbox) -> int:
-    data = requests.get(f"{sb.info.sigstore_url}/api/v1/log", timeout=30).json()
-    return int(data["treeSize"])
-
-
-def writes(sb: FullSandbox) -> list[dict[str, Any]]:
-    return [r for r in sb.requests_log() if r["method"] not in {"GET", "HEAD"}]
-
-
 def assert_refused(result: Result, *needles: str) -> None:
     assert result.exit_code == 2, result.output
     for needle in needles:
@@ -127,9 +117,9 @@ def test_actions_requires_an_environment_with_reviewers(
     assert "::error" not in result.stderr  # annotations only in Actions
 
     # nothing was written or signed by any refused apply
-    assert writes(sb) == []
+    assert sb.writes() == []
     assert not any(r["kind"] in {"download", "storage"} for r in sb.requests_log())
-    assert tree_size(sb) == 0
+    assert sb.tree_size() == 0
 
     # --allow-unprotected: an unreviewed apply, accepted explicitly
     env = actions_env(sb, summary, CHAINKIT_IDENTITY_TOKEN=sb.identity_token())
@@ -157,7 +147,7 @@ def test_actions_apply_in_a_protected_environment(sandbox_factory: Any, tmp_path
     assert report["approval"].startswith(f"environment '{PROTECTED}' with required reviewers")
     assert "release-team" in report["approval"]
     assert report["summary"]["signed"] == 1
-    assert tree_size(sb) == 2  # the bundle and the release attestation
+    assert sb.tree_size() == 2  # the bundle and the release attestation
     # the apply's Markdown is appended after the plan's
     text = summary.read_text()
     assert text.startswith(plan_markdown)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github import Auth, Github
 
 from _plugins.sandbox import ISSUER, FullSandbox
 
@@ -94,28 +93,13 @@ def big_seed() -> dict[str, Any]:
     }
 
 
-def published(sb: FullSandbox) -> dict[str, Any]:
-    gh = Github(base_url=sb.api_url, auth=Auth.Token(sb.info.token), per_page=100, retry=None)
-    repo = gh.get_repo("acme/widgets")
-    return {r.tag_name: r for r in repo.get_releases()}
-
-
 def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path) -> None:
     sb: FullSandbox = sandbox_factory(big_seed())
     plan_file = tmp_path / "plan.json"
 
     # -- plan: read-only token, cheap -------------------------------------------------
     sb.clear_requests()
-    result = sb.chainkit(
-        "backfill",
-        "plan",
-        "--repo",
-        "acme/widgets",
-        "-o",
-        str(plan_file),
-        "--json",
-        env=sb.env(token="read"),
-    )
+    result = sb.plan(plan_file)
     assert result.exit_code == 1, result.output  # one blocked asset is a finding
     out = json.loads(result.stdout)
     plan = json.loads(plan_file.read_text())
@@ -138,20 +122,7 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
 
     # -- apply (locally: --yes; the identity comes from the sandbox's OIDC issuer) ---
     sb.clear_requests()
-    result = sb.chainkit(
-        "backfill",
-        "apply",
-        "--plan",
-        str(plan_file),
-        "--expect-digest",
-        plan["plan_digest"],
-        "--identity-token",
-        sb.identity_token(),
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--yes",
-        "--json",
-    )
+    result = sb.chainkit(*sb.apply_args(plan_file, plan["plan_digest"], tmp_path / "state"))
     assert result.exit_code == 1, result.output  # the swapped asset is a finding
     report = json.loads(result.stdout)
     assert report["summary"]["signed"] == signed
@@ -165,7 +136,7 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
     assert kinds["update-release"] == RELEASES - 1  # one notes edit per release
     assert len(writes) == kinds["upload"] + kinds["update-release"]
 
-    after = published(sb)
+    after = sb.releases()
     # the tampered asset is never signed
     for tag, sdist in ((TAMPERED_TAG, "widgets-1.7.0"), (SWAPPED_TAG, "widgets-1.6.0")):
         names = {a.name for a in after[tag].get_assets()}
@@ -245,52 +216,19 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
 
     # -- a second apply of the finished plan, and a new plan: zero writes ------------
     sb.clear_requests()
-    result = sb.chainkit(
-        "backfill",
-        "apply",
-        "--plan",
-        str(plan_file),
-        "--expect-digest",
-        plan["plan_digest"],
-        "--identity-token",
-        sb.identity_token(),
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--yes",
-        "--json",
-    )
+    result = sb.chainkit(*sb.apply_args(plan_file, plan["plan_digest"], tmp_path / "state"))
     assert json.loads(result.stdout)["certificates"] == 0
     log = sb.requests_log()
     assert [r for r in log if r["method"] != "GET"] == []
     assert not any(r["kind"] in {"download", "storage"} for r in log)
 
-    result = sb.chainkit(
-        "backfill",
-        "plan",
-        "--repo",
-        "acme/widgets",
-        "-o",
-        str(tmp_path / "plan2.json"),
-        "--json",
-        env=sb.env(token="read"),
-    )
+    result = sb.plan(tmp_path / "plan2.json")
     replan = json.loads(result.stdout)
     # only the swapped asset: a plan cannot see its bytes; apply refuses it again
     assert replan["summary"]["actions"] == {"sign": 1, "replace": 0, "skip": RELEASES * 3 - 1}
     sb.clear_requests()
     result = sb.chainkit(
-        "backfill",
-        "apply",
-        "--plan",
-        str(tmp_path / "plan2.json"),
-        "--expect-digest",
-        replan["plan_digest"],
-        "--identity-token",
-        sb.identity_token(),
-        "--state-dir",
-        str(tmp_path / "state2"),
-        "--yes",
-        "--json",
+        *sb.apply_args(tmp_path / "plan2.json", replan["plan_digest"], tmp_path / "state2")
     )
     assert json.loads(result.stdout)["summary"]["blocked"] == 1
     assert [r for r in sb.requests_log() if r["method"] != "GET"] == []

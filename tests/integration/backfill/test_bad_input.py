@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import requests
-from github import Auth, Github
 
 from _plugins.sandbox import ISSUER, FullSandbox
 
@@ -62,28 +61,6 @@ def make_plan(sb: FullSandbox, path: Path, *extra: str) -> tuple[int, dict[str, 
     return result.exit_code, json.loads(result.stdout)
 
 
-def apply_args(sb: FullSandbox, plan: Path, digest: str, state: Path, *extra: str) -> list[str]:
-    return [
-        "backfill", "apply", "--plan", str(plan), "--expect-digest", digest,
-        "--identity-token", sb.identity_token(), "--state-dir", str(state), "--yes", "--json",
-        *extra,
-    ]  # fmt: skip
-
-
-def tree_size(sb: FullSandbox) -> int:
-    data = requests.get(f"{sb.info.sigstore_url}/api/v1/log", timeout=30).json()
-    return int(data["treeSize"])
-
-
-def writes(sb: FullSandbox) -> list[dict[str, Any]]:
-    return [r for r in sb.requests_log() if r["method"] not in {"GET", "HEAD"}]
-
-
-def releases(sb: FullSandbox) -> dict[str, Any]:
-    gh = Github(base_url=sb.api_url, auth=Auth.Token(sb.info.token), retry=None)
-    return {r.tag_name: r for r in gh.get_repo("acme/widgets").get_releases()}
-
-
 def files_under(root: Path) -> set[Path]:
     return {Path(d, f) for d, _, names in os.walk(root) for f in names} | {
         Path(d) for d, _, _ in os.walk(root)
@@ -107,7 +84,7 @@ def test_hostile_asset_names_stay_inside_the_state_directory(
 ) -> None:
     contents = {f"asset{i}.bin": f"content {i}" for i in range(len(HOSTILE))}
     sb: FullSandbox = sandbox_factory(seed([release("v1.0.0", contents)]))
-    (rel,) = releases(sb).values()
+    (rel,) = sb.releases().values()
     for asset, hostile in zip(sorted(rel.get_assets(), key=lambda a: a.name), HOSTILE, strict=True):
         answer = sb.admin(
             "PUT",
@@ -128,7 +105,7 @@ def test_hostile_asset_names_stay_inside_the_state_directory(
     names = {a["name"] for r in json.loads(plan.read_text())["releases"] for a in r["assets"]}
     assert names == set(HOSTILE)
 
-    result = sb.chainkit_process(*apply_args(sb, plan, out["plan_digest"], state), cwd=cwd)
+    result = sb.chainkit_process(*sb.apply_args(plan, out["plan_digest"], state), cwd=cwd)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["summary"]["signed"] == len(HOSTILE)
@@ -147,7 +124,7 @@ def test_hostile_asset_names_stay_inside_the_state_directory(
             assert path.name.isascii() and len(path.name) < 100, path
 
     # the notes carry the names without breaking the section or the markers
-    body = releases(sb)["v1.0.0"].body
+    body = sb.releases()["v1.0.0"].body
     assert body.startswith(BODY)
     assert body.count("<!-- chainkit:backfill -->") == 1
     assert body.count("<!-- /chainkit:backfill -->") == 1
@@ -187,11 +164,11 @@ def test_tags_with_shell_metacharacters_round_trip(sandbox_factory: Any, tmp_pat
     code, out = make_plan(sb, plan)
     assert code == 0, out
     assert {r["tag"] for r in json.loads(plan.read_text())["releases"]} == set(TAGS)
-    result = sb.chainkit(*apply_args(sb, plan, out["plan_digest"], tmp_path / "state"))
+    result = sb.chainkit(*sb.apply_args(plan, out["plan_digest"], tmp_path / "state"))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["signed"] == len(TAGS)
 
-    published = releases(sb)
+    published = sb.releases()
     for tag in TAGS:
         body = published[tag].body
         assert body.startswith(BODY)
@@ -220,7 +197,7 @@ def test_refused_plans_tokens_and_identity(sandbox_factory: Any, tmp_path: Path)
     assert code == 0, out
     digest = out["plan_digest"]
     state = tmp_path / "state"
-    original_body = releases(sb)["v1.0.0"].body
+    original_body = sb.releases()["v1.0.0"].body
     sb.clear_requests()
 
     # a hand-edited plan: the recorded plan_digest no longer matches
@@ -228,33 +205,33 @@ def test_refused_plans_tokens_and_identity(sandbox_factory: Any, tmp_path: Path)
     edited["releases"][0]["assets"][0]["expected_sha256"] = "0" * 64
     hand = tmp_path / "hand-edited.json"
     hand.write_text(json.dumps(edited, indent=2))
-    result = sb.chainkit(*apply_args(sb, hand, digest, state))
+    result = sb.chainkit(*sb.apply_args(hand, digest, state))
     assert result.exit_code == 2, result.output
     assert "digest" in result.stderr
     # the same, resealed by the editor: not the digest the approver saw
-    result = sb.chainkit(*apply_args(sb, hand, "f" * 64, state))
+    result = sb.chainkit(*sb.apply_args(hand, "f" * 64, state))
     assert result.exit_code == 2, result.output
 
     # not a plan at all: truncated JSON, an unknown format version
     broken = tmp_path / "broken.json"
     broken.write_text(plan.read_text()[:200])
-    result = sb.chainkit(*apply_args(sb, broken, digest, state))
+    result = sb.chainkit(*sb.apply_args(broken, digest, state))
     assert result.exit_code == 2, result.output
     assert str(broken) in result.stderr or "broken.json" in result.stderr
     future = json.loads(plan.read_text())
     future["schema"] = "chainkit.dev/backfill-plan/v99"
     broken.write_text(json.dumps(future))
-    result = sb.chainkit(*apply_args(sb, broken, digest, state))
+    result = sb.chainkit(*sb.apply_args(broken, digest, state))
     assert result.exit_code == 2, result.output
     assert "v99" in result.stderr
 
     # a plan for another repository
-    result = sb.chainkit(*apply_args(sb, plan, digest, state, "--repo", "acme/other"))
+    result = sb.chainkit(*sb.apply_args(plan, digest, state, "--repo", "acme/other"))
     assert result.exit_code == 2, result.output
     assert "acme/other" in result.stderr
 
     # an expired identity token: refused before anything is downloaded or signed
-    args = apply_args(sb, plan, digest, state)
+    args = sb.apply_args(plan, digest, state)
     expired = sb.identity_token(lifetime=60, now=_hours_ago(2))
     args[args.index("--identity-token") + 1] = expired
     result = sb.chainkit(*args)
@@ -263,29 +240,29 @@ def test_refused_plans_tokens_and_identity(sandbox_factory: Any, tmp_path: Path)
     assert expired not in result.output
 
     # nothing of this reached GitHub or the transparency log
-    assert writes(sb) == []
+    assert sb.writes() == []
     assert not any(r["kind"] in {"download", "storage"} for r in sb.requests_log())
-    assert tree_size(sb) == 0
+    assert sb.tree_size() == 0
 
     # 401: a token GitHub does not know
-    result = sb.chainkit(*apply_args(sb, plan, digest, state), env=sb.env(token="bogus-token"))
+    result = sb.chainkit(*sb.apply_args(plan, digest, state), env=sb.env(token="bogus-token"))
     assert result.exit_code == 2, result.output
     assert "401" in result.stderr and "bogus-token" not in result.output
     # a read-only token: refused before anything is downloaded or signed (a transparency
     # log entry is forever), from the permissions GitHub states for the token
-    result = sb.chainkit(*apply_args(sb, plan, digest, state), env=sb.env(token="read"))
+    result = sb.chainkit(*sb.apply_args(plan, digest, state), env=sb.env(token="read"))
     assert result.exit_code == 2, result.output
     assert "cannot write" in result.stderr and "contents: write" in result.stderr
-    assert writes(sb) == []
+    assert sb.writes() == []
     assert not any(r["kind"] in {"download", "storage"} for r in sb.requests_log())
-    assert tree_size(sb) == 0
+    assert sb.tree_size() == 0
     # nothing half-written: the notes are unchanged, no asset was added
-    after = releases(sb)["v1.0.0"]
+    after = sb.releases()["v1.0.0"]
     assert after.body == original_body
     assert sorted(a.name for a in after.get_assets()) == ["s.tar.gz", "w.whl"]
 
     # with the right token the same plan and state directory finish the work
-    result = sb.chainkit(*apply_args(sb, plan, digest, state))
+    result = sb.chainkit(*sb.apply_args(plan, digest, state))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["signed"] == 2
 
@@ -313,7 +290,7 @@ def test_drift_between_plan_and_apply(sandbox_factory: Any, tmp_path: Path) -> N
     plan = tmp_path / "plan.json"
     code, out = make_plan(sb, plan)
     assert code == 0, out
-    rels = releases(sb)
+    rels = sb.releases()
     ids = {a.name: a.id for r in rels.values() for a in r.get_assets()}
 
     # bytes replaced, digest left stale (same size) and recomputed (new size)
@@ -355,7 +332,7 @@ def test_drift_between_plan_and_apply(sandbox_factory: Any, tmp_path: Path) -> N
         assert answer.status_code == 201, answer.text
 
     sb.clear_requests()
-    result = sb.chainkit(*apply_args(sb, plan, out["plan_digest"], tmp_path / "state"))
+    result = sb.chainkit(*sb.apply_args(plan, out["plan_digest"], tmp_path / "state"))
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     by_item = {(o["release"], o["item"]): o for o in report["outcomes"]}
@@ -371,14 +348,14 @@ def test_drift_between_plan_and_apply(sandbox_factory: Any, tmp_path: Path) -> N
     assert foreign["result"] == "drift" and "not a readable Sigstore bundle" in foreign["detail"]
     assert ("v1.3.0", "release notes") not in by_item  # nothing signed there: notes untouched
 
-    after = releases(sb)
+    after = sb.releases()
     # the changed assets were never signed or uploaded, the immutable release took nothing
-    assert tree_size(sb) == 1  # notes.whl only: the attestation's name was taken
+    assert sb.tree_size() == 1  # notes.whl only: the attestation's name was taken
     assert not any(a.name.endswith(".sigstore.json") for a in after["v1.0.0"].get_assets())
     assert not any(a.name.endswith(".sigstore.json") for a in after["v1.1.0"].get_assets())
     # the edited notes were not overwritten
     assert after["v1.2.0"].body == edited_body
     assert after["v1.0.0"].body == BODY and after["v1.1.0"].body == BODY
     assert after["v1.3.0"].body == BODY
-    assert [r["kind"] for r in writes(sb)] == ["upload"]
+    assert [r["kind"] for r in sb.writes()] == ["upload"]
     assert len([a for a in after["v1.2.0"].get_assets() if a.name == attestation]) == 1

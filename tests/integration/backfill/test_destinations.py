@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from github import Auth, Github
-
 from _plugins.sandbox import ISSUER, FullSandbox
 
 
@@ -23,38 +21,10 @@ def repo_seed(releases: list[dict[str, Any]]) -> dict[str, Any]:
 
 def plan_and_apply(sb: FullSandbox, tmp_path: Path, *plan_args: str) -> tuple[dict[str, Any], Any]:
     plan_file = tmp_path / "plan.json"
-    result = sb.chainkit(
-        "backfill",
-        "plan",
-        "--repo",
-        "acme/widgets",
-        "-o",
-        str(plan_file),
-        *plan_args,
-        env=sb.env(token="read"),
-    )
+    result = sb.plan(plan_file, *plan_args)
     assert result.exit_code == 0, result.output
     plan = json.loads(plan_file.read_text())
-    applied = sb.chainkit(
-        "backfill",
-        "apply",
-        "--plan",
-        str(plan_file),
-        "--expect-digest",
-        plan["plan_digest"],
-        "--identity-token",
-        sb.identity_token(),
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--yes",
-        "--json",
-    )
-    return plan, applied
-
-
-def releases_of(sb: FullSandbox) -> dict[str, Any]:
-    gh = Github(base_url=sb.api_url, auth=Auth.Token(sb.info.token), retry=None)
-    return {r.tag_name: r for r in gh.get_repo("acme/widgets").get_releases()}
+    return plan, sb.chainkit(*sb.apply_args(plan_file, plan["plan_digest"], tmp_path / "state"))
 
 
 def test_immutable_release_bundles_go_to_the_bundle_release(
@@ -81,7 +51,7 @@ def test_immutable_release_bundles_go_to_the_bundle_release(
     report = json.loads(applied.stdout)
     assert report["summary"]["signed"] == 1
 
-    after = releases_of(sb)
+    after = sb.releases()
     home = after["sigstore-bundles"]
     names = {a.name for a in home.get_assets()}
     bundle_name = release["assets"][0]["bundle_name"]
@@ -111,17 +81,7 @@ def test_immutable_release_bundles_go_to_the_bundle_release(
     # a second apply creates no second bundle release and writes nothing
     sb.clear_requests()
     again = sb.chainkit(
-        "backfill",
-        "apply",
-        "--plan",
-        str(tmp_path / "plan.json"),
-        "--expect-digest",
-        plan["plan_digest"],
-        "--identity-token",
-        sb.identity_token(),
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--yes",
+        *sb.apply_args(tmp_path / "plan.json", plan["plan_digest"], tmp_path / "state")
     )
     assert again.exit_code == 0, again.output
     assert [r for r in sb.requests_log() if r["method"] != "GET"] == []
@@ -143,16 +103,7 @@ def test_verify_existing_replaces_an_invalid_bundle(sandbox_factory: Any, tmp_pa
         )
     )
     # without --verify-existing the bundle counts as present
-    result = sb.chainkit(
-        "backfill",
-        "plan",
-        "--repo",
-        "acme/widgets",
-        "-o",
-        str(tmp_path / "p0.json"),
-        "--json",
-        env=sb.env(token="read"),
-    )
+    result = sb.plan(tmp_path / "p0.json")
     assert json.loads(result.stdout)["summary"]["statuses"]["already-signed"] == 1
 
     plan, applied = plan_and_apply(sb, tmp_path, "--verify-existing")
@@ -160,7 +111,7 @@ def test_verify_existing_replaces_an_invalid_bundle(sandbox_factory: Any, tmp_pa
     assert statuses == ["replace"]
     assert applied.exit_code == 0, applied.output
 
-    after = releases_of(sb)
+    after = sb.releases()
     bundles = [a for a in after["v2.0.0"].get_assets() if a.name == "w-2.0.0.whl.sigstore.json"]
     assert len(bundles) == 1
     verified = sb.chainkit(
@@ -204,19 +155,7 @@ def test_pypi_hashes_are_evidence(sandbox_factory: Any, pypi_index: Any, tmp_pat
         )
     )
     plan_file = tmp_path / "plan.json"
-    result = sb.chainkit(
-        "backfill",
-        "plan",
-        "--repo",
-        "acme/widgets",
-        "-o",
-        str(plan_file),
-        "--pypi-project",
-        "widgets",
-        "--pypi-index-url",
-        pypi_index.url,
-        env=sb.env(token="read"),
-    )
+    result = sb.plan(plan_file, "--pypi-project", "widgets", "--pypi-index-url", pypi_index.url)
     assert result.exit_code == 1  # the sdist's PyPI hash disagrees with GitHub's digest
     plan = json.loads(plan_file.read_text())
     assets = {a["name"]: a for r in plan["releases"] for a in r["assets"]}
@@ -234,19 +173,8 @@ def test_unreachable_pypi_is_a_service_error(sandbox_factory: Any, tmp_path: Pat
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     sb: FullSandbox = sandbox_factory()
-    result = sb.chainkit(
-        "backfill",
-        "plan",
-        "--repo",
-        "acme/widgets",
-        "-o",
-        str(tmp_path / "plan.json"),
-        "--pypi-project",
-        "widgets",
-        "--pypi-index-url",
-        f"http://127.0.0.1:{port}/simple/",
-        env=sb.env(token="read"),
-    )
+    index = f"http://127.0.0.1:{port}/simple/"
+    result = sb.plan(tmp_path / "plan.json", "--pypi-project", "widgets", "--pypi-index-url", index)
     assert result.exit_code == 3
     assert "PyPI" in result.stderr or "index" in result.stderr
     assert not (tmp_path / "plan.json").exists()
@@ -268,13 +196,13 @@ def test_a_later_backfill_keeps_earlier_bundles_in_the_notes(
     )
     _, applied = plan_and_apply(sb, tmp_path / "first")
     assert applied.exit_code == 0, applied.output
-    release = releases_of(sb)["v4.0.0"]
+    release = sb.releases()["v4.0.0"]
     release.upload_asset_from_memory(__import__("io").BytesIO(b"late"), 4, name="w-4.0.0.tar.gz")
 
     second, applied = plan_and_apply(sb, tmp_path / "second")
     assert applied.exit_code == 0, applied.output
     statuses = {a["name"]: a["status"] for r in second["releases"] for a in r["assets"]}
     assert statuses == {"w-4.0.0.whl": "already-signed", "w-4.0.0.tar.gz": "sign"}
-    body = releases_of(sb)["v4.0.0"].body
+    body = sb.releases()["v4.0.0"].body
     assert "w-4.0.0.whl.sigstore.json" in body and "w-4.0.0.tar.gz.sigstore.json" in body
     assert body.count("<!-- chainkit:backfill -->") == 1

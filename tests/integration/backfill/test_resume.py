@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-import requests
 from github import Auth, Github
 
 from _plugins.sandbox import FullSandbox
@@ -86,18 +85,6 @@ def make_plan(sb: FullSandbox, path: Path) -> str:
     return digest
 
 
-def apply_args(sb: FullSandbox, plan: Path, digest: str, state: Path) -> list[str]:
-    return [
-        "backfill", "apply", "--plan", str(plan), "--expect-digest", digest,
-        "--identity-token", sb.identity_token(), "--state-dir", str(state), "--yes", "--json",
-    ]  # fmt: skip
-
-
-def tree_size(sb: FullSandbox) -> int:
-    data = requests.get(f"{sb.info.sigstore_url}/api/v1/log", timeout=30).json()
-    return int(data["treeSize"])
-
-
 _PLAN_TIME = re.compile(r"\d{8}T\d{6}Z")  # in attestation names: when the plan was made
 
 
@@ -142,17 +129,13 @@ def journal_steps(sb: FullSandbox, state: Path) -> list[tuple[Any, ...]]:
     return steps
 
 
-def writes(sb: FullSandbox) -> list[dict[str, Any]]:
-    return [r for r in sb.requests_log() if r["method"] not in {"GET", "HEAD"}]
-
-
 @pytest.fixture
 def reference(sandbox_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """An uninterrupted run on a fresh sandbox."""
     tmp = tmp_path_factory.mktemp("reference")
     sb: FullSandbox = sandbox_factory(small_seed())
     digest = make_plan(sb, tmp / "plan.json")
-    result = sb.chainkit(*apply_args(sb, tmp / "plan.json", digest, tmp / "state"))
+    result = sb.chainkit(*sb.apply_args(tmp / "plan.json", digest, tmp / "state"))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["summary"]["signed"] == SIGNED_ASSETS
@@ -160,7 +143,7 @@ def reference(sandbox_factory: Any, tmp_path_factory: pytest.TempPathFactory) ->
         "state": end_state(sb),
         "uploads": uploads_by_name(sb),
         "journal": journal_steps(sb, tmp / "state"),
-        "tree_size": tree_size(sb),
+        "tree_size": sb.tree_size(),
     }
 
 
@@ -172,18 +155,18 @@ def test_kill_and_resume_equals_uninterrupted(
     plan = tmp_path / "plan.json"
     digest = make_plan(sb, plan)
     state = tmp_path / "state"
-    args = apply_args(sb, plan, digest, state)
+    args = sb.apply_args(plan, digest, state)
 
     killed = sb.chainkit_process(*args, env=sb.env(CHAINKIT_FAILPOINT=point))
     assert killed.returncode == 86, killed.stderr
     assert f"failpoint {point}" in killed.stderr
-    signed_before = tree_size(sb)
+    signed_before = sb.tree_size()
     assert signed_before == {"after-download": 0, "after-sign": 1, "after-upload": 1}.get(
         point,
         3,  # before-notes: the newest release's two bundles and its attestation
     )
 
-    resumed = sb.chainkit_process(*apply_args(sb, plan, digest, state))
+    resumed = sb.chainkit_process(*sb.apply_args(plan, digest, state))
     assert resumed.returncode == 0, resumed.stderr
     report = json.loads(resumed.stdout)
     assert report["ok"] is True
@@ -197,37 +180,37 @@ def test_kill_and_resume_equals_uninterrupted(
     assert max(uploads.values()) == 1
     assert len(uploads) == SIGNED_ASSETS + ATTESTATIONS
     # nothing signed twice: the transparency log holds as many entries as a clean run's
-    assert tree_size(sb) == reference["tree_size"] == SIGNED_ASSETS + ATTESTATIONS
+    assert sb.tree_size() == reference["tree_size"] == SIGNED_ASSETS + ATTESTATIONS
     assert report["certificates"] <= 1
 
     # a second apply of the finished plan: zero writes, nothing signed
     sb.clear_requests()
-    again = sb.chainkit(*apply_args(sb, plan, digest, state))
+    again = sb.chainkit(*sb.apply_args(plan, digest, state))
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["certificates"] == 0
-    assert writes(sb) == []
-    assert tree_size(sb) == reference["tree_size"]
+    assert sb.writes() == []
+    assert sb.tree_size() == reference["tree_size"]
 
 
 def test_finished_repository_needs_no_writes(sandbox_factory: Any, tmp_path: Path) -> None:
     sb: FullSandbox = sandbox_factory(small_seed())
     plan = tmp_path / "plan.json"
     digest = make_plan(sb, plan)
-    result = sb.chainkit(*apply_args(sb, plan, digest, tmp_path / "state"))
+    result = sb.chainkit(*sb.apply_args(plan, digest, tmp_path / "state"))
     assert result.exit_code == 0, result.output
     finished = end_state(sb)
-    signed = tree_size(sb)
+    signed = sb.tree_size()
 
     # a fresh --state-dir with the same plan: our valid bundles are adopted, not re-signed
     sb.clear_requests()
-    result = sb.chainkit(*apply_args(sb, plan, digest, tmp_path / "fresh-state"))
+    result = sb.chainkit(*sb.apply_args(plan, digest, tmp_path / "fresh-state"))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["summary"]["done"] == SIGNED_ASSETS
     assert report["summary"]["signed"] == 0
     assert report["certificates"] == 0
-    assert writes(sb) == []
-    assert tree_size(sb) == signed
+    assert sb.writes() == []
+    assert sb.tree_size() == signed
     assert end_state(sb) == finished
     adopted = [
         json.loads(line)
@@ -242,9 +225,9 @@ def test_finished_repository_needs_no_writes(sandbox_factory: Any, tmp_path: Pat
     digest2 = make_plan(sb, plan2)
     assert json.loads(plan2.read_text())["summary"]["actions"]["sign"] == 0
     sb.clear_requests()
-    result = sb.chainkit(*apply_args(sb, plan2, digest2, tmp_path / "state2"))
+    result = sb.chainkit(*sb.apply_args(plan2, digest2, tmp_path / "state2"))
     assert result.exit_code == 0, result.output
-    assert writes(sb) == []
+    assert sb.writes() == []
     assert not any(r["kind"] in {"download", "storage"} for r in sb.requests_log())
-    assert tree_size(sb) == signed
+    assert sb.tree_size() == signed
     assert end_state(sb) == finished
