@@ -97,9 +97,9 @@ class ChainkitGroup(click.Group):
         except click.ClickException as exc:
             exc.show()
             return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
-        except click.exceptions.Abort:
-            click.echo("aborted", err=True)
-            return ExitCode.USAGE
+        except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+            click.echo("interrupted", err=True)
+            return 130
         except Error as exc:
             self._report(exc)
             return exc.exit_code

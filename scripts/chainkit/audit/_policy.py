@@ -72,7 +72,8 @@ class Ignore:
     def matches(self, package: str, ids: frozenset[str]) -> bool:
         if self.package is not None and self.package != canonicalize_name(package):
             return False
-        return self.id in ids
+        wanted = self.id.upper()  # CVE-/GHSA-/PYSEC- ids are case-insensitive
+        return any(i.upper() == wanted for i in ids)
 
     def describe(self) -> str:
         scope = f" for {self.package}" if self.package else ""

@@ -174,6 +174,8 @@ def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Any
         return PyPIService(cache_dir=http_cache, timeout=request.timeout)
     service = OsvService(cache_dir=http_cache, timeout=request.timeout, osv_url=osv_url)
     service.session.hooks["response"].append(records.capture)
+    if request.advisory_db is not None:
+        service.session.trust_env = False  # loopback: never through HTTP(S)_PROXY
     return service
 
 
@@ -213,9 +215,11 @@ def _collect(
                 remediation="pin every requirement with == (and hash all or none)",
             ) from exc
         except InvalidVersion as exc:
-            raise InputError(
-                f"{item.label}: not a PEP 440 version: {exc}",
-                remediation="fix the version in the input (https://peps.python.org/pep-0440/)",
+            # Inputs are parsed before the audit; a bad version here comes from the
+            # advisory data (e.g. a 'fixed' event), not from the user's file.
+            raise AuditFailedError(
+                f"auditing {item.label}: an advisory names a version that is not PEP 440: {exc}",
+                remediation="update the advisory database, or report the record upstream",
             ) from exc
         except (ServiceError, requests.RequestException) as exc:
             raise AuditFailedError(
@@ -310,6 +314,8 @@ def run_audit(
         )
     today = today or dt.date.today()
     http = session or requests.Session()
+    if request.advisory_db is not None or database is not None:
+        http.trust_env = False  # offline means offline: no proxy for the loopback endpoint
     if database is not None:
         label = f"advisory database {database.source} ({len(database)} records, offline)"
         records = _RecordSource(database=database, osv_base=None, session=http, timeout=1)

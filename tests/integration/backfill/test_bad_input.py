@@ -345,7 +345,7 @@ def test_drift_between_plan_and_apply(sandbox_factory: Any, tmp_path: Path) -> N
     foreign = by_item[("v1.2.0", attestation)]
     assert (foreign["kind"], foreign["result"]) == ("attestation", "conflict")
     foreign = by_item[("v1.3.0", "foreign.whl")]
-    assert foreign["result"] == "drift" and "not a readable Sigstore bundle" in foreign["detail"]
+    assert foreign["result"] == "drift" and "not a valid Sigstore bundle" in foreign["detail"]
     assert ("v1.3.0", "release notes") not in by_item  # nothing signed there: notes untouched
 
     after = sb.releases()
