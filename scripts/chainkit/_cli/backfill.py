@@ -117,12 +117,6 @@ _repo_option = click.option(
     help="For --verify-existing.",
 )
 @click.option(
-    "--cert-oidc-issuer",
-    default="https://token.actions.githubusercontent.com",
-    show_default=True,
-    help="For --verify-existing.",
-)
-@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -155,7 +149,6 @@ def plan(
     pypi_project: str | None,
     pypi_index_url: str | None,
     trust_config: Path | None,
-    cert_oidc_issuer: str,
     output: Path,
     fail_on_blocked: bool,
     as_json: bool,
@@ -205,11 +198,7 @@ def plan(
             bundle_home = client.get_release_by_tag(repository, bundle_release)
         except NotFoundError:
             bundle_home = None
-    existing_verifier = (
-        _existing_verifier(client, repository, trust_config, cert_oidc_issuer)
-        if verify_existing
-        else None
-    )
+    existing_verifier = _existing_verifier(client, trust_config) if verify_existing else None
     with group(f"Planning the backfill of {repository}", enabled=context.in_actions):
         the_plan = build_plan(
             client.iter_releases(repository),
@@ -265,25 +254,39 @@ def _require_repo(repo: str | None) -> str:
     return repo
 
 
-def _existing_verifier(client: Any, repository: str, trust_config: Path | None, issuer: str) -> Any:
-    """``(release, asset, bundle) -> valid`` for --verify-existing (downloads both)."""
+def _existing_verifier(client: Any, trust_config: Path | None) -> Any:
+    """``(release, asset, bundle) -> valid`` for --verify-existing (downloads both).
+
+    "Invalid" means the bundle does not verify over the asset's bytes (signature, chain,
+    log inclusion) - only then is it planned for replacement. A valid bundle made by
+    another signer is someone else's statement: it is kept, never replaced.
+    """
     import hashlib
 
     from chainkit.errors import Error
     from chainkit.signing import BundleVerifier, IdentityPolicy, load_trust_config
 
     verifier = BundleVerifier.from_trust_config(load_trust_config(trust_config))
-    policy = IdentityPolicy(issuer=issuer, identity_regexp=".*", source_repository=repository)
 
     def check(release: Any, asset: Any, bundle: Any) -> bool:
+        from sigstore.errors import Error as SigstoreError
+        from sigstore.models import Bundle
+
+        from chainkit.signing import certificate_facts
+
         digest = hashlib.sha256()
         for chunk in client.stream_asset(asset):
             digest.update(chunk)
         data = client.fetch_small(bundle, max_bytes=1 << 20)
         try:
-            verifier.verify_digest(digest.hexdigest(), data, policy)
+            facts = certificate_facts(Bundle.from_json(data).signing_certificate)
+            own = IdentityPolicy(issuer=facts["issuer"] or "", identity=facts["identity"] or "")
+            verifier.verify_digest(digest.hexdigest(), data, own)
         except Error as exc:
             _log.warning("%s: existing bundle %s is invalid: %s", release.tag, bundle.name, exc)
+            return False
+        except (ValueError, SigstoreError) as exc:  # unreadable: InvalidBundle, pydantic
+            _log.warning("%s: existing bundle %s is unreadable: %s", release.tag, bundle.name, exc)
             return False
         return True
 
@@ -390,7 +393,7 @@ def apply(
         in_actions=context.in_actions,
         client=client,
         token_claims=claims,
-        workflow_repository=context.repository or repository,
+        workflow_repository=repository,
         yes=yes or the_plan.is_empty,
         allow_unprotected=allow_unprotected,
         interactive=sys.stdin.isatty(),

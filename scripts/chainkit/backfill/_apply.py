@@ -43,7 +43,13 @@ from chainkit.backfill._notes import (
 from chainkit.backfill._plan import Plan, PlannedAsset, PlannedRelease
 from chainkit.errors import Error
 from chainkit.github import Asset, AssetExistsError, GitHubClient, ImmutableReleaseError, Release
-from chainkit.signing import BundleVerifier, IdentityPolicy, KeylessSigner, certificate_facts
+from chainkit.signing import (
+    GITHUB_ISSUER,
+    BundleVerifier,
+    IdentityPolicy,
+    KeylessSigner,
+    certificate_facts,
+)
 
 __all__ = ["ApplyReport", "Outcome", "apply_plan", "failpoint"]
 
@@ -301,7 +307,15 @@ class _Applier:
         for planned_asset in planned.assets:
             if planned_asset.action == "skip":
                 continue
-            result = self._asset(planned, planned_asset, current_assets, dest, existing)
+            try:
+                result = self._asset(planned, planned_asset, current_assets, dest, existing)
+            except Error as exc:
+                if _fatal(exc):
+                    raise
+                self.report.add(
+                    Outcome(planned.tag, planned_asset.name, "asset", "failed", exc.message)
+                )
+                continue
             if result is not None:
                 signed.append(result)
         if signed and planned.attestation.action == "sign":
@@ -341,8 +355,16 @@ class _Applier:
         bundle_file = self.journal.bundle_file(pa.id, pa.name)
         signed_event = self.journal.last("asset.signed", asset_id=pa.id)
         if signed_event is not None and bundle_file.exists():
+            # A bundle saved by an earlier run: the state directory is not trusted, so it is
+            # checked again (planned digest, run identity, signature) before it is uploaded.
             sha256 = str(signed_event["sha256"])
             bundle_json = bundle_file.read_bytes()
+            if pa.expected_sha256 is not None and sha256 != pa.expected_sha256:
+                raise BackfillUsageError(
+                    f"the journal's sha256 for {pa.name!r} is not the planned one",
+                    remediation="delete the state directory and re-run",
+                )
+            self.verifier.verify_digest(sha256, bundle_json, self._self_check(bundle_json)[0])
         else:
             remote = existing.get(pa.bundle_name)
             downloaded = self._download(planned, pa, asset)
@@ -375,11 +397,15 @@ class _Applier:
             sha256 = self.client.download(asset, work)
             self.journal.record("asset.downloaded", asset_id=pa.id, sha256=sha256)
             failpoint("after-download")
-        if pa.expected_sha256 is not None and sha256 != pa.expected_sha256:
+        stated = asset.sha256  # GitHub's digest now, if it states one
+        mismatch = (pa.expected_sha256 is not None and sha256 != pa.expected_sha256) or (
+            stated is not None and sha256 != stated
+        )
+        if mismatch:
             work.unlink(missing_ok=True)
             detail = (
-                f"downloaded sha256 {sha256} differs from the planned {pa.expected_sha256}: "
-                "not signed"
+                f"downloaded sha256 {sha256} differs from the planned "
+                f"{pa.expected_sha256 or stated}: not signed"
             )
             self.journal.record("asset.blocked", asset_id=pa.id, sha256=sha256, detail=detail)
             self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
@@ -389,7 +415,7 @@ class _Applier:
     def _sign(self, pa: PlannedAsset, sha256: str) -> bytes:
         bundle = self.signer.sign_digest(sha256)
         bundle_json: bytes = bundle.to_json().encode()
-        policy, identity = _policy_of_bundle(bundle_json)
+        policy, identity = self._self_check(bundle_json)
         self.verifier.verify_digest(sha256, bundle_json, policy)  # never upload unverified
         self.report.identity = self.report.identity or identity
         return bundle_json
@@ -406,9 +432,10 @@ class _Applier:
         self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
         data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
         try:
-            policy, identity = _policy_of_bundle(data)
-            if not self._is_ours(identity):
-                raise BackfillUsageError("not signed by this workflow's identity")
+            pinned = self._run_policy()
+            if pinned is None:
+                raise BackfillUsageError("this run's identity cannot be pinned to compare")
+            policy, identity = pinned
             self.verifier.verify_digest(sha256, data, policy)
         except Error as exc:
             self.report.add(
@@ -436,12 +463,30 @@ class _Applier:
         )
         return pa, sha256, remote.name
 
-    def _is_ours(self, identity: VerifyIdentity) -> bool:
+    def _run_policy(self) -> tuple[IdentityPolicy, VerifyIdentity] | None:
+        """Who this run signs as, pinned from its identity token: issuer, workflow identity
+        (the certificate's SAN) and source repository. ``None`` for tokens that are not
+        GitHub Actions tokens (nothing is then adopted)."""
         issuer = self.claims.get("iss")
         workflow = self.claims.get("job_workflow_ref")
-        if issuer is None or identity.cert_oidc_issuer != issuer:
-            return False
-        return workflow is None or identity.cert_identity == f"https://github.com/{workflow}"
+        repository = self.claims.get("repository")
+        if issuer != GITHUB_ISSUER or not workflow or not repository:
+            return None
+        identity = f"https://github.com/{workflow}"
+        policy = IdentityPolicy(issuer=issuer, identity=identity, source_repository=repository)
+        return policy, VerifyIdentity(identity, issuer, str(repository))
+
+    def _self_check(self, bundle_json: bytes) -> tuple[IdentityPolicy, VerifyIdentity]:
+        """The policy a bundle made by this run must satisfy (run-pinned when possible)."""
+        pinned = self._run_policy()
+        if pinned is not None:
+            return pinned
+        policy, identity = _policy_of_bundle(bundle_json)
+        if policy.issuer != self.claims.get("iss"):
+            raise BackfillUsageError(
+                f"the certificate's issuer {policy.issuer!r} is not the identity token's"
+            )
+        return policy, identity
 
     def _upload(
         self,
@@ -455,6 +500,19 @@ class _Applier:
     ) -> str | None:
         if replace and pa.existing_bundle_id is not None:
             old = next((a for a in dest.assets if a.id == pa.existing_bundle_id), None)
+            if old is not None and old.name != pa.bundle_name:
+                # only ever delete the invalid bundle the plan names, never another asset
+                self.report.add(
+                    Outcome(
+                        planned.tag,
+                        pa.name,
+                        "asset",
+                        "conflict",
+                        f"the plan would replace asset {old.name!r}, which is not "
+                        f"{pa.bundle_name!r}; nothing deleted",
+                    )
+                )
+                return None
             if old is not None and not self.journal.last("asset.replaced", asset_id=pa.id):
                 self.client.delete_asset(old)
                 self.journal.record("asset.replaced", asset_id=pa.id, deleted=old.id)
@@ -542,7 +600,7 @@ class _Applier:
             )
             bundle = self.signer.sign_statement(statement_bytes(statement))
             data = bundle.to_json().encode()
-            policy, _ = _policy_of_bundle(data)
+            policy, _ = self._self_check(data)
             self.verifier.verify_statement(data, policy)
             write_atomic(path, data)
             self.journal.record("attestation.signed", release_id=planned.id)
@@ -571,9 +629,10 @@ class _Applier:
         """
         try:
             data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
-            policy, identity = _policy_of_bundle(data)
-            if not self._is_ours(identity):
+            pinned = self._run_policy()
+            if pinned is None:
                 return None
+            policy, identity = pinned
             statement, _ = self.verifier.verify_statement(data, policy)
             subjects = json.loads(statement).get("subject")
         except (Error, ValueError, AttributeError):
@@ -595,7 +654,8 @@ class _Applier:
         if self.journal.last("notes.updated", release_id=planned.id):
             self.report.add(Outcome(planned.tag, "release notes", "notes", "done"))
             return
-        identity = self.report.identity
+        pinned = self._run_policy()
+        identity = pinned[1] if pinned is not None else self.report.identity
         if identity is None:
             bundle_json = self.journal.bundle_file(signed[0][0].id, signed[0][0].name)
             if bundle_json.exists():

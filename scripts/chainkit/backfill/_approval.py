@@ -51,6 +51,12 @@ def require_approval(
                 remediation=_REMEDIATION,
             )
         repository = str(token_claims.get("repository") or workflow_repository)
+        if repository.lower() != workflow_repository.lower():
+            raise BackfillUsageError(
+                f"refusing to apply: the identity token is for {repository}, the plan for "
+                f"{workflow_repository}",
+                remediation="run the apply job in the repository whose releases it signs",
+            )
         try:
             env = client.get_environment(repository, str(environment))
         except NotFoundError:

@@ -702,7 +702,39 @@ def parse_plan(text: str | bytes, *, source: str = "plan") -> Plan:
             f"{source} does not round-trip through this chainkit's plan model",
             remediation=_REMEDIATION,
         )
+    _check_decisions(plan, source)
     return plan
+
+
+def _check_decisions(plan: Plan, source: str) -> None:
+    """Refuse decisions the planner never makes, even in a plan with a valid digest.
+
+    The digest proves a plan was not edited after sealing, not who sealed it: apply must
+    not sign bytes without evidence unless the plan says ``allow_unverified``, nor delete
+    a bundle unless ``verify_existing`` found it invalid.
+    """
+    for release in plan.releases:
+        for asset in release.assets:
+            where = f"{source}: {release.tag} {asset.name!r}"
+            if asset.action == "replace" and not (
+                asset.status == "replace" and plan.options.verify_existing
+            ):
+                raise PlanError(
+                    f"{where}: replace without --verify-existing", remediation=_REMEDIATION
+                )
+            if asset.action == "sign" and asset.status not in {"sign", "unverified", "immutable"}:
+                raise PlanError(
+                    f"{where}: action sign for status {asset.status}", remediation=_REMEDIATION
+                )
+            if (
+                asset.action != "skip"
+                and asset.expected_sha256 is None
+                and not (asset.status == "unverified" and plan.options.allow_unverified)
+            ):
+                raise PlanError(
+                    f"{where}: signing without an expected sha256 needs --allow-unverified",
+                    remediation=_REMEDIATION,
+                )
 
 
 def load_plan(path: Path) -> Plan:

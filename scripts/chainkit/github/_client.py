@@ -378,7 +378,8 @@ class GitHubClient:
         what = f"downloading {asset.name!r}"
         api = urllib.parse.urlsplit(self.api_url)
         url = asset.url
-        if urllib.parse.urlsplit(url).netloc != api.netloc:
+        origin = (api.scheme, api.netloc)
+        if urllib.parse.urlsplit(url)[:2] != origin:
             raise GitHubUsageError(
                 f"{what}: the asset URL is not on {api.netloc}",
                 remediation="check GITHUB_API_URL: it must be the API that listed the asset",
@@ -391,8 +392,8 @@ class GitHubClient:
             if response.status_code in (301, 302, 303, 307, 308):
                 location = urllib.parse.urljoin(url, response.headers.get("Location", ""))
                 response.close()
-                if urllib.parse.urlsplit(location).netloc != api.netloc:
-                    headers = {"Accept": "application/octet-stream"}
+                if urllib.parse.urlsplit(location)[:2] != origin:  # never over another
+                    headers = {"Accept": "application/octet-stream"}  # scheme or host
                 response = self._downloads.get(
                     location, headers=headers, stream=True, timeout=self._timeout
                 )

@@ -212,6 +212,10 @@ def _check_attestation(
         return AttestationResult(
             release=release.tag, name=name, ok=False, reason=f"statement is not JSON: {exc}"
         )
+    if not isinstance(statement, dict):
+        return AttestationResult(
+            release=release.tag, name=name, ok=False, reason="statement is not a JSON object"
+        )
     if statement.get("predicateType") != PREDICATE_TYPE:
         return AttestationResult(
             release=release.tag,
@@ -219,14 +223,24 @@ def _check_attestation(
             ok=False,
             reason=f"unexpected predicateType {statement.get('predicateType')!r}",
         )
-    predicate = statement.get("predicate") or {}
-    tag = (predicate.get("release") or {}).get("tag")
-    if tag is not None and tag != release.tag:
+    predicate = statement.get("predicate")
+    release_info = predicate.get("release") if isinstance(predicate, dict) else None
+    tag = release_info.get("tag") if isinstance(release_info, dict) else None
+    if tag != release.tag:
         return AttestationResult(
             release=release.tag, name=name, ok=False, reason=f"attests release {tag!r}"
         )
+    subjects = statement.get("subject")
+    if not isinstance(subjects, list) or not subjects:
+        return AttestationResult(
+            release=release.tag, name=name, ok=False, reason="the attestation has no subjects"
+        )
     names: list[str] = []
-    for subject in statement.get("subject") or ():
+    for subject in subjects:
+        if not isinstance(subject, dict) or not isinstance(subject.get("digest"), dict):
+            return AttestationResult(
+                release=release.tag, name=name, ok=False, reason="malformed subject"
+            )
         sname = str(subject.get("name"))
         want = (subject.get("digest") or {}).get("sha256")
         have = digests.get(sname)
