@@ -398,8 +398,10 @@ class _Applier:
             self.journal.record("asset.downloaded", asset_id=pa.id, sha256=sha256)
             failpoint("after-download")
         stated = asset.sha256  # GitHub's digest now, if it states one
-        mismatch = (pa.expected_sha256 is not None and sha256 != pa.expected_sha256) or (
-            stated is not None and sha256 != stated
+        mismatch = (
+            (pa.expected_sha256 is not None and sha256 != pa.expected_sha256)
+            or (stated is not None and sha256 != stated)
+            or (work.exists() and work.stat().st_size != asset.size)
         )
         if mismatch:
             work.unlink(missing_ok=True)

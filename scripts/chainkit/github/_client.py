@@ -384,7 +384,12 @@ class GitHubClient:
                 f"{what}: the asset URL is not on {api.netloc}",
                 remediation="check GITHUB_API_URL: it must be the API that listed the asset",
             )
-        headers = {"Accept": "application/octet-stream", **self._auth}
+        # identity: hash the bytes GitHub stores, never a transparently decoded body
+        headers = {
+            "Accept": "application/octet-stream",
+            "Accept-Encoding": "identity",
+            **self._auth,
+        }
         try:
             response = self._downloads.get(
                 url, headers=headers, stream=True, allow_redirects=False, timeout=self._timeout
@@ -393,7 +398,10 @@ class GitHubClient:
                 location = urllib.parse.urljoin(url, response.headers.get("Location", ""))
                 response.close()
                 if urllib.parse.urlsplit(location)[:2] != origin:  # never over another
-                    headers = {"Accept": "application/octet-stream"}  # scheme or host
+                    headers = {  # scheme or host
+                        "Accept": "application/octet-stream",
+                        "Accept-Encoding": "identity",
+                    }
                 response = self._downloads.get(
                     location, headers=headers, stream=True, timeout=self._timeout
                 )
