@@ -19,6 +19,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from chainkit.sandbox._errors import SandboxUsageError
 from chainkit.sandbox._sigstore import _jwt
+from chainkit.sandbox._sigstore._common import key_usage
 
 __all__ = [
     "GITHUB_ISSUER",
@@ -104,17 +105,7 @@ def _ca_cert(
         .not_valid_before(not_before)
         .not_valid_after(not_before + timedelta(days=3650))
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            key_usage(ca=True),
             critical=True,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
@@ -147,17 +138,7 @@ def _tsa_cert(
         .not_valid_before(not_before)
         .not_valid_after(not_before + timedelta(days=3650))
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            key_usage(ca=False),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)

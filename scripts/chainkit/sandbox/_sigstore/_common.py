@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cryptography import x509
+
 __all__ = ["Rejected"]
 
 
@@ -13,3 +15,18 @@ class Rejected(Exception):
         self.status = status
         self.message = message
         self.code = code
+
+
+def key_usage(*, ca: bool) -> x509.KeyUsage:
+    """KeyUsage of a CA (keyCertSign, cRLSign) or of a signing leaf (digitalSignature)."""
+    return x509.KeyUsage(
+        digital_signature=not ca,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )

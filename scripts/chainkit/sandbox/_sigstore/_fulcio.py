@@ -26,7 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from chainkit.sandbox._sigstore import _der, _jwt
 from chainkit.sandbox._sigstore._authority import GITHUB_ISSUER, SigstoreAuthority, key_id
-from chainkit.sandbox._sigstore._common import Rejected
+from chainkit.sandbox._sigstore._common import Rejected, key_usage
 
 __all__ = ["CERT_LIFETIME", "Fulcio", "github_extensions"]
 
@@ -248,17 +248,7 @@ class Fulcio:
             .not_valid_before(now)
             .not_valid_after(now + CERT_LIFETIME)
             .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
+                key_usage(ca=False),
                 critical=True,
             )
             .add_extension(
