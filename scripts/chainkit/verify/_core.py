@@ -203,61 +203,39 @@ def _check_attestation(
     """Verify the DSSE bundle, then each subject against the asset's actual sha256."""
     from chainkit.backfill._predicate import PREDICATE_TYPE
 
+    def fail(reason: str) -> AttestationResult:
+        return AttestationResult(release=release.tag, name=name, ok=False, reason=reason)
+
     try:
         payload, _ = verifier.verify_statement(bundle_json, policy)
         statement = json.loads(payload)
     except Error as exc:
-        return AttestationResult(release=release.tag, name=name, ok=False, reason=exc.message)
+        return fail(exc.message)
     except ValueError as exc:
-        return AttestationResult(
-            release=release.tag, name=name, ok=False, reason=f"statement is not JSON: {exc}"
-        )
+        return fail(f"statement is not JSON: {exc}")
     if not isinstance(statement, dict):
-        return AttestationResult(
-            release=release.tag, name=name, ok=False, reason="statement is not a JSON object"
-        )
+        return fail("statement is not a JSON object")
     if statement.get("predicateType") != PREDICATE_TYPE:
-        return AttestationResult(
-            release=release.tag,
-            name=name,
-            ok=False,
-            reason=f"unexpected predicateType {statement.get('predicateType')!r}",
-        )
+        return fail(f"unexpected predicateType {statement.get('predicateType')!r}")
     predicate = statement.get("predicate")
     release_info = predicate.get("release") if isinstance(predicate, dict) else None
     tag = release_info.get("tag") if isinstance(release_info, dict) else None
     if tag != release.tag:
-        return AttestationResult(
-            release=release.tag, name=name, ok=False, reason=f"attests release {tag!r}"
-        )
+        return fail(f"attests release {tag!r}")
     subjects = statement.get("subject")
     if not isinstance(subjects, list) or not subjects:
-        return AttestationResult(
-            release=release.tag, name=name, ok=False, reason="the attestation has no subjects"
-        )
+        return fail("the attestation has no subjects")
     names: list[str] = []
     for subject in subjects:
         if not isinstance(subject, dict) or not isinstance(subject.get("digest"), dict):
-            return AttestationResult(
-                release=release.tag, name=name, ok=False, reason="malformed subject"
-            )
+            return fail("malformed subject")
         sname = str(subject.get("name"))
-        want = (subject.get("digest") or {}).get("sha256")
+        want = subject["digest"].get("sha256")
         have = digests.get(sname)
         if have is None:
-            return AttestationResult(
-                release=release.tag,
-                name=name,
-                ok=False,
-                reason=f"subject {sname!r} is not an asset of the release",
-            )
+            return fail(f"subject {sname!r} is not an asset of the release")
         if have != want:
-            return AttestationResult(
-                release=release.tag,
-                name=name,
-                ok=False,
-                reason=f"subject {sname!r}: attested sha256 {want} but the asset is {have}",
-            )
+            return fail(f"subject {sname!r}: attested sha256 {want} but the asset is {have}")
         names.append(sname)
     return AttestationResult(release=release.tag, name=name, ok=True, subjects=tuple(names))
 

@@ -206,3 +206,38 @@ def test_a_later_backfill_keeps_earlier_bundles_in_the_notes(
     body = sb.releases()["v4.0.0"].body
     assert "w-4.0.0.whl.sigstore.json" in body and "w-4.0.0.tar.gz.sigstore.json" in body
     assert body.count("<!-- chainkit:backfill -->") == 1
+
+
+def test_verify_fails_when_an_asset_is_replaced_after_the_backfill(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(
+        repo_seed(
+            [
+                {
+                    "tag": "v5.0.0",
+                    "published_at": "2025-11-01T00:00:00Z",
+                    "assets": [{"name": "w-5.0.0.whl", "content": "five", "digest": "auto"}],
+                }
+            ]
+        )
+    )
+    _, applied = plan_and_apply(sb, tmp_path)
+    assert applied.exit_code == 0, applied.output
+    wheel = next(a for a in sb.releases()["v5.0.0"].get_assets() if a.name == "w-5.0.0.whl")
+    swapped = sb.admin(
+        "PUT",
+        f"repos/acme/widgets/releases/assets/{wheel.id}/content",
+        params={"digest": "update"},
+        data=b"evil",
+    )
+    assert swapped.status_code in (200, 204), swapped.text
+    result = sb.chainkit(
+        "verify", "--repo", "acme/widgets", "--cert-identity", sb.identity(),
+        "--cert-oidc-issuer", ISSUER, "--json",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [b["status"] for b in report["bundles"]] == ["failed"]
+    (attestation,) = report["attestations"]
+    assert attestation["ok"] is False and "attested sha256" in attestation["reason"]
