@@ -204,4 +204,6 @@ def audit(
         else:
             append_step_summary(render(report, "markdown"), path=ctx.step_summary)
     _log.info("%s; %s", summary_line(report), verdict(report))
+    if report.exit_code == ExitCode.FAILURE:
+        _log.error("nothing was audited: every package was skipped (see the warnings above)")
     return report.exit_code

@@ -113,4 +113,10 @@ class AuditReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.FINDINGS if self.blocking else ExitCode.OK
+        """1 for blocking findings; 3 when everything was skipped (nothing was audited,
+        so "clean" would be a guess); 0 otherwise."""
+        if self.blocking:
+            return ExitCode.FINDINGS
+        if self.skipped and not self.packages:
+            return ExitCode.FAILURE
+        return ExitCode.OK
