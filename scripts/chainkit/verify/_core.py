@@ -390,22 +390,12 @@ def verify_files(
     """Verify local files against ``<file>.sigstore.json`` (or one explicit ``bundle``)."""
     for path in files:
         bundle_path = bundle if bundle is not None else path.with_name(path.name + BUNDLE_SUFFIX)
+        sha256: str | None = None
         try:
             sha256 = sha256_file(path)
-        except OSError as exc:
-            yield BundleResult(
-                subject=str(path),
-                bundle=str(bundle_path),
-                release=None,
-                sha256=None,
-                ok=False,
-                status="failed",
-                reason=f"cannot read the file: {exc.strerror}",
-            )
-            continue
-        try:
             bundle_json = bundle_path.read_bytes()
         except OSError as exc:
+            what = "the file" if sha256 is None else "the bundle"
             yield BundleResult(
                 subject=str(path),
                 bundle=str(bundle_path),
@@ -413,7 +403,7 @@ def verify_files(
                 sha256=sha256,
                 ok=False,
                 status="failed",
-                reason=f"cannot read the bundle: {exc.strerror}",
+                reason=f"cannot read {what}: {exc.strerror}",
             )
             continue
         yield _check_bundle(
