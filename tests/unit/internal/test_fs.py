@@ -1,0 +1,72 @@
+"""Atomic writes never follow a symlink and never leave a half-written file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from chainkit._internal.fs import (
+    UnsafePathError,
+    atomic_write_bytes,
+    atomic_write_text,
+    create_new,
+    ensure_dir,
+)
+
+
+def test_atomic_write_replaces_content(tmp_path: Path) -> None:
+    target = tmp_path / "f.json"
+    atomic_write_text(target, "one")
+    atomic_write_text(target, "two")
+    assert target.read_text() == "two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]
+
+
+def test_atomic_write_replaces_a_symlink_instead_of_writing_through_it(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    link = tmp_path / "state.json"
+    link.symlink_to(victim)
+    atomic_write_bytes(link, b"new")
+    assert victim.read_text() == "precious"
+    assert not link.is_symlink() and link.read_bytes() == b"new"
+
+
+def test_create_new_refuses_existing_and_symlinks(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    link = tmp_path / "work.part"
+    link.symlink_to(victim)
+    with pytest.raises(FileExistsError):
+        create_new(link)
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(FileExistsError):
+        create_new(dangling)
+    assert not (tmp_path / "nowhere").exists()
+    assert victim.read_text() == "precious"
+
+
+def test_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "missing-dir" / "f"
+    with pytest.raises(FileNotFoundError):
+        atomic_write_text(target, "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ensure_dir_refuses_a_symlinked_directory(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "state"
+    link.symlink_to(real, target_is_directory=True)
+    with pytest.raises(UnsafePathError, match="symlink"):
+        ensure_dir(link)
+    assert ensure_dir(tmp_path / "a" / "b").is_dir()
+
+
+def test_new_files_are_private(tmp_path: Path) -> None:
+    with create_new(tmp_path / "secret") as fh:
+        fh.write(b"x")
+    assert os.stat(tmp_path / "secret").st_mode & 0o077 == 0
