@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from chainkit._internal.strict import DocumentError, Obj
+from chainkit._internal.strict import DocumentError, Obj, dataclass_keys
 from chainkit.attestation._errors import StatementFormatError
 from chainkit.attestation._statement import STATEMENT_TYPE, Subject
 
@@ -277,7 +277,7 @@ def _subject(data: Any, where: str) -> SubjectRecord:
 
 
 def _release(obj: Obj) -> ReleaseInfo:
-    rel = obj.obj("release", [f for f in ReleaseInfo.__dataclass_fields__])
+    rel = obj.obj("release", dataclass_keys(ReleaseInfo))
     tag = rel.text("tag")
     if not tag:
         raise rel.fail("tag", "a non-empty string")
@@ -297,7 +297,7 @@ def _release(obj: Obj) -> ReleaseInfo:
 def _workflow_run(obj: Obj) -> WorkflowRun | None:
     if obj.raw("workflow_run") is None:
         return None
-    keys = (*WorkflowRun.__dataclass_fields__, "url")
+    keys = (*dataclass_keys(WorkflowRun), "url")
     wr = obj.obj("workflow_run", keys)
     run = WorkflowRun(
         server_url=wr.text("server_url"),
