@@ -3,7 +3,7 @@
 Bundles come from release assets, state directories and local files: all hostile.
 :func:`load_bundle` refuses oversized input and turns every parse failure
 (JSON, schema, media type, certificate, log entry) into :class:`InvalidBundleError`
-naming the ``source``. Nothing else in chainkit calls ``Bundle.from_json``.
+naming the ``source``. Nothing else in chainkit should call ``Bundle.from_json``.
 """
 
 from __future__ import annotations
