@@ -8,6 +8,16 @@ section; and the backfill attestation (in-toto Statement, predicate
 
 from __future__ import annotations
 
+from chainkit.attestation import (
+    PAYLOAD_TYPE,
+    PREDICATE_TYPE,
+    STATEMENT_TYPE,
+    WorkflowRun,
+    attestation_name,
+    bundle_name,
+    github_asset_name,
+    statement_bytes,
+)
 from chainkit.backfill._checksums import (
     MAX_CHECKSUM_FILE_SIZE,
     ChecksumEntry,
@@ -27,13 +37,11 @@ from chainkit.backfill._errors import (
 )
 from chainkit.backfill._evidence import Classification, Evidence, classify
 from chainkit.backfill._filters import SIGNATURE_SUFFIXES, Filters, is_signature_file
-from chainkit.backfill._names import attestation_name, bundle_name, github_asset_name
 from chainkit.backfill._notes import (
     BEGIN_MARKER,
     END_MARKER,
     MAX_BODY_CHARS,
     NotesBundle,
-    VerifyIdentity,
     download_url,
     outside_digest,
     render_section,
@@ -53,14 +61,7 @@ from chainkit.backfill._plan import (
     parse_plan,
 )
 from chainkit.backfill._planner import build_plan
-from chainkit.backfill._predicate import (
-    PAYLOAD_TYPE,
-    PREDICATE_TYPE,
-    STATEMENT_TYPE,
-    WorkflowRun,
-    build_statement,
-    statement_bytes,
-)
+from chainkit.backfill._predicate import build_statement
 from chainkit.backfill._pypi import PyPIDigests, PyPIFile, fetch_pypi_digests
 from chainkit.backfill._render import render_markdown, render_table
 
@@ -95,7 +96,6 @@ __all__ = [
     "PyPIDigests",
     "PyPIError",
     "PyPIFile",
-    "VerifyIdentity",
     "WorkflowRun",
     "attestation_name",
     "build_plan",

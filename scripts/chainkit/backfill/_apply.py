@@ -19,21 +19,19 @@ so a re-run after a kill finishes the work without signing twice or uploading tw
 
 from __future__ import annotations
 
-import base64
 import io
-import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from chainkit.attestation import PREDICATE_TYPE, WorkflowRun, parse_statement, statement_bytes
 from chainkit.backfill._errors import BackfillUsageError
-from chainkit.backfill._journal import Journal, write_atomic
+from chainkit.backfill._journal import Journal
 from chainkit.backfill._notes import (
     NotesBundle,
-    VerifyIdentity,
     download_url,
     outside_digest,
     render_section,
@@ -41,14 +39,27 @@ from chainkit.backfill._notes import (
     upsert_section,
 )
 from chainkit.backfill._plan import Plan, PlannedAsset, PlannedRelease
-from chainkit.errors import Error
-from chainkit.github import Asset, AssetExistsError, GitHubClient, ImmutableReleaseError, Release
+from chainkit.backfill._predicate import build_statement
+from chainkit.errors import Error, ServiceError
+from chainkit.github import (
+    Asset,
+    AssetExistsError,
+    GitHubClient,
+    GitHubError,
+    ImmutableReleaseError,
+    Release,
+)
 from chainkit.signing import (
     GITHUB_ISSUER,
+    MAX_BUNDLE_BYTES,
     BundleVerifier,
+    CertificateFacts,
     IdentityPolicy,
     KeylessSigner,
-    certificate_facts,
+    SigningUsageError,
+    bundle_facts,
+    load_bundle,
+    token_claims,
 )
 
 __all__ = ["ApplyReport", "Outcome", "apply_plan", "failpoint"]
@@ -56,7 +67,8 @@ __all__ = ["ApplyReport", "Outcome", "apply_plan", "failpoint"]
 _log = logging.getLogger("chainkit.backfill")
 
 _BUNDLE_TYPE = "application/json"
-_MAX_BUNDLE = 1 << 20
+_MAX_BUNDLE = MAX_BUNDLE_BYTES
+_GITHUB = "https://github.com/"
 
 Result = Literal["signed", "done", "skipped", "blocked", "drift", "conflict", "failed"]
 
@@ -101,7 +113,7 @@ class ApplyReport:
     repository: str
     outcomes: list[Outcome] = field(default_factory=list)
     certificates: int = 0
-    identity: VerifyIdentity | None = None
+    identity: CertificateFacts | None = None
     listener: Callable[[Outcome], None] | None = field(default=None, repr=False, compare=False)
 
     def add(self, outcome: Outcome) -> None:
@@ -147,9 +159,9 @@ class ApplyReport:
             "identity": None
             if self.identity is None
             else {
-                "cert_identity": self.identity.cert_identity,
-                "cert_oidc_issuer": self.identity.cert_oidc_issuer,
-                "source_repository": self.identity.source_repository,
+                "cert_identity": self.identity.identity or "",
+                "cert_oidc_issuer": self.identity.issuer or "",
+                "source_repository": self.identity.source_repository or "",
             },
             "outcomes": [o.to_json() for o in self.outcomes],
         }
@@ -172,34 +184,14 @@ class ApplyReport:
         return "\n".join(lines) + "\n"
 
 
-def _token_claims(raw: str) -> dict[str, Any]:
-    """The (unverified) claims of a JWT: only to pick the policy for adopting bundles."""
-    try:
-        payload = raw.split(".")[1]
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+_token_claims = token_claims
+"""Deprecated alias of :func:`chainkit.signing.token_claims` (until the CLI imports that)."""
 
 
-def _policy_of_bundle(bundle_json: bytes) -> tuple[IdentityPolicy, VerifyIdentity]:
+def _policy_of_bundle(bundle_json: bytes) -> tuple[IdentityPolicy, CertificateFacts]:
     """A policy pinning exactly the identity in a bundle's certificate (self-check)."""
-    from sigstore.models import Bundle
-
-    try:
-        bundle = Bundle.from_json(bundle_json)
-    except Exception as exc:  # sigstore's InvalidBundle is not a ValueError
-        raise BackfillUsageError(f"not a readable Sigstore bundle ({type(exc).__name__})") from exc
-    facts = certificate_facts(bundle.signing_certificate)
-    identity = facts["identity"] or ""
-    issuer = facts["issuer"] or ""
-    source = facts["source_repository_uri"]
-    policy = IdentityPolicy(issuer=issuer, identity=identity, source_repository=source)
-    return policy, VerifyIdentity(
-        cert_identity=identity,
-        cert_oidc_issuer=issuer,
-        source_repository=(source or "").removeprefix("https://github.com/"),
-    )
+    facts = bundle_facts(load_bundle(bundle_json, source="the signed bundle"))
+    return IdentityPolicy.pinning(facts), facts
 
 
 def _fatal(exc: Error) -> bool:
@@ -208,14 +200,9 @@ def _fatal(exc: Error) -> bool:
     Service failures (exit 3), an unusable identity token or signer, and a token GitHub
     rejects (401) or that may not write (403).
     """
-    from github import GithubException
-
-    from chainkit.signing import SigningUsageError
-
-    if exc.exit_code == 3 or isinstance(exc, SigningUsageError):
+    if isinstance(exc, (ServiceError, SigningUsageError)):
         return True
-    cause = exc.__cause__
-    return isinstance(cause, GithubException) and cause.status in {401, 403}
+    return isinstance(exc, GitHubError) and exc.is_auth_failure
 
 
 class _Applier:
@@ -227,7 +214,7 @@ class _Applier:
         signer: KeylessSigner,
         verifier: BundleVerifier,
         journal: Journal,
-        token_claims: dict[str, Any],
+        token_claims: Mapping[str, Any],
         now: Callable[[], datetime],
     ) -> None:
         self.plan = plan
@@ -358,13 +345,15 @@ class _Applier:
             # A bundle saved by an earlier run: the state directory is not trusted, so it is
             # checked again (planned digest, run identity, signature) before it is uploaded.
             sha256 = str(signed_event["sha256"])
-            bundle_json = bundle_file.read_bytes()
+            bundle_json = self.journal.read(bundle_file, max_bytes=_MAX_BUNDLE)
             if pa.expected_sha256 is not None and sha256 != pa.expected_sha256:
                 raise BackfillUsageError(
                     f"the journal's sha256 for {pa.name!r} is not the planned one",
                     remediation="delete the state directory and re-run",
                 )
-            self.verifier.verify_digest(sha256, bundle_json, self._self_check(bundle_json)[0])
+            self.verifier.verify_digest(
+                sha256, bundle_json, self._self_check(bundle_json)[0], source=bundle_file.name
+            )
         else:
             remote = existing.get(pa.bundle_name)
             downloaded = self._download(planned, pa, asset)
@@ -374,7 +363,7 @@ class _Applier:
             if remote is not None and pa.action == "sign":
                 return self._adopt(planned, pa, remote, sha256)
             bundle_json = self._sign(pa, sha256)
-            write_atomic(bundle_file, bundle_json)
+            self.journal.write(bundle_file, bundle_json)
             self.journal.record("asset.signed", asset_id=pa.id, sha256=sha256)
             self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
             failpoint("after-sign")
@@ -416,7 +405,7 @@ class _Applier:
 
     def _sign(self, pa: PlannedAsset, sha256: str) -> bytes:
         bundle = self.signer.sign_digest(sha256)
-        bundle_json: bytes = bundle.to_json().encode()
+        bundle_json = bundle.to_json().encode()
         policy, identity = self._self_check(bundle_json)
         self.verifier.verify_digest(sha256, bundle_json, policy)  # never upload unverified
         self.report.identity = self.report.identity or identity
@@ -438,7 +427,7 @@ class _Applier:
             if pinned is None:
                 raise BackfillUsageError("this run's identity cannot be pinned to compare")
             policy, identity = pinned
-            self.verifier.verify_digest(sha256, data, policy)
+            self.verifier.verify_digest(sha256, data, policy, source=repr(remote.name))
         except Error as exc:
             self.report.add(
                 Outcome(
@@ -450,12 +439,7 @@ class _Applier:
                 )
             )
             return None
-        except ValueError as exc:  # not a bundle at all
-            self.report.add(
-                Outcome(planned.tag, pa.name, "asset", "drift", f"unreadable bundle: {exc}")
-            )
-            return None
-        write_atomic(self.journal.bundle_file(pa.id, pa.name), data)
+        self.journal.write(self.journal.bundle_file(pa.id, pa.name), data)
         self.journal.record(
             "asset.uploaded", asset_id=pa.id, sha256=sha256, bundle_name=remote.name, adopted=True
         )
@@ -465,20 +449,25 @@ class _Applier:
         )
         return pa, sha256, remote.name
 
-    def _run_policy(self) -> tuple[IdentityPolicy, VerifyIdentity] | None:
+    def _run_policy(self) -> tuple[IdentityPolicy, CertificateFacts] | None:
         """Who this run signs as, pinned from its identity token: issuer, workflow identity
         (the certificate's SAN) and source repository. ``None`` for tokens that are not
         GitHub Actions tokens (nothing is then adopted)."""
         issuer = self.claims.get("iss")
         workflow = self.claims.get("job_workflow_ref")
         repository = self.claims.get("repository")
-        if issuer != GITHUB_ISSUER or not workflow or not repository:
+        if issuer != GITHUB_ISSUER or not isinstance(workflow, str) or not workflow:
             return None
-        identity = f"https://github.com/{workflow}"
-        policy = IdentityPolicy(issuer=issuer, identity=identity, source_repository=repository)
-        return policy, VerifyIdentity(identity, issuer, str(repository))
+        if not isinstance(repository, str) or not repository:
+            return None
+        facts = CertificateFacts(
+            identity=_GITHUB + workflow,
+            issuer=GITHUB_ISSUER,
+            source_repository_uri=_GITHUB + repository,
+        )
+        return IdentityPolicy.pinning(facts), facts
 
-    def _self_check(self, bundle_json: bytes) -> tuple[IdentityPolicy, VerifyIdentity]:
+    def _self_check(self, bundle_json: bytes) -> tuple[IdentityPolicy, CertificateFacts]:
         """The policy a bundle made by this run must satisfy (run-pinned when possible)."""
         pinned = self._run_policy()
         if pinned is not None:
@@ -561,8 +550,6 @@ class _Applier:
         dest: Release,
         existing: dict[str, Asset],
     ) -> None:
-        from chainkit.backfill._predicate import WorkflowRun, build_statement, statement_bytes
-
         name = planned.attestation.name
         if self.journal.last("attestation.uploaded", release_id=planned.id):
             self.report.add(Outcome(planned.tag, name, "attestation", "done", bundle=name))
@@ -603,10 +590,10 @@ class _Applier:
             bundle = self.signer.sign_statement(statement_bytes(statement))
             data = bundle.to_json().encode()
             policy, _ = self._self_check(data)
-            self.verifier.verify_statement(data, policy)
-            write_atomic(path, data)
+            self.verifier.verify_statement(data, policy, source="the signed attestation")
+            self.journal.write(path, data)
             self.journal.record("attestation.signed", release_id=planned.id)
-        data = path.read_bytes()
+        data = self.journal.read(path, max_bytes=_MAX_BUNDLE)
         try:
             stored = self.client.upload_bytes(
                 dest, io.BytesIO(data), len(data), name=name, content_type=_BUNDLE_TYPE
@@ -629,21 +616,20 @@ class _Applier:
         signed now) is adopted without signing again, e.g. after a lost state directory;
         anything else is left to the upload, which reports the conflict.
         """
+        pinned = self._run_policy()
+        if pinned is None:
+            return None
+        policy, identity = pinned
         try:
             data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
-            pinned = self._run_policy()
-            if pinned is None:
-                return None
-            policy, identity = pinned
-            statement, _ = self.verifier.verify_statement(data, policy)
-            subjects = json.loads(statement).get("subject")
-        except (Error, ValueError, AttributeError):
+            payload, _ = self.verifier.verify_statement(data, policy, source=repr(remote.name))
+            statement = parse_statement(payload, source=remote.name)
+        except Error:
+            return None
+        if statement.predicate_type != PREDICATE_TYPE:
             return None
         wanted = sorted((pa.name, sha256) for pa, sha256, _ in signed)
-        try:
-            found = sorted((str(s["name"]), str(s["digest"]["sha256"])) for s in subjects)
-        except (KeyError, TypeError):
-            return None
+        found = sorted((s.name, s.sha256) for s in statement.subjects)
         if found != wanted:
             return None
         self.report.identity = self.report.identity or identity
@@ -659,9 +645,11 @@ class _Applier:
         pinned = self._run_policy()
         identity = pinned[1] if pinned is not None else self.report.identity
         if identity is None:
-            bundle_json = self.journal.bundle_file(signed[0][0].id, signed[0][0].name)
-            if bundle_json.exists():
-                _, identity = _policy_of_bundle(bundle_json.read_bytes())
+            bundle_path = self.journal.bundle_file(signed[0][0].id, signed[0][0].name)
+            if bundle_path.exists():
+                _, identity = _policy_of_bundle(
+                    self.journal.read(bundle_path, max_bytes=_MAX_BUNDLE)
+                )
         if identity is None:
             self.report.add(
                 Outcome(planned.tag, "release notes", "notes", "skipped", "no signer identity")
@@ -735,7 +723,7 @@ def apply_plan(
 
     ``listener`` sees every outcome as it happens (the CLI drives a progress bar).
     """
-    claims = _token_claims(identity_token) if identity_token else {}
+    claims = token_claims(identity_token) if identity_token else {}
     applier = _Applier(
         plan,
         client=client,

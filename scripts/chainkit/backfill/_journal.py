@@ -9,26 +9,45 @@ Layout of ``<state-dir>/<plan_digest[:16]>/``::
     attestations/<id>    signed, verified release attestations
 
 Names on disk come from :func:`chainkit.backfill._paths.local_name`, never from asset
-names. A step is recorded only after its effect is durable (file renamed, upload
-answered), so re-running after a kill at any point redoes at most the step that was
-interrupted - and uploads are recognised by name and bytes, so never duplicated.
+names. The state directory may come from an Actions cache or artifact, so nothing is
+written or read through a symlink: directories go through
+:func:`~chainkit._internal.fs.ensure_dir`, files are opened with ``O_NOFOLLOW`` and
+replaced with :func:`~chainkit._internal.fs.atomic_write_bytes` (:meth:`Journal.write`).
+
+A step is recorded only after its effect is durable (file renamed, upload answered),
+so re-running after a kill at any point redoes at most the step that was interrupted -
+and uploads are recognised by name and bytes, so never duplicated.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from chainkit._internal.fs import UnsafePathError, atomic_write_bytes, ensure_dir
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._paths import local_name, within
 
 __all__ = ["Journal"]
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def _open(path: Path, flags: int, mode: str) -> IO[Any]:
+    """Open ``path`` refusing a symlink at it (``O_NOFOLLOW``); private (0600) if created."""
+    try:
+        fd = os.open(path, flags | _NOFOLLOW | _CLOEXEC, 0o600)
+    except OSError as exc:
+        if path.is_symlink():
+            raise UnsafePathError(f"{path} is a symlink; refusing to use it") from exc
+        raise
+    return os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8")
 
 
 class Journal:
@@ -38,22 +57,30 @@ class Journal:
         self.root = state_dir / plan_digest[:16]
         self.path = self.root / "journal.jsonl"
         self._events: list[dict[str, Any]] = []
-        self._lock_fh: Any = None
+        self._lock_fh: IO[Any] | None = None
         self.plan_digest = plan_digest
 
     # -- lifecycle --------------------------------------------------------------------
     def open(self) -> Journal:
-        for sub in ("", "work", "bundles", "attestations"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._lock_fh = (self.root / "lock").open("a")
         try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            ensure_dir(self.root.parent, mode=0o700)
+            for sub in ("", "work", "bundles", "attestations"):
+                ensure_dir(self.root / sub, mode=0o700)
+            lock = _open(self.root / "lock", os.O_WRONLY | os.O_APPEND | os.O_CREAT, "a")
+        except OSError as exc:
+            raise BackfillUsageError(
+                f"cannot use the state directory {self.root}: {exc}",
+                remediation="pass a --state-dir that is a plain directory you can write",
+            ) from exc
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self._lock_fh.close()
+            lock.close()
             raise BackfillUsageError(
                 f"another apply of this plan is running (lock {self.root / 'lock'})",
                 remediation="wait for it to finish; a killed apply releases the lock",
             ) from None
+        self._lock_fh = lock
         self._events = list(self._read())
         header = self.first("plan")
         if header is None:
@@ -79,7 +106,8 @@ class Journal:
 
     def _read(self) -> Iterator[dict[str, Any]]:
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
+            with _open(self.path, os.O_RDONLY, "r") as fh:
+                lines = fh.read().splitlines()
         except FileNotFoundError:
             return
         for line in lines:
@@ -93,7 +121,7 @@ class Journal:
     # -- events -----------------------------------------------------------------------
     def record(self, step: str, **fields: Any) -> dict[str, Any]:
         event = {"step": step, "at": datetime.now(timezone.utc).isoformat(), **fields}
-        with self.path.open("a", encoding="utf-8") as fh:
+        with _open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, "a") as fh:
             fh.write(json.dumps(event, ensure_ascii=False) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
@@ -124,18 +152,31 @@ class Journal:
     def attestation_file(self, release_id: int) -> Path:
         return within(self.root / "attestations", f"{int(release_id)}.sigstore.json")
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` so that ``path`` holds either nothing or all of it."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+    @staticmethod
+    def write(path: Path, data: bytes) -> None:
+        """Replace ``path`` (a file of this journal) with ``data``: atomic, private, and
+        never through a symlink."""
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+            atomic_write_bytes(path, data, mode=0o600)
+        except OSError as exc:
+            raise BackfillUsageError(
+                f"cannot write {path}: {exc}",
+                remediation="pass a --state-dir that is a plain directory you can write",
+            ) from exc
+
+    @staticmethod
+    def read(path: Path, *, max_bytes: int) -> bytes:
+        """The bytes of a file of this journal, refusing a symlink and more than ``max_bytes``."""
+        try:
+            with _open(path, os.O_RDONLY, "rb") as fh:
+                data: bytes = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise BackfillUsageError(
+                f"cannot read {path}: {exc}", remediation="delete the state directory and re-run"
+            ) from exc
+        if len(data) > max_bytes:
+            raise BackfillUsageError(
+                f"{path} is larger than {max_bytes} bytes",
+                remediation="delete the state directory and re-run",
+            )
+        return data

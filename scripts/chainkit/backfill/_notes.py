@@ -11,20 +11,21 @@ plan.
 
 from __future__ import annotations
 
-import hashlib
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from chainkit._internal.hashing import sha256_chunks
+from chainkit._internal.markdown import code, escape
 from chainkit.backfill._errors import NotesError
+from chainkit.signing import GITHUB_ISSUER, CertificateFacts
 
 __all__ = [
     "BEGIN_MARKER",
     "END_MARKER",
     "MAX_BODY_CHARS",
     "NotesBundle",
-    "VerifyIdentity",
     "download_url",
     "outside_digest",
     "outside_text",
@@ -38,7 +39,6 @@ END_MARKER = "<!-- /chainkit:backfill -->"
 MAX_BODY_CHARS = 125_000
 """GitHub's limit on a release body."""
 
-_GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 _REMEDIATION = (
     "edit the release notes so they hold exactly one "
     f"{BEGIN_MARKER} ... {END_MARKER} section (or none), then make a new plan"
@@ -52,15 +52,6 @@ class NotesBundle:
     asset_name: str
     bundle_name: str
     bundle_url: str
-
-
-@dataclass(frozen=True)
-class VerifyIdentity:
-    """Who signed: what a verifier must pin."""
-
-    cert_identity: str
-    cert_oidc_issuer: str
-    source_repository: str
 
 
 def download_url(html_url: str, tag: str, name: str) -> str:
@@ -103,9 +94,7 @@ def outside_text(body: str | None) -> str:
 
 def outside_digest(body: str | None) -> str:
     """sha256 (hex) of the text outside the section, trailing line breaks ignored."""
-    return hashlib.sha256(
-        outside_text(body).rstrip("\r\n").encode("utf-8", "surrogatepass")
-    ).hexdigest()
+    return sha256_chunks([outside_text(body).rstrip("\r\n").encode("utf-8", "surrogatepass")])
 
 
 def _newline(body: str) -> str:
@@ -163,39 +152,30 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _md_text(text: str) -> str:
-    """Escape text for a Markdown list item (link text)."""
-    out = []
-    for ch in text:
-        if ch in "\\`*_[]()<>|~&":
-            out.append("\\" + ch)
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out.append("\ufffd")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 def render_section(
     *,
     repository: str,
     tag: str,
     bundles: Sequence[NotesBundle],
-    identity: VerifyIdentity,
+    identity: CertificateFacts,
     attestation: NotesBundle | None = None,
     max_chars: int = MAX_BODY_CHARS,
 ) -> str:
     """The marked section: bundle list, then ``chainkit verify`` and ``sigstore`` commands.
 
-    If the list does not fit in ``max_chars`` it is cut with a pointer to the
-    release's assets; if not even the commands fit, :class:`NotesError`.
+    ``identity`` is who signed: the commands pin its identity, issuer and source
+    repository. If the list does not fit in ``max_chars`` it is cut with a pointer to
+    the release's assets; if not even the commands fit, :class:`NotesError`.
     """
     q = shlex.quote
+    cert_identity = identity.identity or ""
+    issuer = identity.issuer or ""
+    source_repository = identity.source_repository or ""
     chainkit_cmd = (
         f"chainkit verify --repo {q(repository)} --tag {q(tag)} "
-        f"--cert-identity {q(identity.cert_identity)} "
-        f"--cert-oidc-issuer {q(identity.cert_oidc_issuer)} "
-        f"--source-repository {q(identity.source_repository)}"
+        f"--cert-identity {q(cert_identity)} "
+        f"--cert-oidc-issuer {q(issuer)} "
+        f"--source-repository {q(source_repository)}"
     )
     # an example whose name cannot close the section early (names may hold anything)
     example = next(
@@ -205,14 +185,14 @@ def render_section(
     if example is not None:
         commands.append(
             f"sigstore verify identity --bundle {q(example.bundle_name)} "
-            f"--cert-identity {q(identity.cert_identity)} "
-            f"--cert-oidc-issuer {q(identity.cert_oidc_issuer)} {q(example.asset_name)}"
+            f"--cert-identity {q(cert_identity)} "
+            f"--cert-oidc-issuer {q(issuer)} {q(example.asset_name)}"
         )
-        if identity.cert_oidc_issuer == _GITHUB_ISSUER:
+        if issuer == GITHUB_ISSUER:
             commands.append(
                 f"sigstore verify github --bundle {q(example.bundle_name)} "
-                f"--cert-identity {q(identity.cert_identity)} "
-                f"--repository {q(identity.source_repository)} {q(example.asset_name)}"
+                f"--cert-identity {q(cert_identity)} "
+                f"--repository {q(source_repository)} {q(example.asset_name)}"
             )
     block = "\n".join(commands)
     fence = _fence(block)
@@ -228,9 +208,8 @@ def render_section(
     ]
     tail = [
         "",
-        f"Signed by `{identity.cert_identity.replace('`', '')}` "
-        f"(issuer `{identity.cert_oidc_issuer.replace('`', '')}`, "
-        f"source repository `{identity.source_repository.replace('`', '')}`). "
+        f"Signed by {code(cert_identity)} (issuer {code(issuer)}, "
+        f"source repository {code(source_repository)}). "
         "Verify (the `sigstore` command checks one asset; `chainkit verify` also checks the "
         "source repository and the attestation):",
         "",
@@ -241,13 +220,12 @@ def render_section(
         END_MARKER,
     ]
     items = [
-        f"- [{_md_text(b.asset_name)}]({b.bundle_url.replace(')', '%29')}) "
-        f"(`{b.bundle_name.replace('`', '')}`)"
+        f"- [{escape(b.asset_name)}]({b.bundle_url.replace(')', '%29')}) ({code(b.bundle_name)})"
         for b in bundles
     ]
     if attestation is not None:
         items.append(
-            f"- backfill attestation: [{_md_text(attestation.bundle_name)}]"
+            f"- backfill attestation: [{escape(attestation.bundle_name)}]"
             f"({attestation.bundle_url.replace(')', '%29')})"
         )
 

@@ -1,31 +1,44 @@
-"""The GitHub boundary: releases, assets, environments through PyGithub."""
+"""The GitHub boundary: releases, assets, environments through PyGithub.
+
+:class:`GitHubClient` (built with :meth:`GitHubClient.from_context`) is the only way
+chainkit talks to GitHub; it returns chainkit's frozen :class:`Release`, :class:`Asset`
+and :class:`Environment` values and raises only :class:`GitHubError` subclasses
+(``AuthError``, ``ForbiddenError``, ``NotFoundError``, ``AssetExistsError``,
+``ImmutableReleaseError``, ``RateLimitedError``, ``GitHubServiceError`` ...), which
+carry ``status`` and ``is_auth_failure``. PyGithub's objects and exceptions never
+leave this package (ADR 0003).
+"""
 
 from __future__ import annotations
 
-from chainkit.github._client import (
+from chainkit.github._client import ClientSettings, GitHubClient, default_write_interval
+from chainkit.github._errors import (
     AssetExistsError,
-    ClientSettings,
-    GitHubClient,
+    AuthError,
+    ForbiddenError,
     GitHubError,
     GitHubServiceError,
     GitHubUsageError,
     ImmutableReleaseError,
     NotFoundError,
-    default_write_interval,
+    RateLimitedError,
 )
 from chainkit.github._models import Asset, Environment, Release
 
 __all__ = [
     "Asset",
     "AssetExistsError",
+    "AuthError",
     "ClientSettings",
     "Environment",
+    "ForbiddenError",
     "GitHubClient",
     "GitHubError",
     "GitHubServiceError",
     "GitHubUsageError",
     "ImmutableReleaseError",
     "NotFoundError",
+    "RateLimitedError",
     "Release",
     "default_write_interval",
 ]

@@ -13,9 +13,9 @@ All HTTP goes through PyGithub's :class:`~github.Requester.Requester` (public as
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import ipaddress
 import logging
+import os
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,49 +32,29 @@ from github.GithubException import (
 )
 from urllib3.util.retry import Retry
 
+from chainkit._internal.fs import create_new, temp_path
 from chainkit._internal.ghenv import DEFAULT_API_URL, GitHubContext
-from chainkit.errors import Error, ServiceError, UsageError
+from chainkit._internal.hashing import sha256_chunks
+from chainkit.errors import Error
+from chainkit.github._errors import (
+    AssetExistsError,
+    AuthError,
+    ForbiddenError,
+    GitHubError,
+    GitHubServiceError,
+    GitHubUsageError,
+    ImmutableReleaseError,
+    NotFoundError,
+    RateLimitedError,
+)
 from chainkit.github._models import Asset, Environment, Release
 
-__all__ = [
-    "AssetExistsError",
-    "ClientSettings",
-    "GitHubClient",
-    "GitHubError",
-    "GitHubServiceError",
-    "GitHubUsageError",
-    "ImmutableReleaseError",
-    "NotFoundError",
-]
+__all__ = ["ClientSettings", "GitHubClient", "default_write_interval"]
 
 _log = logging.getLogger("chainkit.github")
 
 _CHUNK = 1 << 20
 PER_PAGE = 100
-
-
-class GitHubError(Error):
-    """Base of every GitHub boundary error."""
-
-
-class GitHubUsageError(GitHubError, UsageError):
-    """GitHub refused the request: credentials, permissions, missing objects (exit 2)."""
-
-
-class GitHubServiceError(GitHubError, ServiceError):
-    """GitHub could not be reached or kept failing (exit 3)."""
-
-
-class NotFoundError(GitHubUsageError):
-    """404: the repository, release, tag or environment does not exist (or is hidden)."""
-
-
-class AssetExistsError(GitHubUsageError):
-    """422 ``already_exists``: an asset with this (sanitised) name is on the release."""
-
-
-class ImmutableReleaseError(GitHubUsageError):
-    """422: the release is immutable and takes no new assets."""
 
 
 @dataclass(frozen=True)
@@ -251,19 +231,22 @@ class GitHubClient:
         except Error:
             raise
         except BadCredentialsException as exc:
-            raise GitHubUsageError(
+            raise AuthError(
                 f"{what}: GitHub rejected the token (401 Bad credentials)",
                 remediation="check GITHUB_TOKEN / GH_TOKEN (expired, revoked or for another host?)",
+                status=exc.status,
             ) from exc
         except RateLimitExceededException as exc:
-            raise GitHubServiceError(
+            raise RateLimitedError(
                 f"{what}: GitHub's rate limit is exhausted ({_message(exc)})",
                 remediation="wait for the reset time, or use a token with a larger budget",
+                status=exc.status,
             ) from exc
         except UnknownObjectException as exc:
             raise NotFoundError(
                 f"{what}: not found (404)",
                 remediation="check the repository, tag or id, and that the token can see it",
+                status=exc.status,
             ) from exc
         except GithubException as exc:
             raise self._translate(what, exc) from exc
@@ -282,32 +265,48 @@ class GitHubClient:
         status = exc.status
         message = _message(exc)
         if status == 401:
-            return GitHubUsageError(
+            return AuthError(
                 f"{what}: authentication required (401: {message})",
                 remediation="set GITHUB_TOKEN or GH_TOKEN",
+                status=status,
             )
         if status == 403:
-            return GitHubUsageError(
+            return ForbiddenError(
                 f"{what}: forbidden (403: {message})",
                 remediation="the token lacks permission: writing releases needs contents: write",
+                status=status,
             )
         if status == 422:
             errors = exc.data.get("errors") if isinstance(exc.data, dict) else None
             codes = {e.get("code") for e in errors or () if isinstance(e, dict)}
             if "already_exists" in codes:
-                return AssetExistsError(f"{what}: an asset with that name already exists")
+                return AssetExistsError(
+                    f"{what}: an asset with that name already exists", status=status
+                )
             if "immutable release" in message.lower():
                 return ImmutableReleaseError(
                     f"{what}: the release is immutable ({message})",
                     remediation="publish the bundles to another release (see --bundle-release)",
+                    status=status,
                 )
-            return GitHubUsageError(f"{what}: GitHub refused the request (422: {message})")
+            return GitHubUsageError(
+                f"{what}: GitHub refused the request (422: {message})", status=status
+            )
+        if status == 429:
+            return RateLimitedError(
+                f"{what}: GitHub's rate limit is exhausted (429: {message})",
+                remediation="wait for the reset time, or use a token with a larger budget",
+                status=status,
+            )
         if status is not None and status >= 500:
             return GitHubServiceError(
                 f"{what}: GitHub failed ({status}: {message})",
                 remediation="re-run later (the work is resumable)",
+                status=status,
             )
-        return GitHubServiceError(f"{what}: unexpected answer from GitHub ({status}: {message})")
+        return GitHubServiceError(
+            f"{what}: unexpected answer from GitHub ({status}: {message})", status=status
+        )
 
     # -- reads ------------------------------------------------------------------------
     def _repo_path(self, repository: str) -> str:
@@ -425,17 +424,27 @@ class GitHubClient:
         if status < 400:
             return
         if status == 401:
-            raise GitHubUsageError(
+            raise AuthError(
                 f"{what}: GitHub rejected the token (401)",
                 remediation="check GITHUB_TOKEN / GH_TOKEN",
+                status=status,
             )
         if status in (403, 404):
-            raise (NotFoundError if status == 404 else GitHubUsageError)(
+            raise (NotFoundError if status == 404 else ForbiddenError)(
                 f"{what}: {'not found' if status == 404 else 'forbidden'} ({status})",
                 remediation="check that the token can see the repository's releases",
+                status=status,
+            )
+        if status == 429:
+            raise RateLimitedError(
+                f"{what}: GitHub's rate limit is exhausted (429)",
+                remediation="wait for the reset time, or use a token with a larger budget",
+                status=status,
             )
         raise GitHubServiceError(
-            f"{what}: GitHub failed ({status})", remediation="re-run later (the work is resumable)"
+            f"{what}: GitHub failed ({status})",
+            remediation="re-run later (the work is resumable)",
+            status=status,
         )
 
     def fetch_small(self, asset: Asset, *, max_bytes: int) -> bytes:
@@ -458,17 +467,31 @@ class GitHubClient:
         *,
         progress: Callable[[int], None] | None = None,
     ) -> str:
-        """Stream ``asset`` into ``dest`` (memory independent of size); return its sha256 hex."""
-        digest = hashlib.sha256()
-        tmp = dest.with_name(dest.name + ".part")
-        with tmp.open("wb") as fh:
-            for chunk in self.stream_asset(asset):
-                digest.update(chunk)
-                fh.write(chunk)
-                if progress is not None:
-                    progress(len(chunk))
-        tmp.replace(dest)
-        return digest.hexdigest()
+        """Stream ``asset`` into ``dest`` (memory independent of size); return its sha256 hex.
+
+        The bytes go to a fresh temporary file beside ``dest`` (created exclusively, never
+        through a symlink), which is renamed over ``dest`` once complete.
+        """
+        tmp = temp_path(dest, suffix=".part")
+        try:
+            with create_new(tmp) as fh:
+
+                def written() -> Iterator[bytes]:
+                    for chunk in self.stream_asset(asset):
+                        fh.write(chunk)
+                        if progress is not None:
+                            progress(len(chunk))
+                        yield chunk
+
+                sha256 = sha256_chunks(written())
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp.replace(dest)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        return sha256
 
     # -- writes -----------------------------------------------------------------------
     def upload_bytes(

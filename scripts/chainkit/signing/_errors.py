@@ -6,6 +6,7 @@ from chainkit.errors import Error, ServiceError, UsageError, VerificationError
 
 __all__ = [
     "BundleVerificationError",
+    "InvalidBundleError",
     "SigningError",
     "SigningServiceError",
     "SigningUsageError",
@@ -26,3 +27,8 @@ class SigningServiceError(SigningError, ServiceError):
 
 class BundleVerificationError(SigningError, VerificationError):
     """A bundle does not verify against the artifact and the policy (exit 1)."""
+
+
+class InvalidBundleError(BundleVerificationError):
+    """The input is not a Sigstore bundle at all: garbage, truncated, wrong media type,
+    oversized (exit 1: a bundle that cannot be read does not verify)."""

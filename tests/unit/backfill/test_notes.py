@@ -10,7 +10,6 @@ from chainkit.backfill import (
     MAX_BODY_CHARS,
     NotesBundle,
     NotesError,
-    VerifyIdentity,
     download_url,
     outside_digest,
     render_section,
@@ -18,11 +17,12 @@ from chainkit.backfill import (
     upsert_section,
 )
 from chainkit.backfill._notes import outside_text
+from chainkit.signing import CertificateFacts
 
-IDENTITY = VerifyIdentity(
-    cert_identity="https://github.com/acme/widgets/.github/workflows/backfill.yml@refs/heads/main",
-    cert_oidc_issuer="https://token.actions.githubusercontent.com",
-    source_repository="acme/widgets",
+IDENTITY = CertificateFacts(
+    identity="https://github.com/acme/widgets/.github/workflows/backfill.yml@refs/heads/main",
+    issuer="https://token.actions.githubusercontent.com",
+    source_repository_uri="https://github.com/acme/widgets",
 )
 BUNDLES = [
     NotesBundle(
@@ -45,12 +45,12 @@ def test_section_has_markers_links_and_exact_commands() -> None:
     assert f"]({BUNDLES[0].bundle_url})" in text
     assert (
         "chainkit verify --repo acme/widgets --tag v1.0 --cert-identity "
-        f"{IDENTITY.cert_identity} --cert-oidc-issuer {IDENTITY.cert_oidc_issuer} "
+        f"{IDENTITY.identity} --cert-oidc-issuer {IDENTITY.issuer} "
         "--source-repository acme/widgets"
     ) in text
     assert (
         "sigstore verify identity --bundle widgets-1.0.tar.gz.sigstore.json --cert-identity "
-        f"{IDENTITY.cert_identity} --cert-oidc-issuer {IDENTITY.cert_oidc_issuer} "
+        f"{IDENTITY.identity} --cert-oidc-issuer {IDENTITY.issuer} "
         "widgets-1.0.tar.gz"
     ) in text
     assert "--repository acme/widgets" in text  # sigstore verify github for GitHub's issuer
@@ -65,7 +65,11 @@ def test_shell_metacharacters_in_tags_are_quoted() -> None:
 
 
 def test_other_issuers_get_no_github_command() -> None:
-    ident = VerifyIdentity("me@example.com", "https://oauth2.sigstore.dev/auth", "acme/widgets")
+    ident = CertificateFacts(
+        identity="me@example.com",
+        issuer="https://oauth2.sigstore.dev/auth",
+        source_repository_uri="https://github.com/acme/widgets",
+    )
     text = render_section(repository="acme/widgets", tag="v1", bundles=BUNDLES, identity=ident)
     assert "sigstore verify github" not in text
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chainkit.attestation import parse_predicate, parse_statement
 from chainkit.backfill import (
     PREDICATE_TYPE,
     STATEMENT_TYPE,
@@ -53,6 +54,11 @@ def test_statement_shape_and_subjects() -> None:
     assert [s["name"] for s in st_["subject"]] == [a.name for a in release.to_sign]
     assert all(set(s["digest"]) == {"sha256"} for s in st_["subject"])
     VALIDATOR.validate(st_["predicate"])
+    # what backfill writes is what verify reads back
+    parsed = parse_statement(statement_bytes(st_))
+    predicate = parse_predicate(parsed.predicate)
+    assert predicate.release.tag == release.tag
+    assert predicate.statement_subjects == parsed.subjects
 
 
 def test_predicate_reads_as_a_backfill_not_provenance() -> None:
@@ -158,3 +164,8 @@ def test_built_predicates_always_validate(tag: str, names: list[str]) -> None:
         workflow_run=None,
     )
     VALIDATOR.validate(st_["predicate"])
+    # what backfill writes is what verify reads back
+    parsed = parse_statement(statement_bytes(st_))
+    predicate = parse_predicate(parsed.predicate)
+    assert predicate.release.tag == tag
+    assert predicate.statement_subjects == parsed.subjects

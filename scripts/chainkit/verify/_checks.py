@@ -1,0 +1,90 @@
+"""One bundle or one attestation, checked: the steps the release and file walks share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chainkit.attestation import PREDICATE_TYPE, parse_predicate, parse_statement
+from chainkit.errors import Error
+from chainkit.signing import BundleVerifier, IdentityPolicy
+from chainkit.verify._report import AttestationResult, BundleResult
+
+__all__ = ["check_attestation", "check_bundle"]
+
+
+def check_bundle(
+    verifier: BundleVerifier,
+    policy: IdentityPolicy,
+    *,
+    subject: str,
+    bundle_name: str,
+    release: str | None,
+    sha256: str,
+    bundle_json: bytes,
+) -> BundleResult:
+    """Verify ``bundle_json`` over ``sha256``; every failure becomes a ``failed`` result."""
+    try:
+        verified = verifier.verify_digest(sha256, bundle_json, policy, source=repr(bundle_name))
+    except Error as exc:
+        return BundleResult(
+            subject=subject,
+            bundle=bundle_name,
+            release=release,
+            sha256=sha256,
+            ok=False,
+            status="failed",
+            reason=exc.message,
+        )
+    return BundleResult(
+        subject=subject,
+        bundle=bundle_name,
+        release=release,
+        sha256=sha256,
+        ok=True,
+        status="verified",
+        identity=verified.identity,
+        source_repository_uri=verified.source_repository_uri,
+        log_index=verified.log_index,
+    )
+
+
+def check_attestation(
+    verifier: BundleVerifier,
+    policy: IdentityPolicy,
+    *,
+    tag: str,
+    name: str,
+    bundle_json: bytes,
+    digest_of: Callable[[str], str | None],
+) -> AttestationResult:
+    """Verify the DSSE bundle, read the statement and its backfill predicate strictly,
+    then compare each subject with the real sha256 of the release's asset of that name
+    (``digest_of`` returns ``None`` for a name that is not an asset of the release)."""
+
+    def fail(reason: str) -> AttestationResult:
+        return AttestationResult(release=tag, name=name, ok=False, reason=reason)
+
+    try:
+        payload, _ = verifier.verify_statement(bundle_json, policy, source=repr(name))
+        statement = parse_statement(payload, source="statement")
+        if statement.predicate_type != PREDICATE_TYPE:
+            return fail(f"unexpected predicateType {statement.predicate_type!r}")
+        predicate = parse_predicate(statement.predicate, source="predicate")
+    except Error as exc:
+        return fail(exc.message)
+    if predicate.release.tag != tag:
+        return fail(f"attests release {predicate.release.tag!r}")
+    if predicate.statement_subjects != statement.subjects:
+        return fail("the predicate's subjects are not the statement's")
+    for subject in statement.subjects:
+        have = digest_of(subject.name)
+        if have is None:
+            return fail(f"subject {subject.name!r} is not an asset of the release")
+        if have != subject.sha256:
+            return fail(
+                f"subject {subject.name!r}: attested sha256 {subject.sha256} "
+                f"but the asset is {have}"
+            )
+    return AttestationResult(
+        release=tag, name=name, ok=True, subjects=tuple(s.name for s in statement.subjects)
+    )
