@@ -8,12 +8,12 @@ further list page is requested.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
 from chainkit import __version__
+from chainkit._internal.hashing import sha256_chunks
 from chainkit.backfill._checksums import (
     MAX_CHECKSUM_FILE_SIZE,
     checksum_kind,
@@ -126,7 +126,7 @@ def _free_attestation_name(now: datetime, tag: str | None, taken: dict[str, Asse
 
 
 def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256_chunks((text.encode("utf-8", "surrogatepass"),))
 
 
 def build_plan(

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chainkit.backfill import attestation_name, bundle_name, github_asset_name, is_signature_file
+from chainkit.backfill._filters import is_signature_file
+from chainkit.backfill._names import attestation_name, bundle_name, github_asset_name
 
 
 @pytest.mark.parametrize(
