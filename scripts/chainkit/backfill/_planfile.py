@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,9 @@ __all__ = ["MAX_PLAN_SIZE", "check_plan_for", "load_plan", "parse_plan", "write_
 
 MAX_PLAN_SIZE = 256 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits only (``\d`` would accept other scripts' digits), as in the JSON Schema.
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_TIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
 _REMEDIATION = "create a new plan with `chainkit backfill plan` and have it approved again"
 
 
@@ -53,6 +55,12 @@ def _plan_error(exc: DocumentError) -> PlanError:
 
 def _obj(data: Any, where: str, schema: type[Any], **kw: Any) -> Obj:
     return Obj.of(data, where, schema, error=_plan_error, **kw)
+
+
+def _time(r: Obj, key: str, *, optional: bool = False) -> datetime | None:
+    if r.text(key, optional=optional, pattern=_TIME_RE) is None:
+        return None
+    return r.time(key)
 
 
 def _evidence(data: Any, where: str) -> Evidence:
@@ -69,7 +77,7 @@ def _asset(data: Any, where: str) -> PlannedAsset:
         name=r.text("name"),
         size=r.integer("size"),
         content_type=r.text("content_type"),
-        updated_at=r.time("updated_at", optional=True),
+        updated_at=_time(r, "updated_at", optional=True),
         digest=r.text("digest", optional=True),
         status=r.choice("status", STATUSES),
         action=r.choice("action", ACTIONS),
@@ -111,8 +119,8 @@ def _release(data: Any, where: str) -> PlannedRelease:
         draft=r.flag("draft"),
         prerelease=r.flag("prerelease"),
         immutable=r.flag("immutable"),
-        created_at=r.time("created_at", optional=True),
-        published_at=r.time("published_at", optional=True),
+        created_at=_time(r, "created_at", optional=True),
+        published_at=_time(r, "published_at", optional=True),
         html_url=r.text("html_url"),
         upload_url=r.text("upload_url"),
         body_sha256=r.text("body_sha256", pattern=_HEX64),
@@ -210,7 +218,7 @@ def parse_plan(text: str | bytes, *, source: str = "plan") -> Plan:
             f"but it states plan_digest {stated}",
             remediation="never edit a plan by hand; " + _REMEDIATION,
         )
-    created_at = r.time("created_at")
+    created_at = _time(r, "created_at")
     assert created_at is not None
     plan = Plan(
         created_at=created_at,

@@ -114,6 +114,10 @@ CRAFTED: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
     ("unknown action", lambda d: _asset0(d).update(action="upload")),
     ("unknown evidence source", lambda d: _asset0(d)["evidence"][0].update(source="mirror")),
     ("bad time", lambda d: _asset0(d).update(updated_at="2024-01-02 03:04:05")),
+    ("non-ASCII digits in a time", lambda d: d.update(created_at="\u0662026-03-04T05:06:07Z")),
+    ("non-ASCII digits in a date", lambda d: d["filters"].update(since="\u0662026-03-04")),
+    ("empty glob", lambda d: d["filters"].update(tags=[""])),
+    ("empty asset name", lambda d: _asset0(d).update(name="")),
     ("negative id", lambda d: _asset0(d).update(id=-1)),
     ("boolean id", lambda d: _asset0(d).update(id=True)),
     ("replace without bundle", lambda d: _asset0(d).update(action="replace")),
@@ -132,8 +136,9 @@ def test_the_loader_refuses_what_the_schema_refuses(
     mutate(data)
     data["plan_digest"] = compute_digest(data)  # a crafted plan, correctly resealed
     assert not PLAN_VALIDATOR.is_valid(data), case
-    with pytest.raises(PlanError):
+    with pytest.raises(PlanError) as info:
         parse_plan(json.dumps(data))
+    assert "round-trip" not in info.value.message  # refused by a check that names the place
 
 
 def test_a_plan_with_one_release_and_no_evidence_matches_the_schema() -> None:
