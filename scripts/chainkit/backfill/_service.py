@@ -46,7 +46,7 @@ class ReleaseSource(Protocol):
     def fetch_small(self, asset: Asset, *, max_bytes: int) -> bytes: ...
 
 
-PyPIFetcher = Callable[[str, "str | None"], PyPIDigests]
+PyPIFetcher = Callable[[str, str | None], PyPIDigests]
 """``(project, index_url or None for the default) -> digests``: one index request."""
 
 
