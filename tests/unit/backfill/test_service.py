@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from _plugins.pypi import PyPIStandIn
 from chainkit.backfill import (
     Filters,
     PlanError,
     PlanRequest,
     load_plan,
     plan_backfill,
+    pypi_fetcher,
     write_plan,
 )
 from chainkit.backfill._pypi import PyPIDigests, PyPIFile
@@ -157,3 +159,10 @@ def test_same_decisions_as_the_pure_planner() -> None:
     github = FakeGitHub(sample_releases(), SAMPLE_FILES)
     made = plan_backfill(request(), client=github, now=NOW)
     assert made.summary == sample_plan().summary
+
+
+def test_the_real_pypi_fetcher_makes_one_index_request(pypi_index: PyPIStandIn) -> None:
+    pypi_index.add_file("widgets", "widgets-1.0.tar.gz", b"tar")
+    digests = pypi_fetcher()("widgets", pypi_index.url)
+    assert [f.sha256 for f in digests.lookup("widgets-1.0.tar.gz")] == [sha(b"tar")]
+    assert len(pypi_index.requests) == 1
