@@ -25,6 +25,7 @@ from typing import Any
 import click
 
 from chainkit import __version__
+from chainkit._cli._options import verbose_option
 from chainkit._internal.output import actions_annotation, configure_logging
 from chainkit.errors import Error, ExitCode
 
@@ -130,13 +131,7 @@ class ChainkitGroup(click.Group):
 
 @click.group(cls=ChainkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="chainkit")
-@click.option(
-    "-v",
-    "--verbose",
-    is_flag=True,
-    envvar="CHAINKIT_VERBOSE",
-    help="Debug logging, and tracebacks for errors. [env: CHAINKIT_VERBOSE]",
-)
+@verbose_option()
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
     """Supply-chain security for Python projects on GitHub.

@@ -98,3 +98,103 @@ def test_bugs_are_exit_3_with_traceback_only_verbose(probe: click.Group) -> None
 def test_errors_become_annotations_in_actions(probe: click.Group) -> None:
     result = CliRunner().invoke(probe, ["probe", "usage"], env={"GITHUB_ACTIONS": "true"})
     assert "::error title=chainkit::bad thing (do the right thing)" in result.stderr
+
+
+def _commands(group: click.Group, ctx: click.Context) -> Iterator[tuple[str, click.Command]]:
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
+        yield name, command
+        if isinstance(command, click.Group):
+            for sub, leaf in _commands(command, ctx):
+                yield f"{name} {sub}", leaf
+
+
+def test_every_option_help_names_its_environment_variables() -> None:
+    ctx = click.Context(cli)
+    checked = 0
+    for name, command in _commands(cli, ctx):
+        for param in command.params:
+            if not isinstance(param, click.Option) or not param.envvar:
+                continue
+            names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar)
+            for var in names:
+                assert var in (param.help or ""), f"chainkit {name} {param.opts[0]}: {var}"
+            checked += 1
+    assert checked >= 20
+
+
+def test_shared_options_are_declared_once() -> None:
+    ctx = click.Context(cli)
+    helps: dict[str, set[str]] = {}
+    for name, command in _commands(cli, ctx):
+        if name.startswith("audit"):
+            continue  # audit's options are its own (another module's owner)
+        for param in command.params:
+            if isinstance(param, click.Option) and param.opts[0] in {
+                "--state-dir",
+                "--write-interval",
+                "--identity-token",
+                "--dir",
+            }:
+                helps.setdefault(param.opts[0], set()).add(param.help or "")
+    assert set(helps) == {"--state-dir", "--write-interval", "--identity-token", "--dir"}
+    assert all(len(texts) == 1 for texts in helps.values()), helps
+
+
+def _parse(path: list[str], args: list[str]) -> dict[str, object]:
+    ctx = click.Context(cli)
+    command: click.Command | None = cli
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.get_command(ctx, name)
+    assert command is not None
+    return command.make_context(path[-1], args).params
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"GITHUB_REPOSITORY": "acme/from-actions"}, "acme/from-actions"),
+        ({"GITHUB_REPOSITORY": "acme/from-actions", "CHAINKIT_REPO": "acme/chosen"}, "acme/chosen"),
+        ({}, None),
+    ],
+)
+def test_backfill_repo_defaults_to_the_workflow_repository(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str | None
+) -> None:
+    for var in ("GITHUB_REPOSITORY", "CHAINKIT_REPO"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    assert _parse(["backfill", "plan"], [])["repo"] == expected
+
+
+def test_verify_repo_ignores_the_workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    # verify takes FILEs or --repo; in Actions GITHUB_REPOSITORY is always set, so
+    # reading it would turn every `verify FILE` into a usage error.
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/from-actions")
+    monkeypatch.delenv("CHAINKIT_REPO", raising=False)
+    assert _parse(["verify"], ["--cert-oidc-issuer", "https://issuer"])["repo"] is None
+    monkeypatch.setenv("CHAINKIT_REPO", "acme/chosen")
+    assert _parse(["verify"], ["--cert-oidc-issuer", "https://issuer"])["repo"] == "acme/chosen"
+
+
+def test_help_imports_no_boundary_and_no_heavy_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import contextlib, io, sys\n"
+        "from chainkit.cli import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    cli.main(['--help'], prog_name='chainkit', standalone_mode=False)\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = set(result.stdout.split())
+    heavy = {"sigstore", "rich", "requests", "github", "chainkit.backfill", "chainkit.signing"}
+    assert "chainkit.cli" in loaded
+    assert not heavy & loaded, heavy & loaded

@@ -6,12 +6,23 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from chainkit._cli import github_client
+from chainkit._cli._options import (
+    bundle_release_option,
+    env_option,
+    identity_token_option,
+    json_option,
+    repo_option,
+    state_dir_option,
+    trust_config_option,
+    write_interval_option,
+)
 from chainkit._internal.ghenv import GitHubContext, parse_repository
 from chainkit._internal.output import (
     actions_annotation,
@@ -26,13 +37,6 @@ from chainkit.errors import ExitCode, UsageError
 __all__ = ["backfill"]
 
 _log = logging.getLogger("chainkit.backfill")
-
-
-def _client(context: GitHubContext, write_interval: float | None) -> Any:
-    from chainkit.github import ClientSettings, GitHubClient, default_write_interval
-
-    interval = default_write_interval(context.api_url) if write_interval is None else write_interval
-    return GitHubClient.from_context(context, settings=ClientSettings(write_interval=interval))
 
 
 def _print_table(renderable: Any) -> None:
@@ -50,16 +54,8 @@ def backfill() -> None:
     """
 
 
-_repo_option = click.option(
-    "--repo",
-    metavar="OWNER/NAME",
-    envvar=["CHAINKIT_REPO", "GITHUB_REPOSITORY"],
-    help="Repository. [env: CHAINKIT_REPO, GITHUB_REPOSITORY]",
-)
-
-
 @backfill.command()
-@_repo_option
+@repo_option()
 @click.option(
     "--tags", "tags", multiple=True, metavar="GLOB", help="Only tags matching (repeatable)."
 )
@@ -95,27 +91,17 @@ _repo_option = click.option(
     is_flag=True,
     help="Download and verify existing bundles; plan `replace` for invalid ones.",
 )
-@click.option(
-    "--bundle-release",
-    metavar="TAG",
-    envvar="CHAINKIT_BUNDLE_RELEASE",
-    help="Release (created if missing) that takes bundles of immutable releases.",
-)
+@bundle_release_option("Release (created if missing) that takes bundles of immutable releases.")
 @click.option(
     "--pypi-project", metavar="NAME", help="Use PyPI's sha256 of this project as evidence."
 )
-@click.option(
+@env_option(
     "--pypi-index-url",
     metavar="URL",
     envvar="CHAINKIT_PYPI_INDEX_URL",
     help="Simple index (default https://pypi.org/simple/).",
 )
-@click.option(
-    "--trust-config",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar="CHAINKIT_TRUST_CONFIG",
-    help="For --verify-existing.",
-)
+@trust_config_option("Sigstore ClientTrustConfig for --verify-existing (default: production).")
 @click.option(
     "-o",
     "--output",
@@ -130,9 +116,7 @@ _repo_option = click.option(
     show_default=True,
     help="Exit 1 when evidence disagrees for some asset (possible tampering).",
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print {plan_file, plan_digest, summary} as JSON."
-)
+@json_option("Print {plan_file, plan_digest, summary} as JSON.")
 def plan(
     repo: str | None,
     tags: tuple[str, ...],
@@ -158,64 +142,55 @@ def plan(
     No uploads, edits, signatures or identity tokens; only small checksum files are
     downloaded. The plan's digest is what the approver approves.
     """
-    from chainkit.backfill import Filters, PlanOptions, build_plan
-    from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE
-    from chainkit.backfill._render import render_markdown, render_table
-    from chainkit.github import NotFoundError
+    from chainkit.backfill import (
+        Filters,
+        PlanRequest,
+        plan_backfill,
+        pypi_fetcher,
+        render_plan_markdown,
+        render_plan_table,
+        write_plan,
+    )
 
     repository = _require_repo(repo)
     context = GitHubContext.from_env()
-    client = _client(context, None)
-    filters = Filters(
-        tags=tags,
-        exclude_tags=exclude_tags,
-        since=since.date() if since else None,
-        last=last,
-        include_prereleases=include_prereleases,
-        include_drafts=include_drafts,
-        assets=assets,
-        exclude_assets=exclude_assets,
-    )
-    pypi = None
-    if pypi_project:
-        import requests
-
-        from chainkit.backfill._pypi import fetch_pypi_digests, redact_url
-
-        with requests.Session() as session:
-            pypi = fetch_pypi_digests(pypi_project, session=session, index_url=pypi_index_url)
-        pypi_index_url = redact_url(pypi.index_url)
-    options = PlanOptions(
+    client = github_client(context)
+    request = PlanRequest(
+        repository=repository,
+        api_url=context.api_url,
+        filters=Filters(
+            tags=tags,
+            exclude_tags=exclude_tags,
+            since=since.date() if since else None,
+            last=last,
+            include_prereleases=include_prereleases,
+            include_drafts=include_drafts,
+            assets=assets,
+            exclude_assets=exclude_assets,
+        ),
         allow_unverified=allow_unverified,
         verify_existing=verify_existing,
         bundle_release=bundle_release,
         pypi_project=pypi_project,
-        pypi_index_url=pypi_index_url if pypi_project else None,
+        pypi_index_url=pypi_index_url,
     )
-    bundle_home = None
-    if bundle_release:
-        try:
-            bundle_home = client.get_release_by_tag(repository, bundle_release)
-        except NotFoundError:
-            bundle_home = None
-    existing_verifier = _existing_verifier(client, trust_config) if verify_existing else None
+    existing_verifier = None
+    if verify_existing:
+        from chainkit.signing import BundleVerifier, load_trust_config
+        from chainkit.verify import ExistingBundleCheck
+
+        existing_verifier = ExistingBundleCheck(
+            client=client,
+            verifier=BundleVerifier.from_trust_config(load_trust_config(trust_config)),
+        )
     with group(f"Planning the backfill of {repository}", enabled=context.in_actions):
-        the_plan = build_plan(
-            client.iter_releases(repository),
-            repository=repository,
-            api_url=context.api_url,
-            filters=filters,
-            options=options,
-            fetch_small=lambda asset: client.fetch_small(asset, max_bytes=MAX_CHECKSUM_FILE_SIZE),
-            pypi=pypi,
+        the_plan = plan_backfill(
+            request,
+            client=client,
+            pypi=pypi_fetcher(),
             verify_existing=existing_verifier,
-            now=datetime.now(timezone.utc),
-            bundle_home=bundle_home,
-        ).sealed()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(the_plan.to_json(), encoding="utf-8")
-    tmp.replace(output)
+        )
+    write_plan(output, the_plan)
     summary = the_plan.summary
     blocked = summary.statuses.get("blocked", 0)
     if as_json:
@@ -228,9 +203,9 @@ def plan(
             }
         )
     else:
-        _print_table(render_table(the_plan))
+        _print_table(render_plan_table(the_plan))
         emit_text(f"plan written to {output}\nplan_digest: {the_plan.plan_digest}")
-    append_step_summary(render_markdown(the_plan), path=context.step_summary)
+    append_step_summary(render_plan_markdown(the_plan), path=context.step_summary)
     if blocked:
         message = (
             f"{blocked} asset(s) blocked: their evidence disagrees (possible tampering); "
@@ -254,45 +229,6 @@ def _require_repo(repo: str | None) -> str:
     return repo
 
 
-def _existing_verifier(client: Any, trust_config: Path | None) -> Any:
-    """``(release, asset, bundle) -> valid`` for --verify-existing (downloads both).
-
-    "Invalid" means the bundle does not verify over the asset's bytes (signature, chain,
-    log inclusion) - only then is it planned for replacement. A valid bundle made by
-    another signer is someone else's statement: it is kept, never replaced.
-    """
-    import hashlib
-
-    from chainkit.errors import Error
-    from chainkit.signing import BundleVerifier, IdentityPolicy, load_trust_config
-
-    verifier = BundleVerifier.from_trust_config(load_trust_config(trust_config))
-
-    def check(release: Any, asset: Any, bundle: Any) -> bool:
-        from sigstore.errors import Error as SigstoreError
-        from sigstore.models import Bundle
-
-        from chainkit.signing import certificate_facts
-
-        digest = hashlib.sha256()
-        for chunk in client.stream_asset(asset):
-            digest.update(chunk)
-        data = client.fetch_small(bundle, max_bytes=1 << 20)
-        try:
-            facts = certificate_facts(Bundle.from_json(data).signing_certificate)
-            own = IdentityPolicy(issuer=facts["issuer"] or "", identity=facts["identity"] or "")
-            verifier.verify_digest(digest.hexdigest(), data, own)
-        except Error as exc:
-            _log.warning("%s: existing bundle %s is invalid: %s", release.tag, bundle.name, exc)
-            return False
-        except (ValueError, SigstoreError) as exc:  # unreadable: InvalidBundle, pydantic
-            _log.warning("%s: existing bundle %s is unreadable: %s", release.tag, bundle.name, exc)
-            return False
-        return True
-
-    return check
-
-
 @backfill.command()
 @click.option(
     "--plan",
@@ -301,48 +237,24 @@ def _existing_verifier(client: Any, trust_config: Path | None) -> Any:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The plan file made by `chainkit backfill plan`.",
 )
-@click.option(
+@env_option(
     "--expect-digest",
     metavar="HEX",
     envvar="CHAINKIT_EXPECT_DIGEST",
     help="The plan_digest the approver saw (required in GitHub Actions).",
 )
-@_repo_option
-@click.option(
-    "--trust-config",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar="CHAINKIT_TRUST_CONFIG",
-    help="Sigstore ClientTrustConfig (default: production). [env: CHAINKIT_TRUST_CONFIG]",
-)
-@click.option(
-    "--identity-token",
-    envvar="CHAINKIT_IDENTITY_TOKEN",
-    metavar="JWT",
-    help="OIDC identity token (default in Actions: the job's ambient token). "
-    "[env: CHAINKIT_IDENTITY_TOKEN]",
-)
-@click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=".chainkit-state",
-    show_default=True,
-    envvar="CHAINKIT_STATE_DIR",
-    help="Journal and work files (resumable). [env: CHAINKIT_STATE_DIR]",
-)
-@click.option(
-    "--write-interval",
-    type=click.FloatRange(min=0),
-    metavar="SECONDS",
-    envvar="CHAINKIT_WRITE_INTERVAL",
-    help="Seconds between writes (default 1 on GitHub, 0 on a loopback API).",
-)
+@repo_option("Repository (default: the plan's).")
+@trust_config_option()
+@identity_token_option()
+@state_dir_option()
+@write_interval_option()
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (outside Actions).")
 @click.option(
     "--allow-unprotected",
     is_flag=True,
     help="In Actions, apply even without an environment with required reviewers.",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON report on stdout.")
+@json_option()
 def apply(
     plan_path: Path,
     expect_digest: str | None,
@@ -360,16 +272,15 @@ def apply(
     Resumable: re-running the same plan after an interruption finishes the work
     without signing twice or uploading twice; a finished plan makes no writes.
     """
-    from chainkit.backfill import check_plan_for, load_plan
-    from chainkit.backfill._apply import _token_claims, apply_plan
-    from chainkit.backfill._approval import require_approval
-    from chainkit.backfill._journal import Journal
+    from chainkit.backfill import apply_backfill, check_plan_for, load_plan, require_approval
     from chainkit.signing import (
         BundleVerifier,
         KeylessSigner,
         ambient_github_token,
         load_trust_config,
+        require_unexpired,
         static_token,
+        token_claims,
     )
 
     context = GitHubContext.from_env()
@@ -382,13 +293,13 @@ def apply(
             remediation="pass the plan_digest printed by the plan job and shown to the approver",
         )
     check_plan_for(the_plan, repository, expect_digest, api_url=context.api_url)
-    client = _client(context, write_interval)
+    client = github_client(context, write_interval=write_interval)
     if the_plan.is_empty:
         _log.info("the plan has nothing to do")
     provider = static_token(identity_token) if identity_token else ambient_github_token()
     first_token = provider() if not the_plan.is_empty else None
-    claims = _token_claims(first_token) if first_token else {}
-    _refuse_expired(claims)
+    claims = token_claims(first_token) if first_token else {}
+    require_unexpired(claims)
     approval = require_approval(
         in_actions=context.in_actions,
         client=client,
@@ -409,16 +320,15 @@ def apply(
     signer = KeylessSigner(trust_config=trust, token_provider=token_source)
     verifier = BundleVerifier.from_trust_config(trust)
     with (
-        Journal(state_dir, the_plan.plan_digest) as journal,
         group(f"Applying plan {the_plan.plan_digest[:16]}", enabled=context.in_actions),
         _progress(sum(len(r.to_sign) for r in the_plan.releases)) as listener,
     ):
-        report = apply_plan(
+        report = apply_backfill(
             the_plan,
             client=client,
             signer=signer,
             verifier=verifier,
-            journal=journal,
+            state_dir=state_dir,
             identity_token=first_token,
             listener=listener,
         )
@@ -437,20 +347,6 @@ def apply(
         )
     append_step_summary(report.to_markdown(), path=context.step_summary)
     return ExitCode.OK if report.ok else ExitCode.FINDINGS
-
-
-def _refuse_expired(claims: dict[str, Any]) -> None:
-    """Refuse an identity token that has expired, before anything is downloaded or signed."""
-    import time
-
-    exp = claims.get("exp")
-    if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp <= time.time():
-        expired_at = datetime.fromtimestamp(exp, timezone.utc).isoformat(timespec="seconds")
-        raise UsageError(
-            f"the identity token expired at {expired_at}",
-            remediation="pass a fresh --identity-token (Actions tokens last minutes; in "
-            "Actions omit it to use the job's ambient token)",
-        )
 
 
 @contextlib.contextmanager
@@ -481,9 +377,9 @@ def _progress(total: int) -> Iterator[Callable[[Any], None] | None]:
 
 
 def _confirm(the_plan: Any) -> bool:
-    from chainkit.backfill._render import render_table
+    from chainkit.backfill import render_plan_table
 
     if is_tty():
-        _print_table(render_table(the_plan))
+        _print_table(render_plan_table(the_plan))
     click.echo(f"plan_digest: {the_plan.plan_digest}", err=True)
     return click.confirm("Sign and publish exactly this plan?", default=False, err=True)

@@ -7,20 +7,11 @@ from pathlib import Path
 
 import click
 
+from chainkit._cli._options import env_option, json_option, sandbox_dir_option
 from chainkit._internal.output import emit_json, emit_text
 from chainkit.errors import ExitCode
 
 __all__ = ["sandbox"]
-
-_dir_option = click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=".chainkit-sandbox",
-    show_default=True,
-    envvar="CHAINKIT_SANDBOX_DIR",
-    help="State directory of the sandbox. [env: CHAINKIT_SANDBOX_DIR]",
-)
 
 
 @click.group()
@@ -34,17 +25,16 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option(
+@env_option(
     "--seed",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="CHAINKIT_SANDBOX_SEED",
-    help="Seed file (YAML or JSON) for a fresh sandbox; default: the built-in demo. "
-    "[env: CHAINKIT_SANDBOX_SEED]",
+    help="Seed file (YAML or JSON) for a fresh sandbox; default: the built-in demo.",
 )
-@_dir_option
+@sandbox_dir_option()
 @click.option("--github-port", type=click.IntRange(0, 65535), default=0, help="0: a free port.")
 @click.option("--sigstore-port", type=click.IntRange(0, 65535), default=0, help="0: a free port.")
-@click.option("--json", "as_json", is_flag=True, help="Print the connection details as JSON.")
+@json_option("Print the connection details as JSON.")
 @click.option("--env", "as_env", is_flag=True, help="Print `export` lines for a POSIX shell.")
 def up(
     seed: Path | None,
@@ -88,7 +78,7 @@ def up(
 
 
 @sandbox.command()
-@_dir_option
+@sandbox_dir_option()
 def down(directory: Path) -> ExitCode:
     """Stop the background sandbox (its data stays in DIR)."""
     from chainkit.sandbox import down as stop
@@ -99,8 +89,8 @@ def down(directory: Path) -> ExitCode:
 
 
 @sandbox.command()
-@_dir_option
-@click.option("--json", "as_json", is_flag=True, help="Print the details as JSON.")
+@sandbox_dir_option()
+@json_option("Print the details as JSON.")
 def status(directory: Path, as_json: bool) -> ExitCode:
     """Say whether the sandbox runs (exit 0) or not (exit 1)."""
     from chainkit.sandbox import status as get_status
@@ -116,7 +106,7 @@ def status(directory: Path, as_json: bool) -> ExitCode:
 
 
 @sandbox.command()
-@_dir_option
+@sandbox_dir_option()
 @click.option("--repository", metavar="OWNER/NAME", help="Default: the seed's first repository.")
 @click.option(
     "--workflow-ref",

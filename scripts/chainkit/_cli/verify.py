@@ -7,6 +7,14 @@ from pathlib import Path
 
 import click
 
+from chainkit._cli import github_client
+from chainkit._cli._options import (
+    bundle_release_option,
+    env_option,
+    json_option,
+    repo_option,
+    trust_config_option,
+)
 from chainkit._internal.ghenv import GitHubContext, parse_repository
 from chainkit._internal.output import append_step_summary, emit_json, is_tty
 from chainkit.errors import ExitCode, UsageError
@@ -49,12 +57,7 @@ def _render_table(report: object) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Bundle for a single FILE (default: FILE.sigstore.json).",
 )
-@click.option(
-    "--repo",
-    metavar="OWNER/NAME",
-    envvar="CHAINKIT_REPO",
-    help="Verify the bundles on this repository's releases. [env: CHAINKIT_REPO]",
-)
+@repo_option("Verify the bundles on this repository's releases.", from_workflow=False)
 @click.option(
     "--tag",
     "tags",
@@ -69,31 +72,27 @@ def _render_table(report: object) -> None:
     metavar="GLOB",
     help="Only assets matching (repeatable); matching assets without a bundle fail.",
 )
-@click.option(
-    "--bundle-release",
-    metavar="TAG",
-    envvar="CHAINKIT_BUNDLE_RELEASE",
-    help="Also look for bundles in this release (where backfill puts the bundles of "
-    "immutable releases). [env: CHAINKIT_BUNDLE_RELEASE]",
+@bundle_release_option(
+    "Also look for bundles in this release (where backfill puts the bundles of immutable releases)."
 )
 @click.option(
     "--require-bundles",
     is_flag=True,
     help="Fail for any asset without a bundle (default: report them as unsigned).",
 )
-@click.option(
+@env_option(
     "--cert-identity",
     envvar="CHAINKIT_CERT_IDENTITY",
     metavar="URI",
-    help="Exact certificate identity (SAN). [env: CHAINKIT_CERT_IDENTITY]",
+    help="Exact certificate identity (SAN).",
 )
-@click.option(
+@env_option(
     "--cert-identity-regexp",
     envvar="CHAINKIT_CERT_IDENTITY_REGEXP",
     metavar="RE",
     help="Regular expression the whole SAN must match.",
 )
-@click.option(
+@env_option(
     "--cert-oidc-issuer",
     envvar="CHAINKIT_CERT_OIDC_ISSUER",
     metavar="URL",
@@ -106,20 +105,15 @@ def _render_table(report: object) -> None:
     help="Required source repository of the signing workflow "
     "(default with --repo: that repository).",
 )
-@click.option(
+@env_option(
     "--server-url",
     envvar="GITHUB_SERVER_URL",
     default="https://github.com",
     show_default=True,
     help="GitHub server for OWNER/NAME source repositories.",
 )
-@click.option(
-    "--trust-config",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar="CHAINKIT_TRUST_CONFIG",
-    help="Sigstore ClientTrustConfig (default: production Sigstore). [env: CHAINKIT_TRUST_CONFIG]",
-)
-@click.option("--json", "as_json", is_flag=True, help="JSON report on stdout.")
+@trust_config_option()
+@json_option()
 def verify(
     files: tuple[Path, ...],
     bundle: Path | None,
@@ -176,11 +170,7 @@ def verify(
             report.add(file_result)
     else:
         assert repo is not None
-        from chainkit.github import ClientSettings, GitHubClient, default_write_interval
-
-        client = GitHubClient.from_context(
-            context, settings=ClientSettings(write_interval=default_write_interval(context.api_url))
-        )
+        client = github_client(context)
         home = client.get_release_by_tag(repo, bundle_release) if bundle_release else None
         releases = client.iter_releases(repo)
         if tags:

@@ -1,123 +1,67 @@
-"""Backfill: plan (and, in the lead's apply engine, execute) Sigstore bundles for old releases.
+"""Backfill: sign historical GitHub release assets through a sealed plan and an approval.
 
-This package holds the pure planning core: evidence from checksum files, GitHub
-digests and PyPI; per-asset decisions; the digest-sealed plan file; the release-notes
-section; and the backfill attestation (in-toto Statement, predicate
-``https://chainkit.dev/attestations/backfill/v1``). I/O is injected.
+The flow, and the public API for each step (everything else is private):
+
+1. :func:`plan_backfill` (read-only) turns a :class:`PlanRequest` into a :class:`Plan`:
+   for every selected asset, the evidence of its sha256 (GitHub's digest, checksum
+   files on the release, PyPI) and the decision (:class:`PlannedAsset`). The plan is
+   sealed by ``plan_digest``, the sha256 of its RFC 8785 canonical JSON.
+2. :func:`write_plan` writes it atomically; :func:`render_plan_markdown` and
+   :func:`render_plan_table` show it to the approver.
+3. :func:`load_plan` reads it back strictly (a hand-edited plan is refused, as is
+   anything the schema ``docs/schemas/backfill-plan-v1.schema.json`` rejects);
+   :func:`check_plan_for` refuses a plan for another repository or another digest
+   than the approved one; :func:`require_approval` decides whether this apply is
+   approved (a protected environment in Actions, a confirmation at a terminal).
+4. :func:`apply_backfill` executes exactly that plan: signs, verifies, uploads bundles
+   and attestations, edits release notes, journaling each step so it resumes.
+
+Clients are injected as keyword-only arguments (:class:`ReleaseSource`,
+:data:`PyPIFetcher`, signer and verifier); :func:`pypi_fetcher` builds the real PyPI
+one. Every error is a :class:`BackfillError`; :class:`PlanError` is a plan that cannot
+be used (exit 2).
 """
 
 from __future__ import annotations
 
-from chainkit.attestation import (
-    PAYLOAD_TYPE,
-    PREDICATE_TYPE,
-    STATEMENT_TYPE,
-    WorkflowRun,
-    attestation_name,
-    bundle_name,
-    github_asset_name,
-    statement_bytes,
+from chainkit.backfill._approval import require_approval
+from chainkit.backfill._errors import BackfillError, PlanError
+from chainkit.backfill._filters import Filters
+from chainkit.backfill._plan import PLAN_SCHEMA, Plan, PlannedAsset, PlannedRelease, PlanOptions
+from chainkit.backfill._planfile import check_plan_for, load_plan, parse_plan, write_plan
+from chainkit.backfill._planner import ExistingBundleVerifier, build_plan
+from chainkit.backfill._render import render_plan_markdown, render_plan_table
+from chainkit.backfill._service import (
+    PlanRequest,
+    PyPIFetcher,
+    ReleaseSource,
+    apply_backfill,
+    plan_backfill,
+    pypi_fetcher,
 )
-from chainkit.backfill._checksums import (
-    MAX_CHECKSUM_FILE_SIZE,
-    ChecksumEntry,
-    ChecksumFile,
-    checksum_kind,
-    parse_checksum_file,
-)
-from chainkit.backfill._errors import (
-    BackfillError,
-    BackfillServiceError,
-    BackfillUsageError,
-    BackfillVerificationError,
-    ChecksumFileError,
-    NotesError,
-    PlanError,
-    PyPIError,
-)
-from chainkit.backfill._evidence import Classification, Evidence, classify
-from chainkit.backfill._filters import SIGNATURE_SUFFIXES, Filters, is_signature_file
-from chainkit.backfill._notes import (
-    BEGIN_MARKER,
-    END_MARKER,
-    MAX_BODY_CHARS,
-    NotesBundle,
-    download_url,
-    outside_digest,
-    render_section,
-    section_budget,
-    upsert_section,
-)
-from chainkit.backfill._paths import local_name, within
-from chainkit.backfill._plan import (
-    PLAN_SCHEMA,
-    BundleRelease,
-    Plan,
-    PlannedAsset,
-    PlannedRelease,
-    PlanOptions,
-    check_plan_for,
-    load_plan,
-    parse_plan,
-)
-from chainkit.backfill._planner import build_plan
-from chainkit.backfill._predicate import build_statement
-from chainkit.backfill._pypi import PyPIDigests, PyPIFile, fetch_pypi_digests
-from chainkit.backfill._render import render_markdown, render_table
 
 __all__ = [
-    "BEGIN_MARKER",
-    "END_MARKER",
-    "MAX_BODY_CHARS",
-    "MAX_CHECKSUM_FILE_SIZE",
-    "PAYLOAD_TYPE",
     "PLAN_SCHEMA",
-    "PREDICATE_TYPE",
-    "SIGNATURE_SUFFIXES",
-    "STATEMENT_TYPE",
     "BackfillError",
-    "BackfillServiceError",
-    "BackfillUsageError",
-    "BackfillVerificationError",
-    "BundleRelease",
-    "ChecksumEntry",
-    "ChecksumFile",
-    "ChecksumFileError",
-    "Classification",
-    "Evidence",
+    "ExistingBundleVerifier",
     "Filters",
-    "NotesBundle",
-    "NotesError",
     "Plan",
     "PlanError",
     "PlanOptions",
+    "PlanRequest",
     "PlannedAsset",
     "PlannedRelease",
-    "PyPIDigests",
-    "PyPIError",
-    "PyPIFile",
-    "WorkflowRun",
-    "attestation_name",
+    "PyPIFetcher",
+    "ReleaseSource",
+    "apply_backfill",
     "build_plan",
-    "build_statement",
-    "bundle_name",
     "check_plan_for",
-    "checksum_kind",
-    "classify",
-    "download_url",
-    "fetch_pypi_digests",
-    "github_asset_name",
-    "is_signature_file",
     "load_plan",
-    "local_name",
-    "outside_digest",
-    "parse_checksum_file",
     "parse_plan",
-    "render_markdown",
-    "render_section",
-    "render_table",
-    "section_budget",
-    "statement_bytes",
-    "upsert_section",
-    "within",
+    "plan_backfill",
+    "pypi_fetcher",
+    "render_plan_markdown",
+    "render_plan_table",
+    "require_approval",
+    "write_plan",
 ]

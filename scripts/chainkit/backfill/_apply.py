@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+import chainkit._internal.markdown as md
 from chainkit.attestation import PREDICATE_TYPE, WorkflowRun, parse_statement, statement_bytes
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._journal import Journal
@@ -171,21 +172,16 @@ class ApplyReport:
         lines = [
             "## chainkit backfill apply",
             "",
-            f"Plan `{self.plan_digest}` on `{self.repository}`: **{c['signed']} signed**, "
+            f"Plan `{self.plan_digest}` on {md.code(self.repository)}: **{c['signed']} signed**, "
             f"{c['done']} already done, {c['skipped']} skipped, {c['blocked']} blocked, "
             f"{c['drift']} drifted, {c['conflict']} conflicts, {c['failed']} failed.",
             "",
-            "| release | item | result | detail |",
-            "|---|---|---|---|",
+            md.table(
+                ["release", "item", "result", "detail"],
+                [(o.release, o.item, o.result, o.detail) for o in self.outcomes],
+            ),
         ]
-        for o in self.outcomes:
-            detail = o.detail.replace("|", "\\|")
-            lines.append(f"| {o.release} | `{o.item}` | {o.result} | {detail} |")
         return "\n".join(lines) + "\n"
-
-
-_token_claims = token_claims
-"""Deprecated alias of :func:`chainkit.signing.token_claims` (until the CLI imports that)."""
 
 
 def _policy_of_bundle(bundle_json: bytes) -> tuple[IdentityPolicy, CertificateFacts]:

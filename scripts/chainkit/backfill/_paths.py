@@ -8,10 +8,10 @@ joins a name to a directory, and it refuses anything that would leave it.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
+from chainkit._internal.hashing import sha256_chunks
 from chainkit.backfill._errors import BackfillUsageError
 
 __all__ = ["local_name", "within"]
@@ -27,7 +27,7 @@ def local_name(asset_id: int, asset_name: str) -> str:
     """
     if isinstance(asset_id, bool) or not isinstance(asset_id, int) or asset_id < 0:
         raise ValueError(f"asset id must be a non-negative integer, not {asset_id!r}")
-    digest = hashlib.sha256(asset_name.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = sha256_chunks((asset_name.encode("utf-8", "surrogatepass"),))
     return f"{asset_id}-{digest[:16]}"
 
 

@@ -8,12 +8,13 @@ further list page is requested.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
 from chainkit import __version__
+from chainkit._internal.hashing import sha256_chunks
+from chainkit.attestation import BUNDLE_SUFFIX, attestation_name, bundle_name, github_asset_name
 from chainkit.backfill._checksums import (
     MAX_CHECKSUM_FILE_SIZE,
     checksum_kind,
@@ -22,7 +23,6 @@ from chainkit.backfill._checksums import (
 from chainkit.backfill._errors import BackfillUsageError, ChecksumFileError, NotesError
 from chainkit.backfill._evidence import Classification, Evidence, classify
 from chainkit.backfill._filters import Filters
-from chainkit.backfill._names import BUNDLE_SUFFIX, attestation_name, bundle_name, github_asset_name
 from chainkit.backfill._notes import outside_digest
 from chainkit.backfill._plan import (
     AttestationPlan,
@@ -126,7 +126,7 @@ def _free_attestation_name(now: datetime, tag: str | None, taken: dict[str, Asse
 
 
 def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256_chunks((text.encode("utf-8", "surrogatepass"),))
 
 
 def build_plan(

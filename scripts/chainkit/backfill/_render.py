@@ -1,13 +1,21 @@
-"""Plan rendering: Markdown for ``$GITHUB_STEP_SUMMARY``, a rich table for terminals."""
+"""Plan rendering: Markdown for ``$GITHUB_STEP_SUMMARY``, a rich table for terminals.
+
+Every value from GitHub (tags, asset names, reasons quoting them) goes through
+:func:`chainkit._internal.markdown.escape`; rich is imported only to build a table.
+"""
 
 from __future__ import annotations
 
-from rich.table import Table
-from rich.text import Text
+from itertools import islice
+from typing import TYPE_CHECKING
 
+from chainkit._internal.markdown import escape, table
 from chainkit.backfill._plan import Plan
 
-__all__ = ["render_markdown", "render_table"]
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = ["render_plan_markdown", "render_plan_table"]
 
 _STYLE = {
     "sign": "green",
@@ -20,27 +28,19 @@ _STYLE = {
 _MAX_ROWS = 1000
 
 
-def _md(text: str) -> str:
-    """Escape a value for a Markdown table cell."""
-    text = "".join("\ufffd" if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
-    for ch in "\\`*_[]<>|":
-        text = text.replace(ch, "\\" + ch)
-    return text
-
-
 def _short(sha256: str | None) -> str:
     return sha256[:12] if sha256 else "-"
 
 
-def render_markdown(plan: Plan, *, max_rows: int = _MAX_ROWS) -> str:
+def render_plan_markdown(plan: Plan, *, max_rows: int = _MAX_ROWS) -> str:
     """The plan as Markdown: header, counts, then one row per asset (at most ``max_rows``)."""
     s = plan.summary
     lines = [
-        f"## chainkit backfill plan for {_md(plan.repository)}",
+        f"## chainkit backfill plan for {escape(plan.repository)}",
         "",
         f"- plan digest: `{plan.plan_digest}`",
         f"- made {plan.created_at.strftime('%Y-%m-%d %H:%M:%SZ')} by chainkit "
-        f"{_md(plan.chainkit_version)} against {_md(plan.api_url)}",
+        f"{escape(plan.chainkit_version)} against {escape(plan.api_url)}",
         f"- {s.releases} release(s), {s.assets} asset(s); "
         + ", ".join(f"{k}: {v}" for k, v in s.actions.items())
         + " (actions)",
@@ -49,7 +49,7 @@ def render_markdown(plan: Plan, *, max_rows: int = _MAX_ROWS) -> str:
     if plan.bundle_release is not None:
         b = plan.bundle_release
         lines.append(
-            f"- bundles of immutable releases go to release `{_md(b.tag)}`"
+            f"- bundles of immutable releases go to release `{escape(b.tag)}`"
             + (" (created by apply)" if b.create else "")
         )
     if s.statuses.get("blocked"):
@@ -57,31 +57,33 @@ def render_markdown(plan: Plan, *, max_rows: int = _MAX_ROWS) -> str:
             f"- **{s.statuses['blocked']} asset(s) blocked: their evidence disagrees; "
             "they are never signed**"
         )
-    lines += [
-        "",
-        "| release | asset | status | action | expected sha256 | evidence | reason |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    rows = 0
-    total = s.assets
-    for release in plan.releases:
-        for asset in release.assets:
-            if rows >= max_rows:
-                break
-            evidence = ", ".join(sorted({e.source for e in asset.evidence})) or "none"
-            lines.append(
-                f"| {_md(release.tag)} | {_md(asset.name)} | {asset.status} | {asset.action} | "
-                f"{_short(asset.expected_sha256)} | {evidence} | {_md(asset.reason)} |"
-            )
-            rows += 1
-    if rows < total:
+    all_rows = (
+        (
+            release.tag,
+            asset.name,
+            asset.status,
+            asset.action,
+            _short(asset.expected_sha256),
+            ", ".join(sorted({e.source for e in asset.evidence})) or "none",
+            asset.reason,
+        )
+        for release in plan.releases
+        for asset in release.assets
+    )
+    rows = list(islice(all_rows, max_rows))
+    headers = ("release", "asset", "status", "action", "expected sha256", "evidence", "reason")
+    lines += ["", table(headers, rows)]
+    if len(rows) < s.assets:
         lines.append("")
-        lines.append(f"... {total - rows} more asset(s): see the plan file.")
+        lines.append(f"... {s.assets - len(rows)} more asset(s): see the plan file.")
     return "\n".join(lines) + "\n"
 
 
-def render_table(plan: Plan, *, max_rows: int = _MAX_ROWS) -> Table:
+def render_plan_table(plan: Plan, *, max_rows: int = _MAX_ROWS) -> Table:
     """A rich table of the plan (print it with a ``rich.console.Console``)."""
+    from rich.table import Table
+    from rich.text import Text
+
     s = plan.summary
     table = Table(
         title=f"backfill plan for {plan.repository}",

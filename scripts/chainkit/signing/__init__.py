@@ -2,7 +2,7 @@
 
 - :class:`KeylessSigner` signs digests and in-toto statements, renewing its Fulcio
   certificate as needed; identity tokens come from a :data:`TokenProvider`
-  (:func:`static_token`, :func:`ambient_github_token`, :func:`sandbox_token`);
+  (:func:`static_token`, :func:`ambient_github_token`);
   :func:`token_claims` / :func:`require_unexpired` read a token's (unverified) claims.
 - :func:`load_bundle` is the one bundle parser (every failure is
   :class:`InvalidBundleError`); :func:`bundle_facts` and :class:`CertificateFacts`
@@ -30,13 +30,12 @@ from chainkit.signing._errors import (
     SigningServiceError,
     SigningUsageError,
 )
-from chainkit.signing._facts import GITHUB_ISSUER, CertificateFacts, certificate_facts
+from chainkit.signing._facts import GITHUB_ISSUER, CertificateFacts
 from chainkit.signing._signer import KeylessSigner, load_trust_config
 from chainkit.signing._tokens import (
     TokenProvider,
     ambient_github_token,
     require_unexpired,
-    sandbox_token,
     static_token,
     token_claims,
 )
@@ -59,12 +58,10 @@ __all__ = [
     "VerifiedBundle",
     "ambient_github_token",
     "bundle_facts",
-    "certificate_facts",
     "load_bundle",
     "load_trust_config",
     "log_position",
     "require_unexpired",
-    "sandbox_token",
     "static_token",
     "token_claims",
 ]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
-__all__ = ["GITHUB_ISSUER", "CertificateFacts", "certificate_facts"]
+__all__ = ["GITHUB_ISSUER", "CertificateFacts"]
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 _GITHUB_SERVER = "https://github.com/"
@@ -120,11 +120,3 @@ class CertificateFacts:
             "trigger": self.trigger,
             "run_invocation_uri": self.run_invocation_uri,
         }
-
-
-def certificate_facts(cert: Certificate) -> dict[str, str | None]:
-    """Deprecated: ``CertificateFacts.from_certificate(cert).to_json()``.
-
-    Kept until ``chainkit._cli.backfill`` uses :class:`CertificateFacts`.
-    """
-    return CertificateFacts.from_certificate(cert).to_json()

@@ -17,7 +17,6 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from chainkit.signing._errors import SigningServiceError, SigningUsageError
@@ -26,7 +25,6 @@ __all__ = [
     "TokenProvider",
     "ambient_github_token",
     "require_unexpired",
-    "sandbox_token",
     "static_token",
     "token_claims",
 ]
@@ -64,17 +62,6 @@ def ambient_github_token() -> TokenProvider:
                 "--identity-token (e.g. from `chainkit sandbox token`)",
             )
         return token
-
-    return provide
-
-
-def sandbox_token(directory: Path, **claims: Any) -> TokenProvider:
-    """Fresh tokens minted by a sandbox's OIDC key (local dry runs and tests)."""
-
-    def provide() -> str:
-        from chainkit.sandbox import identity_token
-
-        return identity_token(directory, **claims)
 
     return provide
 

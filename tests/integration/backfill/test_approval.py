@@ -154,6 +154,6 @@ def test_actions_apply_in_a_protected_environment(sandbox_factory: Any, tmp_path
     applied = text[len(plan_markdown) :]
     assert "## chainkit backfill apply" in applied
     assert f"Plan `{digest}`" in applied and "**1 signed**" in applied
-    assert "| v1.0.0 | `widgets-1.0.0.tar.gz` | signed |" in applied
+    assert "| v1.0.0 | widgets-1.0.0.tar.gz | signed |" in applied
     # stdout stays pure JSON; Actions groups go to stderr
     assert "::group::" in result.stderr

@@ -23,7 +23,6 @@ from chainkit.signing import (
     KeylessSigner,
     SigningError,
     bundle_facts,
-    certificate_facts,
     load_bundle,
     load_trust_config,
     log_position,
@@ -47,9 +46,6 @@ def test_facts_of_a_sandbox_signed_bundle(signed: bytes) -> None:
     assert facts.source_repository == "acme/widgets"
     assert facts.source_repository_ref == "refs/heads/main"
     assert facts.source_repository_digest and facts.run_invocation_uri
-    # the deprecated dict form says the same
-    legacy = certificate_facts(load_bundle(signed, source="b").signing_certificate)
-    assert legacy["identity"] == facts.identity and legacy["issuer"] == facts.issuer
 
 
 def test_log_position_is_read_without_private_attributes(signed: bytes) -> None:

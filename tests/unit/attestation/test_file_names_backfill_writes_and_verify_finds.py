@@ -48,9 +48,3 @@ def test_asset_bundles_are_never_taken_for_attestations(asset: str, tag: str | N
 )
 def test_other_names_are_not_attestations(name: str) -> None:
     assert not is_attestation_name(name)
-
-
-def test_backfill_keeps_importing_the_same_names() -> None:
-    from chainkit.backfill import _names as old
-
-    assert old.bundle_name is bundle_name and old.attestation_name is attestation_name

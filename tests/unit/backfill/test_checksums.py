@@ -7,12 +7,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from chainkit.backfill import (
+from chainkit.backfill._checksums import (
     MAX_CHECKSUM_FILE_SIZE,
-    ChecksumFileError,
     checksum_kind,
     parse_checksum_file,
 )
+from chainkit.backfill._errors import ChecksumFileError
 from chainkit.errors import ExitCode
 
 ASSETS = Path(__file__).parents[2] / "assets" / "backfill"

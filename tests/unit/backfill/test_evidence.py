@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from chainkit.backfill import Evidence, classify
+from chainkit.backfill._evidence import Evidence, classify
 
 A = "a" * 64
 B = "b" * 64

@@ -4,7 +4,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from chainkit.backfill import BackfillUsageError, Filters, is_signature_file
+from chainkit.backfill import Filters
+from chainkit.backfill._errors import BackfillUsageError
+from chainkit.backfill._filters import is_signature_file
 from unit.backfill._factories import asset, release
 
 

@@ -4,19 +4,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chainkit.backfill import (
+from chainkit.backfill._errors import NotesError
+from chainkit.backfill._notes import (
     BEGIN_MARKER,
     END_MARKER,
     MAX_BODY_CHARS,
     NotesBundle,
-    NotesError,
     download_url,
     outside_digest,
+    outside_text,
     render_section,
     section_budget,
     upsert_section,
 )
-from chainkit.backfill._notes import outside_text
 from chainkit.signing import CertificateFacts
 
 IDENTITY = CertificateFacts(

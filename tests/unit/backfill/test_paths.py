@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chainkit.backfill import BackfillUsageError, local_name, within
+from chainkit.backfill._errors import BackfillUsageError
+from chainkit.backfill._paths import local_name, within
 
 NASTY = [
     "../../etc/passwd",

@@ -6,15 +6,11 @@ import pytest
 import requests
 
 from _plugins.pypi import PyPIStandIn
-from chainkit.backfill import (
-    BEGIN_MARKER,
-    ChecksumFileError,
-    Filters,
-    PlanOptions,
-    build_plan,
-    fetch_pypi_digests,
-)
+from chainkit.backfill import Filters, PlanOptions, build_plan
+from chainkit.backfill._errors import ChecksumFileError
+from chainkit.backfill._notes import BEGIN_MARKER
 from chainkit.backfill._plan import Plan, PlannedAsset
+from chainkit.backfill._pypi import fetch_pypi_digests
 from chainkit.github import Release
 from unit.backfill._factories import (
     NOW,
@@ -173,7 +169,7 @@ def test_the_bundle_release_itself_is_never_planned() -> None:
 
 
 def test_immutable_bundle_release_is_refused() -> None:
-    from chainkit.backfill import BackfillUsageError
+    from chainkit.backfill._errors import BackfillUsageError
 
     home = release("home", immutable=True)
     with pytest.raises(BackfillUsageError, match="immutable"):

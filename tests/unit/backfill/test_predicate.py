@@ -10,15 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainkit.attestation import parse_predicate, parse_statement
-from chainkit.backfill import (
+from chainkit.attestation import (
     PREDICATE_TYPE,
     STATEMENT_TYPE,
-    PlanOptions,
     WorkflowRun,
-    build_statement,
+    parse_predicate,
+    parse_statement,
     statement_bytes,
 )
+from chainkit.backfill import PlanOptions
+from chainkit.backfill._predicate import build_statement
 from unit.backfill._factories import sample_plan, sha
 
 SCHEMA = json.loads(

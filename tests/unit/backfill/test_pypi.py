@@ -6,8 +6,8 @@ import pytest
 import requests
 
 from _plugins.pypi import PyPIStandIn
-from chainkit.backfill import BackfillUsageError, PyPIError, fetch_pypi_digests
-from chainkit.backfill._pypi import index_url_from_env, redact_url
+from chainkit.backfill._errors import BackfillUsageError, PyPIError
+from chainkit.backfill._pypi import fetch_pypi_digests, index_url_from_env, redact_url
 from chainkit.errors import ExitCode
 
 

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chainkit.backfill import attestation_name, bundle_name, github_asset_name, is_signature_file
+from chainkit.attestation import attestation_name, bundle_name, github_asset_name
+from chainkit.backfill._filters import is_signature_file
 
 
 @pytest.mark.parametrize(

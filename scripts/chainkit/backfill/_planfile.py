@@ -1,0 +1,341 @@
+"""Plan files: strict reading and atomic writing.
+
+A plan file may have been edited, crafted or truncated by anyone between ``plan`` and
+``apply``. :func:`parse_plan` therefore refuses, as :class:`PlanError` (exit 2) naming
+the place: duplicate, unknown, missing and mistyped keys (the keys of each object are
+the fields of its dataclass in :mod:`chainkit.backfill._plan`), a wrong ``schema``, a
+``plan_digest`` the content does not hash to, and decisions the planner never makes.
+``docs/schemas/backfill-plan-v1.schema.json`` describes the same format.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from chainkit._internal.fs import atomic_write_text
+from chainkit._internal.strict import DocumentError, Obj, load_json
+from chainkit.backfill._errors import BackfillUsageError, PlanError
+from chainkit.backfill._evidence import ACTIONS, EVIDENCE_SOURCES, STATUSES, Evidence
+from chainkit.backfill._filters import SIGNATURE_SUFFIXES, Filters
+from chainkit.backfill._plan import (
+    ATTESTATION_ACTIONS,
+    DESTINATION_KINDS,
+    NOTES_ACTIONS,
+    PLAN_SCHEMA,
+    AttestationPlan,
+    BundleRelease,
+    ChecksumFileRecord,
+    Destination,
+    NotesPlan,
+    Plan,
+    PlannedAsset,
+    PlannedRelease,
+    PlanOptions,
+    Summary,
+    compute_digest,
+)
+
+__all__ = ["MAX_PLAN_SIZE", "check_plan_for", "load_plan", "parse_plan", "write_plan"]
+
+MAX_PLAN_SIZE = 256 * 1024 * 1024
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# ASCII digits only (``\d`` would accept other scripts' digits), as in the JSON Schema.
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_TIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+_REMEDIATION = "create a new plan with `chainkit backfill plan` and have it approved again"
+
+
+def _plan_error(exc: DocumentError) -> PlanError:
+    return PlanError(str(exc), remediation=_REMEDIATION)
+
+
+def _obj(data: Any, where: str, schema: type[Any], **kw: Any) -> Obj:
+    return Obj.of(data, where, schema, error=_plan_error, **kw)
+
+
+def _time(r: Obj, key: str, *, optional: bool = False) -> datetime | None:
+    if r.text(key, optional=optional, pattern=_TIME_RE) is None:
+        return None
+    return r.time(key)
+
+
+def _evidence(data: Any, where: str) -> Evidence:
+    r = _obj(data, where, Evidence)
+    return Evidence(
+        r.choice("source", EVIDENCE_SOURCES), r.text("sha256", pattern=_HEX64), r.text("detail")
+    )
+
+
+def _asset(data: Any, where: str) -> PlannedAsset:
+    r = _obj(data, where, PlannedAsset)
+    asset = PlannedAsset(
+        id=r.integer("id"),
+        name=r.text("name"),
+        size=r.integer("size"),
+        content_type=r.text("content_type"),
+        updated_at=_time(r, "updated_at", optional=True),
+        digest=r.text("digest", optional=True),
+        status=r.choice("status", STATUSES),
+        action=r.choice("action", ACTIONS),
+        expected_sha256=r.text("expected_sha256", optional=True, pattern=_HEX64),
+        evidence=r.items("evidence", _evidence),
+        bundle_name=r.text("bundle_name"),
+        existing_bundle_id=r.integer("existing_bundle_id", optional=True),
+        reason=r.text("reason"),
+    )
+    if not asset.name or not asset.bundle_name:
+        raise PlanError(f"{where}: has an empty name", remediation=_REMEDIATION)
+    if asset.action == "replace" and asset.existing_bundle_id is None:
+        raise PlanError(
+            f"{where}: says replace but names no existing bundle", remediation=_REMEDIATION
+        )
+    return asset
+
+
+def _checksum_file(data: Any, where: str) -> ChecksumFileRecord:
+    r = _obj(data, where, ChecksumFileRecord)
+    return ChecksumFileRecord(
+        asset_id=r.integer("asset_id"),
+        name=r.text("name"),
+        algorithm=r.text("algorithm"),
+        entries=r.integer("entries"),
+        used=r.flag("used"),
+    )
+
+
+def _release(data: Any, where: str) -> PlannedRelease:
+    r = _obj(data, where, PlannedRelease)
+    d = _obj(r.raw("destination"), f"{where}.destination", Destination)
+    a = _obj(r.raw("attestation"), f"{where}.attestation", AttestationPlan)
+    n = _obj(r.raw("notes"), f"{where}.notes", NotesPlan)
+    return PlannedRelease(
+        id=r.integer("id"),
+        tag=r.text("tag"),
+        name=r.text("name", optional=True),
+        draft=r.flag("draft"),
+        prerelease=r.flag("prerelease"),
+        immutable=r.flag("immutable"),
+        created_at=_time(r, "created_at", optional=True),
+        published_at=_time(r, "published_at", optional=True),
+        html_url=r.text("html_url"),
+        upload_url=r.text("upload_url"),
+        body_sha256=r.text("body_sha256", pattern=_HEX64),
+        body_outside_sha256=r.text("body_outside_sha256", optional=True, pattern=_HEX64),
+        destination=Destination(d.choice("kind", DESTINATION_KINDS), d.text("tag")),
+        attestation=AttestationPlan(a.choice("action", ATTESTATION_ACTIONS), a.text("name")),
+        notes=NotesPlan(n.choice("action", NOTES_ACTIONS), n.text("reason")),
+        checksum_files=r.items("checksum_files", _checksum_file),
+        assets=r.items("assets", _asset),
+    )
+
+
+def _filters(data: Any) -> Filters:
+    r = _obj(data, "plan.filters", Filters, extra=("default_excluded_suffixes",))
+    if r.texts("default_excluded_suffixes") != SIGNATURE_SUFFIXES:
+        raise PlanError(
+            "plan.filters.default_excluded_suffixes: differ from this chainkit's",
+            remediation=_REMEDIATION,
+        )
+    since = r.text("since", optional=True, pattern=_DATE_RE)
+    try:
+        since_date = date.fromisoformat(since) if since is not None else None
+    except ValueError:
+        raise r.fail("since", "a date (YYYY-MM-DD)") from None
+    try:
+        return Filters(
+            tags=r.texts("tags"),
+            exclude_tags=r.texts("exclude_tags"),
+            since=since_date,
+            last=r.integer("last", optional=True),
+            include_prereleases=r.flag("include_prereleases"),
+            include_drafts=r.flag("include_drafts"),
+            assets=r.texts("assets"),
+            exclude_assets=r.texts("exclude_assets"),
+        )
+    except BackfillUsageError as exc:
+        raise PlanError(f"plan.filters: {exc.message}", remediation=_REMEDIATION) from None
+
+
+def _options(data: Any) -> PlanOptions:
+    r = _obj(data, "plan.options", PlanOptions)
+    return PlanOptions(
+        allow_unverified=r.flag("allow_unverified"),
+        verify_existing=r.flag("verify_existing"),
+        bundle_release=r.text("bundle_release", optional=True),
+        pypi_project=r.text("pypi_project", optional=True),
+        pypi_index_url=r.text("pypi_index_url", optional=True),
+    )
+
+
+def _bundle_release(data: Any) -> BundleRelease | None:
+    if data is None:
+        return None
+    r = _obj(data, "plan.bundle_release", BundleRelease)
+    return BundleRelease(
+        tag=r.text("tag"),
+        id=r.integer("id", optional=True),
+        upload_url=r.text("upload_url", optional=True),
+        create=r.flag("create"),
+    )
+
+
+def _summary(data: Any) -> Summary:
+    r = _obj(data, "plan.summary", Summary)
+    s = r.obj("statuses", STATUSES)
+    a = r.obj("actions", ACTIONS)
+    return Summary(
+        releases=r.integer("releases"),
+        assets=r.integer("assets"),
+        statuses={k: s.integer(k) for k in STATUSES},
+        actions={k: a.integer(k) for k in ACTIONS},
+        releases_without_assets=r.integer("releases_without_assets"),
+    )
+
+
+def parse_plan(text: str | bytes, *, source: str = "plan") -> Plan:
+    """Parse and strictly validate a plan document (see :func:`load_plan`)."""
+    try:
+        data = load_json(text, source=source, max_bytes=MAX_PLAN_SIZE)
+    except DocumentError as exc:
+        raise _plan_error(exc) from None
+    if not isinstance(data, dict):
+        raise PlanError(f"{source} is not a JSON object", remediation=_REMEDIATION)
+    if data.get("schema") != PLAN_SCHEMA:
+        raise PlanError(
+            f"{source} is not a {PLAN_SCHEMA} plan (schema {data.get('schema')!r:.80})",
+            remediation="use a plan made by this version of chainkit (`chainkit backfill plan`)",
+        )
+    r = _obj(data, "plan", Plan, extra=("schema",))
+    stated = r.text("plan_digest", pattern=_HEX64)
+    actual = compute_digest(data)
+    if not hmac.compare_digest(stated, actual):
+        raise PlanError(
+            f"{source} was changed after it was made: its content hashes to {actual}, "
+            f"but it states plan_digest {stated}",
+            remediation="never edit a plan by hand; " + _REMEDIATION,
+        )
+    created_at = _time(r, "created_at")
+    assert created_at is not None
+    plan = Plan(
+        created_at=created_at,
+        chainkit_version=r.text("chainkit_version"),
+        repository=r.text("repository"),
+        api_url=r.text("api_url"),
+        filters=_filters(r.raw("filters")),
+        options=_options(r.raw("options")),
+        bundle_release=_bundle_release(r.raw("bundle_release")),
+        releases=r.items("releases", _release),
+        summary=_summary(r.raw("summary")),
+        plan_digest=stated,
+    )
+    if plan.unsealed_json() != {k: v for k, v in data.items() if k != "plan_digest"}:
+        raise PlanError(  # pragma: no cover - only reachable through a reader bug
+            f"{source} does not round-trip through this chainkit's plan model",
+            remediation=_REMEDIATION,
+        )
+    _check_decisions(plan, source)
+    return plan
+
+
+def _check_decisions(plan: Plan, source: str) -> None:
+    """Refuse decisions the planner never makes, even in a plan with a valid digest.
+
+    The digest proves a plan was not edited after sealing, not who sealed it: apply must
+    not sign bytes without evidence unless the plan says ``allow_unverified``, nor delete
+    a bundle unless ``verify_existing`` found it invalid.
+    """
+    for release in plan.releases:
+        for asset in release.assets:
+            where = f"{source}: {release.tag} {asset.name!r}"
+            if asset.action == "replace" and not (
+                asset.status == "replace" and plan.options.verify_existing
+            ):
+                raise PlanError(
+                    f"{where}: replace without --verify-existing", remediation=_REMEDIATION
+                )
+            if asset.action == "sign" and asset.status not in {"sign", "unverified", "immutable"}:
+                raise PlanError(
+                    f"{where}: action sign for status {asset.status}", remediation=_REMEDIATION
+                )
+            if (
+                asset.action != "skip"
+                and asset.expected_sha256 is None
+                and not (asset.status == "unverified" and plan.options.allow_unverified)
+            ):
+                raise PlanError(
+                    f"{where}: signing without an expected sha256 needs --allow-unverified",
+                    remediation=_REMEDIATION,
+                )
+
+
+def load_plan(path: Path) -> Plan:
+    """Read a plan file, validating schema, types and ``plan_digest``.
+
+    Raises :class:`PlanError` (exit 2) for anything else than an untouched plan.
+    """
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_PLAN_SIZE + 1)
+    except OSError as exc:
+        raise PlanError(
+            f"cannot read the plan {str(path)!r}: {exc.strerror or exc}",
+            remediation="pass the file written by `chainkit backfill plan -o FILE`",
+        ) from None
+    if len(raw) > MAX_PLAN_SIZE:
+        raise PlanError(f"the plan {str(path)!r} is larger than {MAX_PLAN_SIZE} bytes")
+    return parse_plan(raw, source=f"the plan {str(path)!r}")
+
+
+def write_plan(path: Path, plan: Plan) -> None:
+    """Write a sealed plan to ``path`` atomically (never through a symlink at ``path``).
+
+    Missing parent directories are created. Raises :class:`PlanError` when the file
+    cannot be written.
+    """
+    if not plan.plan_digest:
+        raise ValueError("write_plan needs a sealed plan (Plan.sealed())")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, plan.to_json())
+    except OSError as exc:
+        raise PlanError(
+            f"cannot write the plan to {str(path)!r}: {exc.strerror or exc}",
+            remediation="pass a writable path with -o FILE",
+        ) from None
+
+
+def check_plan_for(
+    plan: Plan, repository: str, expect_digest: str | None, *, api_url: str | None = None
+) -> None:
+    """Refuse a plan for another repository (or API), or not the approved one.
+
+    ``expect_digest`` is the digest the approver saw (``None``: not given; the
+    caller decides whether that is acceptable). Repository names compare
+    case-insensitively, as on GitHub.
+    """
+    if plan.repository.lower() != repository.lower():
+        raise PlanError(
+            f"the plan is for repository {plan.repository!r}, not {repository!r}",
+            remediation=f"apply it with --repo {plan.repository} or make a plan for {repository}",
+        )
+    if api_url is not None and plan.api_url.rstrip("/") != api_url.rstrip("/"):
+        raise PlanError(
+            f"the plan was made against {plan.api_url!r}, not {api_url!r}",
+            remediation="set GITHUB_API_URL to the plan's API URL, or make a new plan",
+        )
+    if expect_digest is not None:
+        wanted = expect_digest.strip().lower().removeprefix("sha256:")
+        if not _HEX64.match(wanted):
+            raise PlanError(
+                f"--expect-digest must be 64 hex characters, not {expect_digest!r:.80}",
+                remediation="copy the plan_digest shown when the plan was made",
+            )
+        if not hmac.compare_digest(wanted, plan.plan_digest):
+            raise PlanError(
+                f"the plan's digest is {plan.plan_digest}, not the approved {wanted}",
+                remediation="apply exactly the plan that was approved, or approve this one",
+            )
