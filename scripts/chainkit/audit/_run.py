@@ -22,11 +22,12 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion
 
 from chainkit.audit._errors import AuditFailedError, InputError
+from chainkit.audit._findings import to_finding
 from chainkit.audit._inputs import AuditInput
 from chainkit.audit._model import (
     Advisory,
+    AuditFinding,
     AuditReport,
-    Finding,
     InputSummary,
     Location,
     Package,
@@ -38,8 +39,8 @@ from chainkit.audit._osvdb import (
     ServedDatabase,
     record_fix_versions,
 )
-from chainkit.audit._policy import Ignore, Policy
-from chainkit.audit._severity import UNKNOWN, severity_of
+from chainkit.audit._severity import UNKNOWN, rating_of
+from chainkit.findings import Policy
 
 __all__ = ["AuditRequest", "run_audit"]
 
@@ -156,7 +157,7 @@ def _advisory(result: Any, package: str, records: _RecordSource) -> Advisory:
         aliases=tuple(sorted(aliases)),
         summary=str(result.description),
         fix_versions=fixes or tuple(str(v) for v in result.fix_versions),
-        severity=severity_of(record, package=package) if record is not None else UNKNOWN,
+        rating=rating_of(record, package=package) if record is not None else UNKNOWN,
         published=None if record is None else record.get("published"),
     )
 
@@ -251,31 +252,23 @@ def _evaluate(
         seen = vulns_by_pkg.setdefault(key, [])
         seen.extend(v for v in vulns if all(v.id != s.id for s in seen))
 
-    findings: list[Finding] = []
-    used: set[Ignore] = set()
-    expired: dict[Ignore, None] = {}
+    pairs: list[tuple[Package, Advisory]] = []
     for key, vulns in vulns_by_pkg.items():
-        package = packages[key]
-        for result in vulns:
-            advisory = _advisory(result, key[0], records)
-            ignore = policy.find_ignore(key[0], advisory.ids, today=today)
-            for candidate in policy.ignores:
-                if candidate.expired(today) and candidate.matches(key[0], advisory.ids):
-                    expired[candidate] = None
-            if ignore is not None:
-                used.add(ignore)
-            blocking = ignore is None and policy.reaches_threshold(advisory.severity)
-            findings.append(Finding(package, advisory, ignore, blocking))
-    for ignore in expired:
+        pairs.extend((packages[key], _advisory(result, key[0], records)) for result in vulns)
+    pairs.sort(key=lambda p: (p[0].canonical_name, p[0].version, p[1].id))
+    applied = policy.apply((to_finding(p, a) for p, a in pairs), today=today)
+    findings = [
+        AuditFinding(package, advisory, judged.suppression, judged.blocking)
+        for (package, advisory), judged in zip(pairs, applied.findings, strict=True)
+    ]
+    for ignore in applied.expired:
         _log.warning(
             "ignore %s expired on %s and no longer applies; renew or remove it",
             ignore.id,
             ignore.expires,
         )
-    unused = tuple(i for i in policy.ignores if i not in used and i not in expired)
-    for ignore in unused:
+    for ignore in applied.unused:
         _log.info("ignore %s matched no finding", ignore.id)
-    findings.sort(key=lambda f: (f.package.canonical_name, f.package.version, f.advisory.id))
     return AuditReport(
         inputs=tuple(InputSummary(i.label, i.kind, i.mode) for i in request.inputs),
         service=service_label,
@@ -283,8 +276,8 @@ def _evaluate(
         skipped=tuple(skipped),
         findings=tuple(findings),
         policy=policy,
-        expired_ignores=tuple(expired),
-        unused_ignores=unused,
+        expired_ignores=applied.expired,
+        unused_ignores=applied.unused,
     )
 
 
