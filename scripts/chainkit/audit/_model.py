@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from packaging.utils import canonicalize_name
 
 from chainkit.audit._severity import Rating
+from chainkit.deps import Declared as Location
 from chainkit.errors import ExitCode
 from chainkit.findings import Ignore, Policy, Suppression
 
@@ -23,14 +24,6 @@ __all__ = [
     "Package",
     "Skipped",
 ]
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a requirement is declared: a manifest path (as given, POSIX) and a 1-based line."""
-
-    path: str
-    line: int = 1
 
 
 @dataclass(frozen=True)
