@@ -139,7 +139,7 @@ def audit(
     served = None
     if advisory_db is not None:
         # Start loading and serving the database now, while the inputs are read.
-        from chainkit.audit._osvdb import ServedDatabase
+        from chainkit.audit._osv.child import ServedDatabase
 
         served = ServedDatabase(advisory_db, cache_dir=cache_dir or default_cache_dir())
         served.start()

@@ -36,12 +36,8 @@ if TYPE_CHECKING:
         Package,
         Skipped,
     )
-    from chainkit.audit._osvdb import (
-        AdvisoryDatabase,
-        LoopbackOSV,
-        default_cache_dir,
-        load_database,
-    )
+    from chainkit.audit._osv.database import AdvisoryDatabase, default_cache_dir, load_database
+    from chainkit.audit._osv.server import LoopbackOSV
     from chainkit.audit._policy import FailOn, Ignore, Policy, load_policy, parse_policy
     from chainkit.audit._run import AuditRequest, run_audit
     from chainkit.audit._severity import Rating, rating_of
@@ -51,7 +47,7 @@ if TYPE_CHECKING:
 # import only what they need.
 _EXPORTS: dict[str, str] = {
     "Advisory": "chainkit.audit._model",
-    "AdvisoryDatabase": "chainkit.audit._osvdb",
+    "AdvisoryDatabase": "chainkit.audit._osv.database",
     "AdvisoryDatabaseError": "chainkit.audit._errors",
     "AuditError": "chainkit.audit._errors",
     "AuditFailedError": "chainkit.audit._errors",
@@ -64,15 +60,15 @@ _EXPORTS: dict[str, str] = {
     "Ignore": "chainkit.audit._policy",
     "InputError": "chainkit.audit._errors",
     "Location": "chainkit.audit._model",
-    "LoopbackOSV": "chainkit.audit._osvdb",
+    "LoopbackOSV": "chainkit.audit._osv.server",
     "Package": "chainkit.audit._model",
     "Policy": "chainkit.audit._policy",
     "PolicyError": "chainkit.findings",
     "Rating": "chainkit.audit._severity",
     "Skipped": "chainkit.audit._model",
-    "default_cache_dir": "chainkit.audit._osvdb",
+    "default_cache_dir": "chainkit.audit._osv.database",
     "environment_input": "chainkit.audit._inputs",
-    "load_database": "chainkit.audit._osvdb",
+    "load_database": "chainkit.audit._osv.database",
     "load_policy": "chainkit.audit._policy",
     "lock_input": "chainkit.audit._inputs",
     "parse_policy": "chainkit.audit._policy",

@@ -33,12 +33,10 @@ from chainkit.audit._model import (
     Package,
     Skipped,
 )
-from chainkit.audit._osvdb import (
-    AdvisoryDatabase,
-    LoopbackOSV,
-    ServedDatabase,
-    record_fix_versions,
-)
+from chainkit.audit._osv.child import ServedDatabase
+from chainkit.audit._osv.database import AdvisoryDatabase
+from chainkit.audit._osv.match import record_fix_versions
+from chainkit.audit._osv.server import LoopbackOSV
 from chainkit.audit._severity import UNKNOWN, rating_of
 from chainkit.findings import Policy
 

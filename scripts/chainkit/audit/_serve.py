@@ -1,4 +1,4 @@
-"""Child process of :class:`chainkit.audit._osvdb.ServedDatabase`: load, serve, report the URL.
+"""Child process of :class:`chainkit.audit._osv.child.ServedDatabase`: load, serve, report the URL.
 
 Not imported by the package, so ``python -m chainkit.audit._serve`` runs it cleanly.
 """
@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from chainkit.audit._errors import AdvisoryDatabaseError
-from chainkit.audit._osvdb import LoopbackOSV, load_database
+from chainkit.audit._osv.database import load_database
+from chainkit.audit._osv.server import LoopbackOSV
 
 __all__: list[str] = []
 

@@ -214,7 +214,7 @@ def test_pep440_equal_spellings_match_listed_versions() -> None:
 
 
 def test_served_database_runs_in_a_child_and_reports_errors(tmp_path: Path) -> None:
-    from chainkit.audit._osvdb import ServedDatabase
+    from chainkit.audit._osv.child import ServedDatabase
 
     write_records(tmp_path / "db", [record("PYSEC-1", ranges=rng({"introduced": "0"}))])
     with ServedDatabase(tmp_path / "db", cache_dir=tmp_path / "cache") as served:
