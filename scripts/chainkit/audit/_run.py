@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import requests
 from packaging.utils import canonicalize_name
@@ -36,11 +36,19 @@ from chainkit.audit._model import (
 from chainkit.audit._osv.child import ServedDatabase
 from chainkit.audit._osv.database import AdvisoryDatabase
 from chainkit.audit._osv.match import record_fix_versions
-from chainkit.audit._osv.server import LoopbackOSV
 from chainkit.audit._severity import UNKNOWN, rating_of
 from chainkit.findings import Policy
 
+if TYPE_CHECKING:
+    from pip_audit._service.interface import (
+        Dependency,
+        VulnerabilityResult,
+        VulnerabilityService,
+    )
+
 __all__ = ["AuditRequest", "run_audit"]
+
+Collected = list[tuple[AuditInput, "Dependency", list["VulnerabilityResult"]]]
 
 _log = logging.getLogger("chainkit.audit")
 
@@ -141,7 +149,7 @@ class _RecordSource:
         return data if isinstance(data, Mapping) else None
 
 
-def _advisory(result: Any, package: str, records: _RecordSource) -> Advisory:
+def _advisory(result: VulnerabilityResult, package: str, records: _RecordSource) -> Advisory:
     record = records.get(str(result.id))
     aliases = {str(a) for a in result.aliases}
     fixes: tuple[str, ...] = ()
@@ -165,7 +173,7 @@ def _import_pip_audit() -> None:
     import pip_audit._service  # noqa: F401
 
 
-def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Any:
+def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> VulnerabilityService:
     from pip_audit._service import OsvService, PyPIService
 
     http_cache = None if request.cache_dir is None else request.cache_dir / "http"
@@ -179,13 +187,13 @@ def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Any
 
 
 def _collect(
-    request: AuditRequest, service: Any
-) -> tuple[list[tuple[AuditInput, Any, list[Any]]], list[Skipped]]:
+    request: AuditRequest, service: VulnerabilityService
+) -> tuple[Collected, list[Skipped]]:
     from pip_audit._audit import Auditor
     from pip_audit._dependency_source import DependencySourceError
     from pip_audit._service.interface import ServiceError
 
-    results: list[tuple[AuditInput, Any, list[Any]]] = []
+    results: Collected = []
     skipped: list[Skipped] = []
     auditor = Auditor(service)
     for item in request.inputs:
@@ -232,14 +240,14 @@ def _collect(
 def _evaluate(
     request: AuditRequest,
     policy: Policy,
-    collected: Sequence[tuple[AuditInput, Any, list[Any]]],
+    collected: Collected,
     skipped: Sequence[Skipped],
     records: _RecordSource,
     service_label: str,
     today: dt.date,
 ) -> AuditReport:
     packages: dict[tuple[str, str], Package] = {}
-    vulns_by_pkg: dict[tuple[str, str], list[Any]] = {}
+    vulns_by_pkg: dict[tuple[str, str], list[VulnerabilityResult]] = {}
     for item, dep, vulns in collected:
         key: tuple[str, str] = (canonicalize_name(str(dep.name)), str(dep.version))
         old = packages.get(key)
@@ -292,9 +300,11 @@ def run_audit(
 
     With ``request.advisory_db``, a child process loads that database (through the index
     cache in ``request.cache_dir``) and serves it on a loopback OSV endpoint that pip-audit
-    queries; with an already loaded ``database``, the endpoint runs in this process. Either
-    way nothing leaves the machine. ``served`` is that child, already started by the caller
-    (so the index loads while the inputs are read); it is closed here.
+    queries; with an already loaded ``database``, pip-audit queries it in this process
+    (:class:`~chainkit.audit._osv.service.DatabaseService`). Either way nothing leaves the
+    machine; docs/adr/0005-offline-osv-service.md compares the two. ``served`` is that
+    child, already started by the caller (so the index loads while the inputs are read);
+    it is closed here.
     ``session`` fetches OSV records for the PyPI service.
     """
     if not request.inputs:
@@ -310,9 +320,9 @@ def run_audit(
     if database is not None:
         label = f"advisory database {database.source} ({len(database)} records, offline)"
         records = _RecordSource(database=database, osv_base=None, session=http, timeout=1)
-        with LoopbackOSV(database) as endpoint:
-            service = _service(request, endpoint.query_url, records)
-            collected, skipped = _collect(request, service)
+        from chainkit.audit._osv.service import DatabaseService
+
+        collected, skipped = _collect(request, DatabaseService(database))
         return _evaluate(request, policy, collected, skipped, records, label, today)
     if request.advisory_db is not None:
         if served is None:
