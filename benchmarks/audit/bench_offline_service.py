@@ -5,9 +5,9 @@ loaded from the on-disk cache). Each run is a fresh interpreter doing what ``cha
 -r requirements.txt --advisory-db <zip> --format json`` does (inputs, policy, audit,
 severities, JSON report), with the offline database served either
 
-- ``child-server``: by ``ServedDatabase`` (``python -m chainkit.audit._serve`` on 127.0.0.1,
-  started before the inputs are read, as the CLI does), pip-audit's ``OsvService`` querying
-  it over HTTP; or
+- ``child-server``: by ``ServedDatabase`` (``child_server.py``: a loopback OSV endpoint on
+  127.0.0.1 in a child process, started before the inputs are read, as the CLI did before
+  ADR 0005), pip-audit's ``OsvService`` querying it over HTTP; or
 - ``in-process``: by ``DatabaseService``, a ``VulnerabilityService`` subclass over the index
   loaded in the auditing process.
 
@@ -59,7 +59,8 @@ def driver(mode: str, reqs: Path, snapshot: Path, cache: Path, out: Path) -> int
     )
 
     if mode == "child-server":
-        from chainkit.audit._osv.child import ServedDatabase
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from child_server import ServedDatabase
 
         served = ServedDatabase(snapshot, cache_dir=cache)
         served.start()  # as the CLI does: the child loads while the inputs are read
@@ -75,8 +76,9 @@ def driver(mode: str, reqs: Path, snapshot: Path, cache: Path, out: Path) -> int
 
         served.close = close_and_measure  # type: ignore[method-assign]
         inputs = (requirements_input([reqs]),)
-        request = AuditRequest(inputs, advisory_db=snapshot, cache_dir=cache)
-        report = run_audit(request, load_policy(None, project_dir=reqs.parent), served=served)
+        request = AuditRequest(inputs, osv_url=served.query_url, cache_dir=cache)
+        with served:
+            report = run_audit(request, load_policy(None, project_dir=reqs.parent))
     else:
         inputs = (requirements_input([reqs]),)
         request = AuditRequest(inputs, cache_dir=cache)

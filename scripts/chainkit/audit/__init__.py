@@ -43,8 +43,7 @@ if TYPE_CHECKING:
     from chainkit.audit._severity import Rating, rating_of
     from chainkit.findings import PolicyError
 
-# Loaded on first use, so that ``python -m chainkit.audit._serve`` and ``chainkit --help``
-# import only what they need.
+# Loaded on first use, so that ``chainkit --help`` imports only what it needs.
 _EXPORTS: dict[str, str] = {
     "Advisory": "chainkit.audit._model",
     "AdvisoryDatabase": "chainkit.audit._osv.database",

@@ -33,8 +33,7 @@ from chainkit.audit._model import (
     Package,
     Skipped,
 )
-from chainkit.audit._osv.child import ServedDatabase
-from chainkit.audit._osv.database import AdvisoryDatabase
+from chainkit.audit._osv.database import AdvisoryDatabase, load_database
 from chainkit.audit._osv.match import record_fix_versions
 from chainkit.audit._severity import UNKNOWN, rating_of
 from chainkit.findings import Policy
@@ -168,11 +167,6 @@ def _advisory(result: VulnerabilityResult, package: str, records: _RecordSource)
     )
 
 
-def _import_pip_audit() -> None:
-    import pip_audit._audit
-    import pip_audit._service  # noqa: F401
-
-
 def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> VulnerabilityService:
     from pip_audit._service import OsvService, PyPIService
 
@@ -181,8 +175,6 @@ def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Vul
         return PyPIService(cache_dir=http_cache, timeout=request.timeout)
     service = OsvService(cache_dir=http_cache, timeout=request.timeout, osv_url=osv_url)
     service.session.hooks["response"].append(records.capture)
-    if request.advisory_db is not None:
-        service.session.trust_env = False  # loopback: never through HTTP(S)_PROXY
     return service
 
 
@@ -293,19 +285,15 @@ def run_audit(
     *,
     session: requests.Session | None = None,
     database: AdvisoryDatabase | None = None,
-    served: ServedDatabase | None = None,
     today: dt.date | None = None,
 ) -> AuditReport:
     """Audit ``request.inputs`` with pip-audit and judge the findings with ``policy``.
 
-    With ``request.advisory_db``, a child process loads that database (through the index
-    cache in ``request.cache_dir``) and serves it on a loopback OSV endpoint that pip-audit
-    queries; with an already loaded ``database``, pip-audit queries it in this process
-    (:class:`~chainkit.audit._osv.service.DatabaseService`). Either way nothing leaves the
-    machine; docs/adr/0005-offline-osv-service.md compares the two. ``served`` is that
-    child, already started by the caller (so the index loads while the inputs are read);
-    it is closed here.
-    ``session`` fetches OSV records for the PyPI service.
+    With ``request.advisory_db`` (or an already loaded ``database``), the database is loaded
+    in this process (through the index cache in ``request.cache_dir``) and pip-audit queries
+    it through :class:`~chainkit.audit._osv.service.DatabaseService`: no HTTP, nothing
+    leaves the machine (docs/adr/0005-offline-osv-service.md). ``session`` fetches OSV
+    records for the PyPI service.
     """
     if not request.inputs:
         raise InputError(
@@ -315,30 +303,15 @@ def run_audit(
         )
     today = today or dt.date.today()
     http = session or requests.Session()
-    if request.advisory_db is not None or database is not None:
-        http.trust_env = False  # offline means offline: no proxy for the loopback endpoint
+    if request.advisory_db is not None and database is None:
+        database = load_database(request.advisory_db, cache_dir=request.cache_dir)
     if database is not None:
-        label = f"advisory database {database.source} ({len(database)} records, offline)"
-        records = _RecordSource(database=database, osv_base=None, session=http, timeout=1)
         from chainkit.audit._osv.service import DatabaseService
 
+        label = f"advisory database {database.source} ({len(database)} records, offline)"
+        records = _RecordSource(database=database, osv_base=None, session=http, timeout=1)
         collected, skipped = _collect(request, DatabaseService(database))
         return _evaluate(request, policy, collected, skipped, records, label, today)
-    if request.advisory_db is not None:
-        if served is None:
-            served = ServedDatabase(request.advisory_db, cache_dir=request.cache_dir)
-            served.start()
-        with served:
-            _import_pip_audit()  # while the child loads the index
-            label = (
-                f"advisory database {request.advisory_db} ({served.record_count} records, offline)"
-            )
-            records = _RecordSource(
-                database=None, osv_base=served.base_url, session=http, timeout=request.timeout
-            )
-            service = _service(request, served.query_url, records)
-            collected, skipped = _collect(request, service)
-            return _evaluate(request, policy, collected, skipped, records, label, today)
 
     osv_url = request.osv_url or DEFAULT_OSV_URL
     label = f"OSV ({osv_url})" if request.service == "osv" else "PyPI JSON API"

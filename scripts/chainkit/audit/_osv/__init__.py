@@ -4,10 +4,9 @@
 - :mod:`.records`: reading and validating records from a directory or an export zip;
 - :mod:`.database`: :class:`~.database.AdvisoryDatabase`, the on-disk index cache and
   :func:`~.database.load_database`;
-- :mod:`.server`: :class:`~.server.LoopbackOSV`, the OSV API subset on ``127.0.0.1``;
-- :mod:`.child`: :class:`~.child.ServedDatabase`, that server in a child process (what
-  ``--advisory-db`` uses; see docs/adr/0005-offline-osv-service.md);
-- :mod:`.service`: :class:`~.service.DatabaseService`, a pip-audit ``VulnerabilityService``
-  over the same index in-process (measured against the server; kept for the benchmark and
-  the public API's ``database=`` path).
+- :mod:`.service`: :class:`~.service.DatabaseService`, the pip-audit
+  ``VulnerabilityService`` that answers from the index in-process: what ``--advisory-db``
+  uses (docs/adr/0005-offline-osv-service.md);
+- :mod:`.server`: :class:`~.server.LoopbackOSV`, the OSV API subset on ``127.0.0.1``, for
+  other OSV clients, tests (an OSV stand-in) and the benchmarks.
 """

@@ -1,9 +1,18 @@
-"""The loopback endpoint in a child process (``python -m chainkit.audit._serve``)."""
+"""The offline database served from a child process: how ``--advisory-db`` worked until
+ADR 0005 (docs/adr/0005-offline-osv-service.md), kept here so the measurement that replaced
+it can be repeated (``bench_offline_service.py``, mode ``child-server``).
+
+The parent starts ``python child_server.py --serve PATH``; the child loads the index
+(through the cache) and serves it with :class:`chainkit.audit.LoopbackOSV` on 127.0.0.1,
+prints one JSON line with its URL, and exits when its stdin closes. pip-audit's
+``OsvService`` then queries it over HTTP.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -11,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from chainkit.audit._errors import AdvisoryDatabaseError
+from chainkit.audit import AdvisoryDatabaseError, LoopbackOSV, load_database
 
 __all__ = ["ServedDatabase"]
 
@@ -19,7 +28,7 @@ __all__ = ["ServedDatabase"]
 class ServedDatabase:
     """Load and serve an advisory database from a child process while the context is open.
 
-    The child (``python -m chainkit.audit._serve PATH``) builds or loads the cached index and
+    The child (this file with ``--serve PATH``) builds or loads the cached index and
     serves it with :class:`LoopbackOSV`; the parent only reads the endpoint's address. Keeping
     the server out of the auditing process means pip-audit's client and the server do not
     share one interpreter lock, and the index loads while pip-audit starts up. The child exits
@@ -38,13 +47,13 @@ class ServedDatabase:
 
         if self._proc is not None:
             return
-        cmd = [sys.executable, "-m", "chainkit.audit._serve", str(self._path)]
+        cmd = [sys.executable, __file__, "--serve", str(self._path)]
         if self._cache_dir is not None:
             cmd += ["--cache-dir", str(self._cache_dir)]
         env = dict(os.environ)
         package_root = str(Path(chainkit.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self._proc = subprocess.Popen(  # noqa: S603 - our own module, argument list
+        self._proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
         )
 
@@ -118,3 +127,30 @@ class ServedDatabase:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _serve_main(argv: list[str]) -> int:
+    """Child entry point: load, serve, print one JSON line, run until stdin closes."""
+    import argparse
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="child_server.py --serve")
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--cache-dir", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        database = load_database(args.path, cache_dir=args.cache_dir)
+    except AdvisoryDatabaseError as exc:
+        print(json.dumps({"error": exc.message, "remediation": exc.remediation}), flush=True)
+        return 2
+    with LoopbackOSV(database) as endpoint:
+        hello = {"url": endpoint.base_url, "records": len(database), "digest": database.digest}
+        print(json.dumps(hello), flush=True)
+        sys.stdin.read()  # until the parent closes our stdin (or dies)
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["--serve"]:
+        raise SystemExit("usage: child_server.py --serve PATH [--cache-dir DIR]")
+    raise SystemExit(_serve_main(sys.argv[2:]))
