@@ -42,7 +42,6 @@ from chainkit.deps import (
     collect,
     discover,
 )
-from chainkit.deps._requirements import PINNED
 
 if TYPE_CHECKING:
     from pip_audit._dependency_source import DependencySource
@@ -113,7 +112,7 @@ def requirements_input(paths: Sequence[Path]) -> AuditInput:
             skipped.append(Skipped(dep.name, reason, dep.declared[0].path))
             continue
         applies.append(dep)
-        if not PINNED.match(dep.specifier):
+        if dep.version is None:  # not pinned with == (what pip-audit's pinned path accepts)
             unpinned.append(f"{dep.name}{dep.specifier}")
     hashed = collected.hashed
     resolves = bool(unpinned) and not hashed

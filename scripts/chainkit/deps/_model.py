@@ -69,8 +69,9 @@ class Declared:
 class Dependency:
     """One declared or locked dependency.
 
-    ``version`` is the exact version when the input pins or locks one (``==1.2``, a lock
-    entry), else ``None``. ``specifier`` is the declared version constraint (``>=1,<2``).
+    ``version`` is the exact version when the input pins or locks one (``==1.2`` without a
+    wildcard, a lock entry), else ``None``. ``specifier`` is the declared version constraint
+    (``>=1,<2``).
     ``hashes`` are ``algorithm:hex`` digests as the input lists them (``--hash``, lock-file
     wheels and sdists). ``groups`` names the groups the dependency belongs to
     (:data:`MAIN_GROUP`, extras, dependency or dev groups) where the input says.

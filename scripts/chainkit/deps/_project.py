@@ -21,6 +21,7 @@ from chainkit.deps._model import (
     Environment,
     PyProject,
 )
+from chainkit.deps._requirements import PINNED
 
 __all__ = ["collect_environment", "collect_pyproject"]
 
@@ -52,7 +53,8 @@ def collect_pyproject(source: PyProject) -> Collected:
     tables: list[tuple[str, str, Any]] = [
         (MAIN_GROUP, "[project].dependencies", project.get("dependencies"))
     ]
-    for extra, entries in (project.get("optional-dependencies") or {}).items():
+    optional = project.get("optional-dependencies")
+    for extra, entries in (optional if isinstance(optional, Mapping) else {}).items():
         tables.append((str(extra), f"[project.optional-dependencies].{extra}", entries))
     groups = data.get("dependency-groups")
     for group, entries in (groups if isinstance(groups, Mapping) else {}).items():
@@ -68,7 +70,7 @@ def collect_pyproject(source: PyProject) -> Collected:
             deps.append(
                 Dependency(
                     name=req.name,
-                    version=spec[2:] if spec.startswith("==") and "," not in spec else None,
+                    version=pinned.group(1) if (pinned := PINNED.match(spec)) else None,
                     specifier=spec,
                     marker=str(req.marker) if req.marker is not None else None,
                     groups=(group,),

@@ -18,8 +18,9 @@ Public API (everything else is internal):
   :class:`Report`, :func:`fingerprint`;
 - policy: :class:`Policy`, :class:`FailOn`, :class:`Ignore`, :class:`Applied`,
   :func:`load_policy`, :func:`parse_policy`;
-- writers: :func:`format` (``sarif``, ``json``, ``markdown``, ``table``), and
-  :func:`sarif_dict` for several tools' runs in one SARIF log;
+- writers: :func:`format` (``sarif``, ``json``, ``markdown``, ``table``);
+  :func:`render_markdown` and :func:`render_table` with a tool's own sections before and
+  after the findings; :func:`sarif_dict` for several tools' runs in one SARIF log;
 - errors: :class:`FindingsError`, :class:`PolicyError` (exit 2).
 
 Nothing here imports pip-audit, bandit or gitleaks.
@@ -65,6 +66,8 @@ __all__ = [
     "format",
     "load_policy",
     "parse_policy",
+    "render_markdown",
+    "render_table",
     "sarif_dict",
 ]
 
@@ -74,8 +77,8 @@ FORMATS = ("sarif", "json", "markdown", "table")
 def format(report: Report, fmt: str, *, title: str | None = None) -> str:
     """``report`` as ``fmt``, one of :data:`FORMATS`; ``title`` heads the Markdown summary.
 
-    Tools that add their own sections (inputs, skipped packages) call the writers in
-    :mod:`chainkit.findings._text` through this module's siblings; see ``chainkit.audit``.
+    Tools that add their own sections (audit: inputs, skipped packages) call
+    :func:`render_markdown` / :func:`render_table` directly.
     """
     if fmt == "sarif":
         return render_sarif(report)

@@ -91,11 +91,7 @@ def render_markdown(
     rules = [r for r in report.rules if r.help_uri]
     if rules:
         out += ["", "<details><summary>Rules</summary>", ""]
-        out += [
-            f"- {markdown.escape(r.id)}: {markdown.escape(r.short_description)} — "
-            f"{markdown.escape(r.help_uri)}"
-            for r in rules
-        ]
+        out += [f"- {markdown.escape(r.id)}: {markdown.escape(r.help_uri)}" for r in rules]
         out += ["", "</details>"]
     if appendix:
         out += ["", *appendix]

@@ -7,7 +7,7 @@ from chainkit._internal.markdown import escape
 from chainkit.audit._findings import to_report
 from chainkit.audit._formats._common import summary_line
 from chainkit.audit._model import AuditReport
-from chainkit.findings._text import render_markdown
+from chainkit.findings import render_markdown
 
 __all__ = ["render"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chainkit.audit._findings import to_report
 from chainkit.audit._formats._common import summary_line
 from chainkit.audit._model import AuditReport
-from chainkit.findings._text import render_table
+from chainkit.findings import render_table
 
 __all__ = ["render"]
 
