@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AuditRequest", "run_audit"]
 
-Collected = list[tuple[AuditInput, "Dependency", list["VulnerabilityResult"]]]
+_Audited = list[tuple[AuditInput, "Dependency", list["VulnerabilityResult"]]]
 
 _log = logging.getLogger("chainkit.audit")
 
@@ -180,12 +180,12 @@ def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Vul
 
 def _collect(
     request: AuditRequest, service: VulnerabilityService
-) -> tuple[Collected, list[Skipped]]:
+) -> tuple[_Audited, list[Skipped]]:
     from pip_audit._audit import Auditor
     from pip_audit._dependency_source import DependencySourceError
     from pip_audit._service.interface import ServiceError
 
-    results: Collected = []
+    results: _Audited = []
     skipped: list[Skipped] = []
     auditor = Auditor(service)
     for item in request.inputs:
@@ -232,7 +232,7 @@ def _collect(
 def _evaluate(
     request: AuditRequest,
     policy: Policy,
-    collected: Collected,
+    collected: _Audited,
     skipped: Sequence[Skipped],
     records: _RecordSource,
     service_label: str,
