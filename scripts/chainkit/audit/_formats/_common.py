@@ -8,11 +8,10 @@ __all__ = ["summary_line", "verdict"]
 
 
 def verdict(report: AuditReport) -> str:
-    n = len(report.blocking)
-    threshold = report.policy.fail_on.value
-    if n:
-        return f"{n} finding{'s' if n != 1 else ''} at or above fail-on={threshold}"
-    return f"nothing at or above fail-on={threshold}"
+    """``N findings at or above fail-on=X``, or ``nothing at or above fail-on=X``."""
+    from chainkit.audit._findings import to_report
+
+    return to_report(report).verdict()
 
 
 def summary_line(report: AuditReport) -> str:
