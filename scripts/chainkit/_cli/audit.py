@@ -121,6 +121,7 @@ def audit(
     files, or --env. Pinned inputs are audited as written; nothing is installed. Exit codes:
     0 nothing unignored at or above --fail-on, 1 findings, 2 bad input, 3 audit failed.
     """
+    from chainkit._internal.fs import atomic_write_text
     from chainkit._internal.ghenv import GitHubContext
     from chainkit._internal.output import append_step_summary, emit_text
     from chainkit.audit import (
@@ -136,52 +137,41 @@ def audit(
     )
     from chainkit.audit._formats._common import summary_line, verdict
 
-    served = None
-    if advisory_db is not None:
-        # Start loading and serving the database now, while the inputs are read.
-        from chainkit.audit._osvdb import ServedDatabase
-
-        served = ServedDatabase(advisory_db, cache_dir=cache_dir or default_cache_dir())
-        served.start()
-    try:
-        if locked and project_path is None:
-            project_path = Path()
-        inputs = []
-        if requirements:
-            inputs.append(requirements_input(list(requirements)))
-        if project_path is not None:
-            inputs.extend(project_inputs(project_path, locked=locked))
-        if use_env:
-            inputs.append(environment_input())
-        if not inputs:
-            raise UsageError(
-                "nothing to audit",
-                remediation="pass -r requirements.txt, a PROJECT_PATH (add --locked for its lock "
-                "files), or --env for the current environment",
-            )
-        if advisory_db is not None and (osv_url or service != "osv"):
-            _log.warning(
-                "--advisory-db is set: the offline database is used, not %s", osv_url or service
-            )
-
-        project_dir = Path()
-        if project_path is not None:
-            project_dir = project_path if project_path.is_dir() else project_path.parent
-        policy = load_policy(policy_file, project_dir=project_dir)
-        policy = policy.with_fail_on(FailOn(fail_on.lower()) if fail_on else None)
-
-        request = AuditRequest(
-            inputs=tuple(inputs),
-            service="pypi" if service == "pypi" else "osv",
-            advisory_db=advisory_db,
-            osv_url=osv_url,
-            cache_dir=cache_dir or default_cache_dir(),
-            timeout=timeout,
+    if locked and project_path is None:
+        project_path = Path()
+    inputs = []
+    if requirements:
+        inputs.append(requirements_input(list(requirements)))
+    if project_path is not None:
+        inputs.extend(project_inputs(project_path, locked=locked))
+    if use_env:
+        inputs.append(environment_input())
+    if not inputs:
+        raise UsageError(
+            "nothing to audit",
+            remediation="pass -r requirements.txt, a PROJECT_PATH (add --locked for its lock "
+            "files), or --env for the current environment",
         )
-        report = run_audit(request, policy, served=served)
-    finally:
-        if served is not None:
-            served.close()  # run_audit closes it too; this covers errors before it runs
+    if advisory_db is not None and (osv_url or service != "osv"):
+        _log.warning(
+            "--advisory-db is set: the offline database is used, not %s", osv_url or service
+        )
+
+    project_dir = Path()
+    if project_path is not None:
+        project_dir = project_path if project_path.is_dir() else project_path.parent
+    policy = load_policy(policy_file, project_dir=project_dir)
+    policy = policy.with_fail_on(FailOn(fail_on.lower()) if fail_on else None)
+
+    request = AuditRequest(
+        inputs=tuple(inputs),
+        service="pypi" if service == "pypi" else "osv",
+        advisory_db=advisory_db,
+        osv_url=osv_url,
+        cache_dir=cache_dir or default_cache_dir(),
+        timeout=timeout,
+    )
+    report = run_audit(request, policy)
 
     for skipped in report.skipped:
         _log.warning("not audited: %s (%s): %s", skipped.name, skipped.source, skipped.reason)
@@ -190,7 +180,7 @@ def audit(
         emit_text(text)
     else:
         try:
-            output.write_text(text, encoding="utf-8")
+            atomic_write_text(output, text)
         except OSError as exc:
             raise UsageError(
                 f"could not write the report to {output}: {exc}",

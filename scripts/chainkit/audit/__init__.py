@@ -19,7 +19,6 @@ if TYPE_CHECKING:
         AuditError,
         AuditFailedError,
         InputError,
-        PolicyError,
     )
     from chainkit.audit._formats import FORMATS, render
     from chainkit.audit._inputs import (
@@ -29,22 +28,25 @@ if TYPE_CHECKING:
         project_inputs,
         requirements_input,
     )
-    from chainkit.audit._model import Advisory, AuditReport, Finding, Location, Package, Skipped
-    from chainkit.audit._osvdb import (
-        AdvisoryDatabase,
-        LoopbackOSV,
-        default_cache_dir,
-        load_database,
+    from chainkit.audit._model import (
+        Advisory,
+        AuditFinding,
+        AuditReport,
+        Location,
+        Package,
+        Skipped,
     )
+    from chainkit.audit._osv.database import AdvisoryDatabase, default_cache_dir, load_database
+    from chainkit.audit._osv.server import LoopbackOSV
     from chainkit.audit._policy import FailOn, Ignore, Policy, load_policy, parse_policy
     from chainkit.audit._run import AuditRequest, run_audit
-    from chainkit.audit._severity import Level, Severity, severity_of
+    from chainkit.audit._severity import Rating, rating_of
+    from chainkit.findings import PolicyError
 
-# Loaded on first use, so that ``python -m chainkit.audit._serve`` and ``chainkit --help``
-# import only what they need.
+# Loaded on first use, so that ``chainkit --help`` imports only what it needs.
 _EXPORTS: dict[str, str] = {
     "Advisory": "chainkit.audit._model",
-    "AdvisoryDatabase": "chainkit.audit._osvdb",
+    "AdvisoryDatabase": "chainkit.audit._osv.database",
     "AdvisoryDatabaseError": "chainkit.audit._errors",
     "AuditError": "chainkit.audit._errors",
     "AuditFailedError": "chainkit.audit._errors",
@@ -53,20 +55,19 @@ _EXPORTS: dict[str, str] = {
     "AuditRequest": "chainkit.audit._run",
     "FORMATS": "chainkit.audit._formats",
     "FailOn": "chainkit.audit._policy",
-    "Finding": "chainkit.audit._model",
+    "AuditFinding": "chainkit.audit._model",
     "Ignore": "chainkit.audit._policy",
     "InputError": "chainkit.audit._errors",
-    "Level": "chainkit.audit._severity",
     "Location": "chainkit.audit._model",
-    "LoopbackOSV": "chainkit.audit._osvdb",
+    "LoopbackOSV": "chainkit.audit._osv.server",
     "Package": "chainkit.audit._model",
     "Policy": "chainkit.audit._policy",
-    "PolicyError": "chainkit.audit._errors",
-    "Severity": "chainkit.audit._severity",
+    "PolicyError": "chainkit.findings",
+    "Rating": "chainkit.audit._severity",
     "Skipped": "chainkit.audit._model",
-    "default_cache_dir": "chainkit.audit._osvdb",
+    "default_cache_dir": "chainkit.audit._osv.database",
     "environment_input": "chainkit.audit._inputs",
-    "load_database": "chainkit.audit._osvdb",
+    "load_database": "chainkit.audit._osv.database",
     "load_policy": "chainkit.audit._policy",
     "lock_input": "chainkit.audit._inputs",
     "parse_policy": "chainkit.audit._policy",
@@ -74,7 +75,7 @@ _EXPORTS: dict[str, str] = {
     "render": "chainkit.audit._formats",
     "requirements_input": "chainkit.audit._inputs",
     "run_audit": "chainkit.audit._run",
-    "severity_of": "chainkit.audit._severity",
+    "rating_of": "chainkit.audit._severity",
 }
 
 
@@ -94,20 +95,19 @@ __all__ = [
     "AdvisoryDatabaseError",
     "AuditError",
     "AuditFailedError",
+    "AuditFinding",
     "AuditInput",
     "AuditReport",
     "AuditRequest",
     "FailOn",
-    "Finding",
     "Ignore",
     "InputError",
-    "Level",
     "Location",
     "LoopbackOSV",
     "Package",
     "Policy",
     "PolicyError",
-    "Severity",
+    "Rating",
     "Skipped",
     "default_cache_dir",
     "environment_input",
@@ -116,8 +116,8 @@ __all__ = [
     "lock_input",
     "parse_policy",
     "project_inputs",
+    "rating_of",
     "render",
     "requirements_input",
     "run_audit",
-    "severity_of",
 ]

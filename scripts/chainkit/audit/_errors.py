@@ -1,4 +1,9 @@
-"""The audit boundary's errors: one base, each concrete error mixing in its kind."""
+"""The audit boundary's errors: one base, each concrete error mixing in its kind.
+
+Errors of the layers audit builds on keep their own bases: a malformed policy is a
+:class:`chainkit.findings.PolicyError`, unreadable dependency inputs a
+:class:`chainkit.deps.DepsError` (both exit 2).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ __all__ = [
     "AuditError",
     "AuditFailedError",
     "InputError",
-    "PolicyError",
 ]
 
 
@@ -18,11 +22,7 @@ class AuditError(Error):
 
 
 class InputError(AuditError, UsageError):
-    """What to audit could not be read: a missing requirements file, a broken lock file (exit 2)."""
-
-
-class PolicyError(AuditError, UsageError):
-    """The audit policy is malformed (exit 2)."""
+    """What to audit was not usable: nothing given, pins pip-audit rejects (exit 2)."""
 
 
 class AdvisoryDatabaseError(AuditError, UsageError):

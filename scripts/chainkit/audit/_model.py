@@ -1,4 +1,8 @@
-"""The audit's results, as plain frozen dataclasses every output format renders."""
+"""The audit's results, as plain frozen dataclasses.
+
+The audit-specific formats (JSON, CycloneDX) render these; SARIF, Markdown and the table
+render the same results converted to :mod:`chainkit.findings` (see ``_findings.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,20 @@ from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
-from chainkit.audit._policy import Ignore, Policy
-from chainkit.audit._severity import Severity
+from chainkit.audit._severity import Rating
+from chainkit.deps import Declared as Location
 from chainkit.errors import ExitCode
+from chainkit.findings import Ignore, Policy, Suppression
 
 __all__ = [
     "Advisory",
+    "AuditFinding",
     "AuditReport",
-    "Finding",
     "InputSummary",
     "Location",
     "Package",
     "Skipped",
 ]
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a requirement is declared: a manifest path (as given, POSIX) and a 1-based line."""
-
-    path: str
-    line: int = 1
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ class Advisory:
     aliases: tuple[str, ...]
     summary: str
     fix_versions: tuple[str, ...]
-    severity: Severity
+    rating: Rating
     published: str | None = None
 
     @property
@@ -72,12 +69,12 @@ class Advisory:
 
 
 @dataclass(frozen=True)
-class Finding:
+class AuditFinding:
     """An advisory affecting an audited package, with the policy's verdict."""
 
     package: Package
     advisory: Advisory
-    ignored_by: Ignore | None
+    ignored_by: Suppression | None
     blocking: bool
 
 
@@ -98,17 +95,17 @@ class AuditReport:
     service: str
     packages: tuple[Package, ...]
     skipped: tuple[Skipped, ...]
-    findings: tuple[Finding, ...]
+    findings: tuple[AuditFinding, ...]
     policy: Policy
     expired_ignores: tuple[Ignore, ...] = ()
     unused_ignores: tuple[Ignore, ...] = field(default=())
 
     @property
-    def blocking(self) -> tuple[Finding, ...]:
+    def blocking(self) -> tuple[AuditFinding, ...]:
         return tuple(f for f in self.findings if f.blocking)
 
     @property
-    def ignored(self) -> tuple[Finding, ...]:
+    def ignored(self) -> tuple[AuditFinding, ...]:
         return tuple(f for f in self.findings if f.ignored_by is not None)
 
     @property

@@ -15,33 +15,39 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import requests
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion
 
 from chainkit.audit._errors import AuditFailedError, InputError
+from chainkit.audit._findings import to_finding
 from chainkit.audit._inputs import AuditInput
 from chainkit.audit._model import (
     Advisory,
+    AuditFinding,
     AuditReport,
-    Finding,
     InputSummary,
     Location,
     Package,
     Skipped,
 )
-from chainkit.audit._osvdb import (
-    AdvisoryDatabase,
-    LoopbackOSV,
-    ServedDatabase,
-    record_fix_versions,
-)
-from chainkit.audit._policy import Ignore, Policy
-from chainkit.audit._severity import UNKNOWN, severity_of
+from chainkit.audit._osv.database import AdvisoryDatabase, load_database
+from chainkit.audit._osv.match import record_fix_versions
+from chainkit.audit._severity import UNKNOWN, rating_of
+from chainkit.findings import Policy
+
+if TYPE_CHECKING:
+    from pip_audit._service.interface import (
+        Dependency,
+        VulnerabilityResult,
+        VulnerabilityService,
+    )
 
 __all__ = ["AuditRequest", "run_audit"]
+
+_Audited = list[tuple[AuditInput, "Dependency", list["VulnerabilityResult"]]]
 
 _log = logging.getLogger("chainkit.audit")
 
@@ -142,7 +148,7 @@ class _RecordSource:
         return data if isinstance(data, Mapping) else None
 
 
-def _advisory(result: Any, package: str, records: _RecordSource) -> Advisory:
+def _advisory(result: VulnerabilityResult, package: str, records: _RecordSource) -> Advisory:
     record = records.get(str(result.id))
     aliases = {str(a) for a in result.aliases}
     fixes: tuple[str, ...] = ()
@@ -156,17 +162,12 @@ def _advisory(result: Any, package: str, records: _RecordSource) -> Advisory:
         aliases=tuple(sorted(aliases)),
         summary=str(result.description),
         fix_versions=fixes or tuple(str(v) for v in result.fix_versions),
-        severity=severity_of(record, package=package) if record is not None else UNKNOWN,
+        rating=rating_of(record, package=package) if record is not None else UNKNOWN,
         published=None if record is None else record.get("published"),
     )
 
 
-def _import_pip_audit() -> None:
-    import pip_audit._audit
-    import pip_audit._service  # noqa: F401
-
-
-def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Any:
+def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> VulnerabilityService:
     from pip_audit._service import OsvService, PyPIService
 
     http_cache = None if request.cache_dir is None else request.cache_dir / "http"
@@ -174,19 +175,17 @@ def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Any
         return PyPIService(cache_dir=http_cache, timeout=request.timeout)
     service = OsvService(cache_dir=http_cache, timeout=request.timeout, osv_url=osv_url)
     service.session.hooks["response"].append(records.capture)
-    if request.advisory_db is not None:
-        service.session.trust_env = False  # loopback: never through HTTP(S)_PROXY
     return service
 
 
 def _collect(
-    request: AuditRequest, service: Any
-) -> tuple[list[tuple[AuditInput, Any, list[Any]]], list[Skipped]]:
+    request: AuditRequest, service: VulnerabilityService
+) -> tuple[_Audited, list[Skipped]]:
     from pip_audit._audit import Auditor
     from pip_audit._dependency_source import DependencySourceError
     from pip_audit._service.interface import ServiceError
 
-    results: list[tuple[AuditInput, Any, list[Any]]] = []
+    results: _Audited = []
     skipped: list[Skipped] = []
     auditor = Auditor(service)
     for item in request.inputs:
@@ -233,14 +232,14 @@ def _collect(
 def _evaluate(
     request: AuditRequest,
     policy: Policy,
-    collected: Sequence[tuple[AuditInput, Any, list[Any]]],
+    collected: _Audited,
     skipped: Sequence[Skipped],
     records: _RecordSource,
     service_label: str,
     today: dt.date,
 ) -> AuditReport:
     packages: dict[tuple[str, str], Package] = {}
-    vulns_by_pkg: dict[tuple[str, str], list[Any]] = {}
+    vulns_by_pkg: dict[tuple[str, str], list[VulnerabilityResult]] = {}
     for item, dep, vulns in collected:
         key: tuple[str, str] = (canonicalize_name(str(dep.name)), str(dep.version))
         old = packages.get(key)
@@ -251,31 +250,23 @@ def _evaluate(
         seen = vulns_by_pkg.setdefault(key, [])
         seen.extend(v for v in vulns if all(v.id != s.id for s in seen))
 
-    findings: list[Finding] = []
-    used: set[Ignore] = set()
-    expired: dict[Ignore, None] = {}
+    pairs: list[tuple[Package, Advisory]] = []
     for key, vulns in vulns_by_pkg.items():
-        package = packages[key]
-        for result in vulns:
-            advisory = _advisory(result, key[0], records)
-            ignore = policy.find_ignore(key[0], advisory.ids, today=today)
-            for candidate in policy.ignores:
-                if candidate.expired(today) and candidate.matches(key[0], advisory.ids):
-                    expired[candidate] = None
-            if ignore is not None:
-                used.add(ignore)
-            blocking = ignore is None and policy.reaches_threshold(advisory.severity)
-            findings.append(Finding(package, advisory, ignore, blocking))
-    for ignore in expired:
+        pairs.extend((packages[key], _advisory(result, key[0], records)) for result in vulns)
+    pairs.sort(key=lambda p: (p[0].canonical_name, p[0].version, p[1].id))
+    applied = policy.apply((to_finding(p, a) for p, a in pairs), today=today)
+    findings = [
+        AuditFinding(package, advisory, judged.suppression, judged.blocking)
+        for (package, advisory), judged in zip(pairs, applied.findings, strict=True)
+    ]
+    for ignore in applied.expired:
         _log.warning(
             "ignore %s expired on %s and no longer applies; renew or remove it",
             ignore.id,
             ignore.expires,
         )
-    unused = tuple(i for i in policy.ignores if i not in used and i not in expired)
-    for ignore in unused:
+    for ignore in applied.unused:
         _log.info("ignore %s matched no finding", ignore.id)
-    findings.sort(key=lambda f: (f.package.canonical_name, f.package.version, f.advisory.id))
     return AuditReport(
         inputs=tuple(InputSummary(i.label, i.kind, i.mode) for i in request.inputs),
         service=service_label,
@@ -283,8 +274,8 @@ def _evaluate(
         skipped=tuple(skipped),
         findings=tuple(findings),
         policy=policy,
-        expired_ignores=tuple(expired),
-        unused_ignores=unused,
+        expired_ignores=applied.expired,
+        unused_ignores=applied.unused,
     )
 
 
@@ -294,17 +285,15 @@ def run_audit(
     *,
     session: requests.Session | None = None,
     database: AdvisoryDatabase | None = None,
-    served: ServedDatabase | None = None,
     today: dt.date | None = None,
 ) -> AuditReport:
     """Audit ``request.inputs`` with pip-audit and judge the findings with ``policy``.
 
-    With ``request.advisory_db``, a child process loads that database (through the index
-    cache in ``request.cache_dir``) and serves it on a loopback OSV endpoint that pip-audit
-    queries; with an already loaded ``database``, the endpoint runs in this process. Either
-    way nothing leaves the machine. ``served`` is that child, already started by the caller
-    (so the index loads while the inputs are read); it is closed here.
-    ``session`` fetches OSV records for the PyPI service.
+    With ``request.advisory_db`` (or an already loaded ``database``), the database is loaded
+    in this process (through the index cache in ``request.cache_dir``) and pip-audit queries
+    it through :class:`~chainkit.audit._osv.service.DatabaseService`: no HTTP, nothing
+    leaves the machine (docs/adr/0005-offline-osv-service.md). ``session`` fetches OSV
+    records for the PyPI service.
     """
     if not request.inputs:
         raise InputError(
@@ -314,30 +303,15 @@ def run_audit(
         )
     today = today or dt.date.today()
     http = session or requests.Session()
-    if request.advisory_db is not None or database is not None:
-        http.trust_env = False  # offline means offline: no proxy for the loopback endpoint
+    if request.advisory_db is not None and database is None:
+        database = load_database(request.advisory_db, cache_dir=request.cache_dir)
     if database is not None:
+        from chainkit.audit._osv.service import DatabaseService
+
         label = f"advisory database {database.source} ({len(database)} records, offline)"
         records = _RecordSource(database=database, osv_base=None, session=http, timeout=1)
-        with LoopbackOSV(database) as endpoint:
-            service = _service(request, endpoint.query_url, records)
-            collected, skipped = _collect(request, service)
+        collected, skipped = _collect(request, DatabaseService(database))
         return _evaluate(request, policy, collected, skipped, records, label, today)
-    if request.advisory_db is not None:
-        if served is None:
-            served = ServedDatabase(request.advisory_db, cache_dir=request.cache_dir)
-            served.start()
-        with served:
-            _import_pip_audit()  # while the child loads the index
-            label = (
-                f"advisory database {request.advisory_db} ({served.record_count} records, offline)"
-            )
-            records = _RecordSource(
-                database=None, osv_base=served.base_url, session=http, timeout=request.timeout
-            )
-            service = _service(request, served.query_url, records)
-            collected, skipped = _collect(request, service)
-            return _evaluate(request, policy, collected, skipped, records, label, today)
 
     osv_url = request.osv_url or DEFAULT_OSV_URL
     label = f"OSV ({osv_url})" if request.service == "osv" else "PyPI JSON API"

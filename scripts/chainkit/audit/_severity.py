@@ -10,55 +10,35 @@ since the advisory still exists.
 
 from __future__ import annotations
 
-import enum
 import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chainkit.findings import Severity
+
 __all__ = [
-    "Level",
-    "Severity",
+    "UNKNOWN",
+    "Rating",
     "cvss3_base_score",
     "cvss4_base_score",
     "level_for_score",
-    "severity_of",
+    "rating_of",
 ]
 
 _log = logging.getLogger("chainkit.audit")
 
 
-class Level(enum.IntEnum):
-    """Qualitative severity, ordered."""
-
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    CRITICAL = 4
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, value: str) -> Level:
-        """``low``/``medium``/``moderate``/``high``/``critical``, any case."""
-        text = value.strip().upper()
-        if text == "MODERATE":
-            text = "MEDIUM"
-        return cls[text]
-
-
 @dataclass(frozen=True)
-class Severity:
-    """What is known about an advisory's severity.
+class Rating:
+    """What is known about an advisory's severity: its level, CVSS score and vector.
 
     ``level`` is ``None`` when the record carries no usable severity; the policy
     (``unknown-severity``) decides how such findings are treated.
     """
 
-    level: Level | None
+    level: Severity | None
     score: float | None = None
     vector: str | None = None
     source: str = "unknown"
@@ -68,17 +48,17 @@ class Severity:
         return self.level.label if self.level is not None else "unknown"
 
 
-UNKNOWN = Severity(level=None)
+UNKNOWN = Rating(level=None)
 
 
-def level_for_score(score: float) -> Level:
+def level_for_score(score: float) -> Severity:
     if score >= 9.0:
-        return Level.CRITICAL
+        return Severity.CRITICAL
     if score >= 7.0:
-        return Level.HIGH
+        return Severity.HIGH
     if score >= 4.0:
-        return Level.MEDIUM
-    return Level.LOW
+        return Severity.MEDIUM
+    return Severity.LOW
 
 
 _AV = {"N": 0.85, "A": 0.62, "L": 0.55, "P": 0.2}
@@ -144,7 +124,7 @@ def cvss4_base_score(vector: str) -> float:
 _SCORERS = {"CVSS_V4": cvss4_base_score, "CVSS_V3": cvss3_base_score}
 
 
-def _from_entries(entries: Any, record_id: str) -> Severity | None:
+def _from_entries(entries: Any, record_id: str) -> Rating | None:
     if not isinstance(entries, list):
         return None
     by_type: dict[str, str] = {}
@@ -160,11 +140,11 @@ def _from_entries(entries: Any, record_id: str) -> Severity | None:
         except ValueError as exc:
             _log.warning("%s: ignoring its %s severity: %s", record_id, kind, exc)
             continue
-        return Severity(level_for_score(score), score, vector, kind)
+        return Rating(level_for_score(score), score, vector, kind)
     return None
 
 
-def severity_of(record: Mapping[str, Any], *, package: str | None = None) -> Severity:
+def rating_of(record: Mapping[str, Any], *, package: str | None = None) -> Rating:
     """The severity of an OSV record, for ``package`` (PEP 503 name) when given.
 
     Order: the package's ``affected[].severity``, the record's ``severity`` (CVSS v4 before
@@ -187,7 +167,7 @@ def severity_of(record: Mapping[str, Any], *, package: str | None = None) -> Sev
     dbs = record.get("database_specific")
     if isinstance(dbs, Mapping) and isinstance(dbs.get("severity"), str):
         try:
-            return Severity(Level.parse(dbs["severity"]), source="database_specific")
+            return Rating(Severity.parse(dbs["severity"]), source="database_specific")
         except KeyError:
             _log.debug("%s: unrecognised database_specific.severity", record_id)
     return UNKNOWN

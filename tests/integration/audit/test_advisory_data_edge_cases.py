@@ -7,7 +7,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from integration.audit.test_audit_cli import RunCli, run_cli  # noqa: F401 - fixture
+from integration.audit.test_audit_command_inputs_formats_policy_and_exit_codes import (
+    RunCli,
+    run_cli,  # noqa: F401 - the fixture
+)
 
 
 def record(rid: str, package: str, events: list[dict[str, str]], **extra: Any) -> dict[str, Any]:

@@ -6,18 +6,14 @@ import datetime as dt
 import json
 import uuid
 from typing import Any
-from urllib.parse import quote
 
 from chainkit import __version__
-from chainkit.audit._model import AuditReport, Finding, Package
+from chainkit.audit._findings import purl as _purl
+from chainkit.audit._model import AuditFinding, AuditReport
 
 __all__ = ["render", "to_dict"]
 
 _METHODS = {"CVSS_V3": "CVSSv31", "CVSS_V4": "CVSSv4"}
-
-
-def _purl(p: Package) -> str:
-    return f"pkg:pypi/{quote(p.canonical_name)}@{quote(p.version)}"
 
 
 def _alias_source(alias: str) -> dict[str, str]:
@@ -28,9 +24,9 @@ def _alias_source(alias: str) -> dict[str, str]:
     return {"name": "OSV", "url": f"https://osv.dev/vulnerability/{alias}"}
 
 
-def _vulnerability(f: Finding) -> dict[str, Any]:
+def _vulnerability(f: AuditFinding) -> dict[str, Any]:
     adv = f.advisory
-    sev = adv.severity
+    sev = adv.rating
     rating: dict[str, Any] = {"severity": sev.label if sev.level is not None else "unknown"}
     if sev.score is not None:
         rating["score"] = sev.score

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from chainkit import __version__
-from chainkit.audit._model import AuditReport, Finding, Location
-from chainkit.audit._policy import Ignore
+from chainkit.audit._model import AuditFinding, AuditReport, Location
+from chainkit.findings import Ignore, Suppression
 
 __all__ = ["FORMAT_VERSION", "render", "to_dict"]
 
@@ -27,8 +27,12 @@ def _ignore(ignore: Ignore) -> dict[str, Any]:
     }
 
 
-def _finding(f: Finding) -> dict[str, Any]:
-    sev = f.advisory.severity
+def _suppression(s: Suppression) -> dict[str, Any]:
+    return {"id": s.ignore_id, "package": s.package, "reason": s.reason, "expires": s.expires}
+
+
+def _finding(f: AuditFinding) -> dict[str, Any]:
+    sev = f.advisory.rating
     return {
         "package": f.package.name,
         "version": f.package.version,
@@ -44,7 +48,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         },
         "url": f.advisory.url,
         "blocking": f.blocking,
-        "ignored": _ignore(f.ignored_by) if f.ignored_by else None,
+        "ignored": _suppression(f.ignored_by) if f.ignored_by else None,
         "locations": [_loc(loc) for loc in f.package.locations],
     }
 

@@ -5,22 +5,21 @@ from pathlib import Path
 
 import pytest
 
-from chainkit.audit import (
+from chainkit.errors import ExitCode
+from chainkit.findings import (
     FailOn,
     Ignore,
-    Level,
     Policy,
     PolicyError,
     Severity,
     load_policy,
     parse_policy,
 )
-from chainkit.errors import ExitCode
 
 TODAY = dt.date(2025, 6, 15)
-HIGH = Severity(Level.HIGH, 7.5)
-LOW = Severity(Level.LOW, 2.0)
-UNKNOWN = Severity(None)
+HIGH = Severity.HIGH
+LOW = Severity.LOW
+UNKNOWN = None
 
 
 @pytest.mark.parametrize(
@@ -36,7 +35,7 @@ UNKNOWN = Severity(None)
         ("critical", UNKNOWN, False),
     ],
 )
-def test_thresholds(fail_on: str, severity: Severity, fails: bool) -> None:
+def test_thresholds(fail_on: str, severity: Severity | None, fails: bool) -> None:
     policy = parse_policy({"fail-on": fail_on}, source="t")
     assert policy.reaches_threshold(severity) is fails
 
@@ -92,12 +91,12 @@ def test_expired_ignores_stop_ignoring() -> None:
     [
         ({"fail-on": "severe"}, "fail-on must be one of"),
         ({"unknown-severity": "maybe"}, "unknown-severity must be"),
-        ({"failon": "high"}, "unknown key"),
+        ({"failon": "high"}, "unknown 'failon'"),
         ({"ignore": {"id": "A"}}, "array of tables"),
         ({"ignore": [{"id": "A"}]}, "reason is required"),
         ({"ignore": [{"reason": "r"}]}, "id is required"),
         ({"ignore": [{"id": "A", "reason": "r", "expires": "someday"}]}, "expires must be a date"),
-        ({"ignore": [{"id": "A", "reason": "r", "until": "2025-01-01"}]}, "unknown key"),
+        ({"ignore": [{"id": "A", "reason": "r", "until": "2025-01-01"}]}, "unknown 'until'"),
         ({"ignore": [{"id": "A", "reason": "r", "package": ""}]}, "package must be a name"),
     ],
 )
@@ -136,3 +135,51 @@ def test_broken_and_missing_policy_files(tmp_path: Path) -> None:
         load_policy(broken)
     with pytest.raises(PolicyError, match="does not exist"):
         load_policy(tmp_path / "missing.toml")
+
+
+def test_scan_section_is_read_from_its_own_table(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.chainkit.audit]\nfail-on = "high"\n[tool.chainkit.scan]\nfail-on = "low"\n'
+    )
+    assert load_policy(None, project_dir=tmp_path, section="scan").fail_on is FailOn.LOW
+    assert load_policy(None, project_dir=tmp_path).fail_on is FailOn.HIGH
+    with pytest.raises(PolicyError) as info:
+        parse_policy({"ignore": [{"id": "B105"}]}, source="p", section="scan")
+    assert "docs/scan.md" in (info.value.remediation or "")
+
+
+def test_apply_sets_verdicts_and_reports_expired_and_unused_ignores() -> None:
+    from chainkit.findings import Finding, Location, PackageRef, Rule, fingerprint
+
+    def finding(rule_id: str, aliases: tuple[str, ...], package: str, sev: Severity | None):
+        rule = Rule(rule_id, "VulnerableDependency", "t", rule_id, aliases=aliases)
+        loc = Location("r.txt", None, PackageRef(package, "1.0"))
+        return Finding(rule, "m", fingerprint(package, rule_id), sev, (loc,))
+
+    policy = parse_policy(
+        {
+            "fail-on": "high",
+            "ignore": [
+                {"id": "cve-1", "package": "Demo_Pkg", "reason": "unused path"},
+                {"id": "GHSA-old", "reason": "r", "expires": "2025-01-01"},
+                {"id": "NEVER", "reason": "r"},
+            ],
+        },
+        source="t",
+    )
+    applied = policy.apply(
+        [
+            finding("PYSEC-1", ("CVE-1",), "demo-pkg", Severity.CRITICAL),
+            finding("PYSEC-2", ("GHSA-old",), "other", Severity.HIGH),
+            finding("PYSEC-3", (), "other", Severity.MEDIUM),
+            finding("PYSEC-4", (), "other", None),
+        ],
+        today=TODAY,
+    )
+    suppressed, expired, below, unknown = applied.findings
+    assert suppressed.suppression is not None and not suppressed.blocking
+    assert suppressed.suppression.describe() == "cve-1 for demo-pkg: unused path"
+    assert expired.blocking and expired.suppression is None
+    assert not below.blocking and unknown.blocking  # unknown counts as high
+    assert [i.id for i in applied.expired] == ["GHSA-old"]
+    assert [i.id for i in applied.unused] == ["NEVER"]

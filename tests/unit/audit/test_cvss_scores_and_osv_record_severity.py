@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from cvss import CVSS3
 
-from chainkit.audit import Level, severity_of
+from chainkit.audit import rating_of
 from chainkit.audit._severity import cvss3_base_score, cvss4_base_score, level_for_score
+from chainkit.findings import Severity as Level
 
 SNAPSHOT = Path(__file__).resolve().parents[4] / "shared" / "advisories" / "pypi-advisories-osv.zip"
 
@@ -82,14 +83,14 @@ def test_severity_prefers_v4_then_v3_then_database_specific() -> None:
         "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
     }
     record = {"id": "X-1", "severity": [v3, v4], "database_specific": {"severity": "LOW"}}
-    sev = severity_of(record)
+    sev = rating_of(record)
     assert (sev.level, sev.score, sev.source) == (Level.CRITICAL, 9.3, "CVSS_V4")
-    sev = severity_of({"id": "X-2", "severity": [v3]})
+    sev = rating_of({"id": "X-2", "severity": [v3]})
     assert (sev.level, sev.score, sev.source) == (Level.HIGH, 7.5, "CVSS_V3")
-    sev = severity_of({"id": "X-3", "database_specific": {"severity": "MODERATE"}})
+    sev = rating_of({"id": "X-3", "database_specific": {"severity": "MODERATE"}})
     assert (sev.level, sev.score, sev.source) == (Level.MEDIUM, None, "database_specific")
-    assert severity_of({"id": "X-4"}).level is None
-    assert severity_of({"id": "X-4"}).label == "unknown"
+    assert rating_of({"id": "X-4"}).level is None
+    assert rating_of({"id": "X-4"}).label == "unknown"
 
 
 def test_severity_per_package_and_bad_vectors_fall_through(caplog) -> None:
@@ -109,7 +110,7 @@ def test_severity_per_package_and_bad_vectors_fall_through(caplog) -> None:
         ],
         "database_specific": {"severity": "high"},
     }
-    sev = severity_of(record, package="mine-pkg")
+    sev = rating_of(record, package="mine-pkg")
     assert (sev.level, sev.source) == (Level.HIGH, "database_specific")
     assert "X-5" in caplog.text
-    assert severity_of(record, package="other").score == 9.8
+    assert rating_of(record, package="other").score == 9.8

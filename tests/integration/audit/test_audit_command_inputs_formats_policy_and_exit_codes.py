@@ -212,9 +212,21 @@ def test_summary_markdown_and_table(run_cli, tmp_path) -> None:
     assert run.code == 1
     text = summary.read_text()
     assert text.startswith("# earlier step\n## chainkit audit")
-    row = "| fastapi | 0.109.0 | [PYSEC-2024-38](https://osv.dev/vulnerability/PYSEC-2024-38) |"
-    assert f"{row} high (7.5) | 0.109.1 | FAIL |" in text
-    assert "PYSEC-2024-38" in run.out and "Package" in run.out.splitlines()[0]  # table on stdout
+    assert "| PYSEC-2024-38 | high | 7.5 | fastapi 0.109.0 | 0.109.1 | FAIL |" in text
+    assert "- PYSEC-2024-38: https://osv.dev/vulnerability/PYSEC-2024-38\n" in text  # rules
+    assert "requirements.txt (requirements): pinned: audited as written" in text
+    header = run.out.splitlines()[0].split()
+    assert header == ["Where", "Rule", "Severity", "Fix", "Status"]  # the table on stdout
+    fastapi = next(line for line in run.out.splitlines() if "PYSEC-2024-38" in line)
+    assert fastapi.split() == [
+        "fastapi",
+        "0.109.0",
+        "PYSEC-2024-38",
+        "high",
+        "7.5",
+        "0.109.1",
+        "FAIL",
+    ]
     md = run_cli("-r", REQS, "--advisory-db", DB, "--format", "markdown", "--fail-on", "critical")
     assert md.code == 0 and md.out.startswith("## chainkit audit\n\n:white_check_mark:")
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import requests
+from packaging.version import Version
 
 from chainkit.audit import AdvisoryDatabase, AdvisoryDatabaseError, LoopbackOSV, load_database
 from chainkit.errors import ExitCode
@@ -213,19 +214,31 @@ def test_pep440_equal_spellings_match_listed_versions() -> None:
     assert ids(db, "demo-pkg", "2.0") == []
 
 
-def test_served_database_runs_in_a_child_and_reports_errors(tmp_path: Path) -> None:
-    from chainkit.audit._osvdb import ServedDatabase
+def test_in_process_service_answers_as_pip_audits_osv_service_over_http(dev_db, assets) -> None:
+    """DatabaseService (what --advisory-db uses) and pip-audit's OsvService querying the
+    loopback endpoint over the same index give pip-audit identical results."""
+    from pip_audit._service import OsvService
+    from pip_audit._service.interface import ResolvedDependency, SkippedDependency
 
-    write_records(tmp_path / "db", [record("PYSEC-1", ranges=rng({"introduced": "0"}))])
-    with ServedDatabase(tmp_path / "db", cache_dir=tmp_path / "cache") as served:
-        assert served.record_count == 1
-        body = {"package": {"name": "demo-pkg", "ecosystem": "PyPI"}, "version": "1.0"}
-        resp = requests.post(served.query_url, json=body, timeout=10)
-        assert [v["id"] for v in resp.json()["vulns"]] == ["PYSEC-1"]
-    assert list((tmp_path / "cache").glob("osv-index-*.json"))  # the child wrote the cache
-    (tmp_path / "bad.zip").write_bytes(b"not a zip")
-    with (
-        pytest.raises(AdvisoryDatabaseError, match="not a readable zip"),
-        ServedDatabase(tmp_path / "bad.zip", cache_dir=None) as bad,
-    ):
-        bad.wait_ready()
+    from chainkit.audit._osv.service import DatabaseService
+
+    def key(results):
+        return sorted(
+            (r.id, sorted(r.aliases), r.description, r.fix_versions, r.published) for r in results
+        )
+
+    pins = [
+        line.split("==")
+        for line in (assets / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    ]
+    assert len(pins) == 41
+    in_process = DatabaseService(dev_db)
+    with LoopbackOSV(dev_db) as endpoint:
+        over_http = OsvService(osv_url=endpoint.query_url)
+        over_http.session.trust_env = False
+        for name, version in pins:
+            dep = ResolvedDependency(name=name, version=Version(version))
+            assert key(in_process.query(dep)[1]) == key(over_http.query(dep)[1]), name
+    skipped = SkippedDependency(name="x", skip_reason="r")
+    assert in_process.query(skipped) == (skipped, [])

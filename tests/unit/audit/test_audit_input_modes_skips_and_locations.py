@@ -1,11 +1,14 @@
+"""Audit inputs: pinned or resolved, what is skipped and why, where packages are declared,
+and the pip-audit sources (run for real)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from chainkit.audit import InputError, Location, lock_input, project_inputs, requirements_input
-from chainkit.errors import ExitCode
+from chainkit.audit import Location, lock_input, project_inputs, requirements_input
+from chainkit.errors import ExitCode, UsageError
 
 HASH = "--hash=sha256:" + "a" * 64
 
@@ -67,7 +70,7 @@ directory = { path = "." }
 """
 
 
-def collect(item) -> list[tuple[str, str]]:
+def pins(item) -> list[tuple[str, str]]:
     out = []
     for dep in item.make_source().collect():
         out.append((dep.name, str(dep.version)) if not dep.is_skipped() else (dep.name, "skipped"))
@@ -90,7 +93,7 @@ def test_requirements_with_includes_hashes_and_markers(tmp_path: Path, monkeypat
     assert item.locate("transitive") == (Location("requirements.txt", 1),)
     assert [s.name for s in item.skipped] == ["pywin32"]
     assert "environment marker" in item.skipped[0].reason
-    assert sorted(collect(item)) == [("Jinja2", "3.1.2"), ("requests", "2.19.0")]
+    assert sorted(pins(item)) == [("Jinja2", "3.1.2"), ("requests", "2.19.0")]
 
 
 def test_unpinned_requirements_need_resolution(tmp_path: Path) -> None:
@@ -104,19 +107,19 @@ def test_unpinned_requirements_need_resolution(tmp_path: Path) -> None:
     assert "resolved by pip-audit" in item.mode
     hashed = tmp_path / "h.txt"
     hashed.write_text(f"flask>=2 {HASH}\n")
-    with pytest.raises(InputError, match="must all be pinned"):
+    with pytest.raises(UsageError, match="must all be pinned"):
         requirements_input([hashed])
 
 
 def test_missing_and_invalid_requirements(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="does not exist") as info:
+    with pytest.raises(UsageError, match="does not exist") as info:
         requirements_input([tmp_path / "nope.txt"])
     assert info.value.exit_code == ExitCode.USAGE
     (tmp_path / "r.txt").write_text("-r missing.txt\n")
-    with pytest.raises(InputError, match=r"missing\.txt does not exist"):
+    with pytest.raises(UsageError, match=r"missing\.txt does not exist"):
         requirements_input([tmp_path / "r.txt"])
     (tmp_path / "bad.txt").write_text("ok==1.0\nthis is not ( a requirement\n")
-    with pytest.raises(InputError, match=r"bad.txt:2: not a valid requirement"):
+    with pytest.raises(UsageError, match=r"bad.txt:2: not a valid requirement"):
         requirements_input([tmp_path / "bad.txt"])
 
 
@@ -124,7 +127,7 @@ def test_uv_lock(tmp_path: Path) -> None:
     (tmp_path / "uv.lock").write_text(UV_LOCK)
     item = lock_input(tmp_path / "uv.lock")
     assert item.kind == "uv.lock" and not item.resolves
-    assert collect(item) == [("Jinja2", "3.1.2")]
+    assert pins(item) == [("Jinja2", "3.1.2")]
     assert {s.name: s.reason for s in item.skipped} == {
         "demo": "not from a package index (uv source: editable)",
         "tool": "not from a package index (uv source: git)",
@@ -135,7 +138,7 @@ def test_uv_lock(tmp_path: Path) -> None:
 def test_poetry_lock(tmp_path: Path) -> None:
     (tmp_path / "poetry.lock").write_text(POETRY_LOCK)
     item = lock_input(tmp_path / "poetry.lock")
-    assert collect(item) == [("requests", "2.19.0")]
+    assert pins(item) == [("requests", "2.19.0")]
     assert [s.name for s in item.skipped] == ["local-lib"]
     assert item.locate("requests")[0].line == 2
 
@@ -144,7 +147,7 @@ def test_pylock_through_pip_audit(tmp_path: Path) -> None:
     (tmp_path / "pylock.toml").write_text(PYLOCK)
     item = lock_input(tmp_path / "pylock.toml")
     assert item.kind == "pylock"
-    assert collect(item) == [("urllib3", "1.26.4"), ("local", "skipped")]
+    assert pins(item) == [("urllib3", "1.26.4"), ("local", "skipped")]
     assert item.locate("urllib3")[0].line == 5
 
 
@@ -161,18 +164,18 @@ def test_pylock_through_pip_audit(tmp_path: Path) -> None:
 )
 def test_unparsable_lock_files(tmp_path: Path, name: str, content: str, match: str) -> None:
     (tmp_path / name).write_text(content)
-    with pytest.raises(InputError, match=match) as info:
+    with pytest.raises(UsageError, match=match) as info:
         lock_input(tmp_path / name)
     assert info.value.exit_code == ExitCode.USAGE
 
 
 def test_project_paths(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"no pyproject\.toml"):
+    with pytest.raises(UsageError, match=r"no pyproject\.toml"):
         project_inputs(tmp_path, locked=False)
-    with pytest.raises(InputError, match="no lock file"):
+    with pytest.raises(UsageError, match="no lock file"):
         project_inputs(tmp_path, locked=True)
     (tmp_path / "uv.lock").write_text(UV_LOCK)
-    with pytest.raises(InputError) as info:
+    with pytest.raises(UsageError) as info:
         project_inputs(tmp_path, locked=False)
     assert "--locked" in (info.value.remediation or "")
     (tmp_path / "poetry.lock").write_text(POETRY_LOCK)
@@ -184,39 +187,5 @@ def test_project_paths(tmp_path: Path) -> None:
     assert item.kind == "pyproject" and item.resolves
     assert item.locate("Jinja2")[0].line == 5
     assert project_inputs(tmp_path / "uv.lock", locked=False)[0].kind == "uv.lock"
-    with pytest.raises(InputError, match="does not exist"):
+    with pytest.raises(UsageError, match="does not exist"):
         project_inputs(tmp_path / "missing", locked=False)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "# header\nDjango==4.2rc1\nBabel==2.9.0  # trailing comment\n\n",
-        f"-r base.txt\n--requirement=other.txt\nJinja2==3.1.2 \\\n    {HASH} \\\n    {HASH}\n",
-        'pywin32==306 ; sys_platform == "win32"\n-i https://example.invalid/simple\nrequests>=2\n',
-        "-c constraints.txt\nfoo[extra]==1.0\nbar===2.0\n",
-    ],
-)
-def test_fast_scanner_agrees_with_pip_requirements_parser(tmp_path: Path, text: str) -> None:
-    from chainkit.audit._inputs import _scan_fast, _scan_full
-
-    path = tmp_path / "r.txt"
-    path.write_text(text)
-    fast = _scan_fast(text)
-    assert fast is not None
-    full = _scan_full(path)
-
-    def key(reqs):
-        return [(r.name, r.specifier, str(r.marker), r.line, r.hashed) for r in reqs]
-
-    assert key(fast[0]) == key(full[0])
-    assert fast[1] == full[1]
-
-
-@pytest.mark.parametrize(
-    "text", ["-e .\n", "https://example.invalid/x-1.0.whl\n", "x==${VERSION}\n", "x ( 1\n"]
-)
-def test_fast_scanner_defers_to_the_full_parser(text: str) -> None:
-    from chainkit.audit._inputs import _scan_fast
-
-    assert _scan_fast(text) is None

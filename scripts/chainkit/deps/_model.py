@@ -1,0 +1,137 @@
+"""What :func:`chainkit.deps.collect` returns: dependencies, where they are declared, and the
+graph between them when the input records it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+__all__ = [
+    "MAIN_GROUP",
+    "Collected",
+    "Declared",
+    "Dependency",
+    "Edge",
+    "Environment",
+    "LockFile",
+    "PyProject",
+    "Requirements",
+    "Source",
+]
+
+MAIN_GROUP = "main"
+"""The group of a project's runtime dependencies (``[project].dependencies``, poetry's
+``main``); other groups are extras, dependency groups or dev groups."""
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """Requirements files; ``-r`` includes are followed."""
+
+    paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class PyProject:
+    """A ``pyproject.toml``: ``[project].dependencies``, optional dependencies and
+    ``[dependency-groups]``."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class LockFile:
+    """A ``pylock.toml``/``pylock.<name>.toml`` (PEP 751), ``uv.lock`` or ``poetry.lock``."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The distributions installed in the running interpreter's environment."""
+
+
+Source = Requirements | PyProject | LockFile | Environment
+
+
+@dataclass(frozen=True)
+class Declared:
+    """Where a dependency is declared: a path (POSIX, relative to the working directory when
+    below it) and a 1-based line."""
+
+    path: str
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One declared or locked dependency.
+
+    ``version`` is the exact version when the input pins or locks one (``==1.2`` without a
+    wildcard, a lock entry), else ``None``. ``specifier`` is the declared version constraint
+    (``>=1,<2``).
+    ``hashes`` are ``algorithm:hex`` digests as the input lists them (``--hash``, lock-file
+    wheels and sdists). ``groups`` names the groups the dependency belongs to
+    (:data:`MAIN_GROUP`, extras, dependency or dev groups) where the input says.
+    ``origin`` is set when the dependency does not come from a package index (``uv source:
+    editable``, ``poetry source: git``, ``pylock: vcs``, ``url``); ``None`` otherwise.
+    """
+
+    name: str
+    version: str | None = None
+    specifier: str = ""
+    hashes: tuple[str, ...] = ()
+    marker: str | None = None
+    groups: tuple[str, ...] = ()
+    origin: str | None = None
+    declared: tuple[Declared, ...] = ()
+
+    @property
+    def canonical_name(self) -> str:
+        return str(canonicalize_name(self.name))
+
+    @property
+    def dev(self) -> bool:
+        """Only in non-main groups (dev, test, docs, an extra)."""
+        return bool(self.groups) and MAIN_GROUP not in self.groups
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``parent`` depends on ``child`` (canonical names); ``group`` when only through an extra
+    or a dependency group; ``marker`` when only under an environment marker."""
+
+    parent: str
+    child: str
+    group: str | None = None
+    marker: str | None = None
+
+
+@dataclass(frozen=True)
+class Collected:
+    """The dependencies of one source, in input order."""
+
+    source: Source
+    kind: str  # requirements | pyproject | pylock | uv.lock | poetry.lock | environment
+    label: str
+    files: tuple[Path, ...]
+    dependencies: tuple[Dependency, ...]
+    edges: tuple[Edge, ...] = ()
+    default_location: Declared | None = None
+
+    @property
+    def hashed(self) -> bool:
+        return any(d.hashes for d in self.dependencies)
+
+    def locate(self, name: str) -> tuple[Declared, ...]:
+        """Where ``name`` (any spelling) is declared, else the input's default location."""
+        wanted = canonicalize_name(name)
+        found: list[Declared] = []
+        for dep in self.dependencies:
+            if dep.canonical_name == wanted:
+                found.extend(d for d in dep.declared if d not in found)
+        if found:
+            return tuple(found)
+        return (self.default_location,) if self.default_location is not None else ()
