@@ -139,19 +139,9 @@ def sandbox_imported_outside(
     ]
 
 
-# -- known exceptions, each to be removed -------------------------------------------
+# -- known exceptions (none today; an entry must name a real import and a reason) ----
 
-CLI_PRIVATE_ALLOWED: dict[str, frozenset[str]] = {
-    # TODO(merge): _cli/audit.py belongs to the audit owner, not to arch-cli; it still
-    # reaches into chainkit.audit._formats._common and chainkit.audit._osvdb.
-    "chainkit._cli.audit": frozenset(
-        {
-            "chainkit.audit._formats._common.summary_line",
-            "chainkit.audit._formats._common.verdict",
-            "chainkit.audit._osvdb.ServedDatabase",
-        }
-    ),
-}
+CLI_PRIVATE_ALLOWED: dict[str, frozenset[str]] = {}
 
 SANDBOX_ALLOWED: dict[str, frozenset[str]] = {}
 

@@ -134,8 +134,9 @@ def audit(
         render,
         requirements_input,
         run_audit,
+        summary_line,
+        verdict,
     )
-    from chainkit.audit._formats._common import summary_line, verdict
 
     if locked and project_path is None:
         project_path = Path()

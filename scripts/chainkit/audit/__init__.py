@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         InputError,
     )
     from chainkit.audit._formats import FORMATS, render
+    from chainkit.audit._formats._common import summary_line, verdict
     from chainkit.audit._inputs import (
         AuditInput,
         environment_input,
@@ -75,6 +76,8 @@ _EXPORTS: dict[str, str] = {
     "render": "chainkit.audit._formats",
     "requirements_input": "chainkit.audit._inputs",
     "run_audit": "chainkit.audit._run",
+    "summary_line": "chainkit.audit._formats._common",
+    "verdict": "chainkit.audit._formats._common",
     "rating_of": "chainkit.audit._severity",
 }
 
@@ -120,4 +123,6 @@ __all__ = [
     "render",
     "requirements_input",
     "run_audit",
+    "summary_line",
+    "verdict",
 ]
