@@ -60,7 +60,7 @@ DigestMode = Literal["auto", "null", "absent", "fixed"]
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-_SCOPES = ("contents", "metadata")
+_SCOPES = ("contents", "metadata", "attestations")
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,20 @@ connection guarded by a lock: the HTTP server is threaded, sqlite3 is not.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import hashlib
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from chainkit._internal.hashing import sha256_chunks
 from chainkit.github._names import sanitize_asset_name
 from chainkit.sandbox._errors import SandboxServiceError
+from chainkit.sandbox._github import _attestation_store
 from chainkit.sandbox._seed import Seed, asset_chunks
 
 __all__ = ["Conflict", "Row", "Store", "iso", "now_iso"]
@@ -29,6 +31,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
   value TEXT PRIMARY KEY, can_write INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS token_permissions (
+  value TEXT NOT NULL, scope TEXT NOT NULL, level TEXT NOT NULL, PRIMARY KEY (value, scope));
 CREATE TABLE IF NOT EXISTS repos (
   id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, name TEXT NOT NULL,
   private INTEGER NOT NULL, default_branch TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -50,7 +54,15 @@ CREATE TABLE IF NOT EXISTS assets (
 """
 # Realistic-looking starting ids (GitHub's are large and distinct per type).
 _FIRST_IDS = {"repos": 700_000_000, "environments": 1_900_000_000, "releases": 150_000_000,
-              "assets": 180_000_000}  # fmt: skip
+              "assets": 180_000_000,
+              "attestations": _attestation_store.FIRST_ID}  # fmt: skip
+
+
+def _written(fh: BinaryIO, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Pass ``chunks`` through, writing each to ``fh`` (hash and write in one pass)."""
+    for chunk in chunks:
+        fh.write(chunk)
+        yield chunk
 
 
 class Conflict(Exception):
@@ -81,7 +93,8 @@ class Store:
         try:
             self.blob_dir.mkdir(parents=True, exist_ok=True)
             self.tmp_dir.mkdir(parents=True, exist_ok=True)
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + _attestation_store.SCHEMA)
+            self.attestations = _attestation_store.AttestationStore(self)
         except (OSError, sqlite3.Error) as exc:
             raise SandboxServiceError(
                 f"cannot open the GitHub stand-in's state in {self.root}: {exc}",
@@ -125,6 +138,16 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """An immediate transaction (rolled back on error), for the sibling stores."""
+        return self._tx()
+
+    def all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Row]:
+        return self._all(sql, args)
+
+    def one(self, sql: str, args: tuple[Any, ...] = ()) -> Row | None:
+        return self._one(sql, args)
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Row]:
         with self._lock:
@@ -182,6 +205,10 @@ class Store:
                     "INSERT INTO tokens (value, can_write) VALUES (?, ?)",
                     (tok.value, int(tok.can_write)),
                 )
+                db.executemany(
+                    "INSERT INTO token_permissions (value, scope, level) VALUES (?, ?, ?)",
+                    [(tok.value, scope, level) for scope, level in tok.permissions.items()],
+                )
             for repo in seed.repos:
                 published = [r.published_at for r in repo.releases if r.published_at]
                 base = (
@@ -223,12 +250,10 @@ class Store:
                     stamp = iso(rel.published_at or created)
                     for asset in rel.assets:
                         tmp = self.new_tmp()
-                        h = hashlib.sha256()
                         with tmp.open("wb") as fh:
-                            for chunk in asset_chunks(repo.full_name, rel.tag, asset):
-                                h.update(chunk)
-                                fh.write(chunk)
-                        sha = h.hexdigest()
+                            sha = sha256_chunks(
+                                _written(fh, asset_chunks(repo.full_name, rel.tag, asset))
+                            )
                         digest = {"auto": f"sha256:{sha}", "fixed": asset.digest}.get(
                             asset.digest_mode
                         )
@@ -247,13 +272,34 @@ class Store:
     # ----------------------------------------------------------------- reads
 
     def token(self, value: str) -> Row | None:
-        return self._one("SELECT can_write FROM tokens WHERE value = ?", (value,))
+        """``{"can_write", "permissions"}`` of a token, or None for an unknown one.
+
+        ``attestations`` defaults to the ``contents`` level when the seed does not say.
+        """
+        row = self._one("SELECT can_write FROM tokens WHERE value = ?", (value,))
+        if row is None:
+            return None
+        perms = {
+            r["scope"]: r["level"]
+            for r in self._all(
+                "SELECT scope, level FROM token_permissions WHERE value = ?", (value,)
+            )
+        }
+        perms.setdefault("contents", "write" if row["can_write"] else "read")
+        perms.setdefault("attestations", perms["contents"])
+        return {"can_write": bool(row["can_write"]), "permissions": perms}
 
     def repo_by_name(self, owner: str, name: str) -> Row | None:
         return self._one(
             "SELECT * FROM repos WHERE owner = ? COLLATE NOCASE AND name = ? COLLATE NOCASE",
             (owner, name),
         )
+
+    def repos(self, owner: str | None = None) -> list[Row]:
+        """Every repository (of ``owner``, case-insensitively), by id."""
+        if owner is None:
+            return self._all("SELECT * FROM repos ORDER BY id")
+        return self._all("SELECT * FROM repos WHERE owner = ? COLLATE NOCASE ORDER BY id", (owner,))
 
     def repo_by_id(self, repo_id: int) -> Row | None:
         return self._one("SELECT * FROM repos WHERE id = ?", (repo_id,))
