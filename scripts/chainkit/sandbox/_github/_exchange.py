@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chainkit._internal.fs import create_new
 from chainkit._internal.hashing import sha256_chunks
 from chainkit.sandbox._github._store import Row, Store
 from chainkit.sandbox._http import LoopbackServer, TrackedHandler
@@ -277,7 +278,7 @@ class Exchange(TrackedHandler):
                 yield chunk
 
         try:
-            with tmp.open("wb") as fh:
+            with create_new(tmp, mode=0o644) as fh:
                 sha = sha256_chunks(chunks(fh))
         except OSError:
             got = -1

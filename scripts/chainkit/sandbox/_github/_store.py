@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from chainkit._internal.fs import create_new
 from chainkit._internal.hashing import sha256_chunks
 from chainkit.github._names import sanitize_asset_name
 from chainkit.sandbox._errors import SandboxServiceError
@@ -250,7 +251,7 @@ class Store:
                     stamp = iso(rel.published_at or created)
                     for asset in rel.assets:
                         tmp = self.new_tmp()
-                        with tmp.open("wb") as fh:
+                        with create_new(tmp, mode=0o644) as fh:
                             sha = sha256_chunks(
                                 _written(fh, asset_chunks(repo.full_name, rel.tag, asset))
                             )
