@@ -247,7 +247,7 @@ class Handler(Exchange):
         *,
         fault: bool = False,
     ) -> None:
-        body = self.send(resp)
+        # Log before sending: a client that reads the log right after its response sees it.
         self.state.requests.record(
             {
                 "method": method if self.command != "HEAD" else "HEAD",
@@ -259,6 +259,7 @@ class Handler(Exchange):
                 "fault": fault,
             }
         )
+        body = self.send(resp)
         observer = self.server.observer
         if observer is None:
             return
