@@ -322,3 +322,11 @@ def test_attestations_survive_a_restart(tmp_path: Any, bundles: dict[str, dict[s
         assert again.json()["id"] > r.json()["id"]
     finally:
         second.stop()
+
+
+@pytest.mark.parametrize("size", [0, 1, 60, 61, 65536, 65537, 300_000])
+def test_bundle_url_compression_decodes_with_a_general_snappy_decoder(size: int) -> None:
+    from chainkit.sandbox._github._attestations import snappy_compress
+
+    data = hashlib.shake_256(str(size).encode()).digest(size)
+    assert snappy_decompress(snappy_compress(data)) == data

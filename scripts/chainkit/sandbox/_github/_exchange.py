@@ -256,7 +256,7 @@ class Exchange(TrackedHandler):
         self._body_left = 0
         try:
             data = json.loads(raw or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             return None, error(400, "Problems parsing JSON", kind)
         if not isinstance(data, dict):
             return None, error(400, "Problems parsing JSON", kind)
