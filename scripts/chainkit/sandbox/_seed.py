@@ -1,32 +1,45 @@
-"""The seed of the GitHub stand-in: repositories, releases, assets and tokens.
+"""Reading seeds: YAML or JSON documents into the :mod:`~chainkit.sandbox._seed_model`.
 
 A seed is a YAML or JSON document (``version: 1``) that says what the stand-in serves when
-it starts on an empty state directory. :func:`load_seed` reads a file, :func:`parse_seed`
-validates an already-decoded document, :func:`default_seed` is the built-in demo.
+it starts on an empty state directory. :func:`load_seed` reads a file (no YAML aliases, no
+duplicate keys), :func:`parse_seed` validates an already-decoded document,
+:func:`default_seed` is the built-in demo.
 
-Validation is strict: every error is a :class:`~chainkit.sandbox.SandboxUsageError` naming
-the path of the offending key, e.g. ``repos[0].releases[2].assets[1]: unknown key 'szie'``.
-
-Assets declared with ``size`` get deterministic pseudo-random bytes (SHAKE-256 in counter
-mode over ``owner/repo``, the tag and the asset name), produced in chunks by
-:func:`asset_chunks` so that even a 1.9 GiB asset is never built in memory.
+Validation is strict (``chainkit._internal.strict``, keys from the spec dataclasses): every
+error is a :class:`~chainkit.sandbox.SandboxUsageError` naming the path of the offending key
+and what is expected, e.g. ``repos[0].releases[2].assets[1]: wrong keys (unknown 'szie')``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 from chainkit._internal.hashing import sha256_chunks
 from chainkit._internal.strict import DocumentError, Obj, dataclass_keys, load_json, load_yaml
 from chainkit.sandbox._errors import SandboxUsageError
+from chainkit.sandbox._seed_model import (
+    DEFAULT_READ_TOKEN,
+    DEFAULT_WRITE_TOKEN,
+    DIGEST_RE,
+    MAX_ASSET_SIZE,
+    MAX_ASSETS_PER_RELEASE,
+    REPO_RE,
+    SCOPES,
+    SEED_VERSION,
+    AssetSpec,
+    DigestMode,
+    EnvironmentSpec,
+    ReleaseSpec,
+    RepoSpec,
+    Seed,
+    TokenSpec,
+    asset_chunks,
+)
 
 __all__ = [
     "DEFAULT_READ_TOKEN",
@@ -44,139 +57,6 @@ __all__ = [
     "load_seed",
     "parse_seed",
 ]
-
-DEFAULT_WRITE_TOKEN = "sandbox-write"  # noqa: S105 - a well-known sandbox-only value
-DEFAULT_READ_TOKEN = "sandbox-read"  # noqa: S105 - a well-known sandbox-only value
-MAX_ASSETS_PER_RELEASE = 1000
-"""GitHub's limit on the number of assets in one release."""
-MAX_ASSET_SIZE = 2 * 1024**3
-"""Each asset must be smaller than this (2 GiB)."""
-SEED_VERSION = 1
-CHUNK_SIZE = 1024 * 1024
-
-Level = Literal["read", "write"]
-DigestMode = Literal["auto", "null", "absent", "fixed"]
-
-_REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-_SCOPES = ("contents", "metadata", "attestations")
-
-
-@dataclass(frozen=True)
-class TokenSpec:
-    """A token the stand-in accepts and what it may do (``contents: read|write``)."""
-
-    value: str = field(repr=False)
-    permissions: Mapping[str, str] = field(
-        default_factory=lambda: MappingProxyType({"contents": "read"})
-    )
-
-    @property
-    def can_write(self) -> bool:
-        return self.permissions.get("contents") == "write"
-
-
-@dataclass(frozen=True)
-class EnvironmentSpec:
-    """A deployment environment; ``required_reviewers`` empty means unprotected.
-
-    A reviewer written ``@login`` is a user; any other name is a team slug.
-    """
-
-    name: str
-    required_reviewers: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AssetSpec:
-    """A seeded asset: literal ``content`` or ``size`` pseudo-random bytes.
-
-    ``digest_mode`` is ``auto`` (the true sha256), ``null`` (as pre-2025 assets), ``absent``
-    (key missing, as old GHES) or ``fixed`` (``digest`` verbatim, possibly a lie).
-    """
-
-    name: str
-    content: bytes | None = field(default=None, repr=False)
-    size: int | None = None
-    digest_mode: DigestMode = "auto"
-    digest: str | None = None
-    content_type: str = "application/octet-stream"
-    label: str | None = ""
-
-    @property
-    def byte_size(self) -> int:
-        if self.content is not None:
-            return len(self.content)
-        assert self.size is not None
-        return self.size
-
-
-@dataclass(frozen=True)
-class ReleaseSpec:
-    """A seeded release. Drafts have no ``published_at``."""
-
-    tag: str
-    name: str | None = None
-    body: str | None = None
-    draft: bool = False
-    prerelease: bool = False
-    immutable: bool = False
-    published_at: dt.datetime | None = None
-    created_at: dt.datetime | None = None
-    target_commitish: str = "main"
-    assets: tuple[AssetSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class RepoSpec:
-    """A seeded repository ``owner/name``."""
-
-    full_name: str
-    private: bool = False
-    default_branch: str = "main"
-    environments: tuple[EnvironmentSpec, ...] = ()
-    releases: tuple[ReleaseSpec, ...] = ()
-
-    @property
-    def owner(self) -> str:
-        return self.full_name.split("/", 1)[0]
-
-    @property
-    def name(self) -> str:
-        return self.full_name.split("/", 1)[1]
-
-
-@dataclass(frozen=True)
-class Seed:
-    """Everything the stand-in serves when it starts on an empty state directory."""
-
-    version: int = SEED_VERSION
-    tokens: tuple[TokenSpec, ...] = ()
-    repos: tuple[RepoSpec, ...] = ()
-
-
-# --------------------------------------------------------------------------- pseudo-random
-
-
-def asset_chunks(
-    full_name: str, tag: str, asset: AssetSpec, *, chunk_size: int = CHUNK_SIZE
-) -> Iterator[bytes]:
-    """The bytes of a seeded asset, in chunks of at most ``chunk_size`` (deterministic)."""
-    if asset.content is not None:
-        for start in range(0, len(asset.content), chunk_size):
-            yield asset.content[start : start + chunk_size]
-        return
-    remaining = asset.byte_size
-    key = hashlib.sha256(f"{full_name}\0{tag}\0{asset.name}".encode()).digest()
-    counter = 0
-    while remaining > 0:
-        n = min(CHUNK_SIZE, remaining)
-        block = hashlib.shake_256(key + counter.to_bytes(8, "big")).digest(n)
-        counter += 1
-        remaining -= n
-        for start in range(0, n, chunk_size):
-            yield block[start : start + chunk_size]
-
 
 # --------------------------------------------------------------------------- validation
 
@@ -258,7 +138,7 @@ def _token(ctx: _Ctx, value: object, path: str) -> TokenSpec:
         raise ctx.err(_where(o, "value"), "a token must be non-empty and contain no whitespace")
     raw = o.raw("permissions", {"contents": "read"})
     perms_path = _where(o, "permissions")
-    scopes = Obj(raw, perms_path, _SCOPES, error=ctx.reporter(_SCOPES), optional=_SCOPES)
+    scopes = Obj(raw, perms_path, SCOPES, error=ctx.reporter(SCOPES), optional=SCOPES)
     perms: dict[str, str] = {}
     for scope in scopes.data:
         perms[scope] = scopes.choice(scope, ("read", "write"))
@@ -287,7 +167,7 @@ def _digest(ctx: _Ctx, o: Obj) -> tuple[DigestMode, str | None]:
         return "auto", None
     if raw == "absent":
         return "absent", None
-    if isinstance(raw, str) and _DIGEST_RE.match(raw):
+    if isinstance(raw, str) and DIGEST_RE.match(raw):
         return "fixed", raw
     raise ctx.err(
         _where(o, "digest"),
@@ -383,7 +263,7 @@ def _release(ctx: _Ctx, value: object, path: str) -> ReleaseSpec:
 def _repo(ctx: _Ctx, value: object, path: str) -> RepoSpec:
     o = ctx.obj(value, path, RepoSpec, required=("full_name",))
     full_name = o.text("full_name")
-    if not _REPO_RE.match(full_name) or full_name.split("/")[1] in {".", ".."}:
+    if not REPO_RE.match(full_name) or full_name.split("/")[1] in {".", ".."}:
         raise ctx.err(_where(o, "full_name"), f"not OWNER/NAME: {full_name!r}")
     envs: list[EnvironmentSpec] = []
     if o.has("environments"):
