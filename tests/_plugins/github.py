@@ -3,6 +3,7 @@
 - ``github_sandbox_factory(seed=None)``: start a :class:`GitHubStandIn` on a fresh tmp dir with a
   :class:`Seed` or a seed ``dict`` (default seed when None); returns a :class:`GitHubSandbox`.
 - ``github_sandbox``: the same with the built-in default seed.
+- :func:`http`: one plain ``requests`` call to a stand-in, with a token or anonymous.
 - :func:`make_github_client`: a real PyGithub client with test-friendly settings.
 
 Every JSON response a stand-in started by these fixtures serves is validated, at teardown,
@@ -36,6 +37,7 @@ __all__ = [
     "RATE_LIMIT_HEADERS",
     "GitHubSandbox",
     "OpenAPIContract",
+    "http",
     "make_github_client",
 ]
 
@@ -53,9 +55,19 @@ RATE_LIMIT_HEADERS = (
 
 
 def make_github_client(
-    url: str, token: str | None, *, per_page: int = 30, retry: Any = None, timeout: int = 30
+    url: str,
+    token: str | None,
+    *,
+    per_page: int = 30,
+    retry: Any = None,
+    timeout: int = 30,
+    lazy: bool = False,
 ) -> Github:
-    """A PyGithub client for the stand-in: no sleeps between requests, no retries by default."""
+    """A PyGithub client for the stand-in: no sleeps between requests, no retries by default.
+
+    ``lazy=True`` makes ``get_organization``/``get_user`` send no request (the stand-in does
+    not serve ``GET /orgs/{org}`` or ``GET /users/{username}``).
+    """
     return Github(
         base_url=url,
         auth=Auth.Token(token) if token else None,
@@ -64,7 +76,19 @@ def make_github_client(
         seconds_between_writes=0,
         retry=retry,
         timeout=timeout,
+        lazy=lazy,
     )
+
+
+def http(
+    sb: GitHubSandbox, method: str, path: str, token: str | None = "write", **kwargs: Any
+) -> requests.Response:
+    """``method`` ``sb.url + path`` with ``token`` (``"write"``, ``"read"``, None or a value)."""
+    headers = dict(kwargs.pop("headers", {}))
+    value = {"write": sb.write_token, "read": sb.read_token}.get(token or "", token)
+    if value:
+        headers["Authorization"] = f"token {value}"
+    return requests.request(method, sb.url + path, headers=headers, timeout=30, **kwargs)
 
 
 class OpenAPIContract:

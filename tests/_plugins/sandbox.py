@@ -1,9 +1,29 @@
-"""The whole sandbox (GitHub + Sigstore) in-process, for end-to-end tests of commands.
+"""The whole sandbox (GitHub + Sigstore) in-process, and builders of seed documents.
 
 ``sandbox_factory(seed)`` starts both stand-ins on a fresh directory and returns a
 :class:`FullSandbox` whose ``env()`` is what a user's shell would export (the real
 PyGithub and sigstore-python clients inside chainkit read it). Every GitHub response
 served is validated against the OpenAPI description at teardown.
+
+Seed builders return plain seed documents (the dicts a seed file holds, see docs/sandbox.md),
+so every fixture that takes a seed ``dict`` validates them as it would a file::
+
+    from _plugins.sandbox import asset, release, repository, seed, token
+
+    seed(releases=[release("v1.0.0", assets=[asset("a.whl", b"wheel bytes")])])
+    seed("acme/app", private=True, releases=[release("v2", draft=True)])
+    seed(repos=[repository("acme/a"), repository("acme/b", private=True)])
+    seed(tokens=[token("w", contents="write"), token("r")])
+
+- :func:`asset` ``(name, content=None, *, size=None, **fields)``: literal content (bytes
+  must be UTF-8, as the seed format stores text) or ``size`` pseudo-random bytes;
+- :func:`release` ``(tag, *, assets=(), **fields)``: published at ``2024-01-01T00:00:00Z``
+  unless ``published_at`` is given or ``draft=True``;
+- :func:`repository` ``(full_name="acme/widgets", *, releases=(), **fields)``;
+- :func:`token` ``(value, **permissions)``: ``contents: read`` unless told otherwise;
+- :func:`seed` ``(full_name="acme/widgets", *, releases=(), repos=None, tokens=None,
+  **fields)``: one repository built from the arguments, or the given ``repos``; the
+  default tokens (``sandbox-write``, ``sandbox-read``) unless ``tokens`` is given.
 """
 
 from __future__ import annotations
@@ -11,7 +31,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +45,71 @@ from chainkit.cli import cli
 from chainkit.sandbox import Sandbox, SandboxInfo, Seed, parse_seed
 
 ISSUER = "https://token.actions.githubusercontent.com"
+DEFAULT_PUBLISHED_AT = "2024-01-01T00:00:00Z"
+
+__all__ = [
+    "ISSUER",
+    "FullSandbox",
+    "asset",
+    "release",
+    "repository",
+    "seed",
+    "token",
+]
+
+
+def asset(
+    name: str, content: bytes | str | None = None, *, size: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A seeded asset: literal ``content`` (UTF-8) or ``size`` pseudo-random bytes."""
+    doc: dict[str, Any] = {"name": name, **fields}
+    if content is not None:
+        doc["content"] = content.decode("utf-8") if isinstance(content, bytes) else content
+    if size is not None:
+        doc["size"] = size
+    return doc
+
+
+def release(tag: str, *, assets: Sequence[dict[str, Any]] = (), **fields: Any) -> dict[str, Any]:
+    """A seeded release; published at :data:`DEFAULT_PUBLISHED_AT` unless a draft or told."""
+    doc: dict[str, Any] = {"tag": tag, **fields}
+    if not doc.get("draft") and "published_at" not in doc:
+        doc["published_at"] = DEFAULT_PUBLISHED_AT
+    if assets:
+        doc["assets"] = list(assets)
+    return doc
+
+
+def repository(
+    full_name: str = "acme/widgets", *, releases: Sequence[dict[str, Any]] = (), **fields: Any
+) -> dict[str, Any]:
+    """A seeded repository ``OWNER/NAME``."""
+    return {"full_name": full_name, "releases": list(releases), **fields}
+
+
+def token(value: str, **permissions: str) -> dict[str, Any]:
+    """A seeded token; ``permissions`` as ``contents="write"`` (default ``contents: read``)."""
+    return {"value": value, "permissions": permissions or {"contents": "read"}}
+
+
+def seed(
+    full_name: str = "acme/widgets",
+    *,
+    releases: Sequence[dict[str, Any]] = (),
+    repos: Sequence[dict[str, Any]] | None = None,
+    tokens: Sequence[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A seed document: one repository from the arguments, or exactly ``repos``."""
+    doc: dict[str, Any] = {
+        "version": 1,
+        "repos": list(repos)
+        if repos is not None
+        else [repository(full_name, releases=releases, **fields)],
+    }
+    if tokens is not None:
+        doc["tokens"] = list(tokens)
+    return doc
 
 
 @dataclass

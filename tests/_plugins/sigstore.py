@@ -1,7 +1,8 @@
 """Pytest fixtures for the sandbox's Sigstore stand-in (register as ``_plugins.sigstore``).
 
 - ``sigstore_sandbox`` (session): one running stand-in per test process, with helpers to mint
-  identity tokens, load the trust config, sign and verify with the real sigstore-python.
+  identity tokens, load the trust config, sign and verify with the real sigstore-python, and
+  make attestation bundles (``attestation_bundle``) for the GitHub stand-in.
 - ``sigstore_js_verify`` (session): run tests/js/verify.mjs (@sigstore/verify 4.x); tests that
   use it should be marked ``@pytest.mark.node``; it skips when tests/js/node_modules is missing.
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sigstore import dsse
 from sigstore.models import ClientTrustConfig, TrustedRoot
 from sigstore.oidc import IdentityToken
 from sigstore.sign import SigningContext
@@ -65,6 +67,30 @@ class SigstoreSandbox:
     def verifier(self) -> Verifier:
         """An offline verifier trusting only this sandbox."""
         return Verifier(trusted_root=self.trusted_root())
+
+    def attestation_bundle(
+        self,
+        subjects: Mapping[str, str],
+        *,
+        predicate_type: str = "https://example.com/predicate/v1",
+        predicate: Mapping[str, Any] | None = None,
+        repository: str = DEFAULT_REPOSITORY,
+    ) -> dict[str, Any]:
+        """A DSSE in-toto bundle (JSON) signed for ``repository``, as actions/attest makes.
+
+        ``subjects`` maps names to sha256 hex digests.
+        """
+        statement = (
+            dsse.StatementBuilder()
+            .subjects([dsse.Subject(name=n, digest={"sha256": d}) for n, d in subjects.items()])
+            .predicate_type(predicate_type)
+            .predicate(dict(predicate or {}))
+            .build()
+        )
+        identity = self.identity(repository=repository)
+        with self.signing_context().signer(identity) as signer:
+            bundle: dict[str, Any] = json.loads(signer.sign_dsse(statement).to_json())
+        return bundle
 
     @staticmethod
     def policy(

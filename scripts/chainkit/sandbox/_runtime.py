@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from chainkit._internal.fs import atomic_write_text
 from chainkit.sandbox._errors import SandboxServiceError, SandboxUsageError
 from chainkit.sandbox._github import GitHubStandIn
 from chainkit.sandbox._seed import Seed, default_seed, load_seed
@@ -100,9 +101,7 @@ class SandboxInfo:
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def _read_json(path: Path) -> Any:

@@ -1,33 +1,45 @@
-"""The seed of the GitHub stand-in: repositories, releases, assets and tokens.
+"""Reading seeds: YAML or JSON documents into the :mod:`~chainkit.sandbox._seed_model`.
 
 A seed is a YAML or JSON document (``version: 1``) that says what the stand-in serves when
-it starts on an empty state directory. :func:`load_seed` reads a file, :func:`parse_seed`
-validates an already-decoded document, :func:`default_seed` is the built-in demo.
+it starts on an empty state directory. :func:`load_seed` reads a file (no YAML aliases, no
+duplicate keys), :func:`parse_seed` validates an already-decoded document,
+:func:`default_seed` is the built-in demo.
 
-Validation is strict: every error is a :class:`~chainkit.sandbox.SandboxUsageError` naming
-the path of the offending key, e.g. ``repos[0].releases[2].assets[1]: unknown key 'szie'``.
-
-Assets declared with ``size`` get deterministic pseudo-random bytes (SHAKE-256 in counter
-mode over ``owner/repo``, the tag and the asset name), produced in chunks by
-:func:`asset_chunks` so that even a 1.9 GiB asset is never built in memory.
+Validation is strict (``chainkit._internal.strict``, keys from the spec dataclasses): every
+error is a :class:`~chainkit.sandbox.SandboxUsageError` naming the path of the offending key
+and what is expected, e.g. ``repos[0].releases[2].assets[1]: wrong keys (unknown 'szie')``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
-import yaml
-
+from chainkit._internal.hashing import sha256_chunks
+from chainkit._internal.strict import DocumentError, Obj, dataclass_keys, load_json, load_yaml
 from chainkit.sandbox._errors import SandboxUsageError
+from chainkit.sandbox._seed_model import (
+    DEFAULT_READ_TOKEN,
+    DEFAULT_WRITE_TOKEN,
+    DIGEST_RE,
+    MAX_ASSET_SIZE,
+    MAX_ASSETS_PER_RELEASE,
+    REPO_RE,
+    SCOPES,
+    SEED_VERSION,
+    AssetSpec,
+    DigestMode,
+    EnvironmentSpec,
+    ReleaseSpec,
+    RepoSpec,
+    Seed,
+    TokenSpec,
+    asset_chunks,
+)
 
 __all__ = [
     "DEFAULT_READ_TOKEN",
@@ -46,210 +58,54 @@ __all__ = [
     "parse_seed",
 ]
 
-DEFAULT_WRITE_TOKEN = "sandbox-write"  # noqa: S105 - a well-known sandbox-only value
-DEFAULT_READ_TOKEN = "sandbox-read"  # noqa: S105 - a well-known sandbox-only value
-MAX_ASSETS_PER_RELEASE = 1000
-"""GitHub's limit on the number of assets in one release."""
-MAX_ASSET_SIZE = 2 * 1024**3
-"""Each asset must be smaller than this (2 GiB)."""
-SEED_VERSION = 1
-CHUNK_SIZE = 1024 * 1024
-
-Level = Literal["read", "write"]
-DigestMode = Literal["auto", "null", "absent", "fixed"]
-
-_REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-_SCOPES = ("contents", "metadata")
-
-
-@dataclass(frozen=True)
-class TokenSpec:
-    """A token the stand-in accepts and what it may do (``contents: read|write``)."""
-
-    value: str = field(repr=False)
-    permissions: Mapping[str, str] = field(
-        default_factory=lambda: MappingProxyType({"contents": "read"})
-    )
-
-    @property
-    def can_write(self) -> bool:
-        return self.permissions.get("contents") == "write"
-
-
-@dataclass(frozen=True)
-class EnvironmentSpec:
-    """A deployment environment; ``required_reviewers`` empty means unprotected.
-
-    A reviewer written ``@login`` is a user; any other name is a team slug.
-    """
-
-    name: str
-    required_reviewers: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AssetSpec:
-    """A seeded asset: literal ``content`` or ``size`` pseudo-random bytes.
-
-    ``digest_mode`` is ``auto`` (the true sha256), ``null`` (as pre-2025 assets), ``absent``
-    (key missing, as old GHES) or ``fixed`` (``digest`` verbatim, possibly a lie).
-    """
-
-    name: str
-    content: bytes | None = field(default=None, repr=False)
-    size: int | None = None
-    digest_mode: DigestMode = "auto"
-    digest: str | None = None
-    content_type: str = "application/octet-stream"
-    label: str | None = ""
-
-    @property
-    def byte_size(self) -> int:
-        if self.content is not None:
-            return len(self.content)
-        assert self.size is not None
-        return self.size
-
-
-@dataclass(frozen=True)
-class ReleaseSpec:
-    """A seeded release. Drafts have no ``published_at``."""
-
-    tag: str
-    name: str | None = None
-    body: str | None = None
-    draft: bool = False
-    prerelease: bool = False
-    immutable: bool = False
-    published_at: dt.datetime | None = None
-    created_at: dt.datetime | None = None
-    target_commitish: str = "main"
-    assets: tuple[AssetSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class RepoSpec:
-    """A seeded repository ``owner/name``."""
-
-    full_name: str
-    private: bool = False
-    default_branch: str = "main"
-    environments: tuple[EnvironmentSpec, ...] = ()
-    releases: tuple[ReleaseSpec, ...] = ()
-
-    @property
-    def owner(self) -> str:
-        return self.full_name.split("/", 1)[0]
-
-    @property
-    def name(self) -> str:
-        return self.full_name.split("/", 1)[1]
-
-
-@dataclass(frozen=True)
-class Seed:
-    """Everything the stand-in serves when it starts on an empty state directory."""
-
-    version: int = SEED_VERSION
-    tokens: tuple[TokenSpec, ...] = ()
-    repos: tuple[RepoSpec, ...] = ()
-
-
-# --------------------------------------------------------------------------- pseudo-random
-
-
-def asset_chunks(
-    full_name: str, tag: str, asset: AssetSpec, *, chunk_size: int = CHUNK_SIZE
-) -> Iterator[bytes]:
-    """The bytes of a seeded asset, in chunks of at most ``chunk_size`` (deterministic)."""
-    if asset.content is not None:
-        for start in range(0, len(asset.content), chunk_size):
-            yield asset.content[start : start + chunk_size]
-        return
-    remaining = asset.byte_size
-    key = hashlib.sha256(f"{full_name}\0{tag}\0{asset.name}".encode()).digest()
-    counter = 0
-    while remaining > 0:
-        n = min(CHUNK_SIZE, remaining)
-        block = hashlib.shake_256(key + counter.to_bytes(8, "big")).digest(n)
-        counter += 1
-        remaining -= n
-        for start in range(0, n, chunk_size):
-            yield block[start : start + chunk_size]
-
-
 # --------------------------------------------------------------------------- validation
 
-
-def _fail(path: str, message: str, remediation: str | None = None) -> SandboxUsageError:
-    where = f"{path}: " if path else ""
-    return SandboxUsageError(
-        f"invalid seed: {where}{message}",
-        remediation=remediation or "fix the seed file (see docs/sandbox.md, 'Seed format')",
-    )
+_REMEDIATION = "fix the seed file (see docs/sandbox.md, 'Seed format')"
 
 
 class _Ctx:
+    """Turns problems into :class:`SandboxUsageError` naming the source and the key path."""
+
     def __init__(self, source: str) -> None:
         self.source = source
 
     def err(self, path: str, message: str, remediation: str | None = None) -> SandboxUsageError:
-        e = _fail(path, message, remediation)
-        e.message = f"{self.source}: {e.message}" if self.source else e.message
-        e.args = (e.message,)
-        return e
+        where = f"{path.lstrip('.')}: " if path.lstrip(".") else ""
+        prefix = f"{self.source}: " if self.source else ""
+        return SandboxUsageError(
+            f"{prefix}invalid seed: {where}{message}", remediation=remediation or _REMEDIATION
+        )
+
+    def reporter(self, keys: Sequence[str]) -> Callable[[DocumentError], SandboxUsageError]:
+        """The ``error`` callback of an :class:`Obj` whose allowed keys are ``keys``."""
+
+        def report(exc: DocumentError) -> SandboxUsageError:
+            hint = "allowed keys here: " + ", ".join(keys) if "unknown" in exc.detail else None
+            return self.err(exc.where, exc.detail, hint)
+
+        return report
+
+    def obj(
+        self,
+        value: object,
+        path: str,
+        schema: type[Any],
+        *,
+        required: Sequence[str] = (),
+        skip: Sequence[str] = (),
+    ) -> Obj:
+        """An :class:`Obj` whose keys are the fields of ``schema`` (minus ``skip``)."""
+        keys = dataclass_keys(schema, skip=skip)
+        optional = [k for k in keys if k not in required]
+        return Obj(value, path, keys, error=self.reporter(keys), optional=optional)
 
 
-def _mapping(ctx: _Ctx, value: object, path: str, allowed: Sequence[str]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ctx.err(path, f"expected a mapping, got {_tname(value)}")
-    for key in value:
-        if not isinstance(key, str):
-            raise ctx.err(path, f"keys must be strings, got {key!r}")
-        if key not in allowed:
-            raise ctx.err(
-                path,
-                f"unknown key {key!r}",
-                remediation="allowed keys here: " + ", ".join(allowed),
-            )
-    return value
-
-
-def _tname(value: object) -> str:
-    if value is None:
-        return "null"
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a mapping",
-    }.get(type(value), type(value).__name__)
-
-
-def _str(ctx: _Ctx, value: object, path: str, *, nullable: bool = False) -> Any:
-    if value is None and nullable:
-        return None
-    if not isinstance(value, str):
-        raise ctx.err(path, f"expected a string, got {_tname(value)}")
-    return value
-
-
-def _bool(ctx: _Ctx, value: object, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise ctx.err(path, f"expected true or false, got {_tname(value)}")
-    return value
-
-
-def _list(ctx: _Ctx, value: object, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ctx.err(path, f"expected a list, got {_tname(value)}")
-    return value
+def _where(o: Obj, key: str) -> str:
+    return f"{o.where}.{key}".lstrip(".")
 
 
 def _date(ctx: _Ctx, value: object, path: str) -> dt.datetime | None:
+    """YAML timestamps, dates, or ISO 8601 text; naive times are UTC."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -269,60 +125,63 @@ def _date(ctx: _Ctx, value: object, path: str) -> dt.datetime | None:
                 remediation="write it as ISO 8601 UTC, e.g. 2024-03-01T12:00:00Z",
             ) from None
     else:
-        raise ctx.err(path, f"expected an ISO 8601 date-time, got {_tname(value)}")
+        raise ctx.err(path, f"must be an ISO 8601 date-time, not {value!r}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed.astimezone(dt.timezone.utc).replace(microsecond=0)
 
 
 def _token(ctx: _Ctx, value: object, path: str) -> TokenSpec:
-    m = _mapping(ctx, value, path, ("value", "permissions"))
-    if "value" not in m:
-        raise ctx.err(path, "missing key 'value'")
-    token = _str(ctx, m["value"], f"{path}.value")
+    o = ctx.obj(value, path, TokenSpec, required=("value",))
+    token = o.text("value")
     if not token or any(c.isspace() for c in token):
-        raise ctx.err(f"{path}.value", "a token must be non-empty and contain no whitespace")
-    perms_raw = _mapping(
-        ctx, m.get("permissions", {"contents": "read"}), f"{path}.permissions", _SCOPES
-    )
+        raise ctx.err(_where(o, "value"), "a token must be non-empty and contain no whitespace")
+    raw = o.raw("permissions", {"contents": "read"})
+    perms_path = _where(o, "permissions")
+    scopes = Obj(raw, perms_path, SCOPES, error=ctx.reporter(SCOPES), optional=SCOPES)
     perms: dict[str, str] = {}
-    for scope, level in perms_raw.items():
-        if level not in ("read", "write"):
-            raise ctx.err(f"{path}.permissions.{scope}", f"expected read or write, got {level!r}")
-        perms[scope] = level
+    for scope in scopes.data:
+        perms[scope] = scopes.choice(scope, ("read", "write"))
     return TokenSpec(value=token, permissions=MappingProxyType(perms))
 
 
 def _environment(ctx: _Ctx, value: object, path: str) -> EnvironmentSpec:
-    m = _mapping(ctx, value, path, ("name", "required_reviewers"))
-    if "name" not in m:
-        raise ctx.err(path, "missing key 'name'")
-    name = _str(ctx, m["name"], f"{path}.name")
+    o = ctx.obj(value, path, EnvironmentSpec, required=("name",))
+    name = o.text("name")
     if not name:
-        raise ctx.err(f"{path}.name", "must not be empty")
-    reviewers = []
-    for i, r in enumerate(
-        _list(ctx, m.get("required_reviewers", []), f"{path}.required_reviewers")
-    ):
-        rp = f"{path}.required_reviewers[{i}]"
-        reviewer = _str(ctx, r, rp)
+        raise ctx.err(_where(o, "name"), "must not be empty")
+    reviewers = o.texts("required_reviewers") if o.has("required_reviewers") else ()
+    for i, reviewer in enumerate(reviewers):
         if not reviewer.lstrip("@"):
-            raise ctx.err(rp, "must not be empty")
-        reviewers.append(reviewer)
+            raise ctx.err(f"{_where(o, 'required_reviewers')}[{i}]", "must not be empty")
     if len(reviewers) > 6:
-        raise ctx.err(f"{path}.required_reviewers", "GitHub allows at most 6 required reviewers")
-    return EnvironmentSpec(name=name, required_reviewers=tuple(reviewers))
+        raise ctx.err(_where(o, "required_reviewers"), "GitHub allows at most 6 required reviewers")
+    return EnvironmentSpec(name=name, required_reviewers=reviewers)
+
+
+def _digest(ctx: _Ctx, o: Obj) -> tuple[DigestMode, str | None]:
+    raw = o.raw("digest", "auto")
+    if raw is None:
+        return "null", None
+    if raw == "auto":
+        return "auto", None
+    if raw == "absent":
+        return "absent", None
+    if isinstance(raw, str) and DIGEST_RE.match(raw):
+        return "fixed", raw
+    raise ctx.err(
+        _where(o, "digest"),
+        f"bad digest {raw!r}",
+        remediation="use auto, null, absent or 'sha256:' followed by 64 lowercase hex digits",
+    )
 
 
 def _asset(ctx: _Ctx, value: object, path: str) -> AssetSpec:
-    m = _mapping(ctx, value, path, ("name", "content", "size", "digest", "content_type", "label"))
-    if "name" not in m:
-        raise ctx.err(path, "missing key 'name'")
-    name = _str(ctx, m["name"], f"{path}.name")
+    o = ctx.obj(value, path, AssetSpec, required=("name",), skip=("digest_mode",))
+    name = o.text("name")
     if not name:
-        raise ctx.err(f"{path}.name", "must not be empty")
-    has_content, has_size = "content" in m, "size" in m
-    if has_content == has_size:
+        raise ctx.err(_where(o, "name"), "must not be empty")
+    if o.has("content") == o.has("size"):
         raise ctx.err(
             path,
             "give exactly one of 'content' and 'size'",
@@ -330,151 +189,105 @@ def _asset(ctx: _Ctx, value: object, path: str) -> AssetSpec:
         )
     content: bytes | None = None
     size: int | None = None
-    if has_content:
-        content = _str(ctx, m["content"], f"{path}.content").encode("utf-8")
-        size = None
+    if o.has("content"):
+        content = o.text("content").encode("utf-8")
     else:
-        raw = m["size"]
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ctx.err(f"{path}.size", f"expected an integer, got {_tname(raw)}")
-        if raw < 0:
-            raise ctx.err(f"{path}.size", "must not be negative")
-        size = raw
+        size = o.integer("size", minimum=0)
     byte_size = len(content) if content is not None else (size or 0)
     if byte_size >= MAX_ASSET_SIZE:
         raise ctx.err(
-            f"{path}.size",
+            _where(o, "size"),
             f"{byte_size} bytes: each asset must be under 2 GiB ({MAX_ASSET_SIZE} bytes)",
         )
-    digest_mode: DigestMode = "auto"
-    digest: str | None = None
-    raw_digest = m.get("digest", "auto")
-    if raw_digest is None:
-        digest_mode = "null"
-    elif raw_digest in ("auto", "absent"):
-        digest_mode = raw_digest
-    elif isinstance(raw_digest, str) and _DIGEST_RE.match(raw_digest):
-        digest_mode, digest = "fixed", raw_digest
-    else:
-        raise ctx.err(
-            f"{path}.digest",
-            f"bad digest {raw_digest!r}",
-            remediation="use auto, null, absent or 'sha256:' followed by 64 lowercase hex digits",
-        )
-    content_type = _str(
-        ctx, m.get("content_type", "application/octet-stream"), f"{path}.content_type"
-    )
-    label = _str(ctx, m.get("label", ""), f"{path}.label", nullable=True)
+    digest_mode, digest = _digest(ctx, o)
     return AssetSpec(
         name=name,
         content=content,
         size=size,
         digest_mode=digest_mode,
         digest=digest,
-        content_type=content_type,
-        label=label,
+        content_type=o.text("content_type") if o.has("content_type") else AssetSpec.content_type,
+        label=o.text("label", optional=True) if o.has("label") else AssetSpec.label,
     )
 
 
 def _release(ctx: _Ctx, value: object, path: str) -> ReleaseSpec:
     from chainkit.github._names import sanitize_asset_name
 
-    m = _mapping(
-        ctx,
-        value,
-        path,
-        (
-            "tag",
-            "name",
-            "body",
-            "draft",
-            "prerelease",
-            "immutable",
-            "published_at",
-            "created_at",
-            "target_commitish",
-            "assets",
-        ),
-    )
-    if "tag" not in m:
-        raise ctx.err(path, "missing key 'tag'")
-    tag = _str(ctx, m["tag"], f"{path}.tag")
+    o = ctx.obj(value, path, ReleaseSpec, required=("tag",))
+    tag = o.text("tag")
     if not tag or tag != tag.strip():
-        raise ctx.err(f"{path}.tag", f"not a usable tag name: {tag!r}")
-    draft = _bool(ctx, m.get("draft", False), f"{path}.draft")
-    published_at = _date(ctx, m.get("published_at"), f"{path}.published_at")
-    created_at = _date(ctx, m.get("created_at"), f"{path}.created_at")
+        raise ctx.err(_where(o, "tag"), f"not a usable tag name: {tag!r}")
+    draft = o.flag("draft", default=False)
+    published_at = _date(ctx, o.raw("published_at"), _where(o, "published_at"))
+    created_at = _date(ctx, o.raw("created_at"), _where(o, "created_at"))
     if draft and published_at is not None:
-        raise ctx.err(f"{path}.published_at", "a draft release has no published_at")
+        raise ctx.err(_where(o, "published_at"), "a draft release has no published_at")
     if not draft and published_at is None:
         raise ctx.err(
             path,
             "missing key 'published_at' (required for a published release)",
             remediation="add e.g. published_at: 2024-03-01T12:00:00Z, or mark it draft: true",
         )
-    assets_raw = _list(ctx, m.get("assets", []), f"{path}.assets")
-    if len(assets_raw) > MAX_ASSETS_PER_RELEASE:
+    raw_assets = o.raw("assets", [])
+    if isinstance(raw_assets, list) and len(raw_assets) > MAX_ASSETS_PER_RELEASE:
         raise ctx.err(
-            f"{path}.assets",
-            f"{len(assets_raw)} assets: a release holds at most {MAX_ASSETS_PER_RELEASE}",
+            _where(o, "assets"),
+            f"{len(raw_assets)} assets: a release holds at most {MAX_ASSETS_PER_RELEASE}",
         )
-    assets: list[AssetSpec] = []
+    assets = o.items("assets", lambda v, w: _asset(ctx, v, w)) if o.has("assets") else ()
     seen: dict[str, int] = {}
-    for i, a in enumerate(assets_raw):
-        asset = _asset(ctx, a, f"{path}.assets[{i}]")
+    for i, asset in enumerate(assets):
         sanitized = sanitize_asset_name(asset.name)
         if sanitized in seen:
             raise ctx.err(
-                f"{path}.assets[{i}]",
+                f"{_where(o, 'assets')}[{i}]",
                 f"duplicate asset name {asset.name!r} (as {sanitized!r}; "
                 f"also assets[{seen[sanitized]}])",
             )
         seen[sanitized] = i
-        assets.append(asset)
     return ReleaseSpec(
         tag=tag,
-        name=_str(ctx, m.get("name"), f"{path}.name", nullable=True),
-        body=_str(ctx, m.get("body"), f"{path}.body", nullable=True),
+        name=o.text("name", optional=True),
+        body=o.text("body", optional=True),
         draft=draft,
-        prerelease=_bool(ctx, m.get("prerelease", False), f"{path}.prerelease"),
-        immutable=_bool(ctx, m.get("immutable", False), f"{path}.immutable"),
+        prerelease=o.flag("prerelease", default=False),
+        immutable=o.flag("immutable", default=False),
         published_at=published_at,
         created_at=created_at,
-        target_commitish=_str(ctx, m.get("target_commitish", "main"), f"{path}.target_commitish"),
-        assets=tuple(assets),
+        target_commitish=o.text("target_commitish") if o.has("target_commitish") else "main",
+        assets=assets,
     )
 
 
 def _repo(ctx: _Ctx, value: object, path: str) -> RepoSpec:
-    m = _mapping(
-        ctx, value, path, ("full_name", "private", "default_branch", "environments", "releases")
-    )
-    if "full_name" not in m:
-        raise ctx.err(path, "missing key 'full_name'")
-    full_name = _str(ctx, m["full_name"], f"{path}.full_name")
-    if not _REPO_RE.match(full_name) or full_name.split("/")[1] in {".", ".."}:
-        raise ctx.err(f"{path}.full_name", f"not OWNER/NAME: {full_name!r}")
+    o = ctx.obj(value, path, RepoSpec, required=("full_name",))
+    full_name = o.text("full_name")
+    if not REPO_RE.match(full_name) or full_name.split("/")[1] in {".", ".."}:
+        raise ctx.err(_where(o, "full_name"), f"not OWNER/NAME: {full_name!r}")
     envs: list[EnvironmentSpec] = []
-    for i, e in enumerate(_list(ctx, m.get("environments", []), f"{path}.environments")):
-        env = _environment(ctx, e, f"{path}.environments[{i}]")
-        if any(x.name.lower() == env.name.lower() for x in envs):
-            raise ctx.err(f"{path}.environments[{i}]", f"duplicate environment {env.name!r}")
-        envs.append(env)
+    if o.has("environments"):
+        for i, env in enumerate(o.items("environments", lambda v, w: _environment(ctx, v, w))):
+            if any(x.name.lower() == env.name.lower() for x in envs):
+                raise ctx.err(
+                    f"{_where(o, 'environments')}[{i}]", f"duplicate environment {env.name!r}"
+                )
+            envs.append(env)
     releases: list[ReleaseSpec] = []
     tags: dict[str, int] = {}
-    for i, r in enumerate(_list(ctx, m.get("releases", []), f"{path}.releases")):
-        rel = _release(ctx, r, f"{path}.releases[{i}]")
-        if rel.tag in tags:
-            raise ctx.err(
-                f"{path}.releases[{i}].tag",
-                f"duplicate tag {rel.tag!r} (also releases[{tags[rel.tag]}])",
-            )
-        tags[rel.tag] = i
-        releases.append(rel)
+    if o.has("releases"):
+        for i, rel in enumerate(o.items("releases", lambda v, w: _release(ctx, v, w))):
+            if rel.tag in tags:
+                raise ctx.err(
+                    f"{_where(o, 'releases')}[{i}].tag",
+                    f"duplicate tag {rel.tag!r} (also releases[{tags[rel.tag]}])",
+                )
+            tags[rel.tag] = i
+            releases.append(rel)
     return RepoSpec(
         full_name=full_name,
-        private=_bool(ctx, m.get("private", False), f"{path}.private"),
-        default_branch=_str(ctx, m.get("default_branch", "main"), f"{path}.default_branch"),
+        private=o.flag("private", default=False),
+        default_branch=o.text("default_branch") if o.has("default_branch") else "main",
         environments=tuple(envs),
         releases=tuple(releases),
     )
@@ -483,10 +296,10 @@ def _repo(ctx: _Ctx, value: object, path: str) -> RepoSpec:
 def parse_seed(data: object, *, source: str) -> Seed:
     """Validate a decoded seed document; ``source`` names it in error messages."""
     ctx = _Ctx(source)
-    m = _mapping(ctx, data, "", ("version", "tokens", "repos"))
-    if "version" not in m:
+    o = ctx.obj(data, "", Seed)
+    if not o.has("version"):
         raise ctx.err("", "missing key 'version'", remediation="start the seed with: version: 1")
-    version = m["version"]
+    version = o.raw("version")
     if version != SEED_VERSION or isinstance(version, bool):
         raise ctx.err(
             "version",
@@ -494,9 +307,8 @@ def parse_seed(data: object, *, source: str) -> Seed:
             remediation=f"this chainkit reads seed version {SEED_VERSION}",
         )
     tokens: list[TokenSpec] = []
-    if "tokens" in m:
-        for i, t in enumerate(_list(ctx, m["tokens"], "tokens")):
-            tok = _token(ctx, t, f"tokens[{i}]")
+    if o.has("tokens"):
+        for i, tok in enumerate(o.items("tokens", lambda v, w: _token(ctx, v, w))):
             if any(x.value == tok.value for x in tokens):
                 raise ctx.err(f"tokens[{i}]", "duplicate token value")
             tokens.append(tok)
@@ -506,16 +318,16 @@ def parse_seed(data: object, *, source: str) -> Seed:
             TokenSpec(DEFAULT_READ_TOKEN, MappingProxyType({"contents": "read"})),
         ]
     repos: list[RepoSpec] = []
-    for i, r in enumerate(_list(ctx, m.get("repos", []), "repos")):
-        repo = _repo(ctx, r, f"repos[{i}]")
-        if any(x.full_name.lower() == repo.full_name.lower() for x in repos):
-            raise ctx.err(f"repos[{i}].full_name", f"duplicate repository {repo.full_name!r}")
-        repos.append(repo)
+    if o.has("repos"):
+        for i, repo in enumerate(o.items("repos", lambda v, w: _repo(ctx, v, w))):
+            if any(x.full_name.lower() == repo.full_name.lower() for x in repos):
+                raise ctx.err(f"repos[{i}].full_name", f"duplicate repository {repo.full_name!r}")
+            repos.append(repo)
     return Seed(version=SEED_VERSION, tokens=tuple(tokens), repos=tuple(repos))
 
 
 def load_seed(path: Path) -> Seed:
-    """Read and validate a YAML or JSON seed file."""
+    """Read and validate a YAML or JSON seed file (no YAML aliases, no duplicate keys)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -528,12 +340,16 @@ def load_seed(path: Path) -> Seed:
             remediation="the seed must be a UTF-8 YAML or JSON file",
         ) from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if path.suffix.lower() == ".json":
+            data = load_json(text, source=str(path))
+        else:
+            data = load_yaml(text, source=str(path))
+    except DocumentError as exc:
+        detail = exc.detail.splitlines()[0] if exc.detail else type(exc).__name__
         raise SandboxUsageError(
             f"seed file {path} is not valid YAML/JSON: {detail}",
-            remediation="fix the syntax; see docs/sandbox.md, 'Seed format'",
+            remediation="fix the syntax (duplicate keys and YAML aliases are refused); "
+            "see docs/sandbox.md, 'Seed format'",
         ) from None
     return parse_seed(data, source=str(path))
 
@@ -601,10 +417,7 @@ def default_seed() -> Seed:
     for a in rel.assets:
         if a.name == "SHA256SUMS":
             continue
-        h = hashlib.sha256()
-        for chunk in asset_chunks(repo.full_name, rel.tag, a):
-            h.update(chunk)
-        lines.append(f"{h.hexdigest()}  {a.name}\n")
+        lines.append(f"{sha256_chunks(asset_chunks(repo.full_name, rel.tag, a))}  {a.name}\n")
     fixed = tuple(
         AssetSpec(
             name=a.name,

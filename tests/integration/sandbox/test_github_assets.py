@@ -12,6 +12,7 @@ import requests
 from github import GithubException, UnknownObjectException
 
 from _plugins.github import OPENAPI_PATH, GitHubSandbox
+from _plugins.sandbox import asset, release, seed
 from chainkit.sandbox._seed import load_seed
 
 SMALL_SEED = OPENAPI_PATH.parent / "seed-small.yaml"
@@ -170,20 +171,8 @@ def test_upload_needs_content_length_and_name(github_sandbox: GitHubSandbox) -> 
 def test_release_holds_at_most_1000_assets(
     github_sandbox_factory: Callable[..., GitHubSandbox],
 ) -> None:
-    assets = [{"name": f"a{i}.txt", "content": ""} for i in range(1000)]
-    sb = github_sandbox_factory(
-        {
-            "version": 1,
-            "repos": [
-                {
-                    "full_name": "acme/full",
-                    "releases": [
-                        {"tag": "v1", "published_at": "2024-01-01T00:00:00Z", "assets": assets}
-                    ],
-                }
-            ],
-        }
-    )
+    assets = [asset(f"a{i}.txt", "") for i in range(1000)]
+    sb = github_sandbox_factory(seed("acme/full", releases=[release("v1", assets=assets)]))
     rel = sb.client(per_page=100).get_repo("acme/full").get_release("v1")
     assert rel.get_assets().totalCount == 1000
     with pytest.raises(GithubException) as info:

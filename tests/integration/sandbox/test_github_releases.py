@@ -11,20 +11,21 @@ import requests
 from github import GithubException, UnknownObjectException
 
 from _plugins.github import OPENAPI_PATH, GitHubSandbox
+from _plugins.sandbox import release, seed
 from chainkit.sandbox._seed import load_seed
 
 
 def _many(n: int, *, drafts: int = 0) -> dict[str, Any]:
-    releases: list[dict[str, Any]] = [
-        {"tag": f"v{i}.0.0", "published_at": f"20{10 + i // 365:02d}-01-01T00:00:00Z"}
+    """``n`` published releases (one a day, oldest first) and ``drafts`` drafts."""
+    published = [
+        release(
+            f"v{i}.0.0",
+            published_at=f"{2000 + i // 336}-{i // 28 % 12 + 1:02d}-{i % 28 + 1:02d}T12:00:00Z",
+        )
         for i in range(n)
     ]
-    for i, rel in enumerate(releases):
-        day = i % 28 + 1
-        month = i // 28 % 12 + 1
-        rel["published_at"] = f"{2000 + i // 336}-{month:02d}-{day:02d}T12:00:00Z"
-    releases += [{"tag": f"d{i}", "draft": True} for i in range(drafts)]
-    return {"version": 1, "repos": [{"full_name": "acme/many", "releases": releases}]}
+    drafted = [release(f"d{i}", draft=True) for i in range(drafts)]
+    return seed("acme/many", releases=published + drafted)
 
 
 @pytest.fixture

@@ -78,13 +78,31 @@ def test_token_value_is_not_in_repr() -> None:
 def test_unknown_key_names_its_path() -> None:
     with pytest.raises(SandboxUsageError) as info:
         load_seed(ASSETS / "seed-unknown-key.yaml")
-    assert "repos[0].releases[2].assets[1]: unknown key 'szie'" in info.value.message
+    assert "repos[0].releases[2].assets[1]: wrong keys (unknown 'szie')" in info.value.message
     assert "size" in (info.value.remediation or "")
 
 
 def test_malformed_file() -> None:
     with pytest.raises(SandboxUsageError, match="not valid YAML/JSON"):
         load_seed(ASSETS / "seed-malformed.yaml")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("dup.yaml", "version: 1\nversion: 1\n", "duplicate key 'version'"),
+        ("dup.json", '{"version": 1, "version": 1}', "duplicate key 'version'"),
+        ("alias.yaml", "version: 1\nrepos: &r []\ntokens: *r\n", "aliases are not accepted"),
+    ],
+)
+def test_duplicate_keys_and_aliases_are_refused(
+    tmp_path: Path, name: str, text: str, expected: str
+) -> None:
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(SandboxUsageError, match="not valid YAML/JSON") as info:
+        load_seed(p)
+    assert expected in info.value.message
 
 
 def test_malformed_json(tmp_path: Path) -> None:
@@ -121,10 +139,10 @@ def test_release_with_1000_assets_is_fine() -> None:
     [
         (lambda d: d.update(version=2), "version: unsupported seed version 2"),
         (lambda d: d.pop("version"), "missing key 'version'"),
-        (lambda d: d.update(extra=1), "unknown key 'extra'"),
+        (lambda d: d.update(extra=1), "wrong keys (unknown 'extra')"),
         (lambda d: d["repos"][0].update(full_name="nope"), "repos[0].full_name: not OWNER/NAME"),
-        (lambda d: d["repos"][0].update(private="yes"), "repos[0].private: expected true or false"),
-        (lambda d: d["repos"][0].update(releases={}), "repos[0].releases: expected a list"),
+        (lambda d: d["repos"][0].update(private="yes"), "repos[0].private: must be true or false"),
+        (lambda d: d["repos"][0].update(releases={}), "repos[0].releases: must be a list"),
         (lambda d: d["repos"].append(copy.deepcopy(d["repos"][0])), "duplicate repository"),
         (
             lambda d: d["repos"][0]["releases"].append({"tag": "v1", "draft": True}),
@@ -134,7 +152,10 @@ def test_release_with_1000_assets_is_fine() -> None:
             lambda d: d["repos"][0]["releases"][0].update(published_at="yesterday"),
             "not a date-time",
         ),
-        (lambda d: d["repos"][0]["releases"][0].update(published_at=5), "expected an ISO 8601"),
+        (
+            lambda d: d["repos"][0]["releases"][0].update(published_at=5),
+            "published_at: must be an ISO 8601 date-time",
+        ),
         (lambda d: d["repos"][0]["releases"][0].pop("published_at"), "published_at"),
         (
             lambda d: d["repos"][0]["releases"][0].update(draft=True),
@@ -142,21 +163,21 @@ def test_release_with_1000_assets_is_fine() -> None:
         ),
         (
             lambda d: d["repos"][0]["releases"][0].update(tag=3),
-            "releases[0].tag: expected a string",
+            "releases[0].tag: must be a string",
         ),
         (
             lambda d: d.update(tokens=[{"value": "x", "permissions": {"contents": "admin"}}]),
-            "read or write",
+            "permissions.contents: must be one of read, write",
         ),
         (
             lambda d: d.update(tokens=[{"value": "x", "permissions": {"issues": "read"}}]),
-            "unknown key 'issues'",
+            "tokens[0].permissions: wrong keys (unknown 'issues')",
         ),
         (lambda d: d.update(tokens=[{"value": "a b"}]), "no whitespace"),
         (lambda d: d.update(tokens=[{"value": "a"}, {"value": "a"}]), "duplicate token"),
         (
             lambda d: d["repos"][0].update(environments=[{"name": "e", "required_reviewers": "x"}]),
-            "environments[0].required_reviewers: expected a list",
+            "environments[0].required_reviewers: must be a list",
         ),
         (
             lambda d: d["repos"][0].update(environments=[{"name": "e"}, {"name": "E"}]),
@@ -175,14 +196,14 @@ def test_invalid_documents(mutate: Any, expected: str) -> None:
     [
         ({"name": "a", "content": "x", "size": 1}, "exactly one of 'content' and 'size'"),
         ({"name": "a"}, "exactly one of 'content' and 'size'"),
-        ({"content": "x"}, "missing key 'name'"),
-        ({"name": "a", "size": -1}, "must not be negative"),
-        ({"name": "a", "size": "10"}, "size: expected an integer"),
-        ({"name": "a", "size": True}, "size: expected an integer"),
+        ({"content": "x"}, "wrong keys (missing 'name')"),
+        ({"name": "a", "size": -1}, "size: must be an integer of at least 0"),
+        ({"name": "a", "size": "10"}, "size: must be an integer"),
+        ({"name": "a", "size": True}, "size: must be an integer"),
         ({"name": "a", "size": 2 * 1024**3}, "under 2 GiB"),
         ({"name": "a", "content": "x", "digest": "md5:abc"}, "assets[0].digest: bad digest"),
         ({"name": "a", "content": "x", "digest": "sha256:ABC"}, "bad digest"),
-        ({"name": "a", "content": 5}, "content: expected a string"),
+        ({"name": "a", "content": 5}, "content: must be a string"),
     ],
 )
 def test_invalid_assets(asset: dict[str, Any], expected: str) -> None:
@@ -203,7 +224,7 @@ def test_error_names_the_source() -> None:
 
 
 def test_top_level_must_be_mapping() -> None:
-    assert "expected a mapping, got a list" in _error([1, 2])
+    assert "must be an object" in _error([1, 2])
 
 
 def test_yaml_dates_and_naive_times_are_utc() -> None:

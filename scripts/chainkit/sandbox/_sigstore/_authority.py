@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from chainkit._internal.fs import atomic_write_bytes, atomic_write_text
 from chainkit.sandbox._errors import SandboxUsageError
 from chainkit.sandbox._sigstore import _jwt
 from chainkit.sandbox._sigstore._common import key_usage
@@ -66,12 +66,8 @@ def _rfc3339(when: datetime) -> str:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` with mode 0600, atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    tmp.replace(path)
+    """Write ``data`` to ``path`` with mode 0600, atomically, never through a symlink."""
+    atomic_write_bytes(path, data, mode=0o600)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -416,9 +412,7 @@ class SigstoreAuthority:
         root_path = self.state_dir / "trusted_root.json"
         config = self.client_trust_config(base_url)
         for path, doc in ((config_path, config), (root_path, config["trustedRoot"])):
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(json.dumps(doc, indent=2) + "\n")
-            tmp.replace(path)
+            atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
         return config_path, root_path
 
 

@@ -39,7 +39,14 @@ def test_operations_are_found_by_template(github_openapi: OpenAPIContract) -> No
     assert op("POST", "/uploads/repos/a/b/releases/3/assets") == "repos/upload-release-asset"
     assert op("GET", "/rate_limit") == "rate-limit/get"
     assert op("GET", "/storage/release-assets/1/2") is None
-    assert len(github_openapi.operation_ids) == 15
+    assert op("POST", "/repos/a/b/attestations") == "repos/create-attestation"
+    assert op("GET", "/repositories/9/attestations/sha256:ab") == "repos/list-attestations"
+    assert op("GET", "/orgs/a/attestations/sha256:ab") == "orgs/list-attestations"
+    assert op("GET", "/users/a/attestations/sha256:ab") == "users/list-attestations"
+    assert op("GET", "/orgs/a/repos") == "repos/list-for-org"
+    assert op("GET", "/users/a/repos") == "repos/list-for-user"
+    assert op("GET", "/installation/repositories") == "apps/list-repos-accessible-to-installation"
+    assert len(github_openapi.operation_ids) == 22
 
 
 def test_violations_are_reported(github_openapi: OpenAPIContract) -> None:

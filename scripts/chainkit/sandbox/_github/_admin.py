@@ -1,0 +1,128 @@
+"""The test-only admin endpoints under ``/_sandbox/`` (not part of GitHub's API).
+
+They need no token and are not counted, logged or faulted: health, the fault registry
+(``faults``), the request log (``requests``), and state changes a test needs that GitHub
+offers no API for (make a release immutable, swap an asset's bytes, give an asset a raw,
+unsanitised name). Answers are small JSON bodies; errors are ``400``/``404``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from chainkit.sandbox._github import _render as render
+from chainkit.sandbox._github._exchange import Exchange, Response, int_or_none
+from chainkit.sandbox._github._faults import parse_fault
+
+__all__ = ["handle"]
+
+
+def _not_found() -> Response:
+    return Response(404, {"message": "Not Found (sandbox admin)"})
+
+
+def _faults(ex: Exchange, method: str) -> Response:
+    registry = ex.state.faults
+    if method == "DELETE":
+        registry.clear()
+        return Response(204)
+    if method == "GET":
+        return Response(200, registry.describe())
+    if method == "POST":
+        data, bad = ex.json_body("admin")
+        if bad is not None:
+            return bad
+        fault, problem = parse_fault(data)
+        if fault is None:
+            return Response(400, {"message": problem})
+        registry.add(fault)
+        return Response(201, {"ok": True})
+    return _not_found()
+
+
+def _requests(ex: Exchange, method: str) -> Response:
+    if method == "GET":
+        return Response(200, ex.state.requests.entries())
+    if method == "DELETE":
+        ex.state.requests.clear()
+        return Response(204)
+    return _not_found()
+
+
+def _set_immutable(ex: Exchange, repo_id: int, release_id: int) -> Response:
+    store = ex.store
+    rel = store.release(repo_id, release_id)
+    if rel is None:
+        return Response(404, {"message": "Not Found"})
+    data, bad = ex.json_body("admin")
+    if bad is not None:
+        return bad
+    if not isinstance(data.get("immutable"), bool):
+        return Response(400, {"message": 'expected {"immutable": true|false}'})
+    store.set_immutable(rel["id"], data["immutable"])
+    rel = store.release(repo_id, rel["id"]) or rel
+    repo = store.repo_by_id(repo_id)
+    assert repo is not None
+    return Response(200, render.release_json(ex.base(), repo, rel, store.assets(rel["id"])))
+
+
+def _replace_content(ex: Exchange, repo_id: int, asset_id: int, query: str) -> Response:
+    store = ex.store
+    asset = store.asset(repo_id, asset_id)
+    if asset is None:
+        return Response(404, {"message": "Not Found"})
+    length = ex.content_length()
+    if length is None:
+        ex.close_connection = True
+        return Response(411, {"message": "Content-Length required"})
+    digest = (parse_qs(query).get("digest") or ["keep"])[-1]
+    if digest not in ("keep", "update"):
+        return Response(400, {"message": "digest must be keep or update"})
+    got = ex.stream_to_tmp(length)
+    if got is None:
+        return Response(400, {"message": "body shorter than Content-Length"})
+    tmp, sha = got
+    new = store.replace_content(asset["id"], tmp, length, sha, digest=digest)
+    repo = store.repo_by_id(repo_id)
+    assert repo is not None
+    return Response(200, render.asset_json(ex.base(), repo, store.release_of_asset(new), new))
+
+
+def _raw_name(ex: Exchange, repo_id: int, asset_id: int) -> Response:
+    # A hostile name GitHub's sanitizer would never produce, for clients' path-safety tests.
+    store = ex.store
+    asset = store.asset(repo_id, asset_id)
+    if asset is None:
+        return Response(404, {"message": "Not Found"})
+    data, bad = ex.json_body("admin")
+    if bad is not None:
+        return bad
+    if not isinstance(data.get("name"), str) or not data["name"]:
+        return Response(400, {"message": 'expected {"name": "<raw name>"}'})
+    new = store.update_asset(asset["id"], {"name": data["name"]})
+    repo = store.repo_by_id(repo_id)
+    assert repo is not None
+    return Response(200, render.asset_json(ex.base(), repo, store.release_of_asset(new), new))
+
+
+def handle(ex: Exchange, method: str, segs: list[str], query: str) -> Response:
+    """Answer ``/_sandbox/<segs>``."""
+    if segs == ["health"] and method == "GET":
+        return Response(200, {"ok": True, "seeded": ex.store.seeded})
+    if segs == ["faults"]:
+        return _faults(ex, method)
+    if segs == ["requests"]:
+        return _requests(ex, method)
+    if len(segs) >= 5 and segs[0] == "repos" and segs[3] == "releases":
+        repo = ex.store.repo_by_name(segs[1], segs[2])
+        if repo is None:
+            return Response(404, {"message": "Not Found"})
+        if len(segs) == 5 and method == "PATCH" and (rid := int_or_none(segs[4])) is not None:
+            return _set_immutable(ex, repo["id"], rid)
+        if len(segs) == 7 and segs[4] == "assets" and method == "PUT":
+            aid = int_or_none(segs[5])
+            if aid is not None and segs[6] == "content":
+                return _replace_content(ex, repo["id"], aid, query)
+            if aid is not None and segs[6] == "raw-name":
+                return _raw_name(ex, repo["id"], aid)
+    return _not_found()

@@ -1,0 +1,46 @@
+"""In-memory state of a running GitHub stand-in (starts afresh with every start).
+
+Primary rate limits, the secondary-limit budget (a seam), injected faults and the
+request log. Everything persistent is in ``_store``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from chainkit.sandbox._github._faults import FaultRegistry
+from chainkit.sandbox._github._limits import WriteBudget
+from chainkit.sandbox._github._ratelimit import RateLimits
+
+__all__ = ["RequestLog", "ServerState"]
+
+
+class RequestLog:
+    """Every request served (admin requests excepted), oldest first, numbered from 1."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[dict[str, Any]] = []
+        self._seq = 0
+
+    def record(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._seq += 1
+            self._entries.append({"seq": self._seq, **entry})
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class ServerState:
+    def __init__(self) -> None:
+        self.faults = FaultRegistry()
+        self.requests = RequestLog()
+        self.limits = RateLimits()
+        self.write_budget = WriteBudget()
