@@ -17,8 +17,8 @@ import os
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-settings.register_profile("dev")
-settings.register_profile("deep", max_examples=1000)
+settings.register_profile("dev", derandomize=False)
+settings.register_profile("deep", derandomize=False, max_examples=1000)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE")
     or ("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "dev")
