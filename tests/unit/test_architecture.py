@@ -53,28 +53,78 @@ def _resolve(importer: str, is_package: bool, module: str | None, level: int) ->
     return ".".join([*parts, module] if module else parts)
 
 
+def _dotted(node: ast.expr) -> list[str] | None:
+    """``a.b.c`` as ``["a", "b", "c"]``; None for anything but names and attributes."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return [node.id, *reversed(parts)]
+
+
+def _literal(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _dynamic_import(node: ast.Call) -> tuple[str, str | None] | None:
+    """``importlib.import_module(name, package)`` / ``__import__(name)`` with literal names."""
+    func = node.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if called not in {"import_module", "__import__"} or not node.args:
+        return None
+    name = _literal(node.args[0])
+    if name is None:
+        return None
+    package = _literal(node.args[1]) if called == "import_module" and len(node.args) > 1 else None
+    for kw in node.keywords:
+        if kw.arg == "package":
+            package = _literal(kw.value)
+    return name, package
+
+
 def imports_in(importer: str, source: str, *, is_package: bool = False) -> Iterator[Import]:
-    """Every import in ``source`` (module ``importer``), wherever it stands."""
-    for node in ast.walk(ast.parse(source)):
+    """Every import in ``source`` (module ``importer``), wherever it stands.
+
+    Besides import statements: ``importlib.import_module`` (with a relative name and its
+    ``package``) and ``__import__`` with literal names, and attribute access through a
+    name bound to a chainkit module (``import chainkit.backfill as b; b._apply``), which
+    reaches a submodule or name without an import statement of its own.
+    """
+    tree = ast.parse(source)
+    aliases: dict[str, str] = {}  # local name -> dotted chainkit module it is bound to
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield Import(importer, alias.name, node.lineno)
+                if alias.asname:
+                    aliases[alias.asname] = alias.name
+                else:
+                    root = alias.name.split(".")[0]
+                    aliases[root] = root
         elif isinstance(node, ast.ImportFrom):
             base = _resolve(importer, is_package, node.module, node.level)
             for alias in node.names:
                 target = base if alias.name == "*" else f"{base}.{alias.name}"
                 yield Import(importer, target, node.lineno)
-        elif (
-            isinstance(node, ast.Call)
-            and (
-                (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
-                or (isinstance(node.func, ast.Name) and node.func.id == "import_module")
-            )
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
+                if alias.name != "*":
+                    aliases[alias.asname or alias.name] = target
+        elif isinstance(node, ast.Call) and (dynamic := _dynamic_import(node)) is not None:
+            name, package = dynamic
+            level = len(name) - len(name.lstrip("."))
+            if level and package:
+                target = _resolve(package, True, name[level:] or None, level)
+            else:
+                target = name
+            yield Import(importer, target, node.lineno)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and not isinstance(
+            getattr(node, "ctx", None), ast.Store
         ):
-            yield Import(importer, node.args[0].value, node.lineno)
+            parts = _dotted(node)
+            if parts and parts[0] in aliases and aliases[parts[0]].split(".")[0] == "chainkit":
+                yield Import(importer, ".".join([aliases[parts[0]], *parts[1:]]), node.lineno)
 
 
 def package_imports(package_dir: Path = PACKAGE_DIR) -> list[Import]:
@@ -202,6 +252,10 @@ def test_collector_handles_every_import_form() -> None:
                 "if TYPE_CHECKING:\n"
                 "    from chainkit.typing_only import T\n"
                 "importlib.import_module('chainkit.lazy')\n"
+                "importlib.import_module('._rel', 'chainkit.backfill')\n"
+                "importlib.import_module('.kw', package='chainkit.verify')\n"
+                "__import__('chainkit.dunder')\n"
+                "ab._hidden\n"
             ),
             "chainkit.pkg.__init__": "from ._private import x\n",
         }
@@ -215,6 +269,10 @@ def test_collector_handles_every_import_form() -> None:
         "chainkit.inner",
         "chainkit.typing_only.T",
         "chainkit.lazy",
+        "chainkit.backfill._rel",
+        "chainkit.verify.kw",
+        "chainkit.dunder",
+        "chainkit.a.b._hidden",
         "chainkit.pkg._private.x",
     }
 
@@ -244,6 +302,10 @@ def test_rule_a_catches_verify_importing_backfill(source: str) -> None:
         "from ..backfill._apply import apply_plan\n",
         "def command():\n    from chainkit.audit._osvdb import ServedDatabase\n",
         "from chainkit.backfill._apply import _token_claims\n",
+        "__import__('chainkit.backfill._apply')\n",
+        "import importlib\nimportlib.import_module('._plan', 'chainkit.backfill')\n",
+        "import chainkit.backfill as b\nb._apply.apply_plan\n",
+        "from chainkit import backfill\nbackfill._render.render_table\n",
     ],
 )
 def test_rule_b_catches_the_cli_importing_private_modules(source: str) -> None:

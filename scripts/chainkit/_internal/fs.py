@@ -10,6 +10,10 @@ through these helpers:
   to where the link points. Readers see the old or the new content, never half.
 - :func:`create_new` opens a file that must not exist yet, refusing symlinks.
 - :func:`ensure_dir` creates a directory and refuses one that is a symlink.
+- :func:`write_output` writes a file the *user* named (``-o FILE``): atomically like
+  the others, except that a pipe or terminal the name leads to (``-o /dev/stdout``,
+  ``-o >(cmd)``) is written to, as a user expects; a symlink to a regular file is
+  replaced, never written through (a pull request can plant ``report.sarif -> ~/.bashrc``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,6 +32,7 @@ __all__ = [
     "create_new",
     "ensure_dir",
     "temp_path",
+    "write_output",
 ]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -46,8 +52,12 @@ def ensure_dir(path: Path, *, mode: int = 0o755) -> Path:
     if path.is_symlink():
         raise UnsafePathError(f"{path} is a symlink; refusing to use it as a directory")
     path.mkdir(parents=True, exist_ok=True, mode=mode)
-    if path.is_symlink() or not path.is_dir():  # raced into a link or a file
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode):  # raced into a link or a file
         raise UnsafePathError(f"{path} is not a directory")
+    loose = stat.S_IMODE(info.st_mode) & ~mode
+    if loose and info.st_uid == os.geteuid():
+        path.chmod(stat.S_IMODE(info.st_mode) & mode)  # an existing directory is tightened
     return path
 
 
@@ -64,7 +74,15 @@ def create_new(path: Path, *, mode: int = 0o600) -> BinaryIO:
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data`` atomically, never writing through a symlink."""
+    """Replace ``path`` with ``data`` atomically, never writing through a symlink.
+
+    The new file gets ``mode``, narrowed to an existing regular file's permissions
+    (rewriting a 0600 file keeps it 0600).
+    """
+    with contextlib.suppress(OSError):
+        existing = path.lstat()
+        if stat.S_ISREG(existing.st_mode):
+            mode &= stat.S_IMODE(existing.st_mode)
     tmp = temp_path(path)
     try:
         with create_new(tmp, mode=mode) as fh:
@@ -81,3 +99,34 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
 def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
     """:func:`atomic_write_bytes` for UTF-8 text."""
     atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+
+
+def _stream_target(path: Path) -> int | None:
+    """An open descriptor if ``path`` leads to a pipe or a terminal (or /dev/null), else None."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | _CLOEXEC)
+    except OSError:
+        return None
+    info = os.fstat(fd)
+    try:
+        devnull: int | None = Path(os.devnull).stat().st_rdev
+    except OSError:
+        devnull = None
+    if stat.S_ISFIFO(info.st_mode) or (
+        stat.S_ISCHR(info.st_mode) and (os.isatty(fd) or info.st_rdev == devnull)
+    ):
+        return fd
+    os.close(fd)
+    return None
+
+
+def write_output(path: Path, data: bytes | str) -> None:
+    """Write a file the user named on the command line (see the module docstring)."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if path.exists():
+        fd = _stream_target(path)
+        if fd is not None:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+            return
+    atomic_write_bytes(path, payload)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timezone
@@ -30,6 +31,7 @@ _T = TypeVar("_T")
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
+MAX_INT_DIGITS = 30
 
 
 class DocumentError(ValueError):
@@ -77,8 +79,25 @@ def load_json(text: str | bytes, *, source: str, max_bytes: int = MAX_DOCUMENT_B
     def no_constant(name: str) -> Any:
         raise DocumentError(source, f"{name} is not JSON")
 
+    def finite(literal: str) -> float:
+        value = float(literal)
+        if not math.isfinite(value):
+            raise DocumentError(source, f"the number {literal[:20]} is out of range")
+        return value
+
+    def bounded_int(literal: str) -> int:
+        if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+            raise DocumentError(source, f"an integer of more than {MAX_INT_DIGITS} digits")
+        return int(literal)
+
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=no_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=no_constant,
+            parse_float=finite,
+            parse_int=bounded_int,
+        )
     except DocumentError as exc:
         raise DocumentError(source, exc.detail) from None
     except (ValueError, RecursionError) as exc:
@@ -122,11 +141,31 @@ def load_yaml(text: str | bytes, *, source: str, max_bytes: int = MAX_DOCUMENT_B
         raise
     except (yaml.YAMLError, RecursionError) as exc:
         raise DocumentError(source, f"not valid YAML: {exc}") from None
+    except ValueError as exc:  # e.g. an integer too long to convert
+        raise DocumentError(source, f"not valid YAML: {str(exc)[:120]}") from None
     _depth_check(data, source)
+    _numbers_check(data, source)
     return data
 
 
-_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+def _numbers_check(value: Any, where: str) -> None:
+    """Refuse NaN, infinities and integers longer than :data:`MAX_INT_DIGITS` digits."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _numbers_check(k, where)
+            _numbers_check(v, where)
+    elif isinstance(value, list):
+        for v in value:
+            _numbers_check(v, where)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise DocumentError(where, f"the number {value} is not accepted")
+    elif (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_INT_DIGITS
+    ):
+        raise DocumentError(where, f"an integer of more than {MAX_INT_DIGITS} digits")
+
+
+_TIME_RE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
 
 
 class Obj:
@@ -200,7 +239,7 @@ class Obj:
         value = self.data.get(key)
         if value is None and optional:
             return None
-        if not isinstance(value, str) or (pattern is not None and not pattern.match(value)):
+        if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
             raise self.fail(key, "a string" + (" of the right form" if pattern else ""))
         if max_len is not None and len(value) > max_len:
             raise self.fail(key, f"at most {max_len} characters")
@@ -226,7 +265,11 @@ class Obj:
         value = self.text(key, optional=optional, pattern=_TIME_RE)
         if value is None:
             return None
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        try:
+            parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            raise self.fail(key, "a real UTC time (YYYY-MM-DDTHH:MM:SSZ)") from None
+        return parsed.replace(tzinfo=timezone.utc)
 
     def choice(self, key: str, choices: Sequence[_T]) -> _T:
         value = self.data.get(key)

@@ -13,6 +13,7 @@ from chainkit._internal.fs import (
     atomic_write_text,
     create_new,
     ensure_dir,
+    write_output,
 )
 
 
@@ -70,3 +71,39 @@ def test_new_files_are_private(tmp_path: Path) -> None:
     with create_new(tmp_path / "secret") as fh:
         fh.write(b"x")
     assert os.stat(tmp_path / "secret").st_mode & 0o077 == 0
+
+
+def test_rewrite_keeps_a_private_file_private(tmp_path: Path) -> None:
+    target = tmp_path / "journal"
+    target.write_text("old")
+    target.chmod(0o600)
+    atomic_write_text(target, "new")
+    assert os.stat(target).st_mode & 0o777 == 0o600
+
+
+def test_ensure_dir_tightens_an_existing_loose_directory(tmp_path: Path) -> None:
+    loose = tmp_path / "state"
+    loose.mkdir()
+    loose.chmod(0o777)
+    ensure_dir(loose, mode=0o700)
+    assert os.stat(loose).st_mode & 0o777 == 0o700
+
+
+def test_output_goes_into_a_pipe_the_user_named(tmp_path: Path) -> None:
+    read_fd, write_fd = os.pipe()
+    try:
+        write_output(Path(f"/dev/fd/{write_fd}"), "report\n")
+        assert os.read(read_fd, 100) == b"report\n"
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_output_replaces_a_planted_symlink_to_a_regular_file(tmp_path: Path) -> None:
+    victim = tmp_path / "bashrc"
+    victim.write_text("precious")
+    planted = tmp_path / "report.sarif"
+    planted.symlink_to(victim)
+    write_output(planted, "{}")
+    assert victim.read_text() == "precious"
+    assert not planted.is_symlink() and planted.read_text() == "{}"

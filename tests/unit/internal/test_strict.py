@@ -71,3 +71,24 @@ def test_yaml_refuses_alias_bombs_tags_and_duplicates() -> None:
     with pytest.raises(DocumentError, match="duplicate key 'a'"):
         load_yaml("a: 1\na: 2\n", source="seed.yaml")
     assert load_yaml("a: [1, 2]\n", source="seed.yaml") == {"a": [1, 2]}
+
+
+def test_numbers_chainkit_never_writes_are_refused() -> None:
+    with pytest.raises(DocumentError, match="out of range"):
+        load_json('{"a": 1e400}', source="plan.json")
+    with pytest.raises(DocumentError, match="more than 30 digits"):
+        load_json('{"a": ' + "9" * 5000 + "}", source="plan.json")
+    with pytest.raises(DocumentError, match=r"more than 30 digits|not valid YAML"):
+        load_yaml("a: " + "9" * 5000 + "\n", source="seed.yaml")
+    with pytest.raises(DocumentError, match="not accepted"):
+        load_yaml("a: .nan\n", source="seed.yaml")
+
+
+def test_impossible_times_and_trailing_newlines_are_refused() -> None:
+    import re
+
+    r = Obj({"t": "2026-13-01T00:00:00Z", "h": "ab\n"}, "plan", ("t", "h"), error=_err)
+    with pytest.raises(ValueError, match=r"plan\.t: must be a real UTC time"):
+        r.time("t")
+    with pytest.raises(ValueError, match=r"plan\.h: must be a string of the right form"):
+        r.text("h", pattern=re.compile(r"^[a-z]+$"))
