@@ -72,6 +72,11 @@ def _progress(item: BundleResult | AttestationResult) -> None:
     help="Only these releases (glob patterns allowed; repeatable).",
 )
 @click.option(
+    "--include-drafts",
+    is_flag=True,
+    help="Check draft releases too (not published; needs a token with push access).",
+)
+@click.option(
     "--assets",
     "asset_globs",
     multiple=True,
@@ -139,6 +144,7 @@ def verify(
     bundle: Path | None,
     repo: str | None,
     tags: tuple[str, ...],
+    include_drafts: bool,
     asset_globs: tuple[str, ...],
     bundle_release: str | None,
     allow_unsigned: bool,
@@ -210,6 +216,7 @@ def verify(
             assets=asset_globs,
             allow_unsigned=allow_unsigned,
             bundle_release=bundle_release,
+            include_drafts=include_drafts,
             on_result=None if as_json or is_tty() else _progress,
         )
     if as_json:

@@ -217,10 +217,13 @@ def verify_repository(
     assets: Sequence[str] = (),
     allow_unsigned: bool = False,
     bundle_release: str | None = None,
+    include_drafts: bool = False,
     on_result: Callable[[Result], None] | None = None,
 ) -> VerifyReport:
     """Verify the releases of ``repository`` (those whose tag matches a ``tags`` glob, or
-    all) as :func:`verify_releases` does, and collect the report.
+    all) as :func:`verify_releases` does, and collect the report. Drafts are not
+    published (nobody outside the repository can download them): they are checked only
+    with ``include_drafts``.
 
     ``on_result`` sees each result as it is made (progress). Raises
     :class:`NothingToVerifyError` (exit 2) when no release matches ``tags``, or the
@@ -233,6 +236,8 @@ def verify_repository(
         nonlocal matched
         for release in client.iter_releases(repository):
             if home is not None and release.id == home.id:
+                continue
+            if release.draft and not include_drafts:
                 continue
             if tags and not any(fnmatch.fnmatchcase(release.tag, t) for t in tags):
                 continue
