@@ -187,6 +187,11 @@ def verify(
         )
     if bundle is not None and len(files) != 1:
         raise UsageError("--bundle goes with exactly one FILE")
+    if files and (tags or asset_globs or include_drafts):
+        raise UsageError(
+            "--tag, --assets and --include-drafts select releases: they go with --repo",
+            remediation="to verify local files pass only FILE arguments (and --bundle)",
+        )
     if repo is not None:
         parse_repository(repo)
         if source_repository is None:

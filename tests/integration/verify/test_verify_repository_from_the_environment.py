@@ -101,9 +101,10 @@ def test_files_are_verified_whatever_the_environment_says(sb: FullSandbox, tmp_p
     )
     assert result.exit_code == 0, result.output
     assert subjects(result) == {(str(tmp_path / WHEEL), "verified")}
-    # an explicit --repo with FILEs is still a usage error
-    both = run(sb, str(tmp_path / WHEEL), "--repo", SIGNED)
-    assert both.exit_code == 2
+    # an explicit --repo with FILEs is still a usage error, as are release selectors
+    for extra in (("--repo", SIGNED), ("--tag", "v1.0.0"), ("--assets", "*.whl")):
+        both = run(sb, str(tmp_path / WHEEL), *extra)
+        assert both.exit_code == 2, extra
 
 
 def test_without_any_repository_or_file_it_is_a_usage_error(sb: FullSandbox) -> None:
