@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from chainkit._cli import github_client
 from chainkit._cli._options import (
@@ -19,35 +21,35 @@ from chainkit._internal.ghenv import GitHubContext, parse_repository
 from chainkit._internal.output import append_step_summary, emit_json, is_tty
 from chainkit.errors import ExitCode, UsageError
 
+if TYPE_CHECKING:
+    from chainkit.verify import AttestationResult, BundleResult, VerifyReport
+
 __all__ = ["verify"]
 
 _log = logging.getLogger("chainkit.verify")
 
 
-def _render_table(report: object) -> None:
+def _render_table(report: VerifyReport) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    from chainkit.verify import VerifyReport
-
-    assert isinstance(report, VerifyReport)
     table = Table(title="chainkit verify")
     for col in ("release", "asset", "result", "detail"):
         table.add_column(col)
-    for b in report.bundles:
-        style = "green" if b.status == "verified" else ("yellow" if b.ok else "red")
-        table.add_row(b.release or "", b.subject, f"[{style}]{b.status}[/]", b.reason or "")
-    for a in report.attestations:
-        style = "green" if a.ok else "red"
-        detail = a.reason or f"{len(a.subjects)} subjects"
-        table.add_row(a.release, a.name, f"[{style}]{'verified' if a.ok else 'failed'}[/]", detail)
+    for release, name, result, detail, ok in report.rows():
+        style = "green" if result == "verified" else ("yellow" if ok else "red")
+        # Text, not markup: names and reasons come from servers and files
+        table.add_row(Text(release), Text(name), Text(result, style=style), Text(detail))
     Console(soft_wrap=True).print(table)
-    counts = report.counts()
-    click.echo(
-        f"{'PASSED' if report.ok else 'FAILED'}: {counts['verified']} verified, "
-        f"{counts['failed']} failed, {counts['unsigned']} unsigned, "
-        f"{counts['attestations']} attestations",
-    )
+    click.echo(report.summary_line())
+
+
+def _progress(item: BundleResult | AttestationResult) -> None:
+    from chainkit.verify import BundleResult
+
+    what = item.subject if isinstance(item, BundleResult) else item.name
+    _log.info("%s %r", "ok    " if item.ok else "FAILED", what)
 
 
 @click.command()
@@ -57,7 +59,11 @@ def _render_table(report: object) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Bundle for a single FILE (default: FILE.sigstore.json).",
 )
-@repo_option("Verify the bundles on this repository's releases.", from_workflow=False)
+@repo_option(
+    "Verify the assets of this repository's releases. Without FILE arguments it defaults "
+    "to CHAINKIT_REPO, then GITHUB_REPOSITORY; with FILEs the environment is ignored.",
+    from_workflow=False,
+)
 @click.option(
     "--tag",
     "tags",
@@ -66,19 +72,31 @@ def _render_table(report: object) -> None:
     help="Only these releases (glob patterns allowed; repeatable).",
 )
 @click.option(
+    "--include-drafts",
+    is_flag=True,
+    help="Check draft releases too (not published; needs a token with push access).",
+)
+@click.option(
     "--assets",
     "asset_globs",
     multiple=True,
     metavar="GLOB",
-    help="Only assets matching (repeatable); matching assets without a bundle fail.",
+    help="Only assets matching (repeatable).",
 )
 @bundle_release_option(
     "Also look for bundles in this release (where backfill puts the bundles of immutable releases)."
 )
+@env_option(
+    "--allow-unsigned",
+    is_flag=True,
+    envvar="CHAINKIT_ALLOW_UNSIGNED",
+    help="Report assets without a bundle as unsigned without failing (default: they fail).",
+)
 @click.option(
     "--require-bundles",
     is_flag=True,
-    help="Fail for any asset without a bundle (default: report them as unsigned).",
+    hidden=True,
+    help="Accepted for compatibility: assets without a bundle always fail now.",
 )
 @env_option(
     "--cert-identity",
@@ -113,14 +131,23 @@ def _render_table(report: object) -> None:
     help="GitHub server for OWNER/NAME source repositories.",
 )
 @trust_config_option()
+@env_option(
+    "--offline",
+    is_flag=True,
+    envvar="CHAINKIT_OFFLINE",
+    help="Use production Sigstore's trust root embedded in the installed sigstore-python "
+    "instead of refreshing it over TUF (no network; as current as that release).",
+)
 @json_option()
 def verify(
     files: tuple[Path, ...],
     bundle: Path | None,
     repo: str | None,
     tags: tuple[str, ...],
+    include_drafts: bool,
     asset_globs: tuple[str, ...],
     bundle_release: str | None,
+    allow_unsigned: bool,
     require_bundles: bool,
     cert_identity: str | None,
     cert_identity_regexp: str | None,
@@ -128,6 +155,7 @@ def verify(
     source_repository: str | None,
     server_url: str,
     trust_config: Path | None,
+    offline: bool,
     as_json: bool,
 ) -> ExitCode:
     """Verify Sigstore bundles: signature, chain, log inclusion, identity, issuer, source repo.
@@ -137,11 +165,21 @@ def verify(
                  --cert-oidc-issuer URL [--source-repository OWNER/NAME]
     Files:     chainkit verify FILE... [--bundle FILE] --cert-identity URI --cert-oidc-issuer URL
 
+    Every asset of a checked release needs a bundle that verifies: assets without one
+    are reported as unsigned and fail, unless --allow-unsigned.
+
     Exit 0 when everything verifies, 1 when anything fails.
     """
     from chainkit.signing import BundleVerifier, IdentityPolicy, load_trust_config
-    from chainkit.verify import VerifyReport, verify_files, verify_releases
+    from chainkit.verify import verify_files, verify_repository
 
+    context = GitHubContext.from_env()
+    if files and repo is not None:
+        source = click.get_current_context().get_parameter_source("repo")
+        if source is not ParameterSource.COMMANDLINE:
+            repo = None  # CHAINKIT_REPO is a default for release mode only
+    if not files and repo is None:
+        repo = context.repository  # GITHUB_REPOSITORY, like every command
     if bool(files) == bool(repo):
         raise UsageError(
             "give either FILE arguments or --repo OWNER/NAME",
@@ -149,12 +187,19 @@ def verify(
         )
     if bundle is not None and len(files) != 1:
         raise UsageError("--bundle goes with exactly one FILE")
+    if files and (tags or asset_globs or include_drafts):
+        raise UsageError(
+            "--tag, --assets and --include-drafts select releases: they go with --repo",
+            remediation="to verify local files pass only FILE arguments (and --bundle)",
+        )
     if repo is not None:
         parse_repository(repo)
         if source_repository is None:
             source_repository = repo
     elif source_repository is None:
         _log.warning("the source repository is not checked: pass --source-repository OWNER/NAME")
+    if require_bundles:
+        _log.debug("--require-bundles is the default now")
     policy = IdentityPolicy(
         issuer=cert_oidc_issuer,
         identity=cert_identity,
@@ -162,38 +207,22 @@ def verify(
         source_repository=source_repository,
         server_url=server_url,
     )
-    verifier = BundleVerifier.from_trust_config(load_trust_config(trust_config))
-    report = VerifyReport()
-    context = GitHubContext.from_env()
+    verifier = BundleVerifier.from_trust_config(load_trust_config(trust_config, offline=offline))
     if files:
-        for file_result in verify_files(files, verifier=verifier, policy=policy, bundle=bundle):
-            report.add(file_result)
+        report = verify_files(files, verifier=verifier, policy=policy, bundle=bundle)
     else:
         assert repo is not None
-        client = github_client(context)
-        home = client.get_release_by_tag(repo, bundle_release) if bundle_release else None
-        releases = client.iter_releases(repo)
-        if tags:
-            import fnmatch
-
-            releases = (r for r in releases if any(fnmatch.fnmatchcase(r.tag, t) for t in tags))
-        for item in verify_releases(
-            releases,
-            client=client,
+        report = verify_repository(
+            repo,
+            client=github_client(context),
             verifier=verifier,
             policy=policy,
+            tags=tags,
             assets=asset_globs,
-            require_bundles=require_bundles,
-            bundle_release=home,
-        ):
-            if not as_json and not is_tty():
-                what = getattr(item, "subject", None) or getattr(item, "name", "")
-                _log.info("%s %s", "ok    " if item.ok else "FAILED", what)
-            report.add(item)
-    if not report.bundles and not report.attestations:
-        raise UsageError(
-            "nothing to verify: no bundles found",
-            remediation="check --repo/--tag/--assets, or sign first (chainkit backfill)",
+            allow_unsigned=allow_unsigned,
+            bundle_release=bundle_release,
+            include_drafts=include_drafts,
+            on_result=None if as_json or is_tty() else _progress,
         )
     if as_json:
         emit_json(report.to_json())

@@ -7,6 +7,9 @@
 - :func:`load_bundle` is the one bundle parser (every failure is
   :class:`InvalidBundleError`); :func:`bundle_facts` and :class:`CertificateFacts`
   say who a certificate claims signed.
+- :func:`load_trust_config` reads a trust config file, or production Sigstore's root
+  (refreshed over TUF, or with ``offline`` the one embedded in sigstore-python:
+  :func:`embedded_production_trust_config`).
 - :class:`BundleVerifier` checks bundles offline against an :class:`IdentityPolicy`
   and returns :class:`VerifiedBundle`.
 
@@ -31,7 +34,11 @@ from chainkit.signing._errors import (
     SigningUsageError,
 )
 from chainkit.signing._facts import GITHUB_ISSUER, CertificateFacts
-from chainkit.signing._signer import KeylessSigner, load_trust_config
+from chainkit.signing._signer import (
+    KeylessSigner,
+    embedded_production_trust_config,
+    load_trust_config,
+)
 from chainkit.signing._tokens import (
     TokenProvider,
     ambient_github_token,
@@ -58,6 +65,7 @@ __all__ = [
     "VerifiedBundle",
     "ambient_github_token",
     "bundle_facts",
+    "embedded_production_trust_config",
     "load_bundle",
     "load_trust_config",
     "log_position",

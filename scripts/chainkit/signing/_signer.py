@@ -5,7 +5,7 @@ Fulcio certificate (10 minutes) and raises once it has expired. :class:`KeylessS
 opens a new signer (with a fresh identity token) before that happens, so batches of
 any length work, and counts certificates so benchmarks can check the reuse.
 
-sigstore-python's TUF, Fulcio, Rekor and TSA clients raise untyped exceptions: the four
+sigstore-python's TUF, Fulcio, Rekor and TSA clients raise untyped exceptions: the five
 ``except Exception`` blocks here (each commented) are the documented places where they
 become a :class:`~chainkit.signing.SigningError`; nowhere else catches ``Exception``.
 """
@@ -25,24 +25,70 @@ if TYPE_CHECKING:
     from sigstore.models import Bundle, ClientTrustConfig
     from sigstore.sign import Signer
 
-__all__ = ["KeylessSigner", "load_trust_config"]
+__all__ = ["KeylessSigner", "embedded_production_trust_config", "load_trust_config"]
 
 _log = logging.getLogger("chainkit.signing")
 
 _DEFAULT_LIFETIME = 600.0
 
 
-def load_trust_config(path: Path | None) -> ClientTrustConfig:
-    """A :class:`sigstore.models.ClientTrustConfig` from a file, or production Sigstore."""
+_CLIENT_TRUST_CONFIG = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
+
+
+def embedded_production_trust_config() -> ClientTrustConfig:
+    """Production Sigstore's trust root **as shipped inside sigstore-python** (no network).
+
+    No TUF refresh and no cache: the trusted root and signing config embedded in the
+    installed sigstore-python distribution, exactly as released. It is as current as that
+    release: bundles whose certificate authority, transparency log or timestamp keys were
+    added to Sigstore's root later do not verify with it (upgrade sigstore-python, verify
+    online, or pass a current ``--trust-config``).
+    """
+    import json
+
+    from sigstore import __version__
+    from sigstore._internal.tuf import DEFAULT_TUF_URL
+    from sigstore._utils import read_embedded
     from sigstore.models import ClientTrustConfig
 
+    try:
+        document = {
+            "mediaType": _CLIENT_TRUST_CONFIG,
+            "trustedRoot": json.loads(read_embedded("trusted_root.json", DEFAULT_TUF_URL)),
+            "signingConfig": json.loads(read_embedded("signing_config.v0.2.json", DEFAULT_TUF_URL)),
+        }
+        config = ClientTrustConfig.from_json(json.dumps(document))
+    except Exception as exc:  # missing resources, JSON or protobuf errors: many types
+        raise SigningUsageError(
+            f"sigstore-python {__version__} embeds no usable production trust root: {exc}",
+            remediation="verify online (without --offline), or pass --trust-config FILE",
+        ) from exc
+    _log.info(
+        "offline: using the production trust root embedded in sigstore-python %s (no TUF refresh)",
+        __version__,
+    )
+    return config
+
+
+def load_trust_config(path: Path | None, *, offline: bool = False) -> ClientTrustConfig:
+    """A :class:`sigstore.models.ClientTrustConfig` from a file, or production Sigstore.
+
+    Production Sigstore's root is refreshed over TUF, unless ``offline``: then it is the
+    root embedded in sigstore-python (:func:`embedded_production_trust_config`). A file
+    never needs the network, so ``offline`` changes nothing for ``path``.
+    """
+    from sigstore.models import ClientTrustConfig
+
+    if path is None and offline:
+        return embedded_production_trust_config()
     if path is None:
         try:
             return ClientTrustConfig.production()
         except Exception as exc:  # TUF/network failures have many types
             raise SigningServiceError(
                 f"could not load the production Sigstore trust root: {exc}",
-                remediation="check the network, or pass --trust-config FILE",
+                remediation="check the network; to verify without it pass --offline "
+                "(the root embedded in sigstore-python) or --trust-config FILE",
             ) from exc
     try:
         return ClientTrustConfig.from_json(path.read_text(encoding="utf-8"))

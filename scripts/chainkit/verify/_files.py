@@ -9,7 +9,7 @@ from chainkit._internal.hashing import sha256_file
 from chainkit.attestation import BUNDLE_SUFFIX
 from chainkit.signing import MAX_BUNDLE_BYTES, BundleVerifier, IdentityPolicy
 from chainkit.verify._checks import check_bundle
-from chainkit.verify._report import BundleResult
+from chainkit.verify._report import BundleResult, VerifyReport
 
 __all__ = ["verify_files"]
 
@@ -26,8 +26,22 @@ def verify_files(
     verifier: BundleVerifier,
     policy: IdentityPolicy,
     bundle: Path | None = None,
+) -> VerifyReport:
+    """Verify local files against ``<file>.sigstore.json`` (or one explicit ``bundle``):
+    one row per file; a file that cannot be read, or whose bundle cannot, fails."""
+    report = VerifyReport()
+    for result in _results(files, verifier=verifier, policy=policy, bundle=bundle):
+        report.add(result)
+    return report
+
+
+def _results(
+    files: Sequence[Path],
+    *,
+    verifier: BundleVerifier,
+    policy: IdentityPolicy,
+    bundle: Path | None,
 ) -> Iterator[BundleResult]:
-    """Verify local files against ``<file>.sigstore.json`` (or one explicit ``bundle``)."""
     for path in files:
         bundle_path = bundle if bundle is not None else path.with_name(path.name + BUNDLE_SUFFIX)
         sha256: str | None = None

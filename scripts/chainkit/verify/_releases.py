@@ -1,9 +1,10 @@
-"""The release walk: find each release's bundles and attestations, and check them."""
+"""The release walk: one result per asset (verified, failed or unsigned), per orphan
+bundle, and per attestation."""
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from chainkit._internal.hashing import sha256_chunks
 from chainkit.attestation import (
@@ -16,20 +17,12 @@ from chainkit.attestation import (
 from chainkit.github import Asset, GitHubClient, Release
 from chainkit.signing import MAX_BUNDLE_BYTES, BundleVerifier, IdentityPolicy
 from chainkit.verify._checks import check_attestation, check_bundle
-from chainkit.verify._report import AttestationResult, BundleResult
+from chainkit.verify._errors import NothingToVerifyError
+from chainkit.verify._report import AttestationResult, BundleResult, VerifyReport
 
-__all__ = ["verify_releases"]
+__all__ = ["verify_releases", "verify_repository"]
 
-
-def _subject_for_bundle(name: str, assets: dict[str, Asset]) -> Asset | None:
-    """The asset a ``<asset>.sigstore.json`` bundle belongs to (names may be sanitised)."""
-    direct = assets.get(name[: -len(BUNDLE_SUFFIX)])
-    if direct is not None:
-        return direct
-    for asset in assets.values():
-        if github_asset_name(asset.name + BUNDLE_SUFFIX) == name:
-            return asset
-    return None
+Result = BundleResult | AttestationResult
 
 
 class _Digests:
@@ -54,6 +47,70 @@ def _selected(name: str, globs: Sequence[str]) -> bool:
     return not globs or any(fnmatch.fnmatchcase(name, g) for g in globs)
 
 
+def _is_bundle_file(name: str) -> bool:
+    return name.endswith(BUNDLE_SUFFIX)
+
+
+def _candidates(
+    asset: Asset, release: Release, own: dict[str, Asset], home: dict[str, Asset]
+) -> list[Asset]:
+    """Every bundle that may belong to ``asset``: ``<asset>.sigstore.json`` on its release
+    (as uploaded, or as GitHub sanitised the name), and in the bundle release under the
+    release's tag (with or without its id)."""
+    found: dict[int, Asset] = {}
+    for name in (asset.name + BUNDLE_SUFFIX, github_asset_name(asset.name + BUNDLE_SUFFIX)):
+        if name in own:
+            found.setdefault(own[name].id, own[name])
+    for name in (
+        bundle_name(asset.name, tag=release.tag),
+        bundle_name(asset.name, tag=release.tag, release_id=release.id),
+    ):
+        if name in home:
+            found.setdefault(home[name].id, home[name])
+    return list(found.values())
+
+
+def _verify_asset(
+    asset: Asset,
+    candidates: Sequence[Asset],
+    *,
+    release: Release,
+    client: GitHubClient,
+    verifier: BundleVerifier,
+    policy: IdentityPolicy,
+    digests: _Digests,
+    allow_unsigned: bool,
+) -> BundleResult:
+    """One result for one asset: ``verified`` by the first bundle that verifies over its
+    real bytes, else ``failed`` (naming the first bundle's failure), else ``unsigned``."""
+    if not candidates:
+        return BundleResult(
+            subject=asset.name,
+            bundle=None,
+            release=release.tag,
+            sha256=asset.sha256,
+            ok=allow_unsigned,
+            status="unsigned",
+            reason="no bundle for this asset",
+        )
+    first: BundleResult | None = None
+    for bundle in candidates:
+        result = check_bundle(
+            verifier,
+            policy,
+            subject=asset.name,
+            bundle_name=bundle.name,
+            release=release.tag,
+            sha256=digests.of(asset),
+            bundle_json=client.fetch_small(bundle, max_bytes=MAX_BUNDLE_BYTES),
+        )
+        if result.ok:
+            return result
+        first = first or result
+    assert first is not None
+    return first
+
+
 def _verify_release(
     release: Release,
     *,
@@ -61,34 +118,33 @@ def _verify_release(
     verifier: BundleVerifier,
     policy: IdentityPolicy,
     assets: Sequence[str],
-    require_bundles: bool,
+    allow_unsigned: bool,
     home: Release | None = None,
-) -> Iterator[BundleResult | AttestationResult]:
-    by_name = {a.name: a for a in release.assets}
-    digests = _Digests(client, by_name)
-    bundles = [a for a in release.assets if a.name.endswith(BUNDLE_SUFFIX)]
-    subjects: dict[int, Asset] = {}  # bundle id -> its asset, for bundles kept elsewhere
-    if home is not None:
-        # Bundles of an immutable release live in the bundle release, prefixed with its tag.
-        home_by_name = {a.name: a for a in home.assets}
-        prefix = bundle_release_prefix(release.tag)
-        for asset in release.assets:
-            for name in (
-                bundle_name(asset.name, tag=release.tag),
-                bundle_name(asset.name, tag=release.tag, release_id=release.id),
-            ):
-                if name in home_by_name:
-                    bundles.append(home_by_name[name])
-                    subjects[home_by_name[name].id] = asset
-        bundles += [
-            a for a in home.assets if a.name.startswith(prefix) and is_attestation_name(a.name)
-        ]
-    signed: set[int] = set()
-    for bundle in bundles:
+) -> Iterator[Result]:
+    own = {a.name: a for a in release.assets if _is_bundle_file(a.name)}
+    home_bundles = {a.name: a for a in home.assets} if home is not None else {}
+    subjects = [a for a in release.assets if not _is_bundle_file(a.name)]
+    digests = _Digests(client, {a.name: a for a in subjects})
+    claimed: set[int] = set()
+    for asset in subjects:
+        candidates = _candidates(asset, release, own, home_bundles)
+        claimed.update(b.id for b in candidates)
+        if _selected(asset.name, assets):
+            yield _verify_asset(
+                asset,
+                candidates,
+                release=release,
+                client=client,
+                verifier=verifier,
+                policy=policy,
+                digests=digests,
+                allow_unsigned=allow_unsigned,
+            )
+    attestations: list[Asset] = []
+    for bundle in own.values():
         if is_attestation_name(bundle.name):
-            continue
-        subject = subjects.get(bundle.id) or _subject_for_bundle(bundle.name, by_name)
-        if subject is None or subject.name.endswith(BUNDLE_SUFFIX):
+            attestations.append(bundle)
+        elif bundle.id not in claimed:
             yield BundleResult(
                 subject=bundle.name[: -len(BUNDLE_SUFFIX)],
                 bundle=bundle.name,
@@ -98,44 +154,21 @@ def _verify_release(
                 status="failed",
                 reason="the bundle's asset is missing from the release",
             )
-            continue
-        if not _selected(subject.name, assets):
-            continue
-        signed.add(subject.id)
-        yield check_bundle(
+    if home is not None:
+        # Bundles of an immutable release live in the bundle release, prefixed with its tag.
+        prefix = bundle_release_prefix(release.tag)
+        attestations += [
+            a for a in home.assets if a.name.startswith(prefix) and is_attestation_name(a.name)
+        ]
+    for attestation in attestations:
+        yield check_attestation(
             verifier,
             policy,
-            subject=subject.name,
-            bundle_name=bundle.name,
-            release=release.tag,
-            sha256=digests.of(subject),
-            bundle_json=client.fetch_small(bundle, max_bytes=MAX_BUNDLE_BYTES),
+            tag=release.tag,
+            name=attestation.name,
+            bundle_json=client.fetch_small(attestation, max_bytes=MAX_BUNDLE_BYTES),
+            digest_of=digests.get,
         )
-    for asset in release.assets:
-        if asset.id in signed or asset.name.endswith(BUNDLE_SUFFIX):
-            continue
-        if not (assets or require_bundles) or not _selected(asset.name, assets):
-            continue
-        strict = require_bundles or bool(assets)
-        yield BundleResult(
-            subject=asset.name,
-            bundle=None,
-            release=release.tag,
-            sha256=asset.sha256,
-            ok=not strict,
-            status="unsigned",
-            reason="no bundle on the release",
-        )
-    for bundle in bundles:
-        if is_attestation_name(bundle.name):
-            yield check_attestation(
-                verifier,
-                policy,
-                tag=release.tag,
-                name=bundle.name,
-                bundle_json=client.fetch_small(bundle, max_bytes=MAX_BUNDLE_BYTES),
-                digest_of=digests.get,
-            )
 
 
 def verify_releases(
@@ -145,17 +178,20 @@ def verify_releases(
     verifier: BundleVerifier,
     policy: IdentityPolicy,
     assets: Sequence[str] = (),
-    require_bundles: bool = False,
+    allow_unsigned: bool = False,
     bundle_release: Release | None = None,
-) -> Iterator[BundleResult | AttestationResult]:
-    """Verify every bundle (and attestation) on ``releases``; results stream out.
+) -> Iterator[Result]:
+    """Verify every asset (and attestation) of ``releases``; results stream out.
+
+    Each asset that is not itself a bundle yields exactly one :class:`BundleResult`:
+    ``verified`` if a bundle for it verifies over its real bytes against ``policy``,
+    ``failed`` if it has bundles and none verifies, ``unsigned`` if it has none - which
+    fails unless ``allow_unsigned``. A bundle whose asset is missing fails; each backfill
+    attestation yields an :class:`AttestationResult`, its subjects compared with the real
+    bytes. ``assets`` globs limit the assets checked.
 
     ``bundle_release``: the release that holds the bundles of immutable releases
     (``backfill plan --bundle-release``); it is searched too, and not verified itself.
-
-    Assets selected by ``assets`` globs must carry a bundle; without globs, assets
-    without a bundle are reported as ``unsigned`` and fail only with ``require_bundles``.
-    Attestation subjects are compared with the sha256 of the assets' real bytes.
     """
     for release in releases:
         if bundle_release is not None and release.id == bundle_release.id:
@@ -166,6 +202,71 @@ def verify_releases(
             verifier=verifier,
             policy=policy,
             assets=assets,
-            require_bundles=require_bundles,
+            allow_unsigned=allow_unsigned,
             home=bundle_release,
         )
+
+
+def verify_repository(
+    repository: str,
+    *,
+    client: GitHubClient,
+    verifier: BundleVerifier,
+    policy: IdentityPolicy,
+    tags: Sequence[str] = (),
+    assets: Sequence[str] = (),
+    allow_unsigned: bool = False,
+    bundle_release: str | None = None,
+    include_drafts: bool = False,
+    on_result: Callable[[Result], None] | None = None,
+) -> VerifyReport:
+    """Verify the releases of ``repository`` (those whose tag matches a ``tags`` glob, or
+    all) as :func:`verify_releases` does, and collect the report. Drafts are not
+    published (nobody outside the repository can download them): they are checked only
+    with ``include_drafts``.
+
+    ``on_result`` sees each result as it is made (progress). Raises
+    :class:`NothingToVerifyError` (exit 2) when no release matches ``tags``, or the
+    selected releases have no asset matching ``assets``.
+    """
+    home = client.get_release_by_tag(repository, bundle_release) if bundle_release else None
+    matched = 0
+
+    def selected() -> Iterator[Release]:
+        nonlocal matched
+        for release in client.iter_releases(repository):
+            if home is not None and release.id == home.id:
+                continue
+            if release.draft and not include_drafts:
+                continue
+            if tags and not any(fnmatch.fnmatchcase(release.tag, t) for t in tags):
+                continue
+            matched += 1
+            yield release
+
+    report = VerifyReport()
+    for item in verify_releases(
+        selected(),
+        client=client,
+        verifier=verifier,
+        policy=policy,
+        assets=assets,
+        allow_unsigned=allow_unsigned,
+        bundle_release=home,
+    ):
+        if on_result is not None:
+            on_result(item)
+        report.add(item)
+    if not matched:
+        what = f"matches --tag {' '.join(tags)}" if tags else "exists"
+        raise NothingToVerifyError(
+            f"no release of {repository} {what}",
+            remediation="check --repo and --tag (glob patterns match whole tags)",
+        )
+    if report.empty:
+        what = f" matching --assets {' '.join(assets)}" if assets else ""
+        raise NothingToVerifyError(
+            f"nothing to verify: the selected releases of {repository} have no assets{what}",
+            remediation="check --tag and --assets",
+        )
+    return report

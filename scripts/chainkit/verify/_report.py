@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from chainkit._internal.markdown import table
+
 __all__ = ["AttestationResult", "BundleResult", "BundleStatus", "VerifyReport"]
 
 BundleStatus = Literal["verified", "failed", "unsigned"]
@@ -20,7 +22,8 @@ class BundleResult:
     sha256: str | None
     ok: bool
     status: BundleStatus
-    """``verified``, ``failed``, ``unsigned`` (no bundle; fails only with --require-bundles)."""
+    """``verified``; ``failed`` (a bundle that does not verify, or a bundle without its
+    asset); ``unsigned`` (no bundle: fails unless unsigned assets are allowed)."""
     reason: str | None = None
     identity: str | None = None
     source_repository_uri: str | None = None
@@ -78,14 +81,39 @@ class VerifyReport:
     def ok(self) -> bool:
         return all(b.ok for b in self.bundles) and all(a.ok for a in self.attestations)
 
+    @property
+    def empty(self) -> bool:
+        return not self.bundles and not self.attestations
+
     def counts(self) -> dict[str, int]:
+        """Each asset counted once, by its status; failed attestations count as failed."""
         return {
             "verified": sum(b.status == "verified" for b in self.bundles),
-            "failed": sum(not b.ok for b in self.bundles)
+            "failed": sum(b.status == "failed" for b in self.bundles)
             + sum(not a.ok for a in self.attestations),
             "unsigned": sum(b.status == "unsigned" for b in self.bundles),
             "attestations": sum(a.ok for a in self.attestations),
         }
+
+    def summary_line(self) -> str:
+        """``PASSED: 2 verified, 0 failed, 1 unsigned, 1 attestations`` (or ``FAILED: ...``)."""
+        counts = self.counts()
+        return (
+            f"{'PASSED' if self.ok else 'FAILED'}: {counts['verified']} verified, "
+            f"{counts['failed']} failed, {counts['unsigned']} unsigned, "
+            f"{counts['attestations']} attestations"
+        )
+
+    def rows(self) -> list[tuple[str, str, str, str, bool]]:
+        """``(release, asset, result, detail, ok)`` per result, for tables."""
+        out: list[tuple[str, str, str, str, bool]] = []
+        for b in self.bundles:
+            detail = b.reason or b.identity or ""
+            out.append((b.release or "", b.subject, b.status, detail, b.ok))
+        for a in self.attestations:
+            detail = a.reason or f"{len(a.subjects)} subjects"
+            out.append((a.release, a.name, "verified" if a.ok else "failed", detail, a.ok))
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,21 +124,14 @@ class VerifyReport:
         }
 
     def to_markdown(self) -> str:
-        """A GitHub step summary: totals, then one table row per result."""
-        lines = ["## chainkit verify", ""]
-        counts = self.counts()
-        lines.append(
-            f"**{'passed' if self.ok else 'FAILED'}** - {counts['verified']} verified, "
-            f"{counts['failed']} failed, {counts['unsigned']} unsigned, "
-            f"{counts['attestations']} attestations"
-        )
-        lines += ["", "| release | asset | result | detail |", "|---|---|---|---|"]
-        for b in self.bundles:
-            detail = (b.reason or b.identity or "").replace("|", "\\|")
-            lines.append(f"| {b.release or ''} | `{b.subject}` | {b.status} | {detail} |")
-        for a in self.attestations:
-            lines.append(
-                f"| {a.release} | `{a.name}` | {'verified' if a.ok else 'failed'} | "
-                f"{(a.reason or f'{len(a.subjects)} subjects').replace('|', chr(92) + '|')} |"
-            )
-        return "\n".join(lines) + "\n"
+        """A GitHub step summary: totals, then one table row per result (every value
+        escaped by the one Markdown escaper)."""
+        rows = [(release, name, result, detail) for release, name, result, detail, _ in self.rows()]
+        lines = [
+            "## chainkit verify",
+            "",
+            f"**{self.summary_line()}**",
+            "",
+            table(["release", "asset", "result", "detail"], rows),
+        ]
+        return "\n".join(lines).rstrip("\n") + "\n"
