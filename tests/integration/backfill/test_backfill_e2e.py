@@ -164,9 +164,11 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
         ISSUER,
         "--json",
     )
-    assert result.exit_code == 0, result.output
+    # blocked and immutable assets stay unsigned: verify says so and fails
+    assert result.exit_code == 1, result.output
     verified = json.loads(result.stdout)
     assert verified["summary"]["verified"] == signed
+    assert verified["summary"]["unsigned"] == 5
     assert verified["summary"]["attestations"] == RELEASES - 1
     result = sb.chainkit(
         "verify",
