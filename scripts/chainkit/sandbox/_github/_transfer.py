@@ -9,6 +9,7 @@ URL that serves the raw bytes.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 
 from chainkit.github._names import sanitize_asset_name
@@ -86,6 +87,17 @@ def _upload(ex: Exchange, call: Call) -> Response:
     return resp
 
 
+def content_disposition(name: str) -> str:
+    """``attachment`` with ``name`` as RFC 6266: an ASCII fallback plus RFC 8187 ``filename*``.
+
+    A raw (seeded) name may hold CR, LF, NUL or non-ASCII characters, none of which can
+    go into a header as they are; the header stays one safe line whatever the name.
+    """
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in name)
+    encoded = urllib.parse.quote(name, safe="!#$&+-.^_`|~")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
 def _redirect(ex: Exchange, base: str, repo: Row, asset: Row) -> Response:
     resp = Response(302, b"", raw=True)
     resp.headers["content-type"] = "text/html;charset=utf-8"
@@ -133,7 +145,7 @@ def storage(ex: Exchange, call: Call) -> Response:
     ex.store.count_download(asset["id"])
     resp = Response(200, file=ex.store.blob(asset["id"]))
     resp.headers["content-type"] = "application/octet-stream"
-    resp.headers["content-disposition"] = f"attachment; filename={asset['name']}"
+    resp.headers["content-disposition"] = content_disposition(asset["name"])
     resp.headers["etag"] = f'"0x{asset["sha256"][:16].upper()}"'
     resp.headers["last-modified"] = http_date(asset["updated_at"])
     resp.headers["accept-ranges"] = "none"
