@@ -26,7 +26,7 @@ import click
 
 from chainkit import __version__
 from chainkit._cli._options import verbose_option
-from chainkit._internal.output import actions_annotation, configure_logging
+from chainkit._internal.output import actions_annotation, configure_logging, printable
 from chainkit.errors import Error, ExitCode
 
 __all__ = ["cli", "main"]
@@ -111,7 +111,7 @@ class ChainkitGroup(click.Group):
             if self.verbose:
                 traceback.print_exc()
             click.echo(
-                f"error: internal error ({type(exc).__name__}): {exc}\n"
+                f"error: internal error ({type(exc).__name__}): {printable(exc)}\n"
                 "  hint: this is a bug in chainkit; re-run with -v for the traceback and report it",
                 err=True,
             )
@@ -123,9 +123,12 @@ class ChainkitGroup(click.Group):
     def _report(self, exc: Error) -> None:
         if self.verbose:
             traceback.print_exc()
-        click.echo(f"error: {exc.render()}", err=True)
+        # message and hint are one line each: text quoted from a server cannot add lines
+        message = printable(exc.message)
+        hint = printable(exc.remediation) if exc.remediation else None
+        click.echo(f"error: {message}" + (f"\n  hint: {hint}" if hint else ""), err=True)
         if _in_actions():
-            text = exc.message if not exc.remediation else f"{exc.message} ({exc.remediation})"
+            text = message if not hint else f"{message} ({hint})"
             actions_annotation("error", text, title="chainkit")
 
 

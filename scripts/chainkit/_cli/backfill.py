@@ -31,18 +31,13 @@ from chainkit._internal.output import (
     emit_text,
     group,
     is_tty,
+    print_table,
 )
 from chainkit.errors import ExitCode, UsageError
 
 __all__ = ["backfill"]
 
 _log = logging.getLogger("chainkit.backfill")
-
-
-def _print_table(renderable: Any) -> None:
-    from rich.console import Console
-
-    Console(soft_wrap=True).print(renderable)
 
 
 @click.group()
@@ -203,7 +198,7 @@ def plan(
             }
         )
     else:
-        _print_table(render_plan_table(the_plan))
+        print_table(render_plan_table(the_plan))
         emit_text(f"plan written to {output}\nplan_digest: {the_plan.plan_digest}")
     append_step_summary(render_plan_markdown(the_plan), path=context.step_summary)
     if blocked:
@@ -380,6 +375,6 @@ def _confirm(the_plan: Any) -> bool:
     from chainkit.backfill import render_plan_table
 
     if is_tty():
-        _print_table(render_plan_table(the_plan))
+        print_table(render_plan_table(the_plan), stream=sys.stderr)
     click.echo(f"plan_digest: {the_plan.plan_digest}", err=True)
     return click.confirm("Sign and publish exactly this plan?", default=False, err=True)
