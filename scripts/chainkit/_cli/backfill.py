@@ -288,7 +288,11 @@ def apply(
             remediation="pass the plan_digest printed by the plan job and shown to the approver",
         )
     check_plan_for(the_plan, repository, expect_digest, api_url=context.api_url)
-    client = github_client(context, write_interval=write_interval)
+    client = github_client(
+        context,
+        write_interval=write_interval,
+        rerun="re-run the same apply: it resumes where it stopped",
+    )
     if the_plan.is_empty:
         _log.info("the plan has nothing to do")
     provider = static_token(identity_token) if identity_token else ambient_github_token()
