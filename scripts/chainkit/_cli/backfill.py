@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -32,6 +33,7 @@ from chainkit._internal.output import (
     group,
     is_tty,
     print_table,
+    set_interrupt_hint,
 )
 from chainkit.errors import ExitCode, UsageError
 
@@ -148,6 +150,7 @@ def plan(
     )
 
     repository = _require_repo(repo)
+    set_interrupt_hint(f"no plan was written to {output}; run the same plan command again")
     context = GitHubContext.from_env()
     client = github_client(context)
     request = PlanRequest(
@@ -186,7 +189,23 @@ def plan(
             verify_existing=existing_verifier,
         )
     write_plan(output, the_plan)
+    set_interrupt_hint(f"the plan was written to {output}")
     summary = the_plan.summary
+    _warn_if_nothing_matched(
+        summary.releases + summary.releases_without_assets,
+        summary.assets,
+        filters={
+            "--tags": tags,
+            "--exclude-tags": exclude_tags,
+            "--since": (since.date().isoformat(),) if since else (),
+            "--last": (str(last),) if last else (),
+            "--include-prereleases": ("",) if include_prereleases else (),
+            "--include-drafts": ("",) if include_drafts else (),
+            "--assets": assets,
+            "--exclude-assets": exclude_assets,
+        },
+        in_actions=context.in_actions,
+    )
     blocked = summary.statuses.get("blocked", 0)
     if as_json:
         emit_json(
@@ -212,6 +231,25 @@ def plan(
         if fail_on_blocked:
             return ExitCode.FINDINGS
     return ExitCode.OK
+
+
+def _warn_if_nothing_matched(
+    releases: int, assets: int, *, filters: dict[str, tuple[str, ...]], in_actions: bool
+) -> None:
+    """An empty plan is not a success: say so, naming the filters (a typo in --tags)."""
+    if releases and assets:
+        return
+    given = " ".join(
+        f"{name} {value}".rstrip() for name, values in filters.items() for value in values
+    )
+    which = "release" if not releases else "asset"
+    message = f"no {which} matched the filters ({given or 'none given'})"
+    if releases:
+        message += f" in {releases} release(s)"
+    message += "; the plan is empty: check the filters"
+    _log.warning(message)
+    if in_actions:
+        actions_annotation("warning", message, title="chainkit backfill plan")
 
 
 def _require_repo(repo: str | None) -> str:
@@ -288,6 +326,11 @@ def apply(
             remediation="pass the plan_digest printed by the plan job and shown to the approver",
         )
     check_plan_for(the_plan, repository, expect_digest, api_url=context.api_url)
+    set_interrupt_hint(
+        "re-run the same apply: it resumes where it stopped: chainkit backfill apply "
+        f"--plan {shlex.quote(str(plan_path))} --expect-digest {the_plan.plan_digest} "
+        f"--state-dir {shlex.quote(str(state_dir))}"
+    )
     client = github_client(
         context,
         write_interval=write_interval,

@@ -36,13 +36,16 @@ __all__ = [
     "actions_annotation",
     "append_step_summary",
     "configure_logging",
+    "discard_stdout",
     "emit_json",
     "emit_text",
     "escape_annotation",
     "group",
+    "interrupt_hint",
     "is_tty",
     "print_table",
     "printable",
+    "set_interrupt_hint",
     "stderr_console",
     "stdout_closed",
 ]
@@ -137,6 +140,21 @@ def configure_logging(*, verbose: bool) -> None:
     root.propagate = False
 
 
+_INTERRUPT_HINT: str | None = None
+
+
+def set_interrupt_hint(hint: str | None) -> None:
+    """What to tell the user if this run is interrupted (Ctrl-C) from now on: whether
+    anything was left, and how to resume."""
+    global _INTERRUPT_HINT
+    _INTERRUPT_HINT = hint
+
+
+def interrupt_hint() -> str | None:
+    """The hint set by the running command (the CLI prints it after "interrupted")."""
+    return _INTERRUPT_HINT
+
+
 _STDOUT_CLOSED = False
 
 
@@ -145,7 +163,7 @@ def stdout_closed() -> bool:
     return _STDOUT_CLOSED
 
 
-def _close_stdout() -> None:
+def discard_stdout() -> None:
     """Point stdout at /dev/null so nothing (not even the interpreter's final flush)
     writes into the broken pipe again."""
     global _STDOUT_CLOSED
@@ -167,7 +185,7 @@ def _write_data(text: str, stream: TextIO | None) -> None:
         if stream is not None:
             raise
         _log.debug("stdout was closed by its reader; the rest of the output is dropped")
-        _close_stdout()
+        discard_stdout()
 
 
 def _json_escape_raw(text: str) -> str:
@@ -269,7 +287,7 @@ def print_table(table: Table, *, stream: TextIO | None = None) -> None:
     except BrokenPipeError:
         if stream is not None:
             raise
-        _close_stdout()
+        discard_stdout()
 
 
 def escape_annotation(value: str) -> str:
