@@ -68,3 +68,28 @@ def test_upload_of_a_raw_name_is_sanitized_as_github_does(
     )
     assert response.status_code == 201, response.text
     assert response.json()["name"] == stored
+
+
+@pytest.mark.parametrize(
+    "raw", ["evil\r\nX-Injected: 1.whl", "nul\x00name.whl", "tab\tdel\x7f.whl"]
+)
+def test_a_raw_admin_name_downloads_through_the_real_clients(
+    github_sandbox: GitHubSandbox, raw: str
+) -> None:
+    auth = {"Authorization": f"token {github_sandbox.write_token}"}
+    rel = requests.get(
+        f"{github_sandbox.url}/repos/acme/widgets/releases/tags/v1.2.0", headers=auth, timeout=30
+    ).json()
+    target = rel["assets"][0]
+    renamed = github_sandbox.admin(
+        "PUT",
+        f"repos/acme/widgets/releases/assets/{target['id']}/raw-name",
+        json={"name": raw},
+    )
+    assert renamed.status_code == 200, renamed.text
+    gh_asset = github_sandbox.client().get_repo("acme/widgets").get_release_asset(target["id"])
+    assert gh_asset.name == raw
+    status, headers, chunks = gh_asset.download_asset()
+    assert status == 200
+    assert len(b"".join(chunks)) == target["size"]
+    assert "x-injected" not in {k.lower() for k in headers}
