@@ -33,6 +33,7 @@ from chainkit._internal.output import (
     group,
     is_tty,
     print_table,
+    printable,
     set_interrupt_hint,
 )
 from chainkit.errors import ExitCode, UsageError
@@ -331,6 +332,15 @@ def apply(
         f"--plan {shlex.quote(str(plan_path))} --expect-digest {the_plan.plan_digest} "
         f"--state-dir {shlex.quote(str(state_dir))}"
     )
+    from chainkit.github import default_write_interval
+
+    if write_interval is None:
+        write_interval = default_write_interval(context.api_url)
+    if write_interval > 0:  # no silent waits: say once why writes take their time
+        _log.info(
+            "writes to GitHub are spaced %g s apart (GitHub's guidance; --write-interval)",
+            write_interval,
+        )
     client = github_client(
         context,
         write_interval=write_interval,
@@ -405,7 +415,7 @@ def _progress(total: int) -> Iterator[Callable[[Any], None] | None]:
         TextColumn("[bold]signing"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         console=stderr_console(),
         transient=True,
     ) as bar:
@@ -413,7 +423,8 @@ def _progress(total: int) -> Iterator[Callable[[Any], None] | None]:
 
         def advance(outcome: Any) -> None:
             if outcome.kind == "asset":
-                bar.update(task, advance=1, description=f"{outcome.release} {outcome.item}")
+                what = printable(f"{outcome.release} {outcome.item}")
+                bar.update(task, advance=1, description=what)
 
         yield advance
 
