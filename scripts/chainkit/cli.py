@@ -108,7 +108,8 @@ class ChainkitGroup(click.Group):
             return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
         except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (click: Abort)
             hint = interrupt_hint()
-            click.echo("interrupted" + (f"\n  hint: {hint}" if hint else ""), err=True)
+            text = "interrupted" + (f"\n  hint: {printable(hint)}" if hint else "")
+            click.echo(text, err=True)
             return 130
         except Error as exc:
             self._report(exc)
