@@ -32,12 +32,12 @@ from github.GithubException import (
     RateLimitExceededException,
     UnknownObjectException,
 )
-from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from chainkit._internal.fs import create_new, temp_path
 from chainkit._internal.ghenv import DEFAULT_API_URL, GitHubContext
 from chainkit._internal.hashing import sha256_chunks
+from chainkit._internal.net import connection_problem
 from chainkit.errors import Error
 from chainkit.github._errors import (
     AssetExistsError,
@@ -90,28 +90,7 @@ def _describe(method: str | None, url: str | None, response: Any, error: Excepti
     target = f"{method or '?'} {(url or '?').split('?', 1)[0]}"
     if response is not None and getattr(response, "status", None):
         return f"{target}: {response.status}"
-    return f"{target}: {_connection_problem(error) if error else 'no answer'}"
-
-
-def _connection_problem(error: BaseException | None) -> str:
-    """A short, user-facing reason for a failed connection (walks the cause chain)."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, NameResolutionError):
-            return "the host name does not resolve"
-        if isinstance(error, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(error, NewConnectionError) and "refused" in str(error).lower():
-            return "connection refused"
-        if isinstance(error, (TimeoutError, requests.exceptions.Timeout)):
-            return "timed out"
-        if isinstance(error, MaxRetryError) and error.reason is not None:
-            error = error.reason
-            continue
-        nested = error.args[0] if error.args and isinstance(error.args[0], BaseException) else None
-        error = nested or error.__cause__ or error.__context__
-    return "connection failed"
+    return f"{target}: {connection_problem(error) if error else 'no answer'}"
 
 
 def _announce(retry: Retry, response: Any) -> None:
@@ -354,7 +333,7 @@ class GitHubClient:
             ) from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise GitHubServiceError(
-                f"{what}: cannot reach {self.api_url} ({_connection_problem(exc)})",
+                f"{what}: cannot reach {self.api_url} ({connection_problem(exc)})",
                 remediation=f"check GITHUB_API_URL and the network; {self._rerun}",
             ) from exc
 
@@ -506,7 +485,7 @@ class GitHubClient:
                 yield from (c for c in response.iter_content(_CHUNK) if c)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise GitHubServiceError(
-                f"{what}: cannot reach {api.netloc} ({_connection_problem(exc)})",
+                f"{what}: cannot reach {api.netloc} ({connection_problem(exc)})",
                 remediation=f"check the network; {self._rerun}",
             ) from exc
         except requests.exceptions.RetryError as exc:
