@@ -8,8 +8,9 @@
   appended to ``$GITHUB_STEP_SUMMARY``.
 - Text from servers and files (tags, asset names, identities, messages) never reaches a
   terminal raw: :func:`printable` shows control characters (ESC, BEL, CR, LF, NUL, C1,
-  bidirectional overrides) as visible escapes. Logs, errors, annotations, tables and
-  :func:`emit_text` all go through it; :func:`emit_json` escapes what JSON leaves raw.
+  bidirectional overrides) as visible escapes. Logs, errors, annotations and tables go
+  through it; data on stdout (:func:`emit_text`, :func:`emit_json`) shows them as
+  ``\\uXXXX``, which keeps JSON valid and equal.
 - Tables (:class:`Table`, :func:`print_table`) are rich on a terminal and plain,
   unwrapped, aligned lines otherwise (GitHub Actions logs are not terminals), so no
   name is folded into a narrow column or cut.
@@ -188,23 +189,26 @@ def _write_data(text: str, stream: TextIO | None) -> None:
         discard_stdout()
 
 
-def _json_escape_raw(text: str) -> str:
-    # json.dumps(ensure_ascii=False) escapes C0 controls but leaves C1 controls, line
-    # separators and bidi controls raw; inside a JSON string \uXXXX means the same.
+def _data_safe(text: str) -> str:
+    # Data keeps its meaning: a raw control character (outside LF and TAB) becomes a
+    # \uXXXX escape, which is the same character inside a JSON string (the only place
+    # json.dumps(ensure_ascii=False) leaves C1, line-separator and bidi controls raw) and
+    # a visible one in plain text. Markdown and tables have been made inert before.
     if not any(_unsafe(ch) for ch in text):
         return text
-    return "".join(f"\\u{ord(ch):04x}" if _unsafe(ch) and ord(ch) >= 32 else ch for ch in text)
+    return "".join(f"\\u{ord(ch):04x}" if _unsafe(ch) and ch not in "\n\t" else ch for ch in text)
 
 
 def emit_json(data: Any, *, stream: TextIO | None = None) -> None:
     """Write one JSON document to stdout (machine output)."""
     text = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False)
-    _write_data(_json_escape_raw(text) + "\n", stream)
+    _write_data(_data_safe(text) + "\n", stream)
 
 
 def emit_text(text: str, *, stream: TextIO | None = None) -> None:
-    """Write data text to stdout (control characters shown as escapes, see :func:`printable`)."""
-    safe = printable(text, keep_newlines=True)
+    """Write data text to stdout: JSON, SARIF, Markdown or plain lines, unchanged in meaning;
+    a raw control character other than LF and TAB becomes ``\\uXXXX``."""
+    safe = _data_safe(text)
     _write_data(safe if safe.endswith("\n") else safe + "\n", stream)
 
 

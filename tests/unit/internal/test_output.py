@@ -53,8 +53,19 @@ def test_emit_json_escapes_what_json_leaves_raw() -> None:
 
 def test_emit_text_keeps_lines_and_shows_controls() -> None:
     out = io.StringIO()
-    emit_text("one\ntwo\x1b[K", stream=out)
-    assert out.getvalue() == "one\ntwo\\x1b[K\n"
+    emit_text("one\ntwo\tthree\x1b[K", stream=out)
+    assert out.getvalue() == "one\ntwo\tthree\\u001b[K\n"
+
+
+@given(st.dictionaries(st.text(), st.text()))
+@example({"description": "a\x85b\u2028c\u202ed\x9b"})
+def test_emit_text_keeps_json_documents_valid_and_equal(data: dict[str, str]) -> None:
+    """Audit's JSON, SARIF and CycloneDX reach stdout through emit_text."""
+    out = io.StringIO()
+    emit_text(json.dumps(data, indent=2, ensure_ascii=False), stream=out)
+    text = out.getvalue()
+    assert json.loads(text) == data
+    assert not any(ch in text for ch in "\x85\x9b\u2028\u202e")
 
 
 def test_plain_table_is_aligned_unwrapped_and_printable() -> None:
