@@ -9,6 +9,7 @@ URL that serves the raw bytes.
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Callable
 
@@ -87,12 +88,17 @@ def _upload(ex: Exchange, call: Call) -> Response:
     return resp
 
 
-def content_disposition(name: str) -> str:
-    """``attachment`` with ``name`` as RFC 6266: an ASCII fallback plus RFC 8187 ``filename*``.
+_TOKEN = re.compile(r"[A-Za-z0-9!#$&+\-.^_`|~]+")
 
-    A raw (seeded) name may hold CR, LF, NUL or non-ASCII characters, none of which can
-    go into a header as they are; the header stays one safe line whatever the name.
+
+def content_disposition(name: str) -> str:
+    """``attachment; filename=<name>`` as GitHub's storage sends it, for a name that is an
+    HTTP token (every sanitized name is); otherwise RFC 6266 with an ASCII fallback and
+    an RFC 8187 ``filename*``, so a raw name (CR, LF, NUL, non-ASCII) cannot add a header
+    line or break the answer.
     """
+    if _TOKEN.fullmatch(name):
+        return f"attachment; filename={name}"
     fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in name)
     encoded = urllib.parse.quote(name, safe="!#$&+-.^_`|~")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
