@@ -32,6 +32,7 @@ from typing import Any, NamedTuple, TextIO
 
 __all__ = [
     "LOGGER_NAME",
+    "PrintableFormatter",
     "Styled",
     "Table",
     "actions_annotation",
@@ -94,7 +95,7 @@ def printable(value: object, *, keep_newlines: bool = False) -> str:
     )
 
 
-class _PrintableFormatter(logging.Formatter):
+class PrintableFormatter(logging.Formatter):
     """Formats a record, then makes the whole line :func:`printable` (arguments included)."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -132,10 +133,10 @@ def configure_logging(*, verbose: bool) -> None:
             highlighter=NullHighlighter(),
             rich_tracebacks=verbose,
         )
-        handler.setFormatter(_PrintableFormatter("%(message)s"))
+        handler.setFormatter(PrintableFormatter("%(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_PrintableFormatter("%(levelname)s: %(message)s"))
+        handler.setFormatter(PrintableFormatter("%(levelname)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
