@@ -26,7 +26,14 @@ import click
 
 from chainkit import __version__
 from chainkit._cli._options import verbose_option
-from chainkit._internal.output import actions_annotation, configure_logging
+from chainkit._internal.output import (
+    actions_annotation,
+    configure_logging,
+    discard_stdout,
+    interrupt_hint,
+    printable,
+    set_interrupt_hint,
+)
 from chainkit.errors import Error, ExitCode
 
 __all__ = ["cli", "main"]
@@ -91,6 +98,7 @@ class ChainkitGroup(click.Group):
         complete_var: str | None,
         **extra: Any,
     ) -> int:
+        set_interrupt_hint(None)
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:
@@ -98,20 +106,22 @@ class ChainkitGroup(click.Group):
         except click.ClickException as exc:
             exc.show()
             return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
-        except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
-            click.echo("interrupted", err=True)
+        except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (click: Abort)
+            hint = interrupt_hint()
+            text = "interrupted" + (f"\n  hint: {printable(hint)}" if hint else "")
+            click.echo(text, err=True)
             return 130
         except Error as exc:
             self._report(exc)
             return exc.exit_code
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            return 130
+        except BrokenPipeError:  # stdout's reader went away mid-command: nothing to say
+            discard_stdout()
+            return 141  # as a shell reports a command ended by SIGPIPE
         except Exception as exc:  # noqa: BLE001 - a bug: say so, traceback with -v
             if self.verbose:
                 traceback.print_exc()
             click.echo(
-                f"error: internal error ({type(exc).__name__}): {exc}\n"
+                f"error: internal error ({type(exc).__name__}): {printable(exc)}\n"
                 "  hint: this is a bug in chainkit; re-run with -v for the traceback and report it",
                 err=True,
             )
@@ -123,9 +133,12 @@ class ChainkitGroup(click.Group):
     def _report(self, exc: Error) -> None:
         if self.verbose:
             traceback.print_exc()
-        click.echo(f"error: {exc.render()}", err=True)
+        # message and hint are one line each: text quoted from a server cannot add lines
+        message = printable(exc.message)
+        hint = printable(exc.remediation) if exc.remediation else None
+        click.echo(f"error: {message}" + (f"\n  hint: {hint}" if hint else ""), err=True)
         if _in_actions():
-            text = exc.message if not exc.remediation else f"{exc.message} ({exc.remediation})"
+            text = message if not hint else f"{message} ({hint})"
             actions_annotation("error", text, title="chainkit")
 
 

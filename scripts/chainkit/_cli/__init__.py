@@ -19,10 +19,18 @@ if TYPE_CHECKING:
 __all__ = ["github_client"]
 
 
-def github_client(context: GitHubContext, *, write_interval: float | None = None) -> GitHubClient:
+def github_client(
+    context: GitHubContext,
+    *,
+    write_interval: float | None = None,
+    rerun: str = "re-run the command",
+) -> GitHubClient:
     """The real GitHub client for ``context``; writes are spaced by ``write_interval``
-    seconds (``None``: 1 on GitHub, 0 on a loopback API)."""
+    seconds (``None``: 1 on GitHub, 0 on a loopback API); ``rerun`` is the advice after a
+    service failure (say "it resumes" only for a command that does)."""
     from chainkit.github import ClientSettings, GitHubClient, default_write_interval
 
     interval = default_write_interval(context.api_url) if write_interval is None else write_interval
-    return GitHubClient.from_context(context, settings=ClientSettings(write_interval=interval))
+    return GitHubClient.from_context(
+        context, settings=ClientSettings(write_interval=interval, rerun=rerun)
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -31,18 +32,15 @@ from chainkit._internal.output import (
     emit_text,
     group,
     is_tty,
+    print_table,
+    printable,
+    set_interrupt_hint,
 )
 from chainkit.errors import ExitCode, UsageError
 
 __all__ = ["backfill"]
 
 _log = logging.getLogger("chainkit.backfill")
-
-
-def _print_table(renderable: Any) -> None:
-    from rich.console import Console
-
-    Console(soft_wrap=True).print(renderable)
 
 
 @click.group()
@@ -153,6 +151,7 @@ def plan(
     )
 
     repository = _require_repo(repo)
+    set_interrupt_hint(f"no plan was written to {output}; run the same plan command again")
     context = GitHubContext.from_env()
     client = github_client(context)
     request = PlanRequest(
@@ -191,7 +190,23 @@ def plan(
             verify_existing=existing_verifier,
         )
     write_plan(output, the_plan)
+    set_interrupt_hint(f"the plan was written to {output}")
     summary = the_plan.summary
+    _warn_if_nothing_matched(
+        summary.releases + summary.releases_without_assets,
+        summary.assets,
+        filters={
+            "--tags": tags,
+            "--exclude-tags": exclude_tags,
+            "--since": (since.date().isoformat(),) if since else (),
+            "--last": (str(last),) if last else (),
+            "--include-prereleases": ("",) if include_prereleases else (),
+            "--include-drafts": ("",) if include_drafts else (),
+            "--assets": assets,
+            "--exclude-assets": exclude_assets,
+        },
+        in_actions=context.in_actions,
+    )
     blocked = summary.statuses.get("blocked", 0)
     if as_json:
         emit_json(
@@ -203,7 +218,7 @@ def plan(
             }
         )
     else:
-        _print_table(render_plan_table(the_plan))
+        print_table(render_plan_table(the_plan))
         emit_text(f"plan written to {output}\nplan_digest: {the_plan.plan_digest}")
     append_step_summary(render_plan_markdown(the_plan), path=context.step_summary)
     if blocked:
@@ -217,6 +232,25 @@ def plan(
         if fail_on_blocked:
             return ExitCode.FINDINGS
     return ExitCode.OK
+
+
+def _warn_if_nothing_matched(
+    releases: int, assets: int, *, filters: dict[str, tuple[str, ...]], in_actions: bool
+) -> None:
+    """An empty plan is not a success: say so, naming the filters (a typo in --tags)."""
+    if releases and assets:
+        return
+    given = " ".join(
+        f"{name} {value}".rstrip() for name, values in filters.items() for value in values
+    )
+    which = "release" if not releases else "asset"
+    message = f"no {which} matched the filters ({given or 'none given'})"
+    if releases:
+        message += f" in {releases} release(s)"
+    message += "; the plan is empty: check the filters"
+    _log.warning(message)
+    if in_actions:
+        actions_annotation("warning", message, title="chainkit backfill plan")
 
 
 def _require_repo(repo: str | None) -> str:
@@ -293,7 +327,25 @@ def apply(
             remediation="pass the plan_digest printed by the plan job and shown to the approver",
         )
     check_plan_for(the_plan, repository, expect_digest, api_url=context.api_url)
-    client = github_client(context, write_interval=write_interval)
+    set_interrupt_hint(
+        "re-run the same apply: it resumes where it stopped: chainkit backfill apply "
+        f"--plan {shlex.quote(str(plan_path))} --expect-digest {the_plan.plan_digest} "
+        f"--state-dir {shlex.quote(str(state_dir))}"
+    )
+    from chainkit.github import default_write_interval
+
+    if write_interval is None:
+        write_interval = default_write_interval(context.api_url)
+    if write_interval > 0:  # no silent waits: say once why writes take their time
+        _log.info(
+            "writes to GitHub are spaced %g s apart (GitHub's guidance; --write-interval)",
+            write_interval,
+        )
+    client = github_client(
+        context,
+        write_interval=write_interval,
+        rerun="re-run the same apply: it resumes where it stopped",
+    )
     if the_plan.is_empty:
         _log.info("the plan has nothing to do")
     provider = static_token(identity_token) if identity_token else ambient_github_token()
@@ -363,7 +415,7 @@ def _progress(total: int) -> Iterator[Callable[[Any], None] | None]:
         TextColumn("[bold]signing"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         console=stderr_console(),
         transient=True,
     ) as bar:
@@ -371,7 +423,8 @@ def _progress(total: int) -> Iterator[Callable[[Any], None] | None]:
 
         def advance(outcome: Any) -> None:
             if outcome.kind == "asset":
-                bar.update(task, advance=1, description=f"{outcome.release} {outcome.item}")
+                what = printable(f"{outcome.release} {outcome.item}")
+                bar.update(task, advance=1, description=what)
 
         yield advance
 
@@ -380,6 +433,6 @@ def _confirm(the_plan: Any) -> bool:
     from chainkit.backfill import render_plan_table
 
     if is_tty():
-        _print_table(render_plan_table(the_plan))
+        print_table(render_plan_table(the_plan), stream=sys.stderr)
     click.echo(f"plan_digest: {the_plan.plan_digest}", err=True)
     return click.confirm("Sign and publish exactly this plan?", default=False, err=True)

@@ -6,6 +6,16 @@
 - Inside GitHub Actions, errors and warnings also become ``::error::`` / ``::warning::``
   annotations, long phases are wrapped in ``::group::``, and Markdown reports are
   appended to ``$GITHUB_STEP_SUMMARY``.
+- Text from servers and files (tags, asset names, identities, messages) never reaches a
+  terminal raw: :func:`printable` shows control characters (ESC, BEL, CR, LF, NUL, C1,
+  bidirectional overrides) as visible escapes. Logs, errors, annotations and tables go
+  through it; data on stdout (:func:`emit_text`, :func:`emit_json`) shows them as
+  ``\\uXXXX``, which keeps JSON valid and equal.
+- Tables (:class:`Table`, :func:`print_table`) are rich on a terminal and plain,
+  unwrapped, aligned lines otherwise (GitHub Actions logs are not terminals), so no
+  name is folded into a narrow column or cut.
+- A closed stdout (``chainkit ... --json | head -c1``) is not an error: data that can no
+  longer be read is dropped quietly and the command's own exit code stands.
 """
 
 from __future__ import annotations
@@ -13,22 +23,33 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 __all__ = [
     "LOGGER_NAME",
+    "PrintableFormatter",
+    "Styled",
+    "Table",
     "actions_annotation",
     "append_step_summary",
     "configure_logging",
+    "discard_stdout",
     "emit_json",
     "emit_text",
     "escape_annotation",
     "group",
+    "interrupt_hint",
     "is_tty",
+    "print_table",
+    "printable",
+    "set_interrupt_hint",
     "stderr_console",
+    "stdout_closed",
 ]
 
 LOGGER_NAME = "chainkit"
@@ -41,6 +62,44 @@ def is_tty(stream: TextIO | None = None) -> bool:
         return s.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+# Characters a terminal (or a log viewer) acts on instead of showing: C0 controls, DEL,
+# C1 controls (U+009B is a one-byte CSI), line/paragraph separators, and the
+# bidirectional controls that reorder what a reader sees ("Trojan Source").
+_BIDI = frozenset({0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+
+
+def _unsafe(ch: str) -> bool:
+    o = ord(ch)
+    return o < 32 or 127 <= o < 160 or o in (0x2028, 0x2029) or o in _BIDI
+
+
+def _visible(ch: str) -> str:
+    o = ord(ch)
+    return f"\\x{o:02x}" if o < 256 else f"\\u{o:04x}"
+
+
+def printable(value: object, *, keep_newlines: bool = False) -> str:
+    """``value`` safe for a terminal or a log line: control characters become visible escapes.
+
+    ``ESC [31m`` is shown as ``\\x1b[31m``, a CR as ``\\x0d``, so a name from a server can
+    neither recolour, erase or rewrite the screen nor forge a log line. With
+    ``keep_newlines`` (chainkit's own multi-line texts) LF stays a line break.
+    """
+    text = str(value)
+    if not any(_unsafe(ch) for ch in text):
+        return text
+    return "".join(
+        ch if not _unsafe(ch) or (keep_newlines and ch == "\n") else _visible(ch) for ch in text
+    )
+
+
+class PrintableFormatter(logging.Formatter):
+    """Formats a record, then makes the whole line :func:`printable` (arguments included)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), keep_newlines=bool(record.exc_info))
 
 
 _STDERR_CONSOLE: Any = None
@@ -74,28 +133,166 @@ def configure_logging(*, verbose: bool) -> None:
             highlighter=NullHighlighter(),
             rich_tracebacks=verbose,
         )
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(PrintableFormatter("%(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler.setFormatter(PrintableFormatter("%(levelname)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
 
 
+_INTERRUPT_HINT: str | None = None
+
+
+def set_interrupt_hint(hint: str | None) -> None:
+    """What to tell the user if this run is interrupted (Ctrl-C) from now on: whether
+    anything was left, and how to resume."""
+    global _INTERRUPT_HINT
+    _INTERRUPT_HINT = hint
+
+
+def interrupt_hint() -> str | None:
+    """The hint set by the running command (the CLI prints it after "interrupted")."""
+    return _INTERRUPT_HINT
+
+
+_STDOUT_CLOSED = False
+
+
+def stdout_closed() -> bool:
+    """Whether the reader of stdout went away (a broken pipe) during this run."""
+    return _STDOUT_CLOSED
+
+
+def discard_stdout() -> None:
+    """Point stdout at /dev/null so nothing (not even the interpreter's final flush)
+    writes into the broken pipe again."""
+    global _STDOUT_CLOSED
+    _STDOUT_CLOSED = True
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _write_data(text: str, stream: TextIO | None) -> None:
+    out = sys.stdout if stream is None else stream
+    if stream is None and _STDOUT_CLOSED:
+        return
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        if stream is not None:
+            raise
+        _log.debug("stdout was closed by its reader; the rest of the output is dropped")
+        discard_stdout()
+
+
+def _data_safe(text: str) -> str:
+    # Data keeps its meaning: a raw control character (outside LF and TAB) becomes a
+    # \uXXXX escape, which is the same character inside a JSON string (the only place
+    # json.dumps(ensure_ascii=False) leaves C1, line-separator and bidi controls raw) and
+    # a visible one in plain text. Markdown and tables have been made inert before.
+    if not any(_unsafe(ch) for ch in text):
+        return text
+    return "".join(f"\\u{ord(ch):04x}" if _unsafe(ch) and ch not in "\n\t" else ch for ch in text)
+
+
 def emit_json(data: Any, *, stream: TextIO | None = None) -> None:
     """Write one JSON document to stdout (machine output)."""
-    out = sys.stdout if stream is None else stream
-    json.dump(data, out, indent=2, sort_keys=False, ensure_ascii=False)
-    out.write("\n")
-    out.flush()
+    text = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False)
+    _write_data(_data_safe(text) + "\n", stream)
 
 
 def emit_text(text: str, *, stream: TextIO | None = None) -> None:
-    """Write data text to stdout."""
+    """Write data text to stdout: JSON, SARIF, Markdown or plain lines, unchanged in meaning;
+    a raw control character other than LF and TAB becomes ``\\uXXXX``."""
+    safe = _data_safe(text)
+    _write_data(safe if safe.endswith("\n") else safe + "\n", stream)
+
+
+class Styled(NamedTuple):
+    """A table cell with a rich style (used on a terminal only)."""
+
+    text: str
+    style: str
+
+
+Cell = str | Styled
+
+
+def _cell_text(cell: Cell) -> str:
+    return printable(cell.text if isinstance(cell, Styled) else cell)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of untrusted values: rich on a terminal, plain aligned lines otherwise.
+
+    Every cell goes through :func:`printable` and is shown as text (never rich markup).
+    """
+
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    caption: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        title: str,
+        headers: Sequence[str],
+        rows: Iterable[Sequence[Cell]],
+        *,
+        caption: str | None = None,
+    ) -> Table:
+        return cls(title, tuple(headers), tuple(tuple(r) for r in rows), caption)
+
+    def __rich__(self) -> Any:
+        from rich.table import Table as RichTable
+        from rich.text import Text
+
+        table = RichTable(
+            title=Text(printable(self.title)),
+            caption=Text(printable(self.caption)) if self.caption else None,
+        )
+        for header in self.headers:
+            table.add_column(header, overflow="fold")
+        for row in self.rows:
+            table.add_row(
+                *(Text(_cell_text(c), style=c.style if isinstance(c, Styled) else "") for c in row)
+            )
+        return table
+
+    def plain_lines(self) -> list[str]:
+        """The table as plain text: padded columns, never wrapped or cut."""
+        cells = [list(self.headers), *([_cell_text(c) for c in row] for row in self.rows)]
+        widths = [max(len(r[i]) for r in cells if i < len(r)) for i in range(len(self.headers))]
+        lines = [printable(self.title)]
+        for row in cells:
+            padded = [v.ljust(widths[i]) for i, v in enumerate(row)]
+            lines.append("  ".join(padded).rstrip())
+        if self.caption:
+            lines.append(printable(self.caption))
+        return lines
+
+
+def print_table(table: Table, *, stream: TextIO | None = None) -> None:
+    """Print ``table`` to ``stream`` (default stdout): rich on a terminal, plain lines otherwise."""
     out = sys.stdout if stream is None else stream
-    out.write(text if text.endswith("\n") else text + "\n")
-    out.flush()
+    if not is_tty(out):
+        _write_data("\n".join(table.plain_lines()) + "\n", stream)
+        return
+    from rich.console import Console
+
+    try:
+        Console(file=out, soft_wrap=False).print(table)
+    except BrokenPipeError:
+        if stream is not None:
+            raise
+        discard_stdout()
 
 
 def escape_annotation(value: str) -> str:
@@ -110,8 +307,11 @@ def actions_annotation(level: str, message: str, *, title: str | None = None) ->
     """
     props = ""
     if title:
-        props = " title=" + escape_annotation(title).replace(",", "%2C").replace(":", "%3A")
-    sys.stderr.write(f"::{level}{props}::{escape_annotation(message)}\n")
+        props = " title=" + escape_annotation(printable(title)).replace(",", "%2C").replace(
+            ":", "%3A"
+        )
+    text = escape_annotation(printable(message, keep_newlines=True))
+    sys.stderr.write(f"::{level}{props}::{text}\n")
     sys.stderr.flush()
 
 
@@ -121,7 +321,7 @@ def group(title: str, *, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    sys.stderr.write(f"::group::{escape_annotation(title)}\n")
+    sys.stderr.write(f"::group::{escape_annotation(printable(title))}\n")
     sys.stderr.flush()
     try:
         yield

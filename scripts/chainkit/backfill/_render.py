@@ -1,19 +1,18 @@
-"""Plan rendering: Markdown for ``$GITHUB_STEP_SUMMARY``, a rich table for terminals.
+"""Plan rendering: Markdown for ``$GITHUB_STEP_SUMMARY``, a table for logs and terminals.
 
 Every value from GitHub (tags, asset names, reasons quoting them) goes through
-:func:`chainkit._internal.markdown.escape`; rich is imported only to build a table.
+:func:`chainkit._internal.markdown.escape` in Markdown, and through
+:class:`chainkit._internal.output.Table` (control characters made visible; rich on a
+terminal, plain unwrapped lines in a log) everywhere else.
 """
 
 from __future__ import annotations
 
 from itertools import islice
-from typing import TYPE_CHECKING
 
 from chainkit._internal.markdown import escape, table
+from chainkit._internal.output import Cell, Styled, Table
 from chainkit.backfill._plan import Plan
-
-if TYPE_CHECKING:
-    from rich.table import Table
 
 __all__ = ["render_plan_markdown", "render_plan_table"]
 
@@ -80,37 +79,34 @@ def render_plan_markdown(plan: Plan, *, max_rows: int = _MAX_ROWS) -> str:
 
 
 def render_plan_table(plan: Plan, *, max_rows: int = _MAX_ROWS) -> Table:
-    """A rich table of the plan (print it with a ``rich.console.Console``)."""
-    from rich.table import Table
-    from rich.text import Text
-
+    """The plan as a :class:`~chainkit._internal.output.Table` (print it with
+    :func:`~chainkit._internal.output.print_table`; a rich console prints it too)."""
     s = plan.summary
-    table = Table(
-        title=f"backfill plan for {plan.repository}",
+    rows: list[tuple[Cell, ...]] = []
+    for release in plan.releases:
+        for asset in release.assets:
+            if len(rows) >= max_rows:
+                break
+            evidence = ", ".join(sorted({e.source for e in asset.evidence})) or "none"
+            rows.append(
+                (
+                    release.tag,
+                    asset.name,
+                    Styled(asset.status, _STYLE.get(asset.status, "")),
+                    asset.action,
+                    _short(asset.expected_sha256),
+                    evidence,
+                    asset.reason,
+                )
+            )
+    if len(rows) < s.assets:
+        rows.append((f"... {s.assets - len(rows)} more", *("" for _ in range(6))))
+    return Table.of(
+        f"backfill plan for {plan.repository}",
+        ("release", "asset", "status", "action", "sha256", "evidence", "reason"),
+        rows,
         caption=(
             f"digest {plan.plan_digest} | {s.releases} releases, {s.assets} assets | "
             + ", ".join(f"{k} {v}" for k, v in s.actions.items())
         ),
-        show_lines=False,
     )
-    for column in ("release", "asset", "status", "action", "sha256", "evidence", "reason"):
-        table.add_column(column, overflow="fold")
-    rows = 0
-    for release in plan.releases:
-        for asset in release.assets:
-            if rows >= max_rows:
-                break
-            evidence = ", ".join(sorted({e.source for e in asset.evidence})) or "none"
-            table.add_row(
-                Text(release.tag),
-                Text(asset.name),
-                Text(asset.status, style=_STYLE.get(asset.status, "")),
-                Text(asset.action),
-                Text(_short(asset.expected_sha256)),
-                Text(evidence),
-                Text(asset.reason),
-            )
-            rows += 1
-    if rows < s.assets:
-        table.add_row(Text(f"... {s.assets - rows} more"), *(Text("") for _ in range(6)))
-    return table

@@ -6,7 +6,9 @@ All HTTP goes through PyGithub's :class:`~github.Requester.Requester` (public as
 ``x-ratelimit-reset``, secondary limits) are PyGithub's. chainkit adds:
 
 - PATCH and DELETE are retried too (PyGithub's default retries GET and POST only);
-- 5xx and connection errors back off exponentially;
+- 5xx back off exponentially; a host that refuses connections or does not resolve is
+  retried once, at once, so an unreachable API fails in seconds, not after 31 silent ones;
+- every retry is logged before its wait: what failed, and how long chainkit waits;
 - every failure becomes a :class:`GitHubError` with remediation, never a token.
 """
 
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
@@ -35,6 +37,7 @@ from urllib3.util.retry import Retry
 from chainkit._internal.fs import create_new, temp_path
 from chainkit._internal.ghenv import DEFAULT_API_URL, GitHubContext
 from chainkit._internal.hashing import sha256_chunks
+from chainkit._internal.net import connection_problem
 from chainkit.errors import Error
 from chainkit.github._errors import (
     AssetExistsError,
@@ -48,6 +51,9 @@ from chainkit.github._errors import (
     RateLimitedError,
 )
 from chainkit.github._models import Asset, Environment, Release
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["ClientSettings", "GitHubClient", "default_write_interval"]
 
@@ -65,6 +71,8 @@ class ClientSettings:
     ``retries``: attempts for 5xx, connection errors and rate limits.
     ``backoff``: exponential backoff factor for 5xx and connection errors.
     ``max_rate_limit_wait``: longest wait for a rate-limit reset before giving up.
+    ``connect_retries``: attempts after a refused connection or a name that does not resolve.
+    ``rerun``: what to tell the user after a service failure (e.g. that apply resumes).
     """
 
     write_interval: float = 1.0
@@ -73,6 +81,69 @@ class ClientSettings:
     secondary_rate_wait: float = 60.0
     max_rate_limit_wait: float = 900.0
     timeout: float = 60.0
+    connect_retries: int = 1
+    rerun: str = "re-run the command"
+
+
+def _describe(method: str | None, url: str | None, response: Any, error: Exception | None) -> str:
+    """What failed, for the retry log: ``GET /path: 502`` or ``GET /path: connection refused``."""
+    target = f"{method or '?'} {(url or '?').split('?', 1)[0]}"
+    if response is not None and getattr(response, "status", None):
+        return f"{target}: {response.status}"
+    return f"{target}: {connection_problem(error) if error else 'no answer'}"
+
+
+def _announce(retry: Retry, response: Any) -> None:
+    """Log the coming wait of ``retry`` (called right before urllib3 sleeps)."""
+    wait: float | None = None
+    if response is not None and retry.respect_retry_after_header:
+        wait = retry.get_retry_after(response)
+    if wait is None:
+        wait = retry.get_backoff_time()
+    what = getattr(retry, "_chainkit_what", None) or "a request to GitHub failed"
+    left = retry.total if isinstance(retry.total, int) else "?"
+    _log.log(
+        logging.WARNING if wait >= 5 else logging.INFO,
+        "%s; retrying in %s s (%s retries left)",
+        what,
+        f"{wait:g}",
+        left,
+    )
+
+
+class _AnnouncedGithubRetry(GithubRetry):
+    """PyGithub's retry policy (rate limits, secondary limits, 5xx), saying every wait."""
+
+    def increment(self, *args: Any, **kwargs: Any) -> Self:
+        new = cast("Self", super().increment(*args, **kwargs))
+        new._chainkit_what = _describe(*_increment_args(args, kwargs))  # type: ignore[attr-defined]
+        return new
+
+    def sleep(self, response: Any = None) -> None:
+        _announce(self, response)
+        super().sleep(response)
+
+
+class _AnnouncedRetry(Retry):
+    """urllib3's retry for asset downloads, saying every wait."""
+
+    def increment(self, *args: Any, **kwargs: Any) -> Self:
+        new = super().increment(*args, **kwargs)
+        new._chainkit_what = _describe(*_increment_args(args, kwargs))  # type: ignore[attr-defined]
+        return new
+
+    def sleep(self, response: Any = None) -> None:
+        _announce(self, response)
+        super().sleep(response)
+
+
+def _increment_args(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[str | None, str | None, Any, Exception | None]:
+    names = ("method", "url", "response", "error")
+    values = dict(zip(names, args, strict=False))
+    values.update({k: v for k, v in kwargs.items() if k in names})
+    return values.get("method"), values.get("url"), values.get("response"), values.get("error")
 
 
 def _is_loopback(api_url: str) -> bool:
@@ -157,6 +228,7 @@ class GitHubClient:
         downloads: requests.Session | None = None,
         token: str | None = None,
         timeout: float = 60.0,
+        rerun: str = "re-run the command",
     ) -> None:
         self._gh = github
         self._requester = github.requester
@@ -164,6 +236,7 @@ class GitHubClient:
         self._downloads = downloads or requests.Session()
         self._auth = {"Authorization": f"token {token}"} if token else {}
         self._timeout = timeout
+        self._rerun = rerun
 
     def __repr__(self) -> str:  # never the token
         return f"GitHubClient(api_url={self.api_url!r})"
@@ -178,8 +251,9 @@ class GitHubClient:
     ) -> GitHubClient:
         settings = settings or ClientSettings()
         secret = token if token is not None else context.token
-        retry = GithubRetry(
+        retry = _AnnouncedGithubRetry(
             total=settings.retries,
+            connect=settings.connect_retries,
             backoff_factor=settings.backoff,
             secondary_rate_wait=settings.secondary_rate_wait,
             max_rate_limit_wait=settings.max_rate_limit_wait,
@@ -200,8 +274,9 @@ class GitHubClient:
         downloads = requests.Session()
         downloads.headers["User-Agent"] = "chainkit"
         adapter = requests.adapters.HTTPAdapter(
-            max_retries=Retry(
+            max_retries=_AnnouncedRetry(
                 total=settings.retries,
+                connect=settings.connect_retries,
                 backoff_factor=settings.backoff,
                 status_forcelist=(429, 500, 502, 503, 504),
                 allowed_methods=frozenset({"GET"}),
@@ -217,6 +292,7 @@ class GitHubClient:
             downloads=downloads,
             token=secret,
             timeout=settings.timeout,
+            rerun=settings.rerun,
         )
 
     def close(self) -> None:
@@ -253,12 +329,12 @@ class GitHubClient:
         except requests.exceptions.RetryError as exc:
             raise GitHubServiceError(
                 f"{what}: GitHub kept failing after retries ({type(exc).__name__})",
-                remediation="GitHub may be degraded; re-run later (the work is resumable)",
+                remediation=f"GitHub may be degraded; {self._rerun} later",
             ) from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise GitHubServiceError(
-                f"{what}: cannot reach {self.api_url} ({type(exc).__name__})",
-                remediation="check GITHUB_API_URL and the network; re-run (the work is resumable)",
+                f"{what}: cannot reach {self.api_url} ({connection_problem(exc)})",
+                remediation=f"check GITHUB_API_URL and the network; {self._rerun}",
             ) from exc
 
     def _translate(self, what: str, exc: GithubException) -> GitHubError:
@@ -301,7 +377,7 @@ class GitHubClient:
         if status is not None and status >= 500:
             return GitHubServiceError(
                 f"{what}: GitHub failed ({status}: {message})",
-                remediation="re-run later (the work is resumable)",
+                remediation=f"{self._rerun} later",
                 status=status,
             )
         return GitHubServiceError(
@@ -405,21 +481,21 @@ class GitHubClient:
                     location, headers=headers, stream=True, timeout=self._timeout
                 )
             with response:
-                self._check_download(what, response)
+                self._check_download(what, response, rerun=self._rerun)
                 yield from (c for c in response.iter_content(_CHUNK) if c)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise GitHubServiceError(
-                f"{what}: cannot reach {api.netloc} ({type(exc).__name__})",
-                remediation="check the network; re-run (the work is resumable)",
+                f"{what}: cannot reach {api.netloc} ({connection_problem(exc)})",
+                remediation=f"check the network; {self._rerun}",
             ) from exc
         except requests.exceptions.RetryError as exc:
             raise GitHubServiceError(
                 f"{what}: GitHub kept failing after retries",
-                remediation="GitHub may be degraded; re-run later (the work is resumable)",
+                remediation=f"GitHub may be degraded; {self._rerun} later",
             ) from exc
 
     @staticmethod
-    def _check_download(what: str, response: requests.Response) -> None:
+    def _check_download(what: str, response: requests.Response, *, rerun: str) -> None:
         status = response.status_code
         if status < 400:
             return
@@ -443,7 +519,7 @@ class GitHubClient:
             )
         raise GitHubServiceError(
             f"{what}: GitHub failed ({status})",
-            remediation="re-run later (the work is resumable)",
+            remediation=f"{rerun} later",
             status=status,
         )
 

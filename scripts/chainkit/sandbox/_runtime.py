@@ -316,6 +316,14 @@ def up(
     if seed_path is not None:
         load_seed(seed_path)  # fail fast, in this process, with a clear usage error
     running = status(directory)
+    if seed_path is not None and (running is not None or _read_json(directory / _META)):
+        # said here, in the caller's process: the server's own warning goes to its log file
+        _log.warning(
+            "%s already holds a sandbox: the seed %s is ignored and the existing state is "
+            "reused (run `chainkit sandbox down` and remove the directory to start fresh)",
+            directory,
+            seed_path,
+        )
     if running is not None:
         _log.info("sandbox already running (pid %d) in %s", running.pid, directory)
         return running

@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from chainkit._internal.output import PrintableFormatter
 from chainkit.sandbox._runtime import serve_forever
 
 
@@ -17,7 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--github-port", type=int, default=0)
     parser.add_argument("--sigstore-port", type=int, default=0)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)  # the sandbox log file; people `cat` it
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     return serve_forever(
         args.dir,
         seed_path=args.seed,

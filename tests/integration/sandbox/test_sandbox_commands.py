@@ -218,3 +218,21 @@ def test_down_without_a_sandbox_is_fine(tmp_path: Path) -> None:
     result = run("sandbox", "down", "--dir", str(tmp_path / "none"))
     assert result.returncode == 0
     assert "no sandbox was running" in result.stderr
+
+
+def test_a_seed_for_an_existing_sandbox_is_reported_as_ignored(
+    sandbox_dir: Path, tmp_path: Path
+) -> None:
+    up(sandbox_dir)
+    seed = tmp_path / "other.json"
+    seed.write_text(json.dumps({"version": 1, "repos": [{"full_name": "other/repo"}]}))
+    while_running = run("sandbox", "up", "--dir", str(sandbox_dir), "--seed", str(seed))
+    assert while_running.returncode == 0, while_running.stderr
+    assert "the seed" in while_running.stderr and "is ignored" in while_running.stderr
+    assert str(seed) in while_running.stderr
+
+    assert run("sandbox", "down", "--dir", str(sandbox_dir)).returncode == 0
+    stopped = run("sandbox", "up", "--dir", str(sandbox_dir), "--seed", str(seed), "--json")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "is ignored" in stopped.stderr
+    assert json.loads(stopped.stdout)["repositories"] == ["acme/widgets"]  # the old state

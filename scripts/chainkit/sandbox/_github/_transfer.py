@@ -9,6 +9,8 @@ URL that serves the raw bytes.
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from collections.abc import Callable
 
 from chainkit.github._names import sanitize_asset_name
@@ -86,6 +88,22 @@ def _upload(ex: Exchange, call: Call) -> Response:
     return resp
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9!#$&+\-.^_`|~]+")
+
+
+def content_disposition(name: str) -> str:
+    """``attachment; filename=<name>`` as GitHub's storage sends it, for a name that is an
+    HTTP token (every sanitized name is); otherwise RFC 6266 with an ASCII fallback and
+    an RFC 8187 ``filename*``, so a raw name (CR, LF, NUL, non-ASCII) cannot add a header
+    line or break the answer.
+    """
+    if _TOKEN.fullmatch(name):
+        return f"attachment; filename={name}"
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in name)
+    encoded = urllib.parse.quote(name, safe="!#$&+-.^_`|~")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
 def _redirect(ex: Exchange, base: str, repo: Row, asset: Row) -> Response:
     resp = Response(302, b"", raw=True)
     resp.headers["content-type"] = "text/html;charset=utf-8"
@@ -133,7 +151,7 @@ def storage(ex: Exchange, call: Call) -> Response:
     ex.store.count_download(asset["id"])
     resp = Response(200, file=ex.store.blob(asset["id"]))
     resp.headers["content-type"] = "application/octet-stream"
-    resp.headers["content-disposition"] = f"attachment; filename={asset['name']}"
+    resp.headers["content-disposition"] = content_disposition(asset["name"])
     resp.headers["etag"] = f'"0x{asset["sha256"][:16].upper()}"'
     resp.headers["last-modified"] = http_date(asset["updated_at"])
     resp.headers["accept-ranges"] = "none"
