@@ -30,26 +30,27 @@ _log = logging.getLogger("chainkit.verify")
 
 
 def _render_table(report: VerifyReport) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    """The report as a table: rich on a terminal, plain whole lines in CI logs; every cell
+    is shown as text (names and reasons come from servers and files)."""
+    from chainkit._internal.output import Styled, Table, print_table
 
-    table = Table(title="chainkit verify")
-    for col in ("release", "asset", "result", "detail"):
-        table.add_column(col)
+    rows = []
     for release, name, result, detail, ok in report.rows():
         style = "green" if result == "verified" else ("yellow" if ok else "red")
-        # Text, not markup: names and reasons come from servers and files
-        table.add_row(Text(release), Text(name), Text(result, style=style), Text(detail))
-    Console(soft_wrap=True).print(table)
+        rows.append((release, name, Styled(result, style), detail))
+    print_table(Table.of("chainkit verify", ["release", "asset", "result", "detail"], rows))
     click.echo(report.summary_line())
 
 
 def _progress(item: BundleResult | AttestationResult) -> None:
+    from chainkit._internal.output import printable
     from chainkit.verify import BundleResult
 
     what = item.subject if isinstance(item, BundleResult) else item.name
-    _log.info("%s %r", "ok    " if item.ok else "FAILED", what)
+    if item.ok:
+        _log.info("ok     %s", printable(what))
+    else:
+        _log.info("FAILED %s: %s", printable(what), printable(item.reason or "failed"))
 
 
 @click.command()
