@@ -103,7 +103,16 @@ def _locations(collected: Collected, group: str | None = None) -> dict[str, tupl
 def requirements_input(paths: Sequence[Path]) -> AuditInput:
     """All ``-r`` files as one input (pip-audit checks them together for conflicting pins)."""
     collected = collect(Requirements(tuple(paths)))
-    skipped: list[Skipped] = []
+    # URL and path requirements have no version to audit; they are named by their place,
+    # never by their text (pip-audit would report the raw line).
+    skipped: list[Skipped] = [
+        Skipped(
+            f"unnamed requirement ({d.path}:{d.line})",
+            "a URL or path requirement has no version to audit",
+            d.path,
+        )
+        for d in collected.unnamed
+    ]
     unpinned: list[str] = []
     applies = []
     for dep in collected.dependencies:
@@ -191,7 +200,7 @@ def _from_lock(collected: Collected) -> AuditInput:
             try:
                 Version(dep.version)
             except InvalidVersion:
-                reason = f"not a PEP 440 version: {dep.version!r}"
+                reason = "not a PEP 440 version"
             else:
                 pins.append((dep.name, dep.version))
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,6 +195,8 @@ def _collect(
         try:
             for dep, vulns in auditor.audit(item.make_source()):
                 if dep.is_skipped():
+                    if item.kind == "requirements" and not _is_name(str(dep.name)):
+                        continue  # an unnamed URL/path requirement: already in item.skipped
                     skipped.append(Skipped(str(dep.name), str(dep.skip_reason), item.label))
                 else:
                     results.append((item, dep, list(vulns)))
@@ -209,8 +212,9 @@ def _collect(
                     remediation="check the requirements and the package index; pin every "
                     "requirement (e.g. uv pip compile) to audit without resolving",
                 ) from exc
+            # pip-audit's messages quote requirement lines; chainkit's never do.
             raise InputError(
-                f"pip-audit rejected {item.label}: {exc}",
+                f"pip-audit rejected {item.label} ({type(exc).__name__})",
                 remediation="pin every requirement with == (and hash all or none)",
             ) from exc
         except InvalidVersion as exc:
@@ -227,6 +231,13 @@ def _collect(
                 "--advisory-db (an OSV export such as PyPI/all.zip)",
             ) from exc
     return results, skipped
+
+
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+def _is_name(text: str) -> bool:
+    return _NAME.fullmatch(text) is not None
 
 
 def _evaluate(

@@ -23,6 +23,8 @@ from chainkit.deps._model import MAIN_GROUP, Collected, Declared, Dependency, Ed
 __all__ = ["LOCK_FILE_NAMES", "collect_lock", "is_lock_file"]
 
 LOCK_FILE_NAMES = ("pylock.toml", "uv.lock", "poetry.lock")
+# PEP 508 names (core metadata "Name"); anything else is not a package a lock can hold.
+_VALID_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
 _NAME_LINE = re.compile(r'^name\s*=\s*"([^"]+)"')
 
 
@@ -73,6 +75,8 @@ def _packages(path: Path, data: Mapping[str, Any], key: str) -> list[Mapping[str
     for i, pkg in enumerate(packages):
         if not isinstance(pkg, Mapping) or not isinstance(pkg.get("name"), str):
             raise _bad_lock(path, f"[[{key}]] #{i + 1} without a name")
+        if not _VALID_NAME.fullmatch(pkg["name"]):
+            raise _bad_lock(path, f"[[{key}]] #{i + 1}: not a valid package name")
     return packages
 
 
