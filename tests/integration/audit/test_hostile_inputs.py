@@ -5,6 +5,7 @@ written or read through a symlink."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +169,113 @@ def test_a_lock_file_with_a_hostile_version_is_skipped_without_quoting_it(
     assert result.code == 1, result.out + result.err
     assert CANARY not in result.out + result.err
     assert result.json()["skipped"][0]["reason"] == "not a PEP 440 version"
+
+
+# --- item 11: advisory data fails closed everywhere ------------------------------------------
+
+
+def test_a_non_pep440_introduced_version_fails_closed(run_cli: RunCli, project: Path) -> None:  # noqa: F811
+    db = write_db(
+        project / "db",
+        record("PYSEC-0000-11", "six", [{"introduced": "2019-09-12"}, {"fixed": "2.0"}]),
+    )
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    result = run_cli("-r", "requirements.txt", "--advisory-db", db, "--format", "json")
+    assert result.code == 1, result.err  # the range opens at the beginning: affected
+    assert [f["id"] for f in result.json()["findings"]] == ["PYSEC-0000-11"]
+    assert "non-PEP 440" in result.err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "id: PYSEC-0000-12\n"
+            "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\n"
+            "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e]\n"
+            "g: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+            "aliases",
+        ),
+        ("id: PYSEC-0000-12\nid: PYSEC-0000-13\n", "duplicate key"),
+        ("id: PYSEC-0000-12\nx: " + "[" * 200 + "]" * 200 + "\n", "deeper"),
+    ],
+    ids=["alias-bomb", "duplicate-key", "deep"],
+)
+def test_yaml_records_are_parsed_with_limits(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+    text: str,
+    message: str,
+) -> None:
+    db = project / "yamldb"
+    db.mkdir()
+    (db / "PYSEC-0000-12.yaml").write_text(text)
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    result = run_cli("-r", "requirements.txt", "--advisory-db", db)
+    assert result.code == 2, result.out + result.err
+    assert "PYSEC-0000-12.yaml" in result.err and message in result.err
+
+
+def test_yaml_record_timestamps_stay_text(run_cli: RunCli, project: Path) -> None:  # noqa: F811
+    db = project / "yamldb"
+    db.mkdir()
+    (db / "PYSEC-0000-14.yaml").write_text(
+        "id: PYSEC-0000-14\nmodified: 2024-01-01T00:00:00Z\npublished: 2023-05-06T07:08:09Z\n"
+        "affected:\n- package: {name: six, ecosystem: PyPI}\n"
+        "  ranges:\n  - type: ECOSYSTEM\n    events: [{introduced: '0'}]\n"
+    )
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    result = run_cli("-r", "requirements.txt", "--advisory-db", db, "--format", "cyclonedx")
+    assert result.code == 1, result.err
+    assert [v["id"] for v in result.json()["vulnerabilities"]] == ["PYSEC-0000-14"]
+
+
+# --- the advisory index cache ----------------------------------------------------------------
+
+
+def test_a_symlinked_cache_file_is_neither_read_nor_written_through(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+) -> None:
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    cache = project.parent / "cache"
+    first = run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--cache-dir", cache)
+    assert first.code == 1, first.err
+    (index,) = cache.glob("osv-index-*.json")
+    planted = project.parent / "planted.json"
+    data = json.loads(index.read_text())
+    data["records"] = {"PYSEC-0000-99": record("PYSEC-0000-99", "unrelated", [])}
+    planted.write_text(json.dumps(data))
+    index.unlink()
+    index.symlink_to(planted)
+    again = run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--cache-dir", cache)
+    assert again.code == 1, again.err  # the planted index was not trusted
+    assert json.loads(planted.read_text())["records"].keys() == {"PYSEC-0000-99"}
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_world_writable_cache_file_is_not_trusted(run_cli: RunCli, project: Path) -> None:  # noqa: F811
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    cache = project.parent / "cache"
+    run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--cache-dir", cache)
+    (index,) = cache.glob("osv-index-*.json")
+    data = json.loads(index.read_text())
+    data["records"] = {"PYSEC-0000-99": record("PYSEC-0000-99", "unrelated", [])}
+    index.write_text(json.dumps(data))
+    index.chmod(0o666)
+    again = run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--cache-dir", cache)
+    assert again.code == 1, again.err
+
+
+def test_a_cached_record_of_the_wrong_shape_is_not_trusted(run_cli: RunCli, project: Path) -> None:  # noqa: F811
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    cache = project.parent / "cache"
+    run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--cache-dir", cache)
+    (index,) = cache.glob("osv-index-*.json")
+    data = json.loads(index.read_text())
+    data["records"]["PYSEC-0000-10"]["affected"] = "not a list"
+    index.write_text(json.dumps(data))
+    index.chmod(0o644)
+    again = run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--cache-dir", cache)
+    assert again.code == 1, again.err  # rebuilt from the database, not a crash
