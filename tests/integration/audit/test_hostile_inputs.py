@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from integration.audit.test_audit_command_inputs_formats_policy_and_exit_codes i
 )
 
 CANARY = "CHAINKIT_CANARY_7f3a"
+RAW_HTML = re.compile(r"(?<!\\)<img")  # an unescaped tag; "\<img" is inert text
 FORMATS = ("table", "json", "sarif", "markdown", "cyclonedx")
 
 
@@ -229,6 +231,78 @@ def test_yaml_record_timestamps_stay_text(run_cli: RunCli, project: Path) -> Non
     result = run_cli("-r", "requirements.txt", "--advisory-db", db, "--format", "cyclonedx")
     assert result.code == 1, result.err
     assert [v["id"] for v in result.json()["vulnerabilities"]] == ["PYSEC-0000-14"]
+
+
+# --- item 9: Markdown through chainkit._internal.markdown -------------------------------------
+
+
+def test_hostile_advisory_text_cannot_change_markdown_or_sarif_markdown(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+) -> None:
+    hostile = "a|b `c` <img src=x onerror=alert(1)>\n| forged | row |\n# heading"
+    db = write_db(
+        project / "db",
+        record("PYSEC-0000-15", "six", [{"introduced": "0"}]) | {"summary": hostile},
+    )
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    summary = project / "summary.md"
+    md = run_cli(
+        "-r", "requirements.txt", "--advisory-db", db, "--format", "markdown", "--summary",
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )  # fmt: skip
+    assert md.code == 1, md.err
+    for text in (md.out, summary.read_text()):
+        assert not RAW_HTML.search(text)
+        assert "| forged |" not in text
+        assert "\n# heading" not in text
+        table_rows = [line for line in text.splitlines() if line.startswith("| ")]
+        assert len(table_rows) == 3  # header, separator, one finding
+        assert all(row.count(" | ") == 5 for row in table_rows)  # six cells each
+    sarif = run_cli("-r", "requirements.txt", "--advisory-db", db, "--format", "sarif")
+    for rule in sarif.json()["runs"][0]["tool"]["driver"]["rules"]:
+        help_md = rule["help"]["markdown"]
+        assert not RAW_HTML.search(help_md)
+        assert "\n|" not in help_md and "\n#" not in help_md
+
+
+def test_a_hostile_advisory_id_cannot_break_out_of_a_link(run_cli: RunCli, project: Path) -> None:  # noqa: F811
+    rid = "PYSEC-0000-16<img src=x>) [x](javascript:alert(1)"
+    db = project / "db"
+    db.mkdir()
+    (db / "r.json").write_text(json.dumps(record(rid, "six", [{"introduced": "0"}])))
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    sarif = run_cli("-r", "requirements.txt", "--advisory-db", db, "--format", "sarif")
+    assert sarif.code == 1, sarif.err
+    (rule,) = sarif.json()["runs"][0]["tool"]["driver"]["rules"]
+    assert not RAW_HTML.search(rule["help"]["markdown"])
+    assert "javascript:" not in rule["helpUri"].split("/vulnerability/", 1)[0]
+    assert "<" not in rule["helpUri"] and ">" not in rule["helpUri"] and " " not in rule["helpUri"]
+    md = run_cli("-r", "requirements.txt", "--advisory-db", db, "--format", "markdown")
+    assert not RAW_HTML.search(md.out) and "](javascript" not in md.out
+
+
+# --- item 15 (part): the table lists expired ignores --------------------------------------------
+
+
+def test_the_table_lists_expired_ignores_like_the_other_formats(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+) -> None:
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    policy = project / "policy.toml"
+    policy.write_text(
+        '[[ignore]]\nid = "PYSEC-0000-10"\nreason = "was not reachable"\nexpires = 2020-01-01\n'
+    )
+    args = ("-r", "requirements.txt", "--advisory-db", "osv", "--policy", policy)
+    table = run_cli(*args, "--format", "table")
+    as_json = run_cli(*args, "--format", "json")
+    markdown = run_cli(*args, "--format", "markdown")
+    assert table.code == as_json.code == markdown.code == 1
+    assert [i["id"] for i in as_json.json()["expired_ignores"]] == ["PYSEC-0000-10"]
+    assert "Expired ignores" in markdown.out
+    assert "Expired ignores (no longer applied):" in table.out
+    assert "PYSEC-0000-10 until 2020-01-01: was not reachable" in table.out
 
 
 # --- the advisory index cache ----------------------------------------------------------------
