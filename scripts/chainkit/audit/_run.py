@@ -172,6 +172,10 @@ def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Vul
     from pip_audit._service import OsvService, PyPIService
 
     http_cache = None if request.cache_dir is None else request.cache_dir / "http"
+    if http_cache is not None and (http_cache.parent.is_symlink() or http_cache.is_symlink()):
+        # pip-audit's HTTP cache would write through the link; use pip-audit's own default.
+        _log.warning("the cache directory %s is a symlink; not used for HTTP", http_cache)
+        http_cache = None
     if request.service == "pypi" and request.advisory_db is None:
         return PyPIService(cache_dir=http_cache, timeout=request.timeout)
     service = OsvService(cache_dir=http_cache, timeout=request.timeout, osv_url=osv_url)

@@ -353,3 +353,46 @@ def test_a_cached_record_of_the_wrong_shape_is_not_trusted(run_cli: RunCli, proj
     index.chmod(0o644)
     again = run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--cache-dir", cache)
     assert again.code == 1, again.err  # rebuilt from the database, not a crash
+
+
+def test_a_symlinked_cache_directory_is_not_used(run_cli: RunCli, project: Path) -> None:  # noqa: F811
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    cache = project.parent / "cache"
+    run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--cache-dir", cache)
+    (index,) = cache.glob("osv-index-*.json")
+    data = json.loads(index.read_text())
+    data["records"] = {"PYSEC-0000-99": record("PYSEC-0000-99", "unrelated", [])}
+    elsewhere = project.parent / "elsewhere"  # e.g. a directory restored from a poisoned cache
+    elsewhere.mkdir()
+    (elsewhere / index.name).write_text(json.dumps(data))
+    linked = project.parent / "linked-cache"
+    linked.symlink_to(elsewhere, target_is_directory=True)
+    result = run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--cache-dir", linked)
+    assert result.code == 1, result.err  # the planted index behind the link was not read
+    assert "symlink" in result.err
+    assert [p.name for p in elsewhere.iterdir()] == [index.name]  # nothing written there
+
+
+# --- the policy file ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        f"SECRET_TOKEN={CANARY}\0PATH=/usr/bin\0".encode(),
+        b"\xff\xfe" + CANARY.encode(),
+        b"#" * (5 * 1024 * 1024),
+    ],
+    ids=["environ", "not-utf8", "huge"],
+)
+def test_a_policy_that_is_not_one_is_exit_2_without_echo(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+    content: bytes,
+) -> None:
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    (project / "policy.toml").write_bytes(content)
+    result = run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--policy", "policy.toml")
+    assert result.code == 2, result.out + result.err
+    assert "policy file policy.toml" in result.err and "hint:" in result.err
+    assert CANARY not in result.out + result.err

@@ -135,6 +135,12 @@ def _digest(path: Path) -> str:
         return sha256_chunks(itertools.chain([prefix], iter(lambda: fh.read(CHUNK_SIZE), b"")))
 
 
+def _linked(cache_dir: Path) -> bool:
+    """``cache_dir`` is a symlink: someone else decides where the index would be read from
+    and written to."""
+    return cache_dir.is_symlink()
+
+
 def _write_cache(cache_file: Path, digest: str, records: Mapping[str, Record]) -> None:
     try:
         ensure_dir(cache_file.parent)
@@ -198,6 +204,12 @@ def load_database(path: Path, *, cache_dir: Path | None = None) -> AdvisoryDatab
             f"advisory database {path} could not be read: {exc}",
             remediation="check the path and its permissions",
         ) from exc
+    if cache_dir is not None and _linked(cache_dir):
+        _log.warning(
+            "the cache directory %s is (under) a symlink; the advisory index is not cached",
+            cache_dir,
+        )
+        cache_dir = None
     cache_file = None if cache_dir is None else cache_dir / f"osv-index-{digest[:32]}.json"
     records = None if cache_file is None else _read_cache(cache_file, digest)
     if records is not None:
