@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import struct
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -396,3 +398,38 @@ def test_a_policy_that_is_not_one_is_exit_2_without_echo(
     assert result.code == 2, result.out + result.err
     assert "policy file policy.toml" in result.err and "hint:" in result.err
     assert CANARY not in result.out + result.err
+
+
+# --- the offline database ---------------------------------------------------------------------
+
+
+def test_a_symlink_in_a_database_directory_is_refused_and_not_read(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+) -> None:
+    secret = project.parent / "secret.yaml"
+    secret.write_text(f"token: {CANARY}\n")
+    db = write_db(project / "db", record("PYSEC-0000-17", "six", [{"introduced": "0"}]))
+    (db / "zz.yaml").symlink_to(secret)
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    result = run_cli("-r", "requirements.txt", "--advisory-db", db)
+    assert result.code == 2, result.out + result.err
+    assert "zz.yaml is (under) a symlink" in result.err
+    assert CANARY not in result.out + result.err
+
+
+def test_a_zip_member_larger_than_its_header_says_is_refused(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+) -> None:
+    payload = json.dumps(record("PYSEC-0000-18", "six", [{"introduced": "0"}])).encode()
+    payload += b" " * (8 * 1024 * 1024)  # what a bomb inflates to
+    archive = project / "all.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("PYSEC-0000-18.json", payload)
+    data = archive.read_bytes().replace(struct.pack("<I", len(payload)), struct.pack("<I", 100))
+    archive.write_bytes(data)  # the headers now claim 100 bytes
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    result = run_cli("-r", "requirements.txt", "--advisory-db", archive)
+    assert result.code == 2, result.out + result.err
+    assert "not a readable zip archive" in result.err

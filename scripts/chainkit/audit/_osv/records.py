@@ -187,6 +187,12 @@ def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
         )
         total = 0
         for p in files:
+            rel = p.relative_to(path)
+            if p.is_symlink() or any((path / q).is_symlink() for q in rel.parents[:-1]):
+                raise AdvisoryDatabaseError(
+                    f"advisory database member {rel.as_posix()} is (under) a symlink",
+                    remediation="an OSV database holds record files only; remove the link",
+                )
             size = p.stat().st_size
             total += size
             _check_size(p.relative_to(path).as_posix(), size, total)
