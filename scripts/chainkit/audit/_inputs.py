@@ -36,6 +36,7 @@ from chainkit.deps import (
     LOCK_FILE_NAMES,
     MAIN_GROUP,
     Collected,
+    Dependency,
     LockFile,
     PyProject,
     Requirements,
@@ -131,6 +132,8 @@ def requirements_input(paths: Sequence[Path]) -> AuditInput:
             f"not pinned: {', '.join(unpinned)}",
             remediation="pin every requirement with == (e.g. with pip-compile --generate-hashes)",
         )
+    if not resolves:
+        _check_pins(applies, hashed)
     locations: dict[str, list[Location]] = {}
     for dep in applies:
         locations.setdefault(dep.canonical_name, []).extend(dep.declared)
@@ -152,6 +155,26 @@ def requirements_input(paths: Sequence[Path]) -> AuditInput:
         default_location=collected.default_location,
         make_source=make_source,
     )
+
+
+def _check_pins(applies: Sequence[Dependency], hashed: bool) -> None:
+    """What pip-audit's pinned path would reject, said by place (pip-audit's own messages
+    quote the requirement lines)."""
+    first: dict[str, Dependency] = {}
+    for dep in applies:
+        where = f"{dep.declared[0].path}:{dep.declared[0].line}"
+        if hashed and not dep.hashes:
+            raise InputError(
+                f"{where}: {dep.name} has no --hash, but other requirements are hashed",
+                remediation="hash every requirement or none (pip-compile --generate-hashes)",
+            )
+        seen = first.setdefault(dep.canonical_name, dep)
+        if seen is not dep and seen.specifier != dep.specifier:
+            other = f"{seen.declared[0].path}:{seen.declared[0].line}"
+            raise InputError(
+                f"{where}: {dep.name} is pinned differently at {other}",
+                remediation="pin each package once (or identically) across the files",
+            )
 
 
 class _LockSource:

@@ -143,6 +143,33 @@ def test_a_url_or_path_requirement_is_skipped_without_quoting_its_line(
         ]
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            f"six==1.16.0 --hash=sha256:{'0' * 64}\nidna==3.7  # {CANARY}\n",
+            "requirements.txt:2: idna has no --hash, but other requirements are hashed",
+        ),
+        (
+            f"six==1.16.0\nsix==1.15.0  # {CANARY}\n",
+            "requirements.txt:2: six is pinned differently at requirements.txt:1",
+        ),
+    ],
+    ids=["partly-hashed", "pinned-twice"],
+)
+def test_what_pip_audit_rejects_is_said_by_place_not_by_quoting(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+    text: str,
+    message: str,
+) -> None:
+    (project / "requirements.txt").write_text(text)
+    result = run_cli("-r", "requirements.txt", "--advisory-db", "osv")
+    assert result.code == 2, result.out + result.err
+    assert message in result.err
+    assert CANARY not in result.out + result.err
+
+
 def test_a_lock_file_with_a_hostile_name_is_an_input_error(
     run_cli: RunCli,  # noqa: F811
     project: Path,
