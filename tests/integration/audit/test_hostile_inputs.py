@@ -460,3 +460,28 @@ def test_a_zip_member_larger_than_its_header_says_is_refused(
     result = run_cli("-r", "requirements.txt", "--advisory-db", archive)
     assert result.code == 2, result.out + result.err
     assert "not a readable zip archive" in result.err
+
+
+@pytest.mark.parametrize("where", ["member", "id", "alias"])
+def test_names_and_ids_that_would_forge_a_log_line_are_refused(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+    where: str,
+) -> None:
+    forged = "PYSEC-0000-19\n::error::forged"
+    rec = record("PYSEC-0000-19", "six", [{"introduced": "0"}])
+    member = "PYSEC-0000-19.json"
+    if where == "member":
+        member = forged + ".json"
+    elif where == "id":
+        rec["id"] = forged
+    else:
+        rec["aliases"] = [forged]
+    archive = project / "all.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(member, json.dumps(rec))
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    result = run_cli("-r", "requirements.txt", "--advisory-db", archive, "--format", "json")
+    assert result.code == 2, result.out + result.err
+    assert "control characters" in result.err or "printable text" in result.err
+    assert "\n::error::forged" not in result.out + result.err

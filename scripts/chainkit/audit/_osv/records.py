@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -22,6 +23,7 @@ _MAX_RECORD_BYTES = 16 * 1024 * 1024
 _MAX_DATABASE_BYTES = 4 * 1024 * 1024 * 1024
 _MAX_MEMBERS = 1_000_000
 _RECORD_SUFFIXES = (".json", ".yaml", ".yml")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # would forge a log line
 _TIMESTAMP_KEYS = ("modified", "published", "withdrawn")
 
 
@@ -111,6 +113,8 @@ def _check_shape(name: str, record: Mapping[str, Any]) -> None:
     aliases = record.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise bad("aliases", "a list of strings")
+    if any(_CONTROL.search(text) for text in (record["id"], *aliases)):
+        raise bad("id and aliases", "printable text")
     affected = record.get("affected", [])
     if not isinstance(affected, list):
         raise bad("affected", "a list")
@@ -188,6 +192,11 @@ def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
         total = 0
         for p in files:
             rel = p.relative_to(path)
+            if _CONTROL.search(rel.as_posix()):
+                raise AdvisoryDatabaseError(
+                    f"advisory database {path} has a file name with control characters",
+                    remediation="an OSV database's file names are record ids; rename or remove it",
+                )
             if p.is_symlink() or any((path / q).is_symlink() for q in rel.parents[:-1]):
                 raise AdvisoryDatabaseError(
                     f"advisory database member {rel.as_posix()} is (under) a symlink",
@@ -211,6 +220,11 @@ def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
                 if not n.endswith("/") and n.lower().endswith(_RECORD_SUFFIXES)
             )
             total = 0
+            if any(_CONTROL.search(n) for n in names):
+                raise AdvisoryDatabaseError(
+                    f"advisory database {path} has a member name with control characters",
+                    remediation="re-download the OSV export; its names are record ids",
+                )
             for n in names:
                 size = zf.getinfo(n).file_size  # checked before anything is inflated
                 total += size
