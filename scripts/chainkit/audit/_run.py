@@ -106,8 +106,9 @@ class _RecordSource:
         except ValueError:
             return
         vulns = data.get("vulns") if isinstance(data, Mapping) else None
-        for record in vulns if isinstance(vulns, list) else []:
-            if isinstance(record, Mapping) and isinstance(record.get("id"), str):
+        for raw in vulns if isinstance(vulns, list) else []:
+            record = _checked(raw, "an OSV query response")
+            if record is not None:
                 self._captured[record["id"]] = record
                 for alias in record.get("aliases") or []:
                     self._captured.setdefault(str(alias), record)
@@ -146,7 +147,20 @@ class _RecordSource:
                 )
                 self._warned = True
             return None
-        return data if isinstance(data, Mapping) else None
+        return _checked(data, url)
+
+
+def _checked(data: Any, where: str) -> Mapping[str, Any] | None:
+    """An OSV record from a service, shape-checked like the offline database's; a malformed
+    one is not used (its severity becomes unknown, which counts as the policy says)."""
+    from chainkit.audit._errors import AdvisoryDatabaseError
+    from chainkit.audit._osv.records import check_record
+
+    try:
+        return check_record(where, data)
+    except AdvisoryDatabaseError as exc:
+        _log.warning("ignoring a malformed advisory record from %s: %s", where, exc.message)
+        return None
 
 
 def _advisory(result: VulnerabilityResult, package: str, records: _RecordSource) -> Advisory:
@@ -184,7 +198,7 @@ def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Vul
 
 
 def _collect(
-    request: AuditRequest, service: VulnerabilityService
+    request: AuditRequest, service: VulnerabilityService, *, online: bool
 ) -> tuple[_Audited, list[Skipped]]:
     from pip_audit._audit import Auditor
     from pip_audit._dependency_source import DependencySourceError
@@ -227,6 +241,15 @@ def _collect(
             raise AuditFailedError(
                 f"auditing {item.label}: an advisory names a version that is not PEP 440: {exc}",
                 remediation="update the advisory database, or report the record upstream",
+            ) from exc
+        except (KeyError, TypeError, AttributeError) as exc:
+            if not online:
+                raise  # the offline database is shape-checked: this would be a bug
+            # pip-audit indexes the service's JSON without checking its shape.
+            raise AuditFailedError(
+                f"the vulnerability service returned a malformed response ({type(exc).__name__})",
+                remediation="check --osv-url (it must be an OSV API), or audit offline with "
+                "--advisory-db",
             ) from exc
         except (ServiceError, requests.RequestException) as exc:
             raise AuditFailedError(
@@ -325,12 +348,12 @@ def run_audit(
 
         label = f"advisory database {database.source} ({len(database)} records, offline)"
         records = _RecordSource(database=database, osv_base=None, session=http, timeout=1)
-        collected, skipped = _collect(request, DatabaseService(database))
+        collected, skipped = _collect(request, DatabaseService(database), online=False)
         return _evaluate(request, policy, collected, skipped, records, label, today)
 
     osv_url = request.osv_url or DEFAULT_OSV_URL
     label = f"OSV ({osv_url})" if request.service == "osv" else "PyPI JSON API"
     base = _osv_base(osv_url) if request.service == "osv" else _osv_base(DEFAULT_OSV_URL)
     records = _RecordSource(database=None, osv_base=base, session=http, timeout=request.timeout)
-    collected, skipped = _collect(request, _service(request, osv_url, records))
+    collected, skipped = _collect(request, _service(request, osv_url, records), online=True)
     return _evaluate(request, policy, collected, skipped, records, label, today)

@@ -8,7 +8,10 @@ import json
 import os
 import re
 import struct
+import threading
 import zipfile
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -485,3 +488,68 @@ def test_names_and_ids_that_would_forge_a_log_line_are_refused(
     assert result.code == 2, result.out + result.err
     assert "control characters" in result.err or "printable text" in result.err
     assert "\n::error::forged" not in result.out + result.err
+
+
+# --- the online service ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def hostile_osv() -> Iterator[Callable[[dict[str, Any]], str]]:
+    """A loopback OSV endpoint that answers every query with the given JSON; its URL."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def serve(answer: dict[str, Any]) -> str:
+        body = json.dumps(answer).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/v1/query"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    "vuln",
+    [
+        {"id": "X-1", "affected": [{"package": "six"}]},
+        {"id": "X-1", "affected": ["six"]},
+        {
+            "id": "X-1",
+            "affected": [{"package": {"name": "six", "ecosystem": "PyPI"}}],
+            "aliases": 7,
+        },
+    ],
+    ids=["package-not-object", "affected-entry-not-object", "aliases-not-list"],
+)
+def test_a_malformed_online_response_is_exit_3_not_a_crash(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+    hostile_osv: Callable[[dict[str, Any]], str],
+    vuln: dict[str, Any],
+) -> None:
+    url = hostile_osv({"vulns": [vuln]})
+    (project / "requirements.txt").write_text("six==1.16.0\n")
+    result = run_cli("-r", "requirements.txt", "--osv-url", url, "--format", "json")
+    assert result.code in (1, 3), result.out + result.err
+    if result.code == 3:
+        assert "malformed response" in result.err and "hint:" in result.err
+    else:  # pip-audit coped; chainkit did not use the malformed record
+        assert "ignoring a malformed advisory record" in result.err
