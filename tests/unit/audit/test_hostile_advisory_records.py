@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from packaging.version import Version
+from pip_audit._service.interface import VulnerabilityService
 
 from chainkit.audit import AdvisoryDatabase
 from chainkit.audit._errors import AdvisoryDatabaseError
@@ -81,3 +83,14 @@ def test_yaml_timestamps_stay_text_and_unreadable_ones_are_dropped() -> None:
     assert record["modified"] == "2024-01-02T02:04:05.500000Z"
     assert record["published"] == "2023-05-06T00:00:00Z"
     assert "withdrawn" not in record
+
+
+@given(moment=st.datetimes(timezones=st.just(dt.timezone.utc)))
+@example(moment=dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc))  # PYSEC-2024-55's "modified"
+def test_timestamps_round_trip_in_the_form_pip_audit_parses(moment: dt.datetime) -> None:
+    text = moment.isoformat().replace("+00:00", "Z")
+    record = parse_record("r.json", json.dumps({"id": "X", "modified": text}).encode())
+    again = parse_record("r.json", json.dumps(dict(record)).encode())  # as from the cache
+    assert again["modified"] == record["modified"]
+    parsed = VulnerabilityService._parse_rfc3339(record["modified"])
+    assert parsed == moment.replace(tzinfo=None)

@@ -34,7 +34,11 @@ def _rfc3339(value: dt.datetime | dt.date) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(dt.timezone.utc)
     fraction = f".{value.microsecond:06d}" if value.microsecond else ""
-    return value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+    # not strftime: glibc writes year 1 as "1", which pip-audit cannot parse back
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}{fraction}Z"
+    )
 
 
 def _plain(value: Any) -> Any:
