@@ -171,7 +171,12 @@ def expand(paths: Sequence[Path]) -> list[tuple[Path, list[Line]]]:
     ``/proc/self/environ`` or another checkout's secrets. Errors name the including file
     and line, never the include's target or any content.
     """
-    roots = [Path.cwd().resolve(), *(p.resolve().parent for p in paths)]
+    # The filesystem root is no project: from "/", includes stay beside the given files.
+    roots = [
+        r
+        for r in (Path.cwd().resolve(), *(p.resolve().parent for p in paths))
+        if r != Path(r.anchor)
+    ]
     seen: list[Path] = []
     scanned: list[tuple[Path, list[Line]]] = []
     stack: list[tuple[Path, tuple[Path, int] | None]] = [(p, None) for p in reversed(paths)]

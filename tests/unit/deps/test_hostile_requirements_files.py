@@ -123,3 +123,15 @@ def test_lock_entries_need_a_valid_package_name(
     assert "not a valid package name" in info.value.message
     if len(name) >= 8:  # shorter ones occur in any message by chance (e.g. ")")
         assert name not in info.value.render()
+
+
+def test_the_filesystem_root_as_working_directory_does_not_widen_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(tmp_path.anchor))
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "outside.txt").write_text("six==1.16.0\n")
+    (project / "r.txt").write_text("-r ../outside.txt\n")
+    with pytest.raises(InputError, match="points outside the project"):
+        collect(Requirements((project / "r.txt",)))
