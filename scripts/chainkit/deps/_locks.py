@@ -60,6 +60,16 @@ def _table(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+# Source kinds the lock formats define; anything else is reported as "other", so no text of
+# a lock file reaches a report or a log through a skip reason.
+_UV_SOURCES = frozenset({"editable", "git", "path", "directory", "url", "virtual"})
+_POETRY_SOURCES = frozenset({"git", "directory", "file", "url"})
+
+
+def _known(kind: Any, known: frozenset[str]) -> str:
+    return kind if kind in known else "other"
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -142,7 +152,7 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
                 version=_text(pkg.get("version")),
                 hashes=_uv_hashes(pkg),
                 groups=tuple(sorted(groups.get(name, ()))),
-                origin=f"uv source: {kinds[0]}" if kinds else None,
+                origin=f"uv source: {_known(kinds[0], _UV_SOURCES)}" if kinds else None,
             )
         )
     return deps, edges
@@ -167,7 +177,9 @@ def _poetry(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
                 version=_text(pkg.get("version")),
                 hashes=tuple(h for f in map(_table, files) if (h := _text(f.get("hash")))),
                 groups=tuple(groups),
-                origin=None if kind in (None, "legacy") else f"poetry source: {kind}",
+                origin=None
+                if kind in (None, "legacy")
+                else f"poetry source: {_known(kind, _POETRY_SOURCES)}",
             )
         )
         for child, spec in _table(pkg.get("dependencies")).items():

@@ -205,6 +205,24 @@ def test_a_lock_file_with_a_hostile_version_is_skipped_without_quoting_it(
     assert result.json()["skipped"][0]["reason"] == "not a PEP 440 version"
 
 
+def test_a_lock_file_source_kind_is_not_copied_into_reasons(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+) -> None:
+    (project / "uv.lock").write_text(
+        "version = 1\n"
+        '[[package]]\nname = "six"\nversion = "1.16.0"\n'
+        'source = { registry = "https://pypi.org/simple" }\n'
+        f'[[package]]\nname = "idna"\nversion = "3.7"\n'
+        f'source = {{ "{CANARY}\\n::error::forged" = "x" }}\n'
+    )
+    result = run_cli("--locked", "--advisory-db", "osv", "--format", "json")
+    assert result.code == 1, result.out + result.err
+    assert CANARY not in result.out + result.err
+    reasons = [s["reason"] for s in result.json()["skipped"]]
+    assert reasons == ["not from a package index (uv source: other)"]
+
+
 # --- item 11: advisory data fails closed everywhere ------------------------------------------
 
 
