@@ -239,8 +239,10 @@ def _collect(
             # Inputs are parsed before the audit; a bad version here comes from the
             # advisory data (e.g. a 'fixed' event), not from the user's file.
             raise AuditFailedError(
-                f"auditing {item.label}: an advisory names a version that is not PEP 440: {exc}",
-                remediation="update the advisory database, or report the record upstream",
+                f"auditing {item.label}: a version is not PEP 440 (not quoted: it may come "
+                "from an input or an advisory)",
+                remediation="check the input's versions; else update the advisory database "
+                "or report the record upstream",
             ) from exc
         except (KeyError, TypeError, AttributeError) as exc:
             if not online:

@@ -70,6 +70,18 @@ def _known(kind: Any, known: frozenset[str]) -> str:
     return kind if kind in known else "other"
 
 
+def _is_version(value: Any) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    if not isinstance(value, str):
+        return False
+    try:
+        Version(value)
+    except InvalidVersion:
+        return False
+    return True
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -205,7 +217,13 @@ def _pylock_hashes(pkg: Mapping[str, Any]) -> tuple[str, ...]:
 def _pylock(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edge]]:
     if not isinstance(data.get("lock-version"), str) or not isinstance(data.get("packages"), list):
         raise _bad_lock(path, "expected lock-version and [[packages]] (PEP 751)")
+    if not _is_version(data["lock-version"]):
+        raise _bad_lock(path, "lock-version is not a version")
     packages = _packages(path, data, "packages")
+    for i, pkg in enumerate(packages):
+        # pip-audit reads pylock.toml itself and would quote a bad version in its error
+        if "version" in pkg and not _is_version(pkg["version"]):
+            raise _bad_lock(path, f"[[packages]] #{i + 1}: version is not a PEP 440 version")
     deps: list[Dependency] = []
     edges: list[Edge] = []
     for pkg in packages:

@@ -223,6 +223,29 @@ def test_a_lock_file_source_kind_is_not_copied_into_reasons(
     assert reasons == ["not from a package index (uv source: other)"]
 
 
+@pytest.mark.parametrize(
+    ("header", "version", "message"),
+    [
+        (f'lock-version = "{CANARY}"', "1.16.0", "lock-version is not a version"),
+        ('lock-version = "1.0"', f"<img> {CANARY}", "#1: version is not a PEP 440 version"),
+    ],
+)
+def test_a_pylock_with_a_hostile_version_is_an_input_error_without_echo(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+    header: str,
+    version: str,
+    message: str,
+) -> None:
+    (project / "pylock.toml").write_text(
+        f'{header}\ncreated-by = "x"\n[[packages]]\nname = "six"\nversion = "{version}"\n'
+    )
+    result = run_cli("--locked", "--advisory-db", "osv")
+    assert result.code == 2, result.out + result.err
+    assert message in result.err
+    assert CANARY not in result.out + result.err
+
+
 # --- item 11: advisory data fails closed everywhere ------------------------------------------
 
 
