@@ -20,6 +20,7 @@ dependency source:
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,6 +102,17 @@ def _locations(collected: Collected, group: str | None = None) -> dict[str, tupl
     return {k: tuple(v) for k, v in out.items()}
 
 
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_IDENTIFIER = re.compile(r"[a-z_]+")
+
+
+def _marker_variables(marker: str) -> str:
+    """The variables a marker tests (``sys_platform``), never its quoted values: those are
+    free text from the input."""
+    names = sorted(set(_IDENTIFIER.findall(_QUOTED.sub(" ", marker))) - {"and", "or", "in", "not"})
+    return ", ".join(names) or "marker"
+
+
 def requirements_input(paths: Sequence[Path]) -> AuditInput:
     """All ``-r`` files as one input (pip-audit checks them together for conflicting pins)."""
     collected = collect(Requirements(tuple(paths)))
@@ -118,7 +130,7 @@ def requirements_input(paths: Sequence[Path]) -> AuditInput:
     applies = []
     for dep in collected.dependencies:
         if dep.marker is not None and not Marker(dep.marker).evaluate():
-            reason = f"environment marker does not apply here: {dep.marker}"
+            reason = f"environment marker does not apply here ({_marker_variables(dep.marker)})"
             skipped.append(Skipped(dep.name, reason, dep.declared[0].path))
             continue
         applies.append(dep)

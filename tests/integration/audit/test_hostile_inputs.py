@@ -173,6 +173,25 @@ def test_what_pip_audit_rejects_is_said_by_place_not_by_quoting(
     assert CANARY not in result.out + result.err
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_marker_value_is_not_copied_into_reports(
+    run_cli: RunCli,  # noqa: F811
+    project: Path,
+    fmt: str,
+) -> None:
+    (project / "requirements.txt").write_text(
+        f'six==1.16.0\nidna==3.7 ; sys_platform == "{CANARY}<img>" and python_version < "3"\n'
+    )
+    result = run_cli("-r", "requirements.txt", "--advisory-db", "osv", "--format", fmt)
+    assert result.code == 1, result.out + result.err
+    assert CANARY not in result.out + result.err
+    if fmt == "json":
+        (skipped,) = result.json()["skipped"]
+        assert skipped["reason"] == (
+            "environment marker does not apply here (python_version, sys_platform)"
+        )
+
+
 def test_a_lock_file_with_a_hostile_name_is_an_input_error(
     run_cli: RunCli,  # noqa: F811
     project: Path,
