@@ -26,14 +26,12 @@ def test_control_characters_make_it_not_a_requirements_file(
 ) -> None:
     root = tmp_path_factory.mktemp("req")
     path = root / "environ"
-    path.write_bytes(f"{before}{control}{after}".encode())
+    path.write_bytes(f"SECRET{before}{control}{after}TOKEN".encode())
     with pytest.raises(InputError) as info:
         collect(Requirements((path,)))
     assert info.value.exit_code == ExitCode.USAGE
     assert "is not a requirements file" in info.value.message
-    for part in (before, after):
-        if len(part.strip()) >= 4:
-            assert part.strip() not in info.value.render()
+    assert "SECRET" not in info.value.render() and "TOKEN" not in info.value.render()
 
 
 def test_not_utf8_and_too_large(tmp_path: Path) -> None:
