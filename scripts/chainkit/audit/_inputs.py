@@ -20,6 +20,7 @@ dependency source:
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from chainkit.deps import (
     LOCK_FILE_NAMES,
     MAIN_GROUP,
     Collected,
+    Dependency,
     LockFile,
     PyProject,
     Requirements,
@@ -100,15 +102,35 @@ def _locations(collected: Collected, group: str | None = None) -> dict[str, tupl
     return {k: tuple(v) for k, v in out.items()}
 
 
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_IDENTIFIER = re.compile(r"[a-z_]+")
+
+
+def _marker_variables(marker: str) -> str:
+    """The variables a marker tests (``sys_platform``), never its quoted values: those are
+    free text from the input."""
+    names = sorted(set(_IDENTIFIER.findall(_QUOTED.sub(" ", marker))) - {"and", "or", "in", "not"})
+    return ", ".join(names) or "marker"
+
+
 def requirements_input(paths: Sequence[Path]) -> AuditInput:
     """All ``-r`` files as one input (pip-audit checks them together for conflicting pins)."""
     collected = collect(Requirements(tuple(paths)))
-    skipped: list[Skipped] = []
+    # URL and path requirements have no version to audit; they are named by their place,
+    # never by their text (pip-audit would report the raw line).
+    skipped: list[Skipped] = [
+        Skipped(
+            f"unnamed requirement ({d.path}:{d.line})",
+            "a URL or path requirement has no version to audit",
+            d.path,
+        )
+        for d in collected.unnamed
+    ]
     unpinned: list[str] = []
     applies = []
     for dep in collected.dependencies:
         if dep.marker is not None and not Marker(dep.marker).evaluate():
-            reason = f"environment marker does not apply here: {dep.marker}"
+            reason = f"environment marker does not apply here ({_marker_variables(dep.marker)})"
             skipped.append(Skipped(dep.name, reason, dep.declared[0].path))
             continue
         applies.append(dep)
@@ -122,6 +144,8 @@ def requirements_input(paths: Sequence[Path]) -> AuditInput:
             f"not pinned: {', '.join(unpinned)}",
             remediation="pin every requirement with == (e.g. with pip-compile --generate-hashes)",
         )
+    if not resolves:
+        _check_pins(applies, hashed)
     locations: dict[str, list[Location]] = {}
     for dep in applies:
         locations.setdefault(dep.canonical_name, []).extend(dep.declared)
@@ -143,6 +167,26 @@ def requirements_input(paths: Sequence[Path]) -> AuditInput:
         default_location=collected.default_location,
         make_source=make_source,
     )
+
+
+def _check_pins(applies: Sequence[Dependency], hashed: bool) -> None:
+    """What pip-audit's pinned path would reject, said by place (pip-audit's own messages
+    quote the requirement lines)."""
+    first: dict[str, Dependency] = {}
+    for dep in applies:
+        where = f"{dep.declared[0].path}:{dep.declared[0].line}"
+        if hashed and not dep.hashes:
+            raise InputError(
+                f"{where}: {dep.name} has no --hash, but other requirements are hashed",
+                remediation="hash every requirement or none (pip-compile --generate-hashes)",
+            )
+        seen = first.setdefault(dep.canonical_name, dep)
+        if seen is not dep and seen.specifier != dep.specifier:
+            other = f"{seen.declared[0].path}:{seen.declared[0].line}"
+            raise InputError(
+                f"{where}: {dep.name} is pinned differently at {other}",
+                remediation="pin each package once (or identically) across the files",
+            )
 
 
 class _LockSource:
@@ -191,7 +235,7 @@ def _from_lock(collected: Collected) -> AuditInput:
             try:
                 Version(dep.version)
             except InvalidVersion:
-                reason = f"not a PEP 440 version: {dep.version!r}"
+                reason = "not a PEP 440 version"
             else:
                 pins.append((dep.name, dep.version))
                 continue

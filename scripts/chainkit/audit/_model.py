@@ -7,6 +7,7 @@ render the same results converted to :mod:`chainkit.findings` (see ``_findings.p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from packaging.utils import canonicalize_name
 
@@ -65,7 +66,7 @@ class Advisory:
 
     @property
     def url(self) -> str:
-        return f"https://osv.dev/vulnerability/{self.id}"
+        return f"https://osv.dev/vulnerability/{quote(self.id, safe='')}"
 
 
 @dataclass(frozen=True)

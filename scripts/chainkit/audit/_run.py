@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,8 +106,9 @@ class _RecordSource:
         except ValueError:
             return
         vulns = data.get("vulns") if isinstance(data, Mapping) else None
-        for record in vulns if isinstance(vulns, list) else []:
-            if isinstance(record, Mapping) and isinstance(record.get("id"), str):
+        for raw in vulns if isinstance(vulns, list) else []:
+            record = _checked(raw, "an OSV query response")
+            if record is not None:
                 self._captured[record["id"]] = record
                 for alias in record.get("aliases") or []:
                     self._captured.setdefault(str(alias), record)
@@ -145,7 +147,20 @@ class _RecordSource:
                 )
                 self._warned = True
             return None
-        return data if isinstance(data, Mapping) else None
+        return _checked(data, url)
+
+
+def _checked(data: Any, where: str) -> Mapping[str, Any] | None:
+    """An OSV record from a service, shape-checked like the offline database's; a malformed
+    one is not used (its severity becomes unknown, which counts as the policy says)."""
+    from chainkit.audit._errors import AdvisoryDatabaseError
+    from chainkit.audit._osv.records import check_record
+
+    try:
+        return check_record(where, data)
+    except AdvisoryDatabaseError as exc:
+        _log.warning("ignoring a malformed advisory record from %s: %s", where, exc.message)
+        return None
 
 
 def _advisory(result: VulnerabilityResult, package: str, records: _RecordSource) -> Advisory:
@@ -171,6 +186,10 @@ def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Vul
     from pip_audit._service import OsvService, PyPIService
 
     http_cache = None if request.cache_dir is None else request.cache_dir / "http"
+    if http_cache is not None and (http_cache.parent.is_symlink() or http_cache.is_symlink()):
+        # pip-audit's HTTP cache would write through the link; use pip-audit's own default.
+        _log.warning("the cache directory %s is a symlink; not used for HTTP", http_cache)
+        http_cache = None
     if request.service == "pypi" and request.advisory_db is None:
         return PyPIService(cache_dir=http_cache, timeout=request.timeout)
     service = OsvService(cache_dir=http_cache, timeout=request.timeout, osv_url=osv_url)
@@ -179,7 +198,7 @@ def _service(request: AuditRequest, osv_url: str, records: _RecordSource) -> Vul
 
 
 def _collect(
-    request: AuditRequest, service: VulnerabilityService
+    request: AuditRequest, service: VulnerabilityService, *, online: bool
 ) -> tuple[_Audited, list[Skipped]]:
     from pip_audit._audit import Auditor
     from pip_audit._dependency_source import DependencySourceError
@@ -194,6 +213,8 @@ def _collect(
         try:
             for dep, vulns in auditor.audit(item.make_source()):
                 if dep.is_skipped():
+                    if item.kind == "requirements" and not _is_name(str(dep.name)):
+                        continue  # an unnamed URL/path requirement: already in item.skipped
                     skipped.append(Skipped(str(dep.name), str(dep.skip_reason), item.label))
                 else:
                     results.append((item, dep, list(vulns)))
@@ -209,16 +230,28 @@ def _collect(
                     remediation="check the requirements and the package index; pin every "
                     "requirement (e.g. uv pip compile) to audit without resolving",
                 ) from exc
+            # pip-audit's messages quote requirement lines; chainkit's never do.
             raise InputError(
-                f"pip-audit rejected {item.label}: {exc}",
+                f"pip-audit rejected {item.label} ({type(exc).__name__})",
                 remediation="pin every requirement with == (and hash all or none)",
             ) from exc
         except InvalidVersion as exc:
             # Inputs are parsed before the audit; a bad version here comes from the
             # advisory data (e.g. a 'fixed' event), not from the user's file.
             raise AuditFailedError(
-                f"auditing {item.label}: an advisory names a version that is not PEP 440: {exc}",
-                remediation="update the advisory database, or report the record upstream",
+                f"auditing {item.label}: a version is not PEP 440 (not quoted: it may come "
+                "from an input or an advisory)",
+                remediation="check the input's versions; else update the advisory database "
+                "or report the record upstream",
+            ) from exc
+        except (KeyError, TypeError, AttributeError) as exc:
+            if not online:
+                raise  # the offline database is shape-checked: this would be a bug
+            # pip-audit indexes the service's JSON without checking its shape.
+            raise AuditFailedError(
+                f"the vulnerability service returned a malformed response ({type(exc).__name__})",
+                remediation="check --osv-url (it must be an OSV API), or audit offline with "
+                "--advisory-db",
             ) from exc
         except (ServiceError, requests.RequestException) as exc:
             raise AuditFailedError(
@@ -227,6 +260,13 @@ def _collect(
                 "--advisory-db (an OSV export such as PyPI/all.zip)",
             ) from exc
     return results, skipped
+
+
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+def _is_name(text: str) -> bool:
+    return _NAME.fullmatch(text) is not None
 
 
 def _evaluate(
@@ -310,12 +350,12 @@ def run_audit(
 
         label = f"advisory database {database.source} ({len(database)} records, offline)"
         records = _RecordSource(database=database, osv_base=None, session=http, timeout=1)
-        collected, skipped = _collect(request, DatabaseService(database))
+        collected, skipped = _collect(request, DatabaseService(database), online=False)
         return _evaluate(request, policy, collected, skipped, records, label, today)
 
     osv_url = request.osv_url or DEFAULT_OSV_URL
     label = f"OSV ({osv_url})" if request.service == "osv" else "PyPI JSON API"
     base = _osv_base(osv_url) if request.service == "osv" else _osv_base(DEFAULT_OSV_URL)
     records = _RecordSource(database=None, osv_base=base, session=http, timeout=request.timeout)
-    collected, skipped = _collect(request, _service(request, osv_url, records))
+    collected, skipped = _collect(request, _service(request, osv_url, records), online=True)
     return _evaluate(request, policy, collected, skipped, records, label, today)

@@ -13,7 +13,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["display", "load_toml", "missing"]
+__all__ = ["MAX_TOML_BYTES", "display", "load_toml", "missing"]
+
+MAX_TOML_BYTES = 64 * 1024 * 1024
+"""Lock files of large monorepos reach a few MiB; 64 MiB is not a lock file."""
 
 
 def display(path: Path) -> str:
@@ -36,8 +39,14 @@ def load_toml(path: Path, what: str) -> dict[str, Any]:
         raise missing(path, what)
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+            data = fh.read(MAX_TOML_BYTES + 1)
+        if len(data) > MAX_TOML_BYTES:
+            raise InputError(
+                f"{what} {display(path)} is larger than {MAX_TOML_BYTES} bytes",
+                remediation="pass the project's own pyproject.toml or lock file",
+            )
+        return tomllib.loads(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         # tomllib's messages give a position, not the offending text.
         raise InputError(
             f"{what} {path} could not be parsed: {exc}",

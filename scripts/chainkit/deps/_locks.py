@@ -23,6 +23,8 @@ from chainkit.deps._model import MAIN_GROUP, Collected, Declared, Dependency, Ed
 __all__ = ["LOCK_FILE_NAMES", "collect_lock", "is_lock_file"]
 
 LOCK_FILE_NAMES = ("pylock.toml", "uv.lock", "poetry.lock")
+# PEP 508 names (core metadata "Name"); anything else is not a package a lock can hold.
+_VALID_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
 _NAME_LINE = re.compile(r'^name\s*=\s*"([^"]+)"')
 
 
@@ -58,6 +60,28 @@ def _table(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+# Source kinds the lock formats define; anything else is reported as "other", so no text of
+# a lock file reaches a report or a log through a skip reason.
+_UV_SOURCES = frozenset({"editable", "git", "path", "directory", "url", "virtual"})
+_POETRY_SOURCES = frozenset({"git", "directory", "file", "url"})
+
+
+def _known(kind: Any, known: frozenset[str]) -> str:
+    return kind if kind in known else "other"
+
+
+def _is_version(value: Any) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    if not isinstance(value, str):
+        return False
+    try:
+        Version(value)
+    except InvalidVersion:
+        return False
+    return True
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -73,6 +97,8 @@ def _packages(path: Path, data: Mapping[str, Any], key: str) -> list[Mapping[str
     for i, pkg in enumerate(packages):
         if not isinstance(pkg, Mapping) or not isinstance(pkg.get("name"), str):
             raise _bad_lock(path, f"[[{key}]] #{i + 1} without a name")
+        if not _VALID_NAME.fullmatch(pkg["name"]):
+            raise _bad_lock(path, f"[[{key}]] #{i + 1}: not a valid package name")
     return packages
 
 
@@ -138,7 +164,7 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
                 version=_text(pkg.get("version")),
                 hashes=_uv_hashes(pkg),
                 groups=tuple(sorted(groups.get(name, ()))),
-                origin=f"uv source: {kinds[0]}" if kinds else None,
+                origin=f"uv source: {_known(kinds[0], _UV_SOURCES)}" if kinds else None,
             )
         )
     return deps, edges
@@ -163,7 +189,9 @@ def _poetry(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
                 version=_text(pkg.get("version")),
                 hashes=tuple(h for f in map(_table, files) if (h := _text(f.get("hash")))),
                 groups=tuple(groups),
-                origin=None if kind in (None, "legacy") else f"poetry source: {kind}",
+                origin=None
+                if kind in (None, "legacy")
+                else f"poetry source: {_known(kind, _POETRY_SOURCES)}",
             )
         )
         for child, spec in _table(pkg.get("dependencies")).items():
@@ -189,7 +217,13 @@ def _pylock_hashes(pkg: Mapping[str, Any]) -> tuple[str, ...]:
 def _pylock(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edge]]:
     if not isinstance(data.get("lock-version"), str) or not isinstance(data.get("packages"), list):
         raise _bad_lock(path, "expected lock-version and [[packages]] (PEP 751)")
+    if not _is_version(data["lock-version"]):
+        raise _bad_lock(path, "lock-version is not a version")
     packages = _packages(path, data, "packages")
+    for i, pkg in enumerate(packages):
+        # pip-audit reads pylock.toml itself and would quote a bad version in its error
+        if "version" in pkg and not _is_version(pkg["version"]):
+            raise _bad_lock(path, f"[[packages]] #{i + 1}: version is not a PEP 440 version")
     deps: list[Dependency] = []
     edges: list[Edge] = []
     for pkg in packages:

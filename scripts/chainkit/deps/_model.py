@@ -120,6 +120,9 @@ class Collected:
     dependencies: tuple[Dependency, ...]
     edges: tuple[Edge, ...] = ()
     default_location: Declared | None = None
+    unnamed: tuple[Declared, ...] = ()
+    """Where URL and path requirements without a name are (requirements files): they have
+    nothing to audit, and their text is never reported."""
 
     @property
     def hashed(self) -> bool:

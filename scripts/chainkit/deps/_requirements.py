@@ -16,15 +16,19 @@ from chainkit.deps._common import display, missing
 from chainkit.deps._errors import InputError
 from chainkit.deps._model import Collected, Declared, Dependency, Requirements
 
-__all__ = ["PINNED", "collect_requirements"]
+__all__ = ["MAX_REQUIREMENTS_BYTES", "PINNED", "collect_requirements"]
 
 PINNED = re.compile(r"^==\s*([^*=\s][^*\s]*)$")  # what pip-audit's pinned path accepts
+MAX_REQUIREMENTS_BYTES = 8 * 1024 * 1024
+"""A requirements file larger than this is not one (pip-compile output is a few KiB)."""
 _COMMENT = re.compile(r"(^|\s+)#.*$")  # pip's own comment rule
-_INCLUDE = re.compile(r"^(?:-r|--requirement)(?:\s*=\s*|\s+|(?=[^\s=]))(\S+)$")
+_INCLUDE = re.compile(r"^(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s=]))(\S+)$")
 _IGNORED_OPTION = re.compile(
-    r"^(?:-c|--constraint|-i|--index-url|--extra-index-url|--no-index|-f|--find-links|"
+    r"^(?:-i|--index-url|--extra-index-url|--no-index|-f|--find-links|"
     r"--trusted-host|--pre|--prefer-binary|--only-binary|--no-binary|--require-hashes)(?:[\s=]|$)"
 )
+# Text a requirements file cannot contain: C0 controls other than TAB, LF, FF, CR; DEL; C1.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,20 @@ class Line:
     hashes: tuple[str, ...]
 
 
-def scan_fast(text: str) -> tuple[list[Line], list[str]] | None:
-    """Requirements and ``-r`` includes of plain files, or ``None`` to use the full parser."""
+@dataclass(frozen=True)
+class Include:
+    """An ``-r``/``-c`` line: the file it names, relative to the including file."""
+
+    target: str
+    line: int
+
+
+def scan_fast(text: str) -> tuple[list[Line], list[Include]] | None:
+    """Requirements and ``-r``/``-c`` includes of plain files, or ``None`` for the full parser."""
     from packaging.requirements import InvalidRequirement, Requirement
 
     reqs: list[Line] = []
-    includes: list[str] = []
+    includes: list[Include] = []
     logical: list[tuple[int, str]] = []
     buffer, start = "", 0
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -65,7 +77,7 @@ def scan_fast(text: str) -> tuple[list[Line], list[str]] | None:
         if line.startswith("-"):
             include = _INCLUDE.match(line)
             if include:
-                includes.append(include.group(1))
+                includes.append(Include(include.group(1), number))
             elif not _IGNORED_OPTION.match(line):
                 return None  # -e, per-line options chainkit does not model
             continue
@@ -85,14 +97,14 @@ def scan_fast(text: str) -> tuple[list[Line], list[str]] | None:
     return reqs, includes
 
 
-def scan_full(path: Path) -> tuple[list[Line], list[str]]:
+def scan_full(path: Path) -> tuple[list[Line], list[Include]]:
     from pip_requirements_parser import RequirementsFile  # type: ignore[import-untyped]
 
     parsed = RequirementsFile.from_file(str(path), include_nested=False)
     if parsed.invalid_lines:
         bad = parsed.invalid_lines[0]
         raise InputError(
-            f"{path}:{bad.requirement_line.line_number}: not a valid requirement",
+            f"{display(path)}:{bad.requirement_line.line_number}: not a valid requirement",
             remediation="fix that line; see https://pip.pypa.io/en/stable/reference/requirements-file-format/",
         )
     reqs = [
@@ -105,32 +117,93 @@ def scan_full(path: Path) -> tuple[list[Line], list[str]]:
         )
         for r in parsed.requirements
     ]
-    includes = [str(n) for o in parsed.options for n in o.options.get("requirements", [])]
+    includes = [
+        Include(str(n), o.requirement_line.line_number)
+        for o in parsed.options
+        for key in ("requirements", "constraints")
+        for n in o.options.get(key, [])
+    ]
     return reqs, includes
 
 
+def _not_requirements(path: Path, why: str) -> InputError:
+    return InputError(
+        f"{display(path)} is not a requirements file ({why})",
+        remediation="pass (and -r/-c include) only pip requirements files: UTF-8 text, "
+        "one requirement or option per line; nothing of the file is shown",
+    )
+
+
+def read_text(path: Path) -> str:
+    """A requirements file's text, refusing what cannot be one: too large, not UTF-8,
+    control characters (``/proc/self/environ``, a binary). Never quotes the content."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_REQUIREMENTS_BYTES + 1)
+    except OSError as exc:
+        raise InputError(
+            f"requirements file {display(path)} could not be read: {type(exc).__name__}",
+            remediation="check the file's permissions",
+        ) from exc
+    if len(data) > MAX_REQUIREMENTS_BYTES:
+        raise _not_requirements(path, f"larger than {MAX_REQUIREMENTS_BYTES} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _not_requirements(path, "not UTF-8 text") from None
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise _not_requirements(path, f"control characters on line {line}")
+    return text
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    resolved = path.resolve()
+    return any(resolved == root or root in resolved.parents for root in roots)
+
+
 def expand(paths: Sequence[Path]) -> list[tuple[Path, list[Line]]]:
-    """The given files and every file they include with ``-r``, each once, in order, scanned."""
+    """The given files and every file they include with ``-r``/``-c``, each once, in order.
+
+    Includes must stay inside the project: the working directory or the directory of a file
+    given here (after following symlinks), so a pull request cannot make the audit read
+    ``/proc/self/environ`` or another checkout's secrets. Errors name the including file
+    and line, never the include's target or any content.
+    """
+    # The filesystem root is no project: from "/", includes stay beside the given files.
+    roots = [
+        r
+        for r in (Path.cwd().resolve(), *(p.resolve().parent for p in paths))
+        if r != Path(r.anchor)
+    ]
     seen: list[Path] = []
     scanned: list[tuple[Path, list[Line]]] = []
-    stack = list(reversed(paths))
+    stack: list[tuple[Path, tuple[Path, int] | None]] = [(p, None) for p in reversed(paths)]
     while stack:
-        path = stack.pop()
-        if not path.is_file():
+        path, included_from = stack.pop()
+        if included_from is not None:
+            where = f"{display(included_from[0])}:{included_from[1]}"
+            if not _inside(path, roots):
+                raise InputError(
+                    f"{where}: an -r/-c include points outside the project",
+                    remediation="include only files inside the repository (the working "
+                    "directory or the directory of the requirements file given with -r)",
+                )
+            if not path.is_file():
+                raise InputError(
+                    f"{where}: the included requirements file does not exist",
+                    remediation="fix the -r/-c line (paths are relative to the including file)",
+                )
+        elif not path.is_file():
             raise missing(path, "requirements file")
         if any(path.resolve() == s.resolve() for s in seen):
             continue
         seen.append(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(
-                f"requirements file {path} could not be read: {type(exc).__name__}",
-                remediation="check the file's permissions and that it is UTF-8 text",
-            ) from exc
+        text = read_text(path)
         fast = scan_fast(text)
         reqs, includes = fast if fast is not None else scan_full(path)
-        stack.extend(reversed([path.parent / n for n in includes]))
+        stack.extend((path.parent / i.target, (path, i.line)) for i in reversed(includes))
         scanned.append((path, reqs))
     return scanned
 
@@ -142,10 +215,12 @@ def collect_requirements(source: Requirements) -> Collected:
         raise InputError("no requirements file given", remediation="pass -r requirements.txt")
     scanned = expand(source.paths)
     deps: list[Dependency] = []
+    unnamed: list[Declared] = []
     for path, lines in scanned:
         shown = display(path)
         for line in lines:
             if line.name is None:
+                unnamed.append(Declared(shown, line.line))
                 continue
             pinned = PINNED.match(line.specifier)
             deps.append(
@@ -166,4 +241,5 @@ def collect_requirements(source: Requirements) -> Collected:
         files=files,
         dependencies=tuple(deps),
         default_location=Declared(display(files[0]), 1),
+        unnamed=tuple(unnamed),
     )

@@ -253,13 +253,29 @@ def parse_policy(table: Mapping[str, Any], *, source: str, section: str = "audit
     )
 
 
+MAX_POLICY_BYTES = 4 * 1024 * 1024
+"""A policy (or the pyproject.toml holding it) larger than this is not one."""
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    """Bounded: ``--policy /dev/zero`` or a huge file is an error, not an endless read."""
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_POLICY_BYTES + 1)
+        if len(data) > MAX_POLICY_BYTES:
+            raise PolicyError(
+                f"policy file {path} is larger than {MAX_POLICY_BYTES} bytes",
+                remediation="pass a policy TOML file or the project's pyproject.toml",
+            )
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise PolicyError(
             f"policy file {path} does not exist", remediation="check the --policy path"
+        ) from None
+    except UnicodeDecodeError:
+        raise PolicyError(
+            f"policy file {path} is not UTF-8 text",
+            remediation="pass a policy TOML file or the project's pyproject.toml",
         ) from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PolicyError(

@@ -4,10 +4,13 @@ none, package-only, suppressed), Markdown inert for hostile values, JSON and the
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from chainkit.findings import (
     FORMATS,
@@ -179,3 +182,29 @@ def test_fingerprints_are_stable_and_reveal_no_input() -> None:
         fingerprint("fastapi", "0.109.0", "PYSEC-2024-38")
         == hashlib.sha256(b"fastapi\x000.109.0\x00PYSEC-2024-38").hexdigest()
     )
+
+
+_UNESCAPED_HTML = re.compile(r"(?<!\\)<(?!https?://)")  # a '<' that is not the link's own
+
+
+@given(
+    rule_id=st.text(min_size=1, max_size=30),
+    uri=st.one_of(
+        st.text(max_size=40).map(lambda t: "https://osv.dev/vulnerability/" + t),
+        st.text(max_size=40),
+    ),
+)
+@example(rule_id="X<img src=x>) [x](javascript:alert(1)", uri="https://a/X<img src=x>)")
+@example(rule_id="X", uri="javascript:alert(1)")
+@example(rule_id="X\n# heading", uri="https://a/b>\n<img src=x>")
+def test_sarif_help_markdown_links_cannot_be_broken_out_of(rule_id: str, uri: str) -> None:
+    r = Rule(rule_id, "VulnerableDependency", "audit", "x", help_uri=uri, help_text="text")
+    f = Finding(r, "m", fingerprint("rule"), Severity.LOW, ())
+    help_md = sarif_dict(Report(TOOL, (f,), fail_on="any"))["runs"][0]["tool"]["driver"]["rules"]
+    text = help_md[0]["help"]["markdown"]
+    assert not _UNESCAPED_HTML.search(text)
+    assert "\n" not in text.split("\n\n", 1)[1]  # the "See ..." line stays one line
+    if "](" in text:  # a link was made: only to http(s), destination without <, >, space
+        destination = text.rsplit("](<", 1)[1].removesuffix(">).")
+        assert destination.lower().startswith(("https://", "http://"))
+        assert not any(ch in destination for ch in "<> \n\\`")

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from chainkit import __version__
 from chainkit.audit._findings import purl as _purl
@@ -18,10 +19,10 @@ _METHODS = {"CVSS_V3": "CVSSv31", "CVSS_V4": "CVSSv4"}
 
 def _alias_source(alias: str) -> dict[str, str]:
     if alias.startswith("CVE-"):
-        return {"name": "NVD", "url": f"https://nvd.nist.gov/vuln/detail/{alias}"}
+        return {"name": "NVD", "url": f"https://nvd.nist.gov/vuln/detail/{quote(alias, safe='')}"}
     if alias.startswith("GHSA-"):
-        return {"name": "GitHub", "url": f"https://github.com/advisories/{alias}"}
-    return {"name": "OSV", "url": f"https://osv.dev/vulnerability/{alias}"}
+        return {"name": "GitHub", "url": f"https://github.com/advisories/{quote(alias, safe='')}"}
+    return {"name": "OSV", "url": f"https://osv.dev/vulnerability/{quote(alias, safe='')}"}
 
 
 def _vulnerability(f: AuditFinding) -> dict[str, Any]:

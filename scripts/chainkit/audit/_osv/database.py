@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,13 +31,14 @@ from chainkit.audit._osv.match import (
     parse_version,
     spellings,
 )
-from chainkit.audit._osv.records import iter_members, read_records
+from chainkit.audit._osv.records import check_record, iter_members, read_records
 
 __all__ = ["AdvisoryDatabase", "default_cache_dir", "load_database"]
 
 _log = logging.getLogger("chainkit.audit")
 
-_INDEX_FORMAT = 3
+_INDEX_FORMAT = 4  # 4: YAML timestamps as text, unreadable 'introduced' opens the range
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -133,6 +135,12 @@ def _digest(path: Path) -> str:
         return sha256_chunks(itertools.chain([prefix], iter(lambda: fh.read(CHUNK_SIZE), b"")))
 
 
+def _linked(cache_dir: Path) -> bool:
+    """``cache_dir`` is a symlink: someone else decides where the index would be read from
+    and written to."""
+    return cache_dir.is_symlink()
+
+
 def _write_cache(cache_file: Path, digest: str, records: Mapping[str, Record]) -> None:
     try:
         ensure_dir(cache_file.parent)
@@ -143,10 +151,25 @@ def _write_cache(cache_file: Path, digest: str, records: Mapping[str, Record]) -
 
 
 def _read_cache(cache_file: Path, digest: str) -> dict[str, Record] | None:
+    """The cached records, or ``None`` (rebuild) for anything not exactly as chainkit writes
+    it: a symlink, a file another user owns or others may write, the wrong digest, a record
+    of the wrong shape. A cache may be restored from somewhere an attacker reaches (an Actions
+    cache); it is never read through a link and its records are checked like the database's."""
     try:
-        with cache_file.open(encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
+        fd = os.open(cache_file, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o022:
+                _log.warning("advisory index cache %s is writable by others; rebuilt", cache_file)
+                return None
+            if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                _log.warning("advisory index cache %s has another owner; rebuilt", cache_file)
+                return None
+            data = json.loads(fh.read())
+    except (OSError, ValueError, RecursionError):
         return None
     if (
         not isinstance(data, dict)
@@ -157,7 +180,14 @@ def _read_cache(cache_file: Path, digest: str) -> dict[str, Record] | None:
     records = data.get("records")
     if not isinstance(records, dict) or not records:
         return None  # rebuild rather than trust an empty or malformed cache
-    return records
+    try:
+        checked = {key: check_record(f"cache:{key}", value) for key, value in records.items()}
+    except AdvisoryDatabaseError:
+        _log.warning("advisory index cache %s holds a malformed record; rebuilt", cache_file)
+        return None
+    if any(str(record["id"]) != key for key, record in checked.items()):
+        return None
+    return checked
 
 
 def load_database(path: Path, *, cache_dir: Path | None = None) -> AdvisoryDatabase:
@@ -174,6 +204,12 @@ def load_database(path: Path, *, cache_dir: Path | None = None) -> AdvisoryDatab
             f"advisory database {path} could not be read: {exc}",
             remediation="check the path and its permissions",
         ) from exc
+    if cache_dir is not None and _linked(cache_dir):
+        _log.warning(
+            "the cache directory %s is (under) a symlink; the advisory index is not cached",
+            cache_dir,
+        )
+        cache_dir = None
     cache_file = None if cache_dir is None else cache_dir / f"osv-index-{digest[:32]}.json"
     records = None if cache_file is None else _read_cache(cache_file, digest)
     if records is not None:

@@ -127,8 +127,10 @@ def _compile_range(record_id: str, rng: Mapping[str, Any]) -> _Range | None:
                 events.append((None, kind))
                 continue
             parsed = parse_version(text)
-            if parsed is None:
-                _log.debug("%s: skipping non-PEP 440 %s event %r", record_id, kind, text)
+            if parsed is None:  # fail closed: see records._without_unparsable_events
+                _log.debug("%s: non-PEP 440 %s event; the range stays open", record_id, kind)
+                if kind == "introduced":
+                    events.append((None, kind))
                 continue
             events.append((parsed, kind))
     events.sort(key=lambda e: (e[0] is not None, e[0] or Version("0")))

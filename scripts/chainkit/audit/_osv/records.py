@@ -3,56 +3,100 @@ with size limits, shape checks and fail-closed handling of unreadable range even
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import logging
+import re
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from chainkit._internal.strict import DocumentError, load_json, load_yaml
 from chainkit.audit._errors import AdvisoryDatabaseError
 from chainkit.audit._osv.match import Record, parse_version
 
-__all__ = ["iter_members", "parse_record", "read_records"]
+__all__ = ["check_record", "iter_members", "parse_record", "read_records"]
 
 _log = logging.getLogger("chainkit.audit")
 
 _MAX_RECORD_BYTES = 16 * 1024 * 1024
 _MAX_DATABASE_BYTES = 4 * 1024 * 1024 * 1024
+_MAX_MEMBERS = 1_000_000
 _RECORD_SUFFIXES = (".json", ".yaml", ".yml")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # would forge a log line
+_TIMESTAMP_KEYS = ("modified", "published", "withdrawn")
 
 
-class _NoTimestampLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML loading that keeps RFC 3339 timestamps as text, as OSV's JSON has them."""
+def _rfc3339(value: dt.datetime | dt.date) -> str:
+    """A YAML timestamp as OSV's JSON spells it (UTC, ``Z``), which pip-audit parses."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc)
+    fraction = f".{value.microsecond:06d}" if value.microsecond else ""
+    # not strftime: glibc writes year 1 as "1", which pip-audit cannot parse back
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}{fraction}Z"
+    )
 
 
-_NoTimestampLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+def _plain(value: Any) -> Any:
+    """YAML's timestamps (the safe loader makes them ``datetime``) back to text, as in JSON."""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return _rfc3339(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def parse_record(name: str, data: bytes) -> Record:
+    """One record, parsed strictly: ``chainkit._internal.strict`` refuses duplicate keys,
+    YAML aliases (an alias bomb), excessive depth and size; then the OSV shape is checked."""
     try:
-        if name.endswith(".json"):
-            record = json.loads(data)
+        if name.lower().endswith(".json"):
+            record = load_json(data, source=name, max_bytes=_MAX_RECORD_BYTES)
         else:
-            record = yaml.load(data, Loader=_NoTimestampLoader)  # noqa: S506 - a safe loader
-    except (ValueError, yaml.YAMLError) as exc:
-        kind = "JSON" if name.endswith(".json") else "YAML"
+            record = _plain(load_yaml(data, source=name, max_bytes=_MAX_RECORD_BYTES))
+    except DocumentError as exc:
+        kind = "JSON" if name.lower().endswith(".json") else "YAML"
         raise AdvisoryDatabaseError(
-            f"advisory database record {name} is not valid {kind}: {exc}",
+            f"advisory database record {name} is not valid {kind}: {exc.detail}",
             remediation="fix or remove that record, or re-download the database export",
-        ) from exc
+        ) from None
+    return check_record(name, record)
+
+
+def check_record(name: str, record: Any) -> Record:
+    """``record`` as matching and pip-audit need it, or an :class:`AdvisoryDatabaseError`."""
     if not isinstance(record, Mapping) or not isinstance(record.get("id"), str):
         raise AdvisoryDatabaseError(
             f"advisory database record {name} is not an OSV record (no string 'id')",
             remediation="--advisory-db expects OSV records, see https://ossf.github.io/osv-schema/",
         )
     _check_shape(name, record)
-    return _without_unparsable_events(name, dict(record))
+    return _without_unparsable_events(name, _normal_timestamps(name, dict(record)))
+
+
+def _normal_timestamps(name: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Timestamps pip-audit can parse (``...Z``); an unreadable one is dropped, with a warning
+    (they only inform the report)."""
+    for key in _TIMESTAMP_KEYS:
+        value = record.get(key)
+        if value is None:
+            continue
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            _log.warning("advisory database record %s: ignoring an unreadable %s", name, key)
+            del record[key]
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        record[key] = _rfc3339(parsed)
+    return record
 
 
 def _check_shape(name: str, record: Mapping[str, Any]) -> None:
@@ -64,6 +108,17 @@ def _check_shape(name: str, record: Mapping[str, Any]) -> None:
             remediation="fix or remove that record; see https://ossf.github.io/osv-schema/",
         )
 
+    schema = record.get("schema_version", "1.0.0")
+    if not isinstance(schema, str) or parse_version(schema) is None:
+        raise bad("schema_version", "a version string")
+    for key in ("summary", "details"):
+        if not isinstance(record.get(key, ""), str):
+            raise bad(key, "a string")
+    aliases = record.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise bad("aliases", "a list of strings")
+    if any(_CONTROL.search(text) for text in (record["id"], *aliases)):
+        raise bad("id and aliases", "printable text")
     affected = record.get("affected", [])
     if not isinstance(affected, list):
         raise bad("affected", "a list")
@@ -85,11 +140,12 @@ def _check_shape(name: str, record: Mapping[str, Any]) -> None:
 
 
 def _without_unparsable_events(name: str, record: dict[str, Any]) -> Record:
-    """Drop ECOSYSTEM range events whose version is not PEP 440 (e.g. a date).
+    """Fail closed on ECOSYSTEM range events whose version is not PEP 440 (e.g. a date).
 
     Such an event cannot be compared (and pip-audit fails on a bad ``fixed`` version).
-    Failing closed, the range then extends as if the event were absent - a ``fixed``
-    that cannot be read fixes nothing - and a warning names the record.
+    The range then extends over what cannot be read: a ``fixed`` or ``last_affected`` that
+    cannot be read fixes nothing (it is dropped), an ``introduced`` that cannot be read
+    opens the range at the beginning (``"0"``). A warning names the record.
     """
     changed = False
     affected_out = []
@@ -99,16 +155,20 @@ def _without_unparsable_events(name: str, record: dict[str, Any]) -> Record:
             if rng.get("type") != "ECOSYSTEM":
                 ranges_out.append(rng)
                 continue
-            events = [
-                event
-                for event in rng.get("events") or []
-                if all(
-                    str(event[kind]) == "0" or parse_version(str(event[kind])) is not None
-                    for kind in ("introduced", "fixed", "last_affected")
-                    if kind in event
-                )
-            ]
-            if len(events) != len(rng.get("events") or []):
+            events = []
+            unreadable = False
+            for event in rng.get("events") or []:
+                kept = dict(event)
+                for kind in ("introduced", "fixed", "last_affected"):
+                    if kind in kept and not _readable(kept[kind]):
+                        unreadable = True
+                        if kind == "introduced":
+                            kept[kind] = "0"  # opens the range at the beginning of time
+                        else:
+                            del kept[kind]  # fixes (or ends) nothing
+                if kept:
+                    events.append(kept)
+            if unreadable:
                 _log.warning(
                     "advisory %s (%s): ignoring a non-PEP 440 version in a range; the range "
                     "is treated as open there (fail closed)",
@@ -123,6 +183,10 @@ def _without_unparsable_events(name: str, record: dict[str, Any]) -> Record:
     return record
 
 
+def _readable(value: Any) -> bool:
+    return str(value) == "0" or parse_version(str(value)) is not None
+
+
 def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of every record file, in a stable order."""
     if path.is_dir():
@@ -131,6 +195,17 @@ def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
         )
         total = 0
         for p in files:
+            rel = p.relative_to(path)
+            if _CONTROL.search(rel.as_posix()):
+                raise AdvisoryDatabaseError(
+                    f"advisory database {path} has a file name with control characters",
+                    remediation="an OSV database's file names are record ids; rename or remove it",
+                )
+            if p.is_symlink() or any((path / q).is_symlink() for q in rel.parents[:-1]):
+                raise AdvisoryDatabaseError(
+                    f"advisory database member {rel.as_posix()} is (under) a symlink",
+                    remediation="an OSV database holds record files only; remove the link",
+                )
             size = p.stat().st_size
             total += size
             _check_size(p.relative_to(path).as_posix(), size, total)
@@ -138,12 +213,22 @@ def iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
         return
     try:
         with zipfile.ZipFile(path) as zf:
+            if len(zf.infolist()) > _MAX_MEMBERS:
+                raise AdvisoryDatabaseError(
+                    f"advisory database {path} has more than {_MAX_MEMBERS} members",
+                    remediation="OSV's PyPI export has tens of thousands; re-download it",
+                )
             names = sorted(
                 n
                 for n in zf.namelist()
                 if not n.endswith("/") and n.lower().endswith(_RECORD_SUFFIXES)
             )
             total = 0
+            if any(_CONTROL.search(n) for n in names):
+                raise AdvisoryDatabaseError(
+                    f"advisory database {path} has a member name with control characters",
+                    remediation="re-download the OSV export; its names are record ids",
+                )
             for n in names:
                 size = zf.getinfo(n).file_size  # checked before anything is inflated
                 total += size
