@@ -121,7 +121,7 @@ def audit(
     files, or --env. Pinned inputs are audited as written; nothing is installed. Exit codes:
     0 nothing unignored at or above --fail-on, 1 findings, 2 bad input, 3 audit failed.
     """
-    from chainkit._internal.fs import atomic_write_text
+    from chainkit._internal.fs import write_output
     from chainkit._internal.ghenv import GitHubContext
     from chainkit._internal.output import append_step_summary, emit_text
     from chainkit.audit import (
@@ -181,7 +181,7 @@ def audit(
         emit_text(text)
     else:
         try:
-            atomic_write_text(output, text)
+            write_output(output, text)
         except OSError as exc:
             raise UsageError(
                 f"could not write the report to {output}: {exc}",

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
-__all__ = ["code", "escape", "table"]
+__all__ = ["code", "escape", "link", "table"]
 
 # Everything CommonMark/GFM gives a meaning to inline (emphasis, code, links, images,
 # HTML, entities, strikethrough, math), plus the table separator.
@@ -79,3 +80,18 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
             raise ValueError(f"row has {len(row)} cells, table has {len(headers)} columns")
         lines.append("| " + " | ".join(escape(cell) for cell in row) + " |")
     return "\n".join(lines)
+
+
+# Characters kept as they are in a link destination: RFC 3986 reserved and unreserved ones
+# (and %); everything else, ``<``, ``>``, spaces and control characters included, is
+# percent-encoded, so nothing can end the angle-bracketed destination.
+_URI_SAFE = ":/?#[]@!$&'*+,;=%-._~"
+
+
+def link(text: object, uri: str) -> str:
+    """A Markdown link to an http(s) ``uri``; any other scheme (``javascript:``, ``data:``)
+    gives the escaped text with the URI shown as escaped text. The destination is
+    percent-encoded inside ``<...>``, so neither part can open HTML or another link."""
+    if not uri.lower().startswith(("https://", "http://")):
+        return f"{escape(text)} ({escape(uri)})"
+    return f"[{escape(text)}](<{quote(uri, safe=_URI_SAFE)}>)"

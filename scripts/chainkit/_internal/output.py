@@ -331,11 +331,16 @@ def group(title: str, *, enabled: bool) -> Iterator[None]:
 
 
 def append_step_summary(markdown: str, *, path: Path | None) -> bool:
-    """Append Markdown to ``$GITHUB_STEP_SUMMARY``; return whether anything was written."""
+    """Append Markdown to ``$GITHUB_STEP_SUMMARY``; return whether anything was written.
+
+    The file is opened without following a symlink (an earlier step could have replaced
+    the runner's file with a link elsewhere).
+    """
     if path is None:
         return False
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
     try:
-        with path.open("a", encoding="utf-8") as fh:
+        with os.fdopen(os.open(path, flags, 0o644), "a", encoding="utf-8") as fh:
             fh.write(markdown if markdown.endswith("\n") else markdown + "\n")
     except OSError as exc:
         _log.warning("could not write the step summary to %s: %s", path, exc)

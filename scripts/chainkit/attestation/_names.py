@@ -40,7 +40,9 @@ def bundle_release_prefix(tag: str) -> str:
 
 
 def _tag_label(tag: str) -> str:
-    label = _TAG_UNSAFE.sub("_", tag).strip("._")
+    # GitHub collapses runs of dots in stored names: so does the label, so that the prefix
+    # is the one the stored bundles and attestations really carry
+    label = re.sub(r"\.{2,}", ".", _TAG_UNSAFE.sub("_", tag)).strip("._")
     return label or "release"
 
 

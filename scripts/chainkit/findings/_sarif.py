@@ -64,25 +64,12 @@ def _rule(rule: Rule) -> dict[str, Any]:
         out["helpUri"] = rule.help_uri
         out["help"] = {
             "text": f"{full}\n\nSee {rule.help_uri}",
-            "markdown": f"{markdown.escape(full)}\n\nSee {_link(rule.id, rule.help_uri)}.",
+            "markdown": f"{markdown.escape(full)}\n\nSee {markdown.link(rule.id, rule.help_uri)}.",
         }
     else:
         out["help"] = {"text": full, "markdown": markdown.escape(full)}
     out["properties"] = props
     return out
-
-
-# RFC 3986 reserved and unreserved characters, less what could end a Markdown link or
-# destination; everything else (spaces, <, >, backslash, backticks, controls) is %-encoded.
-_URI_SAFE = ":/?#[]@!$&'*+,;=%-._~"
-
-
-def _link(text: str, uri: str) -> str:
-    """A Markdown link to an http(s) ``uri``, or the escaped text with the URI as escaped
-    text when it is not one: neither can open HTML or another link."""
-    if not uri.lower().startswith(("https://", "http://")):
-        return f"{markdown.escape(text)} ({markdown.escape(uri)})"
-    return f"[{markdown.escape(text)}](<{quote(uri, safe=_URI_SAFE)}>)"
 
 
 def _location(loc: Location) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainkit._internal import markdown
+from chainkit._internal.output import printable
 from chainkit.findings._model import Finding, Location, Report, Suppression
 
 __all__ = ["json_dict", "render_json", "render_markdown", "render_table", "status"]
@@ -171,9 +172,9 @@ def render_json(report: Report) -> str:
 
 
 def _plain(text: object) -> str:
-    return "".join(
-        ch if ch.isprintable() or ch == " " else "\ufffd" for ch in str(text).replace("\t", " ")
-    )
+    """One line of a terminal or log table: tabs as spaces, other control characters
+    shown as visible escapes (the one terminal sanitiser, ``output.printable``)."""
+    return printable(str(text).replace("\t", " "))
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

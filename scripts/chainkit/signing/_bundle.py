@@ -27,8 +27,14 @@ _MAX_DETAIL = 200
 
 
 def _detail(exc: BaseException) -> str:
-    """The first line of a parser's message, bounded and without control characters."""
-    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    """A parser's message on one line: what failed and where (pydantic names the field on
+    the lines after its summary), bounded and without control characters."""
+    lines = [
+        " ".join(line.split())
+        for line in str(exc).splitlines()
+        if line.strip() and "errors.pydantic.dev" not in line
+    ]
+    first = "; ".join(lines[:5]) or type(exc).__name__
     text = "".join(ch if ch.isprintable() else "\ufffd" for ch in first)
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
 
@@ -75,7 +81,7 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit() and len(value) <= 20:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
         return int(value)
     return None
 
