@@ -9,7 +9,7 @@ further list page is requested.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from datetime import datetime, timezone
 
 from chainkit import __version__
@@ -114,8 +114,9 @@ def _evidence_for(
     return tuple(found)
 
 
-def _free_attestation_name(now: datetime, tag: str | None, taken: dict[str, Asset]) -> str:
-    """The attestation's name, numbered if an earlier backfill used it in the same second."""
+def _free_attestation_name(now: datetime, tag: str | None, taken: Container[str]) -> str:
+    """The attestation's name, numbered if taken: by an earlier backfill in the same second,
+    or (in a shared bundle release) by another release whose tag has the same label."""
     name = attestation_name(now, tag=tag)
     stem = name.removesuffix(BUNDLE_SUFFIX)
     counter = 2
@@ -294,6 +295,10 @@ def _plan_release(
         )
 
     to_sign = sum(1 for a in assets if a.action != "skip")
+    taken = {*dest_assets, *home_names} if redirected else dest_assets.keys()
+    attestation = _free_attestation_name(now, release.tag if redirected else None, taken)
+    if redirected:
+        home_names.add(attestation)  # unique in the shared bundle release, whatever the tags
     try:
         outside: str | None = outside_digest(release.body)
     except NotesError as exc:
@@ -319,10 +324,7 @@ def _plan_release(
         body_sha256=_sha256(release.body or ""),
         body_outside_sha256=outside,
         destination=destination,
-        attestation=AttestationPlan(
-            "sign" if to_sign else "skip",
-            _free_attestation_name(now, release.tag if redirected else None, dest_assets),
-        ),
+        attestation=AttestationPlan("sign" if to_sign else "skip", attestation),
         notes=notes,
         checksum_files=records,
         assets=tuple(assets),

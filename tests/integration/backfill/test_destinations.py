@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from _plugins.sandbox import ISSUER, FullSandbox
+from _plugins.sandbox import ISSUER, FullSandbox, asset, release, seed
 
 
 def sha(data: bytes) -> str:
@@ -241,3 +241,23 @@ def test_verify_fails_when_an_asset_is_replaced_after_the_backfill(
     assert [b["status"] for b in report["bundles"]] == ["failed"]
     (attestation,) = report["attestations"]
     assert attestation["ok"] is False and "attested sha256" in attestation["reason"]
+
+
+def test_attestation_names_are_unique_in_a_shared_bundle_release(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """Tags ``v1/x`` and ``v1_x`` share the label ``v1_x``: their attestations must not collide."""
+    sb: FullSandbox = sandbox_factory(
+        seed(
+            releases=[
+                release(tag, immutable=True, assets=[asset(f"w{i}.whl", f"w{i}", digest="auto")])
+                for i, tag in enumerate(("v1/x", "v1_x"))
+            ]
+        )
+    )
+    plan, applied = plan_and_apply(sb, tmp_path, "--bundle-release", "sigstore-bundles")
+    names = [r["attestation"]["name"] for r in plan["releases"]]
+    assert len(set(names)) == 2, names
+    assert applied.exit_code == 0, applied.output
+    home = {a.name for a in sb.releases()["sigstore-bundles"].get_assets()}
+    assert set(names) <= home
