@@ -336,7 +336,8 @@ def test_drift_between_plan_and_apply(sandbox_factory: Any, tmp_path: Path) -> N
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     by_item = {(o["release"], o["item"]): o for o in report["outcomes"]}
-    assert by_item[("v1.0.0", "same-size.whl")]["result"] == "blocked"
+    # replaced bytes change the asset's updated_at: drift, found before downloading
+    assert by_item[("v1.0.0", "same-size.whl")]["result"] == "drift"
     assert by_item[("v1.0.0", "resized.whl")]["result"] in {"drift", "blocked"}
     assert by_item[("v1.1.0", "frozen.whl")]["result"] == "drift"
     assert "immutable" in by_item[("v1.1.0", "frozen.whl")]["detail"]
