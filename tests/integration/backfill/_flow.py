@@ -15,10 +15,11 @@ from typing import Any
 import requests
 from click.testing import Result
 
-from _plugins.sandbox import FullSandbox
+from _plugins.sandbox import FullSandbox, asset, release, seed
 from chainkit.backfill._plan import compute_digest
 
 __all__ = [
+    "REVIEWED",
     "apply",
     "asset_bytes",
     "attestation_subjects",
@@ -27,12 +28,30 @@ __all__ = [
     "outcome",
     "reseal",
     "sha",
+    "two_wheels",
     "upload",
 ]
+
+REVIEWED = {"name": "sigstore-backfill", "required_reviewers": ["release-team"]}
+"""The protected environment a reviewed apply runs in."""
 
 
 def sha(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def two_wheels(**fields: Any) -> dict[str, Any]:
+    """acme/widgets with release v1.0.0 holding a.whl and b.whl, both with GitHub digests."""
+    return seed(
+        releases=[
+            release(
+                "v1.0.0",
+                published_at="2025-11-01T00:00:00Z",
+                assets=[asset("a.whl", "aaa", digest="auto"), asset("b.whl", "bbb", digest="auto")],
+                **fields,
+            )
+        ]
+    )
 
 
 def make_plan(sb: FullSandbox, path: Path, *args: str, exit_code: int = 0) -> dict[str, Any]:

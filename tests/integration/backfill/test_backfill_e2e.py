@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from _plugins.sandbox import ISSUER, FullSandbox
+from _plugins.sandbox import ISSUER, FullSandbox, asset, release, seed
+from integration.backfill._flow import REVIEWED
 
 pytestmark = pytest.mark.slow
 
@@ -58,39 +59,28 @@ def big_seed() -> dict[str, Any]:
         if tag == NOTES_TAG:
             body = NOTES_BEFORE + OLD_SECTION + NOTES_AFTER
         releases.append(
-            {
-                "tag": tag,
-                "body": body,
-                "immutable": tag == IMMUTABLE_TAG,
-                "published_at": f"{2015 + i // 12}-{(i % 12) + 1:02d}-01T00:00:00Z",
-                "assets": [
+            release(
+                tag,
+                body=body,
+                immutable=tag == IMMUTABLE_TAG,
+                published_at=f"{2015 + i // 12}-{(i % 12) + 1:02d}-01T00:00:00Z",
+                assets=[
                     # pre-2025 assets: GitHub states no digest; SHA256SUMS is the evidence
-                    {"name": wheel, "content": wheel_bytes.decode(), "digest": None},
-                    {"name": sdist, "content": sdist_bytes.decode(), "digest": sdist_digest},
-                    {"name": "SHA256SUMS", "content": sums, "digest": "auto"},
+                    asset(wheel, wheel_bytes.decode(), digest=None),
+                    asset(sdist, sdist_bytes.decode(), digest=sdist_digest),
+                    asset("SHA256SUMS", sums, digest="auto"),
                 ],
-            }
+            )
         )
     releases.append(
-        {
-            "tag": DRAFT_TAG,
-            "draft": True,
-            "published_at": None,
-            "assets": [{"name": "draft.whl", "content": "draft", "digest": "auto"}],
-        }
+        release(
+            DRAFT_TAG,
+            draft=True,
+            published_at=None,
+            assets=[asset("draft.whl", "draft", digest="auto")],
+        )
     )
-    return {
-        "version": 1,
-        "repos": [
-            {
-                "full_name": "acme/widgets",
-                "environments": [
-                    {"name": "sigstore-backfill", "required_reviewers": ["release-team"]}
-                ],
-                "releases": releases,
-            }
-        ],
-    }
+    return seed(environments=[REVIEWED], releases=releases)
 
 
 def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path) -> None:

@@ -15,28 +15,15 @@ from typing import Any
 from _plugins.sandbox import FullSandbox, asset, release
 from _plugins.sandbox import seed as sandbox_seed
 from chainkit.backfill._plan import compute_digest
-from integration.backfill._flow import apply, asset_bytes, make_plan, outcome, reseal, sha
-
-
-def seed() -> dict[str, Any]:
-    return {
-        "version": 1,
-        "repos": [
-            {
-                "full_name": "acme/widgets",
-                "releases": [
-                    {
-                        "tag": "v1.0.0",
-                        "published_at": "2025-11-01T00:00:00Z",
-                        "assets": [
-                            {"name": "a.whl", "content": "aaa", "digest": "auto"},
-                            {"name": "b.whl", "content": "bbb", "digest": "auto"},
-                        ],
-                    }
-                ],
-            }
-        ],
-    }
+from integration.backfill._flow import (
+    apply,
+    asset_bytes,
+    make_plan,
+    outcome,
+    reseal,
+    sha,
+    two_wheels,
+)
 
 
 def _reseal(plan: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +34,7 @@ def _reseal(plan: dict[str, Any]) -> dict[str, Any]:
 def test_a_crafted_replace_cannot_delete_another_asset(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
-    sb: FullSandbox = sandbox_factory(seed())
+    sb: FullSandbox = sandbox_factory(two_wheels())
     plan_file = tmp_path / "plan.json"
     sb.plan(plan_file)
     plan = json.loads(plan_file.read_text())
@@ -79,7 +66,7 @@ def test_a_crafted_replace_cannot_delete_another_asset(
 def test_signing_without_evidence_needs_allow_unverified(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
-    sb: FullSandbox = sandbox_factory(seed())
+    sb: FullSandbox = sandbox_factory(two_wheels())
     plan_file = tmp_path / "plan.json"
     sb.plan(plan_file)
     plan = json.loads(plan_file.read_text())
@@ -100,7 +87,7 @@ def test_a_crafted_bundle_name_cannot_replace_a_release_asset(
 ) -> None:
     """The attack: replace 'the bundle' b.whl (really an asset) and upload a bundle under
     its name. Bundle names are derived by chainkit, never taken from the plan."""
-    sb: FullSandbox = sandbox_factory(seed())
+    sb: FullSandbox = sandbox_factory(two_wheels())
     plan = make_plan(sb, tmp_path / "plan.json", "--verify-existing")
     assets = plan["releases"][0]["assets"]
     b_id = next(a["id"] for a in assets if a["name"] == "b.whl")
@@ -116,7 +103,7 @@ def test_a_crafted_bundle_name_cannot_replace_a_release_asset(
 
 
 def test_a_crafted_attestation_name_is_refused(sandbox_factory: Any, tmp_path: Path) -> None:
-    sb: FullSandbox = sandbox_factory(seed())
+    sb: FullSandbox = sandbox_factory(two_wheels())
     plan = make_plan(sb, tmp_path / "plan.json")
     plan["releases"][0]["attestation"]["name"] = "a.whl"
     crafted = tmp_path / "crafted.json"
