@@ -331,10 +331,10 @@ class _Applier:
         attestation = None
         if attested and planned.attestation.action == "sign":
             attestation = self._attestation(planned, attested, dest, existing)
-        if attestation is None:  # none made now: point at the latest earlier one, if any
-            attestation = self._latest_attestation(planned, dest)
         listed = signed + [e for e in earlier if e[0].id not in {s[0].id for s in signed}]
         if wants_notes and listed:
+            if attestation is None:  # none made now: link the latest earlier one of ours
+                attestation = self._latest_attestation(planned, dest)
             failpoint("before-notes")
             self._notes(planned, listed, dest, attestation)
 
