@@ -25,10 +25,19 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Literal
 
 import chainkit._internal.markdown as md
-from chainkit.attestation import PREDICATE_TYPE, WorkflowRun, parse_statement, statement_bytes
+from chainkit.attestation import (
+    ATTESTATION_MARKER,
+    PREDICATE_TYPE,
+    WorkflowRun,
+    bundle_release_prefix,
+    is_attestation_name,
+    parse_statement,
+    statement_bytes,
+)
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._journal import Journal
 from chainkit.backfill._notes import (
@@ -39,7 +48,7 @@ from chainkit.backfill._notes import (
     section_budget,
     upsert_section,
 )
-from chainkit.backfill._plan import Plan, PlannedAsset, PlannedRelease
+from chainkit.backfill._plan import Plan, PlannedAsset, PlannedRelease, format_time
 from chainkit.backfill._predicate import build_statement
 from chainkit.errors import Error, ServiceError
 from chainkit.github import (
@@ -221,6 +230,8 @@ class _Applier:
         self.claims = token_claims
         self.now = now
         self.report = ApplyReport(plan_digest=plan.plan_digest, repository=plan.repository)
+        self._fresh: set[int] = set()
+        """Ids of the assets downloaded and hashed in this run."""
         self._bundle_home: Release | None = None
 
     # -- destinations -----------------------------------------------------------------
@@ -256,7 +267,7 @@ class _Applier:
                 "`permissions: contents: write`)",
             )
         for planned in self.plan.releases:
-            if not planned.to_sign and planned.notes.action == "skip":
+            if planned.is_idle:
                 continue
             try:
                 self._release(planned)
@@ -270,23 +281,22 @@ class _Applier:
     def _release(self, planned: PlannedRelease) -> None:
         current = self.client.get_release(self.plan.repository, planned.id)
         to_bundle_home = planned.destination.kind == "bundle-release"
-        if current.immutable and not to_bundle_home:
+        drift = None
+        if current.tag != planned.tag:
+            drift = f"the release's tag is now {current.tag!r}; plan again"
+        elif current.immutable and not to_bundle_home:
+            drift = "the release became immutable after the plan; plan again with --bundle-release"
+        if drift is not None:
             for asset in planned.to_sign:
-                self.report.add(
-                    Outcome(
-                        planned.tag,
-                        asset.name,
-                        "asset",
-                        "drift",
-                        "the release became immutable after the plan; plan again "
-                        "with --bundle-release",
-                    )
-                )
+                self.report.add(Outcome(planned.tag, asset.name, "asset", "drift", drift))
+            if not planned.to_sign:
+                self.report.add(Outcome(planned.tag, "release notes", "notes", "drift", drift))
             return
         dest = self._home() if to_bundle_home else current
         existing = {a.name: a for a in dest.assets}
         current_assets = {a.id: a for a in current.assets}
         signed: list[tuple[PlannedAsset, str, str]] = []  # (asset, sha256, bundle name)
+        failed = False
         for planned_asset in planned.assets:
             if planned_asset.action == "skip":
                 continue
@@ -298,16 +308,49 @@ class _Applier:
                 self.report.add(
                     Outcome(planned.tag, planned_asset.name, "asset", "failed", exc.message)
                 )
+                failed = True
                 continue
             if result is not None:
                 signed.append(result)
-        if signed and planned.attestation.action == "sign":
-            self._attestation(planned, signed, dest, existing)
-        if planned.notes.action == "update" and signed:
+        if failed:
+            # Written once, over every asset: a re-run signs the failed one, then writes both.
+            self.report.add(
+                Outcome(
+                    planned.tag, "attestation and notes", "attestation", "skipped",
+                    "deferred until every asset of the release is signed: re-run",
+                )
+            )  # fmt: skip
+            return
+        wants_notes = planned.notes.action == "update"
+        earlier: list[tuple[PlannedAsset, str, str]] = []
+        if wants_notes or (planned.attestation.action == "sign" and not signed):
+            earlier = self._verified_existing(planned, current_assets, existing)
+        # a release with nothing to sign (planned again after "plan again"): attest the
+        # verified earlier bundles if the plan says its attestation is missing
+        attested = signed if planned.to_sign else earlier
+        attestation = None
+        if attested and planned.attestation.action == "sign":
+            attestation = self._attestation(planned, attested, dest, existing)
+        listed = signed + [e for e in earlier if e[0].id not in {s[0].id for s in signed}]
+        if wants_notes and listed:
+            if attestation is None:  # none made now: link the latest earlier one of ours
+                attestation = self._latest_attestation(planned, dest)
             failpoint("before-notes")
-            self._notes(planned, signed, dest)
+            self._notes(planned, listed, dest, attestation)
 
     # -- one asset --------------------------------------------------------------------
+    def _drifted(self, pa: PlannedAsset, asset: Asset | None) -> str | None:
+        """Why ``asset`` (as listed now) is not the asset the plan was made for, if it is not."""
+        if asset is None or asset.name != pa.name:
+            return "the asset is gone or renamed"
+        if (
+            asset.size != pa.size
+            or asset.digest != pa.digest
+            or format_time(asset.updated_at) != format_time(pa.updated_at)
+        ):
+            return "the asset changed since the plan (size, digest or updated_at)"
+        return None
+
     def _asset(
         self,
         planned: PlannedRelease,
@@ -320,73 +363,128 @@ class _Applier:
         if refused is not None:  # decided in an earlier run: do not download again
             self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", refused["detail"]))
             return None
-        uploaded = self.journal.last("asset.uploaded", asset_id=pa.id)
-        if uploaded is not None:
-            self.report.add(Outcome(planned.tag, pa.name, "asset", "done", bundle=pa.bundle_name))
-            return pa, str(uploaded["sha256"]), str(uploaded["bundle_name"])
         asset = current_assets.get(pa.id)
-        if asset is None or asset.name != pa.name:
-            self.report.add(
-                Outcome(planned.tag, pa.name, "asset", "drift", "the asset is gone or renamed")
-            )
+        drift = self._drifted(pa, asset)
+        if drift is not None or asset is None:
+            self.report.add(Outcome(planned.tag, pa.name, "asset", "drift", drift or ""))
             return None
-        if asset.size != pa.size or (pa.digest and asset.digest and asset.digest != pa.digest):
-            self.report.add(
-                Outcome(planned.tag, pa.name, "asset", "drift", "the asset changed since the plan")
-            )
+        remote = existing.get(pa.bundle_name)
+        done = self._done_before(pa, asset, remote)
+        if done is not None:
+            self.report.add(Outcome(planned.tag, pa.name, "asset", "done", bundle=done[2]))
+            return done
+        # The digest signed is always that of bytes downloaded and hashed in this run: the
+        # state directory is not trusted (a journal entry never chooses what is signed).
+        sha256 = self._download(planned, pa, asset)
+        if sha256 is None:
             return None
+        self._fresh.add(pa.id)
+        if remote is not None and (
+            pa.action == "sign" or self.journal.last("asset.replaced", asset_id=pa.id)
+        ):
+            return self._adopt(planned, pa, remote, sha256)
         bundle_file = self.journal.bundle_file(pa.id, pa.name)
-        signed_event = self.journal.last("asset.signed", asset_id=pa.id)
-        if signed_event is not None and bundle_file.exists():
-            # A bundle saved by an earlier run: the state directory is not trusted, so it is
-            # checked again (planned digest, run identity, signature) before it is uploaded.
-            sha256 = str(signed_event["sha256"])
-            bundle_json = self.journal.read(bundle_file, max_bytes=_MAX_BUNDLE)
-            if pa.expected_sha256 is not None and sha256 != pa.expected_sha256:
-                raise BackfillUsageError(
-                    f"the journal's sha256 for {pa.name!r} is not the planned one",
-                    remediation="delete the state directory and re-run",
-                )
-            self.verifier.verify_digest(
-                sha256, bundle_json, self._self_check(bundle_json)[0], source=bundle_file.name
-            )
-        else:
-            remote = existing.get(pa.bundle_name)
-            downloaded = self._download(planned, pa, asset)
-            if downloaded is None:
-                return None
-            sha256 = downloaded
-            if remote is not None and pa.action == "sign":
-                return self._adopt(planned, pa, remote, sha256)
+        bundle_json = self._saved_bundle(pa, sha256, bundle_file)
+        if bundle_json is None:
             bundle_json = self._sign(pa, sha256)
             self.journal.write(bundle_file, bundle_json)
             self.journal.record("asset.signed", asset_id=pa.id, sha256=sha256)
-            self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
             failpoint("after-sign")
+        self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
         stored = self._upload(
             planned, pa, dest, existing, bundle_json, replace=pa.action == "replace"
         )
         if stored is None:
             return None
-        self.journal.record("asset.uploaded", asset_id=pa.id, sha256=sha256, bundle_name=stored)
+        self._record_once("asset.uploaded", asset_id=pa.id, sha256=sha256, bundle_name=stored)
         failpoint("after-upload")
         self.report.add(Outcome(planned.tag, pa.name, "asset", "signed", bundle=stored))
         return pa, sha256, stored
 
+    def _done_before(
+        self, pa: PlannedAsset, asset: Asset, remote: Asset | None
+    ) -> tuple[PlannedAsset, str, str] | None:
+        """An upload this journal recorded, if the bundle at the destination proves it: it
+        verifies against this run's pinned identity over the recorded sha256 (which also
+        agrees with the plan and GitHub). Its sha256 is not fresh: an attestation that
+        still has to be signed downloads the asset again (:meth:`_rehash`)."""
+        uploaded = self.journal.last("asset.uploaded", asset_id=pa.id)
+        pinned = self._run_policy()
+        if uploaded is None or remote is None or pinned is None:
+            return None
+        sha256 = uploaded.get("sha256")
+        if remote.name != uploaded.get("bundle_name") or not isinstance(sha256, str):
+            return None
+        if pa.expected_sha256 not in {None, sha256} or asset.sha256 not in {None, sha256}:
+            return None
+        try:
+            data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
+            self.verifier.verify_digest(sha256, data, pinned[0], source=repr(remote.name))
+        except Error as exc:
+            if _fatal(exc):
+                raise
+            return None
+        self.report.identity = self.report.identity or pinned[1]
+        return pa, sha256, remote.name
+
+    def _rehash(
+        self, planned: PlannedRelease, signed: list[tuple[PlannedAsset, str, str]]
+    ) -> list[tuple[PlannedAsset, str, str]] | None:
+        """``signed`` with every sha256 computed from bytes downloaded in this run (before
+        it is attested); ``None`` when an asset's bytes no longer hash to its bundle's."""
+        current = {
+            a.id: a for a in self.client.get_release(self.plan.repository, planned.id).assets
+        }
+        out: list[tuple[PlannedAsset, str, str]] = []
+        for pa, sha256, name in signed:
+            asset = current.get(pa.id)
+            if pa.id not in self._fresh:
+                if asset is None or self._drifted(pa, asset) is not None:
+                    return None
+                work = self.journal.work_file(pa.id, pa.name)
+                try:
+                    fresh = self.client.download(asset, work)
+                finally:
+                    work.unlink(missing_ok=True)
+                if fresh != sha256:
+                    return None
+                self._fresh.add(pa.id)
+            out.append((pa, sha256, name))
+        return out
+
+    def _record_once(self, step: str, **fields: Any) -> None:
+        """Record a step unless the journal holds exactly this one (re-runs add nothing)."""
+        if self.journal.last(step, **fields) is None:
+            self.journal.record(step, **fields)
+
+    def _saved_bundle(self, pa: PlannedAsset, sha256: str, path: Path) -> bytes | None:
+        """A bundle an earlier run saved for exactly these bytes, if it verifies against this
+        run's pinned identity (the state directory is not trusted); ``None``: sign again."""
+        if self.journal.last("asset.signed", asset_id=pa.id, sha256=sha256) is None:
+            return None
+        pinned = self._run_policy()
+        if pinned is None or not path.exists():
+            return None
+        data = self.journal.read(path, max_bytes=_MAX_BUNDLE)
+        try:
+            self.verifier.verify_digest(sha256, data, pinned[0], source=path.name)
+        except Error as exc:
+            _log.warning("discarding the saved bundle %s: %s", path.name, exc.message)
+            return None
+        self.report.identity = self.report.identity or pinned[1]
+        return data
+
     def _download(self, planned: PlannedRelease, pa: PlannedAsset, asset: Asset) -> str | None:
-        done = self.journal.last("asset.downloaded", asset_id=pa.id)
+        """Download ``asset`` and hash it in this run; ``None`` when it is not the plan's."""
         work = self.journal.work_file(pa.id, pa.name)
-        if done is not None and work.exists():
-            sha256 = str(done["sha256"])
-        else:
-            sha256 = self.client.download(asset, work)
-            self.journal.record("asset.downloaded", asset_id=pa.id, sha256=sha256)
-            failpoint("after-download")
+        sha256 = self.client.download(asset, work)
+        self._record_once("asset.downloaded", asset_id=pa.id, sha256=sha256)
+        failpoint("after-download")
         stated = asset.sha256  # GitHub's digest now, if it states one
         mismatch = (
             (pa.expected_sha256 is not None and sha256 != pa.expected_sha256)
             or (stated is not None and sha256 != stated)
-            or (work.exists() and work.stat().st_size != asset.size)
+            or work.stat().st_size != asset.size
         )
         if mismatch:
             work.unlink(missing_ok=True)
@@ -398,6 +496,49 @@ class _Applier:
             self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
             return None
         return sha256
+
+    def _verified_existing(
+        self,
+        planned: PlannedRelease,
+        current_assets: dict[int, Asset],
+        existing: dict[str, Asset],
+    ) -> list[tuple[PlannedAsset, str, str]]:
+        """Earlier bundles (``already-signed``) that chainkit vouches for: they verify against
+        this run's pinned identity over the asset's bytes, downloaded and hashed now. A bundle
+        chainkit did not make or verify is never listed or attested under its identity."""
+        pinned = self._run_policy()
+        found: list[tuple[PlannedAsset, str, str]] = []
+        if pinned is None:
+            return found
+        for pa in planned.assets:
+            remote = existing.get(pa.bundle_name)
+            asset = current_assets.get(pa.id)
+            if pa.status != "already-signed" or remote is None or asset is None:
+                continue
+            if self._drifted(pa, asset) is not None:
+                continue
+            if asset.sha256 is not None and pa.expected_sha256 not in {None, asset.sha256}:
+                continue
+            # GitHub's digest (or the planned one) when stated, else the bytes hashed now; an
+            # attestation over it downloads and hashes the asset first (_rehash).
+            work = self.journal.work_file(pa.id, pa.name)
+            try:
+                sha256 = asset.sha256 or pa.expected_sha256
+                if sha256 is None:
+                    sha256 = self.client.download(asset, work)
+                    self._fresh.add(pa.id)
+                data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
+                self.verifier.verify_digest(sha256, data, pinned[0], source=repr(remote.name))
+            except Error as exc:
+                if _fatal(exc):
+                    raise
+                _log.info("not listing %s: %s", remote.name, exc.message)
+                continue
+            finally:
+                work.unlink(missing_ok=True)
+            self.report.identity = self.report.identity or pinned[1]
+            found.append((pa, sha256, remote.name))
+        return found
 
     def _sign(self, pa: PlannedAsset, sha256: str) -> bytes:
         bundle = self.signer.sign_digest(sha256)
@@ -545,27 +686,24 @@ class _Applier:
         signed: list[tuple[PlannedAsset, str, str]],
         dest: Release,
         existing: dict[str, Asset],
-    ) -> None:
+    ) -> str | None:
+        """Sign (or recognise) and upload the release's attestation; its stored name."""
         name = planned.attestation.name
-        if self.journal.last("attestation.uploaded", release_id=planned.id):
-            self.report.add(Outcome(planned.tag, name, "attestation", "done", bundle=name))
-            return
-        path = self.journal.attestation_file(planned.id)
-        signed_before = self.journal.last("attestation.signed", release_id=planned.id)
         remote = existing.get(name)
-        if remote is not None and (signed_before is None or not path.exists()):
-            stored_name = self._adopt_attestation(remote, signed)
+        if remote is not None:
+            stored_name = self._adopt_attestation(planned, remote, signed)
             if stored_name is not None:
-                self.journal.record(
-                    "attestation.uploaded", release_id=planned.id, name=stored_name, adopted=True
-                )
-                self.report.add(
-                    Outcome(
-                        planned.tag, name, "attestation", "done", "found our valid attestation",
-                        stored_name,
+                if not self.journal.last("attestation.uploaded", release_id=planned.id):
+                    self.journal.record(
+                        "attestation.uploaded",
+                        release_id=planned.id,
+                        name=stored_name,
+                        adopted=True,
                     )
-                )  # fmt: skip
-                return
+                self.report.add(
+                    Outcome(planned.tag, name, "attestation", "done", bundle=stored_name)
+                )
+                return stored_name
             self.report.add(
                 Outcome(
                     planned.tag, name, "attestation", "conflict",
@@ -573,8 +711,20 @@ class _Applier:
                     "assets; not signed, not overwritten",
                 )
             )  # fmt: skip
-            return
-        if signed_before is None or not path.exists():
+            return None
+        rehashed = self._rehash(planned, signed)
+        if rehashed is None:
+            self.report.add(
+                Outcome(
+                    planned.tag, name, "attestation", "drift",
+                    "an asset's bytes no longer match its bundle; not attested (plan again)",
+                )
+            )  # fmt: skip
+            return None
+        signed = rehashed
+        path = self.journal.attestation_file(planned.id)
+        data = self._saved_attestation(path, signed)
+        if data is None:
             statement = build_statement(
                 repository=self.plan.repository,
                 release=planned,
@@ -589,7 +739,6 @@ class _Applier:
             self.verifier.verify_statement(data, policy, source="the signed attestation")
             self.journal.write(path, data)
             self.journal.record("attestation.signed", release_id=planned.id)
-        data = self.journal.read(path, max_bytes=_MAX_BUNDLE)
         try:
             stored = self.client.upload_bytes(
                 dest, io.BytesIO(data), len(data), name=name, content_type=_BUNDLE_TYPE
@@ -598,55 +747,94 @@ class _Applier:
         except AssetExistsError:
             matched = self._existing_matches(planned, name, dest, name, data)
             if matched is None:
-                return
+                return None
             stored_name = matched
-        self.journal.record("attestation.uploaded", release_id=planned.id, name=stored_name)
+        self._record_once("attestation.uploaded", release_id=planned.id, name=stored_name)
         self.report.add(Outcome(planned.tag, name, "attestation", "signed", bundle=stored_name))
+        return stored_name
+
+    def _ours(self, data: bytes, signed: list[tuple[PlannedAsset, str, str]], source: str) -> bool:
+        """Whether ``data`` is a backfill attestation by this run's pinned identity over
+        exactly the assets and sha256s of ``signed`` (computed in this run)."""
+        pinned = self._run_policy()
+        if pinned is None:
+            return False
+        try:
+            payload, _ = self.verifier.verify_statement(data, pinned[0], source=source)
+            statement = parse_statement(payload, source=source)
+        except Error:
+            return False
+        if statement.predicate_type != PREDICATE_TYPE:
+            return False
+        wanted = sorted((pa.name, sha256) for pa, sha256, _ in signed)
+        if sorted((s.name, s.sha256) for s in statement.subjects) != wanted:
+            return False
+        self.report.identity = self.report.identity or pinned[1]
+        return True
+
+    def _latest_attestation(self, planned: PlannedRelease, dest: Release) -> str | None:
+        """The newest earlier backfill attestation of ``planned`` at its destination that is
+        ours (this run's pinned identity, the backfill predicate), to link from the notes."""
+        pinned = self._run_policy()
+        if pinned is None:
+            return None
+        prefix = bundle_release_prefix(planned.tag) if dest.id != planned.id else ATTESTATION_MARKER
+        candidates = sorted(
+            (a for a in dest.assets if is_attestation_name(a.name) and a.name.startswith(prefix)),
+            key=lambda a: a.name,
+            reverse=True,
+        )
+        for remote in candidates:
+            try:
+                data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
+                payload, _ = self.verifier.verify_statement(data, pinned[0], source=remote.name)
+                if parse_statement(payload, source=remote.name).predicate_type == PREDICATE_TYPE:
+                    return remote.name
+            except Error as exc:
+                if _fatal(exc):
+                    raise
+        return None
+
+    def _saved_attestation(
+        self, path: Path, signed: list[tuple[PlannedAsset, str, str]]
+    ) -> bytes | None:
+        """An attestation an earlier run saved, only if it is ours over exactly ``signed``
+        (the state directory is not trusted); ``None``: sign again."""
+        if not path.exists():
+            return None
+        data = self.journal.read(path, max_bytes=_MAX_BUNDLE)
+        if self._ours(data, signed, path.name):
+            return data
+        _log.warning("discarding the saved attestation %s: not ours over these assets", path.name)
+        return None
 
     def _adopt_attestation(
-        self, remote: Asset, signed: list[tuple[PlannedAsset, str, str]]
+        self, planned: PlannedRelease, remote: Asset, signed: list[tuple[PlannedAsset, str, str]]
     ) -> str | None:
         """An attestation of this name exists: ours over exactly these subjects, or not.
 
         Ours (this run's identity, valid, and attesting exactly the assets and sha256s
-        signed now) is adopted without signing again, e.g. after a lost state directory;
-        anything else is left to the upload, which reports the conflict.
+        hashed now) is adopted without signing again, e.g. after a lost state directory;
+        anything else is reported as a conflict. Without a pinnable identity (a token that
+        is not GitHub Actions') only this journal's own upload is recognised.
         """
-        pinned = self._run_policy()
-        if pinned is None:
-            return None
-        policy, identity = pinned
-        try:
-            data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
-            payload, _ = self.verifier.verify_statement(data, policy, source=repr(remote.name))
-            statement = parse_statement(payload, source=remote.name)
-        except Error:
-            return None
-        if statement.predicate_type != PREDICATE_TYPE:
-            return None
-        wanted = sorted((pa.name, sha256) for pa, sha256, _ in signed)
-        found = sorted((s.name, s.sha256) for s in statement.subjects)
-        if found != wanted:
-            return None
-        self.report.identity = self.report.identity or identity
-        return remote.name
+        if self._run_policy() is None:
+            uploaded = self.journal.last("attestation.uploaded", release_id=planned.id)
+            return remote.name if uploaded is not None else None
+        data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
+        return remote.name if self._ours(data, signed, repr(remote.name)) else None
 
     # -- notes ------------------------------------------------------------------------
     def _notes(
-        self, planned: PlannedRelease, signed: list[tuple[PlannedAsset, str, str]], dest: Release
+        self,
+        planned: PlannedRelease,
+        signed: list[tuple[PlannedAsset, str, str]],
+        dest: Release,
+        attestation_name: str | None,
     ) -> None:
-        if self.journal.last("notes.updated", release_id=planned.id):
-            self.report.add(Outcome(planned.tag, "release notes", "notes", "done"))
-            return
         pinned = self._run_policy()
         identity = pinned[1] if pinned is not None else self.report.identity
-        if identity is None:
-            bundle_path = self.journal.bundle_file(signed[0][0].id, signed[0][0].name)
-            if bundle_path.exists():
-                _, identity = _policy_of_bundle(
-                    self.journal.read(bundle_path, max_bytes=_MAX_BUNDLE)
-                )
-        if identity is None:
+        if identity is None:  # never read from the (untrusted) state directory
             self.report.add(
                 Outcome(planned.tag, "release notes", "notes", "skipped", "no signer identity")
             )
@@ -665,16 +853,10 @@ class _Applier:
                 )
             )
             return
-        attestation_name = (
-            planned.attestation.name if planned.attestation.action == "sign" else None
-        )
-        # The section lists every bundle of the release, not only this run's: assets
-        # signed by an earlier backfill (already-signed in the plan) stay listed.
+        # ``signed``: this run's bundles and earlier ones verified against this run's
+        # identity (already-signed in the plan), so a later backfill extends the list; a
+        # bundle chainkit did not make or verify is never listed under its identity.
         listed = {pa.name: bundle for pa, _, bundle in signed}
-        present = {a.name for a in dest.assets}
-        for pa in planned.assets:
-            if pa.status == "already-signed" and pa.bundle_name in present:
-                listed.setdefault(pa.name, pa.bundle_name)
         section = render_section(
             repository=self.plan.repository,
             tag=planned.tag,
@@ -701,7 +883,7 @@ class _Applier:
         else:
             self.client.update_body(current, body)
             self.report.add(Outcome(planned.tag, "release notes", "notes", "signed", "updated"))
-        self.journal.record("notes.updated", release_id=planned.id)
+        self._record_once("notes.updated", release_id=planned.id)
 
 
 def apply_plan(

@@ -81,7 +81,14 @@ class Journal:
                 remediation="wait for it to finish; a killed apply releases the lock",
             ) from None
         self._lock_fh = lock
-        self._events = list(self._read())
+        try:
+            self._events = list(self._read())
+        except OSError as exc:  # e.g. a symlink planted at journal.jsonl
+            self.close()
+            raise BackfillUsageError(
+                f"cannot use the state directory {self.root}: {exc}",
+                remediation="pass a --state-dir that is a plain directory you can write",
+            ) from exc
         header = self.first("plan")
         if header is None:
             self.record("plan", plan_digest=self.plan_digest)

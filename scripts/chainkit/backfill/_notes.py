@@ -97,8 +97,14 @@ def outside_digest(body: str | None) -> str:
     return sha256_chunks([outside_text(body).rstrip("\r\n").encode("utf-8", "surrogatepass")])
 
 
-def _newline(body: str) -> str:
-    return "\r\n" if "\r\n" in body else "\n"
+def _newline(body: str | None) -> str:
+    """The line break of the text *outside* the section, its trailing line breaks ignored.
+
+    Never read from the section itself (a tag or asset name in it may hold a CR LF) nor
+    from the separator an earlier upsert appended, so the choice is the same before and
+    after an upsert: upserting twice changes nothing.
+    """
+    return "\r\n" if "\r\n" in outside_text(body).rstrip("\r\n") else "\n"
 
 
 def upsert_section(body: str | None, section: str) -> str:
@@ -114,9 +120,7 @@ def upsert_section(body: str | None, section: str) -> str:
         raise ValueError("a section holds one begin and one end marker")
     text = body or ""
     span = _span(text)
-    # An existing section keeps its own line breaks (so upserting twice changes nothing,
-    # even when the separator we appended met a lone CR); a new one follows the body.
-    nl = _newline(text[span[0] : span[1]] if span is not None else text)
+    nl = _newline(text)
     if nl != "\n":
         section = section.replace("\r\n", "\n").replace("\n", nl)
     if span is not None:
@@ -139,7 +143,7 @@ def section_budget(body: str | None) -> int:
     """Characters left for the section in ``body`` (separator and CRLFs allowed for)."""
     text = outside_text(body)
     left = MAX_BODY_CHARS - len(text) - 4
-    if _newline(text) == "\r\n":  # every line of the section gains a character
+    if _newline(body) == "\r\n":  # every line of the section gains a character
         left = left * 19 // 20 - 40
     return max(left, 0)
 

@@ -188,6 +188,13 @@ class PlannedRelease:
     assets: tuple[PlannedAsset, ...]
 
     @property
+    def is_idle(self) -> bool:
+        """Nothing to write for this release: no asset to sign, no attestation, no notes."""
+        return (
+            not self.to_sign and self.notes.action == "skip" and self.attestation.action == "skip"
+        )
+
+    @property
     def to_sign(self) -> tuple[PlannedAsset, ...]:
         """Assets apply signs (actions ``sign`` and ``replace``)."""
         return tuple(a for a in self.assets if a.action != "skip")
@@ -331,10 +338,7 @@ class Plan:
     @property
     def is_empty(self) -> bool:
         """Nothing to write: no asset to sign and no notes to edit."""
-        return all(
-            not r.to_sign and r.notes.action == "skip" and r.attestation.action == "skip"
-            for r in self.releases
-        )
+        return all(r.is_idle for r in self.releases)
 
 
 def compute_digest(data: Mapping[str, Any]) -> str:

@@ -18,8 +18,9 @@ from typing import Any
 
 from chainkit._internal.fs import atomic_write_text
 from chainkit._internal.strict import DocumentError, Obj, load_json
+from chainkit.attestation import BUNDLE_SUFFIX, attestation_name, bundle_name
 from chainkit.backfill._errors import BackfillUsageError, PlanError
-from chainkit.backfill._evidence import ACTIONS, EVIDENCE_SOURCES, STATUSES, Evidence
+from chainkit.backfill._evidence import ACTIONS, EVIDENCE_SOURCES, STATUSES, Evidence, classify
 from chainkit.backfill._filters import SIGNATURE_SUFFIXES, Filters
 from chainkit.backfill._plan import (
     ATTESTATION_ACTIONS,
@@ -241,34 +242,110 @@ def parse_plan(text: str | bytes, *, source: str = "plan") -> Plan:
     return plan
 
 
+def _refuse(where: str, what: str) -> PlanError:
+    return PlanError(f"{where}: {what}", remediation=_REMEDIATION)
+
+
+def _attestation_name_derived(plan: Plan, release: PlannedRelease) -> bool:
+    """``attestation.name`` is the one chainkit derives (possibly numbered), never free text."""
+    redirected = release.destination.kind == "bundle-release"
+    base = attestation_name(plan.created_at, tag=release.tag if redirected else None)
+    stem = base.removesuffix(BUNDLE_SUFFIX)
+    name = release.attestation.name
+    return name == base or (
+        re.fullmatch(re.escape(stem) + r"-[1-9][0-9]{0,5}" + re.escape(BUNDLE_SUFFIX), name)
+        is not None
+    )
+
+
+def _bundle_names(release: PlannedRelease, asset: PlannedAsset) -> tuple[str, ...]:
+    """The bundle names chainkit derives for ``asset`` at the release's destination."""
+    if release.destination.kind == "bundle-release":
+        return (
+            bundle_name(asset.name, tag=release.tag),
+            bundle_name(asset.name, tag=release.tag, release_id=release.id),
+        )
+    return (bundle_name(asset.name),)
+
+
+def _check_destination(plan: Plan, release: PlannedRelease, where: str) -> None:
+    home = plan.options.bundle_release
+    redirected = release.immutable and home is not None
+    wanted = ("bundle-release", home) if redirected else ("release", release.tag)
+    if (release.destination.kind, release.destination.tag) != wanted:
+        raise _refuse(where, f"destination {release.destination.to_json()} is not the planner's")
+    if redirected and (plan.bundle_release is None or plan.bundle_release.tag != home):
+        raise _refuse(where, "the bundle release does not match --bundle-release")
+
+
+def _check_asset(plan: Plan, release: PlannedRelease, asset: PlannedAsset, where: str) -> None:
+    if asset.bundle_name not in _bundle_names(release, asset):
+        raise _refuse(
+            where,
+            f"bundle name {asset.bundle_name!r} is not the one chainkit derives "
+            f"({_bundle_names(release, asset)[0]!r})",
+        )
+    if asset.action == "skip":
+        return
+    if asset.action == "replace" and not (
+        asset.status == "replace" and plan.options.verify_existing
+    ):
+        raise _refuse(where, "replace without --verify-existing")
+    # The planner's own decision for this evidence: a crafted status, action or expected
+    # sha256 (signing what it blocked, or bytes without evidence) differs from it.
+    exists = asset.existing_bundle_id is not None
+    decision = classify(
+        asset.evidence,
+        bundle_exists=exists,
+        bundle_valid=False if exists else None,  # only an invalid bundle is ever acted on
+        immutable=release.immutable,
+        bundle_release=plan.options.bundle_release,
+        allow_unverified=plan.options.allow_unverified,
+    )
+    planned = (asset.status, asset.action, asset.expected_sha256)
+    if (decision.status, decision.action, decision.expected_sha256) != planned:
+        if asset.expected_sha256 is None and not plan.options.allow_unverified:
+            raise _refuse(where, "signing without an expected sha256 needs --allow-unverified")
+        raise _refuse(
+            where,
+            f"{asset.action} with status {asset.status} and expected sha256 "
+            f"{asset.expected_sha256} is not what its evidence supports "
+            f"(the planner decides {decision.status}/{decision.action}: {decision.reason})",
+        )
+
+
 def _check_decisions(plan: Plan, source: str) -> None:
     """Refuse decisions the planner never makes, even in a plan with a valid digest.
 
-    The digest proves a plan was not edited after sealing, not who sealed it: apply must
-    not sign bytes without evidence unless the plan says ``allow_unverified``, nor delete
-    a bundle unless ``verify_existing`` found it invalid.
+    The digest proves a plan was not edited after sealing, not who sealed it. So every
+    decision is re-derived here: bundle and attestation names are chainkit's (never free
+    text), each signed asset's status, action and expected sha256 are what
+    :func:`~chainkit.backfill._evidence.classify` decides from its recorded evidence (no
+    signing of blocked assets or of bytes without evidence unless ``allow_unverified``
+    marks them unverified), and a ``replace`` names a bundle that is no asset or checksum
+    file of the plan. Names are unique per destination.
     """
+    planned_ids = {a.id for r in plan.releases for a in r.assets} | {
+        c.asset_id for r in plan.releases for c in r.checksum_files
+    }
+    names: dict[tuple[str, str], set[str]] = {}
     for release in plan.releases:
+        where = f"{source}: release {release.tag!r}"
+        _check_destination(plan, release, where)
+        if not _attestation_name_derived(plan, release):
+            raise _refuse(where, f"attestation name {release.attestation.name!r} is not chainkit's")
+        taken = names.setdefault((release.destination.kind, release.destination.tag), set())
+        for name in (release.attestation.name, *(a.bundle_name for a in release.assets)):
+            if name in taken:
+                raise _refuse(where, f"the name {name!r} is planned twice at one destination")
+            taken.add(name)
         for asset in release.assets:
-            where = f"{source}: {release.tag} {asset.name!r}"
-            if asset.action == "replace" and not (
-                asset.status == "replace" and plan.options.verify_existing
-            ):
-                raise PlanError(
-                    f"{where}: replace without --verify-existing", remediation=_REMEDIATION
-                )
-            if asset.action == "sign" and asset.status not in {"sign", "unverified", "immutable"}:
-                raise PlanError(
-                    f"{where}: action sign for status {asset.status}", remediation=_REMEDIATION
-                )
-            if (
-                asset.action != "skip"
-                and asset.expected_sha256 is None
-                and not (asset.status == "unverified" and plan.options.allow_unverified)
-            ):
-                raise PlanError(
-                    f"{where}: signing without an expected sha256 needs --allow-unverified",
-                    remediation=_REMEDIATION,
+            asset_where = f"{where} asset {asset.name!r}"
+            _check_asset(plan, release, asset, asset_where)
+            if asset.action == "replace" and asset.existing_bundle_id in planned_ids:
+                raise _refuse(
+                    asset_where,
+                    f"replace would delete asset {asset.existing_bundle_id}, which is not a bundle",
                 )
 
 

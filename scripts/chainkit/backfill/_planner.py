@@ -9,12 +9,20 @@ further list page is requested.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from datetime import datetime, timezone
 
 from chainkit import __version__
 from chainkit._internal.hashing import sha256_chunks
-from chainkit.attestation import BUNDLE_SUFFIX, attestation_name, bundle_name, github_asset_name
+from chainkit.attestation import (
+    ATTESTATION_MARKER,
+    BUNDLE_SUFFIX,
+    attestation_name,
+    bundle_name,
+    bundle_release_prefix,
+    github_asset_name,
+    is_attestation_name,
+)
 from chainkit.backfill._checksums import (
     MAX_CHECKSUM_FILE_SIZE,
     checksum_kind,
@@ -23,7 +31,7 @@ from chainkit.backfill._checksums import (
 from chainkit.backfill._errors import BackfillUsageError, ChecksumFileError, NotesError
 from chainkit.backfill._evidence import Classification, Evidence, classify
 from chainkit.backfill._filters import Filters
-from chainkit.backfill._notes import outside_digest
+from chainkit.backfill._notes import BEGIN_MARKER, outside_digest
 from chainkit.backfill._plan import (
     AttestationPlan,
     BundleRelease,
@@ -114,8 +122,9 @@ def _evidence_for(
     return tuple(found)
 
 
-def _free_attestation_name(now: datetime, tag: str | None, taken: dict[str, Asset]) -> str:
-    """The attestation's name, numbered if an earlier backfill used it in the same second."""
+def _free_attestation_name(now: datetime, tag: str | None, taken: Container[str]) -> str:
+    """The attestation's name, numbered if taken: by an earlier backfill in the same second,
+    or (in a shared bundle release) by another release whose tag has the same label."""
     name = attestation_name(now, tag=tag)
     stem = name.removesuffix(BUNDLE_SUFFIX)
     counter = 2
@@ -294,17 +303,32 @@ def _plan_release(
         )
 
     to_sign = sum(1 for a in assets if a.action != "skip")
+    # Assets signed earlier (e.g. by a run whose notes edit was refused: "plan again") still
+    # get the section and an attestation if theirs are missing; apply lists and attests
+    # only those whose bundles verify against its own identity.
+    signed_before = sum(1 for a in assets if a.status == "already-signed")
+    prefix = bundle_release_prefix(release.tag) if redirected else ATTESTATION_MARKER
+    attested_before = any(is_attestation_name(n) and n.startswith(prefix) for n in dest_assets)
+    taken = {*dest_assets, *home_names} if redirected else dest_assets.keys()
+    attestation = _free_attestation_name(now, release.tag if redirected else None, taken)
+    if redirected:
+        home_names.add(attestation)  # unique in the shared bundle release, whatever the tags
     try:
         outside: str | None = outside_digest(release.body)
     except NotesError as exc:
         outside = None
         notes = NotesPlan("skip", f"the release notes cannot take the section: {exc.message}")
     else:
-        notes = (
-            NotesPlan("update", f"list {to_sign} new bundle(s) in the marked section")
-            if to_sign
-            else NotesPlan("skip", "nothing to sign")
-        )
+        if to_sign:
+            notes = NotesPlan("update", f"list {to_sign} new bundle(s) in the marked section")
+        elif signed_before and not attested_before:
+            notes = NotesPlan("update", "link the attestation of the existing bundle(s)")
+        elif signed_before and BEGIN_MARKER not in (release.body or ""):
+            notes = NotesPlan(
+                "update", f"the section is missing: list the {signed_before} existing bundle(s)"
+            )
+        else:
+            notes = NotesPlan("skip", "nothing to sign")
     return PlannedRelease(
         id=release.id,
         tag=release.tag,
@@ -320,8 +344,7 @@ def _plan_release(
         body_outside_sha256=outside,
         destination=destination,
         attestation=AttestationPlan(
-            "sign" if to_sign else "skip",
-            _free_attestation_name(now, release.tag if redirected else None, dest_assets),
+            "sign" if to_sign or (signed_before and not attested_before) else "skip", attestation
         ),
         notes=notes,
         checksum_files=records,

@@ -13,35 +13,28 @@ from typing import Any
 
 from click.testing import Result
 
-from _plugins.sandbox import FullSandbox
+from _plugins.sandbox import FullSandbox, asset, release
+from _plugins.sandbox import seed as sandbox_seed
 
 PROTECTED = "sigstore-backfill"
 UNPROTECTED = "docs"
 
 
 def seed() -> dict[str, Any]:
-    return {
-        "version": 1,
-        "repos": [
-            {
-                "full_name": "acme/widgets",
-                "environments": [
-                    {"name": PROTECTED, "required_reviewers": ["release-team", "@octocat"]},
-                    {"name": UNPROTECTED, "required_reviewers": []},
-                ],
-                "releases": [
-                    {
-                        "tag": "v1.0.0",
-                        "body": "Release notes",
-                        "published_at": "2020-01-01T00:00:00Z",
-                        "assets": [
-                            {"name": "widgets-1.0.0.tar.gz", "content": "sdist", "digest": "auto"}
-                        ],
-                    }
-                ],
-            }
+    return sandbox_seed(
+        environments=[
+            {"name": PROTECTED, "required_reviewers": ["release-team", "@octocat"]},
+            {"name": UNPROTECTED, "required_reviewers": []},
         ],
-    }
+        releases=[
+            release(
+                "v1.0.0",
+                body="Release notes",
+                published_at="2020-01-01T00:00:00Z",
+                assets=[asset("widgets-1.0.0.tar.gz", "sdist", digest="auto")],
+            )
+        ],
+    )
 
 
 def actions_env(sb: FullSandbox, summary: Path, **extra: str) -> dict[str, str]:

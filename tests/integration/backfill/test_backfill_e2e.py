@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from _plugins.sandbox import ISSUER, FullSandbox
+from _plugins.sandbox import ISSUER, FullSandbox, asset, release, seed
+from integration.backfill._flow import REVIEWED
 
 pytestmark = pytest.mark.slow
 
@@ -58,39 +59,28 @@ def big_seed() -> dict[str, Any]:
         if tag == NOTES_TAG:
             body = NOTES_BEFORE + OLD_SECTION + NOTES_AFTER
         releases.append(
-            {
-                "tag": tag,
-                "body": body,
-                "immutable": tag == IMMUTABLE_TAG,
-                "published_at": f"{2015 + i // 12}-{(i % 12) + 1:02d}-01T00:00:00Z",
-                "assets": [
+            release(
+                tag,
+                body=body,
+                immutable=tag == IMMUTABLE_TAG,
+                published_at=f"{2015 + i // 12}-{(i % 12) + 1:02d}-01T00:00:00Z",
+                assets=[
                     # pre-2025 assets: GitHub states no digest; SHA256SUMS is the evidence
-                    {"name": wheel, "content": wheel_bytes.decode(), "digest": None},
-                    {"name": sdist, "content": sdist_bytes.decode(), "digest": sdist_digest},
-                    {"name": "SHA256SUMS", "content": sums, "digest": "auto"},
+                    asset(wheel, wheel_bytes.decode(), digest=None),
+                    asset(sdist, sdist_bytes.decode(), digest=sdist_digest),
+                    asset("SHA256SUMS", sums, digest="auto"),
                 ],
-            }
+            )
         )
     releases.append(
-        {
-            "tag": DRAFT_TAG,
-            "draft": True,
-            "published_at": None,
-            "assets": [{"name": "draft.whl", "content": "draft", "digest": "auto"}],
-        }
+        release(
+            DRAFT_TAG,
+            draft=True,
+            published_at=None,
+            assets=[asset("draft.whl", "draft", digest="auto")],
+        )
     )
-    return {
-        "version": 1,
-        "repos": [
-            {
-                "full_name": "acme/widgets",
-                "environments": [
-                    {"name": "sigstore-backfill", "required_reviewers": ["release-team"]}
-                ],
-                "releases": releases,
-            }
-        ],
-    }
+    return seed(environments=[REVIEWED], releases=releases)
 
 
 def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path) -> None:
@@ -222,7 +212,11 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
     assert json.loads(result.stdout)["certificates"] == 0
     log = sb.requests_log()
     assert [r for r in log if r["method"] != "GET"] == []
-    assert not any(r["kind"] in {"download", "storage"} for r in log)
+    # the journal is not trusted: what it claims is re-verified at the destination (only
+    # bundles and attestations are fetched), never an asset downloaded again
+    fetched = {r["path"].rsplit("/", 1)[1] for r in log if r["kind"] == "download"}
+    names = {str(a.id): a.name for rel in sb.releases().values() for a in rel.get_assets()}
+    assert fetched and all(names[i].endswith(".sigstore.json") for i in fetched)
 
     result = sb.plan(tmp_path / "plan2.json")
     replan = json.loads(result.stdout)

@@ -18,6 +18,10 @@ import pytest
 import requests
 
 from _plugins.sandbox import ISSUER, FullSandbox
+from _plugins.sandbox import asset as sandbox_asset
+from _plugins.sandbox import release as sandbox_release
+from _plugins.sandbox import seed as sandbox_seed
+from integration.backfill._flow import REVIEWED
 
 BODY = "Before the section.\r\n\r\nAfter the section.\r\n"
 
@@ -27,28 +31,17 @@ def _sha(data: bytes) -> str:
 
 
 def seed(releases: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "repos": [
-            {
-                "full_name": "acme/widgets",
-                "environments": [
-                    {"name": "sigstore-backfill", "required_reviewers": ["release-team"]}
-                ],
-                "releases": releases,
-            }
-        ],
-    }
+    return sandbox_seed(environments=[REVIEWED], releases=releases)
 
 
 def release(tag: str, assets: dict[str, str], *, day: int = 1, **extra: Any) -> dict[str, Any]:
-    return {
-        "tag": tag,
-        "body": BODY,
-        "published_at": f"2020-01-{day:02d}T00:00:00Z",
-        "assets": [{"name": n, "content": c, "digest": "auto"} for n, c in assets.items()],
+    return sandbox_release(
+        tag,
+        body=BODY,
+        published_at=f"2020-01-{day:02d}T00:00:00Z",
+        assets=[sandbox_asset(n, c, digest="auto") for n, c in assets.items()],
         **extra,
-    }
+    )
 
 
 def make_plan(sb: FullSandbox, path: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -336,7 +329,8 @@ def test_drift_between_plan_and_apply(sandbox_factory: Any, tmp_path: Path) -> N
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     by_item = {(o["release"], o["item"]): o for o in report["outcomes"]}
-    assert by_item[("v1.0.0", "same-size.whl")]["result"] == "blocked"
+    # replaced bytes change the asset's updated_at: drift, found before downloading
+    assert by_item[("v1.0.0", "same-size.whl")]["result"] == "drift"
     assert by_item[("v1.0.0", "resized.whl")]["result"] in {"drift", "blocked"}
     assert by_item[("v1.1.0", "frozen.whl")]["result"] == "drift"
     assert "immutable" in by_item[("v1.1.0", "frozen.whl")]["detail"]

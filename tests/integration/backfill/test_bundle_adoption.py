@@ -11,48 +11,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from _plugins.sandbox import FullSandbox
 from chainkit.signing import KeylessSigner, load_trust_config
-
-
-def seed() -> dict[str, Any]:
-    return {
-        "version": 1,
-        "repos": [
-            {
-                "full_name": "acme/widgets",
-                "releases": [
-                    {
-                        "tag": "v1.0.0",
-                        "published_at": "2025-11-01T00:00:00Z",
-                        "assets": [
-                            {"name": "a.whl", "content": "aaa", "digest": "auto"},
-                            {"name": "b.whl", "content": "bbb", "digest": "auto"},
-                        ],
-                    }
-                ],
-            }
-        ],
-    }
-
-
-def upload(sb: FullSandbox, release_id: int, name: str, data: bytes) -> None:
-    answer = requests.post(
-        f"{sb.api_url}/uploads/repos/acme/widgets/releases/{release_id}/assets",
-        params={"name": name},
-        data=data,
-        headers={"Authorization": f"token {sb.info.token}", "Content-Type": "application/json"},
-        timeout=30,
-    )
-    assert answer.status_code == 201, answer.text
+from integration.backfill._flow import two_wheels, upload
 
 
 def test_a_bundle_signed_in_another_repository_is_not_adopted(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
-    sb: FullSandbox = sandbox_factory(seed())
+    sb: FullSandbox = sandbox_factory(two_wheels())
     plan_file = tmp_path / "plan.json"
     plan = json.loads(sb.plan(plan_file).stdout)
     # Someone calls acme's (public, reusable) workflow from evil/other and uploads the

@@ -7,33 +7,23 @@ well-formed replace deletes nothing but the bundle it names.
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
 
-from _plugins.sandbox import FullSandbox
+from _plugins.sandbox import FullSandbox, asset, release
+from _plugins.sandbox import seed as sandbox_seed
 from chainkit.backfill._plan import compute_digest
-
-
-def seed() -> dict[str, Any]:
-    return {
-        "version": 1,
-        "repos": [
-            {
-                "full_name": "acme/widgets",
-                "releases": [
-                    {
-                        "tag": "v1.0.0",
-                        "published_at": "2025-11-01T00:00:00Z",
-                        "assets": [
-                            {"name": "a.whl", "content": "aaa", "digest": "auto"},
-                            {"name": "b.whl", "content": "bbb", "digest": "auto"},
-                        ],
-                    }
-                ],
-            }
-        ],
-    }
+from integration.backfill._flow import (
+    apply,
+    asset_bytes,
+    make_plan,
+    outcome,
+    reseal,
+    sha,
+    two_wheels,
+)
 
 
 def _reseal(plan: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +34,7 @@ def _reseal(plan: dict[str, Any]) -> dict[str, Any]:
 def test_a_crafted_replace_cannot_delete_another_asset(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
-    sb: FullSandbox = sandbox_factory(seed())
+    sb: FullSandbox = sandbox_factory(two_wheels())
     plan_file = tmp_path / "plan.json"
     sb.plan(plan_file)
     plan = json.loads(plan_file.read_text())
@@ -60,12 +50,14 @@ def test_a_crafted_replace_cannot_delete_another_asset(
     assert result.exit_code == 2
     assert "replace without --verify-existing" in result.stderr
 
-    # 2. even a well-formed replace deletes nothing but the bundle it names
+    # 2. a well-formed replace that names an asset of the plan as its bundle is refused too
     plan["options"]["verify_existing"] = True
     a.update(status="replace")
     crafted.write_text(json.dumps(_reseal(plan)))
     result = sb.chainkit(*sb.apply_args(crafted, plan["plan_digest"], tmp_path / "s2"))
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
+    assert "not a bundle" in result.stderr
+    assert sb.writes() == []
     names = {x.name for x in sb.releases()["v1.0.0"].get_assets()}
     assert "b.whl" in names
     assert [w for w in sb.writes() if w["method"] == "DELETE"] == []
@@ -74,7 +66,7 @@ def test_a_crafted_replace_cannot_delete_another_asset(
 def test_signing_without_evidence_needs_allow_unverified(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
-    sb: FullSandbox = sandbox_factory(seed())
+    sb: FullSandbox = sandbox_factory(two_wheels())
     plan_file = tmp_path / "plan.json"
     sb.plan(plan_file)
     plan = json.loads(plan_file.read_text())
@@ -85,3 +77,102 @@ def test_signing_without_evidence_needs_allow_unverified(
     assert result.exit_code == 2
     assert "--allow-unverified" in result.stderr
     assert sb.tree_size() == 0
+
+
+# -- decisions the planner could never produce (resealed, still refused) -------------
+
+
+def test_a_crafted_bundle_name_cannot_replace_a_release_asset(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """The attack: replace 'the bundle' b.whl (really an asset) and upload a bundle under
+    its name. Bundle names are derived by chainkit, never taken from the plan."""
+    sb: FullSandbox = sandbox_factory(two_wheels())
+    plan = make_plan(sb, tmp_path / "plan.json", "--verify-existing")
+    assets = plan["releases"][0]["assets"]
+    b_id = next(a["id"] for a in assets if a["name"] == "b.whl")
+    a = next(a for a in assets if a["name"] == "a.whl")
+    plan["options"]["verify_existing"] = True
+    a.update(status="replace", action="replace", existing_bundle_id=b_id, bundle_name="b.whl")
+    crafted = tmp_path / "crafted.json"
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    assert result.exit_code == 2, result.output
+    assert "bundle name" in result.stderr
+    assert sb.writes() == []
+    assert asset_bytes(sb, "v1.0.0", "b.whl") == b"bbb"
+
+
+def test_a_crafted_attestation_name_is_refused(sandbox_factory: Any, tmp_path: Path) -> None:
+    sb: FullSandbox = sandbox_factory(two_wheels())
+    plan = make_plan(sb, tmp_path / "plan.json")
+    plan["releases"][0]["attestation"]["name"] = "a.whl"
+    crafted = tmp_path / "crafted.json"
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    assert result.exit_code == 2, result.output
+    assert "attestation name" in result.stderr
+    assert sb.tree_size() == 0
+
+
+def blocked_seed() -> dict[str, Any]:
+    """c.whl: GitHub's digest and SHA256SUMS disagree (blocked); d.whl: no evidence."""
+    sums = f"{sha('something else')}  c.whl\n"
+    return sandbox_seed(
+        releases=[
+            release(
+                "v1.0.0",
+                assets=[
+                    asset("c.whl", "ccc", digest="auto"),
+                    asset("d.whl", "ddd", digest=None),
+                    asset("SHA256SUMS", sums, digest="auto"),
+                ],
+            )
+        ]
+    )
+
+
+def test_an_asset_the_planner_blocked_cannot_be_signed(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(blocked_seed())
+    plan = make_plan(sb, tmp_path / "plan.json", exit_code=1)
+    c = next(a for a in plan["releases"][0]["assets"] if a["name"] == "c.whl")
+    assert c["status"] == "blocked"
+    c.update(status="sign", action="sign", expected_sha256=sha("ccc"))
+    plan["releases"][0]["attestation"]["action"] = "sign"
+    crafted = tmp_path / "crafted.json"
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    assert result.exit_code == 2, result.output
+    assert "evidence" in result.stderr
+    assert sb.tree_size() == 0
+
+
+def test_a_sign_without_evidence_is_refused_unless_marked_unverified(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(blocked_seed())
+    plan = make_plan(sb, tmp_path / "plan.json", exit_code=1)
+    d = next(a for a in plan["releases"][0]["assets"] if a["name"] == "d.whl")
+    assert d["status"] == "unverified" and d["evidence"] == []
+    d.update(status="sign", action="sign", expected_sha256=sha("ddd"))
+    plan["releases"][0]["attestation"]["action"] = "sign"
+    crafted = tmp_path / "crafted.json"
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    assert result.exit_code == 2, result.output
+    assert "evidence" in result.stderr
+    assert sb.tree_size() == 0
+
+
+def test_an_unverified_asset_is_signed_only_as_unverified(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """The planner's own --allow-unverified plan works, and the attestation says so."""
+    sb: FullSandbox = sandbox_factory(blocked_seed())
+    plan_file = tmp_path / "plan.json"
+    plan = make_plan(sb, plan_file, "--allow-unverified", exit_code=1)
+    result = apply(sb, plan_file, plan["plan_digest"], tmp_path / "state")
+    assert outcome(result, "d.whl")["result"] == "signed", result.output
+    name = plan["releases"][0]["attestation"]["name"]
+    envelope = json.loads(asset_bytes(sb, "v1.0.0", name))["dsseEnvelope"]
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    verified = {s["name"]: s["verified"] for s in statement["predicate"]["subjects"]}
+    assert verified == {"d.whl": False, "SHA256SUMS": True}

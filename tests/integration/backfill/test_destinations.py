@@ -3,20 +3,12 @@ replacing invalid bundles (--verify-existing), and PyPI as evidence."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from _plugins.sandbox import ISSUER, FullSandbox
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def repo_seed(releases: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"version": 1, "repos": [{"full_name": "acme/widgets", "releases": releases}]}
+from _plugins.sandbox import ISSUER, FullSandbox, asset, release, seed
+from integration.backfill._flow import sha
 
 
 def plan_and_apply(sb: FullSandbox, tmp_path: Path, *plan_args: str) -> tuple[dict[str, Any], Any]:
@@ -31,21 +23,21 @@ def test_immutable_release_bundles_go_to_the_bundle_release(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
     sb: FullSandbox = sandbox_factory(
-        repo_seed(
-            [
-                {
-                    "tag": "v1.0.0",
-                    "immutable": True,
-                    "body": "Immutable notes",
-                    "published_at": "2025-11-01T00:00:00Z",
-                    "assets": [{"name": "w-1.0.0.whl", "content": "one", "digest": "auto"}],
-                }
+        seed(
+            releases=[
+                release(
+                    "v1.0.0",
+                    immutable=True,
+                    body="Immutable notes",
+                    published_at="2025-11-01T00:00:00Z",
+                    assets=[asset("w-1.0.0.whl", "one", digest="auto")],
+                )
             ]
         )
     )
     plan, applied = plan_and_apply(sb, tmp_path, "--bundle-release", "sigstore-bundles")
-    (release,) = plan["releases"]
-    assert release["destination"] == {"kind": "bundle-release", "tag": "sigstore-bundles"}
+    (planned,) = plan["releases"]
+    assert planned["destination"] == {"kind": "bundle-release", "tag": "sigstore-bundles"}
     assert plan["bundle_release"]["create"] is True
     assert applied.exit_code == 0, applied.output
     report = json.loads(applied.stdout)
@@ -54,7 +46,7 @@ def test_immutable_release_bundles_go_to_the_bundle_release(
     after = sb.releases()
     home = after["sigstore-bundles"]
     names = {a.name for a in home.get_assets()}
-    bundle_name = release["assets"][0]["bundle_name"]
+    bundle_name = planned["assets"][0]["bundle_name"]
     assert bundle_name in names and bundle_name.startswith("v1.0.0--")
     assert any("chainkit-backfill-attestation" in n for n in names)
     assert not list(after["v1.0.0"].get_assets())[1:]  # the immutable release is untouched
@@ -89,16 +81,16 @@ def test_immutable_release_bundles_go_to_the_bundle_release(
 
 def test_verify_existing_replaces_an_invalid_bundle(sandbox_factory: Any, tmp_path: Path) -> None:
     sb: FullSandbox = sandbox_factory(
-        repo_seed(
-            [
-                {
-                    "tag": "v2.0.0",
-                    "published_at": "2025-11-01T00:00:00Z",
-                    "assets": [
-                        {"name": "w-2.0.0.whl", "content": "two", "digest": "auto"},
-                        {"name": "w-2.0.0.whl.sigstore.json", "content": '{"not": "a bundle"}'},
+        seed(
+            releases=[
+                release(
+                    "v2.0.0",
+                    published_at="2025-11-01T00:00:00Z",
+                    assets=[
+                        asset("w-2.0.0.whl", "two", digest="auto"),
+                        asset("w-2.0.0.whl.sigstore.json", '{"not": "a bundle"}'),
                     ],
-                }
+                )
             ]
         )
     )
@@ -133,12 +125,12 @@ def test_pypi_hashes_are_evidence(sandbox_factory: Any, pypi_index: Any, tmp_pat
     pypi_index.add_file("widgets", "widgets-3.0.0-py3-none-any.whl", wheel)
     pypi_index.add_file("widgets", "widgets-3.0.0.tar.gz", b"not what is on GitHub")
     sb: FullSandbox = sandbox_factory(
-        repo_seed(
-            [
-                {
-                    "tag": "v3.0.0",
-                    "published_at": "2024-01-01T00:00:00Z",
-                    "assets": [
+        seed(
+            releases=[
+                release(
+                    "v3.0.0",
+                    published_at="2024-01-01T00:00:00Z",
+                    assets=[
                         {
                             "name": "widgets-3.0.0-py3-none-any.whl",
                             "content": wheel.decode(),
@@ -150,7 +142,7 @@ def test_pypi_hashes_are_evidence(sandbox_factory: Any, pypi_index: Any, tmp_pat
                             "digest": "auto",
                         },
                     ],
-                }
+                )
             ]
         )
     )
@@ -184,20 +176,20 @@ def test_a_later_backfill_keeps_earlier_bundles_in_the_notes(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
     sb: FullSandbox = sandbox_factory(
-        repo_seed(
-            [
-                {
-                    "tag": "v4.0.0",
-                    "published_at": "2025-11-01T00:00:00Z",
-                    "assets": [{"name": "w-4.0.0.whl", "content": "four", "digest": "auto"}],
-                }
+        seed(
+            releases=[
+                release(
+                    "v4.0.0",
+                    published_at="2025-11-01T00:00:00Z",
+                    assets=[asset("w-4.0.0.whl", "four", digest="auto")],
+                )
             ]
         )
     )
     _, applied = plan_and_apply(sb, tmp_path / "first")
     assert applied.exit_code == 0, applied.output
-    release = sb.releases()["v4.0.0"]
-    release.upload_asset_from_memory(__import__("io").BytesIO(b"late"), 4, name="w-4.0.0.tar.gz")
+    v4 = sb.releases()["v4.0.0"]
+    v4.upload_asset_from_memory(__import__("io").BytesIO(b"late"), 4, name="w-4.0.0.tar.gz")
 
     second, applied = plan_and_apply(sb, tmp_path / "second")
     assert applied.exit_code == 0, applied.output
@@ -212,13 +204,13 @@ def test_verify_fails_when_an_asset_is_replaced_after_the_backfill(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
     sb: FullSandbox = sandbox_factory(
-        repo_seed(
-            [
-                {
-                    "tag": "v5.0.0",
-                    "published_at": "2025-11-01T00:00:00Z",
-                    "assets": [{"name": "w-5.0.0.whl", "content": "five", "digest": "auto"}],
-                }
+        seed(
+            releases=[
+                release(
+                    "v5.0.0",
+                    published_at="2025-11-01T00:00:00Z",
+                    assets=[asset("w-5.0.0.whl", "five", digest="auto")],
+                )
             ]
         )
     )
@@ -241,3 +233,23 @@ def test_verify_fails_when_an_asset_is_replaced_after_the_backfill(
     assert [b["status"] for b in report["bundles"]] == ["failed"]
     (attestation,) = report["attestations"]
     assert attestation["ok"] is False and "attested sha256" in attestation["reason"]
+
+
+def test_attestation_names_are_unique_in_a_shared_bundle_release(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """Tags ``v1/x`` and ``v1_x`` share the label ``v1_x``: their attestations must not collide."""
+    sb: FullSandbox = sandbox_factory(
+        seed(
+            releases=[
+                release(tag, immutable=True, assets=[asset(f"w{i}.whl", f"w{i}", digest="auto")])
+                for i, tag in enumerate(("v1/x", "v1_x"))
+            ]
+        )
+    )
+    plan, applied = plan_and_apply(sb, tmp_path, "--bundle-release", "sigstore-bundles")
+    names = [r["attestation"]["name"] for r in plan["releases"]]
+    assert len(set(names)) == 2, names
+    assert applied.exit_code == 0, applied.output
+    home = {a.name for a in sb.releases()["sigstore-bundles"].get_assets()}
+    assert set(names) <= home

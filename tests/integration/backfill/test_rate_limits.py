@@ -16,7 +16,8 @@ from urllib.parse import parse_qs
 
 import requests
 
-from _plugins.sandbox import FullSandbox
+from _plugins.sandbox import FullSandbox, asset, release
+from _plugins.sandbox import seed as sandbox_seed
 
 TAGS = ("v1.0.0", "v1.1.0")
 SECONDARY = {
@@ -27,25 +28,17 @@ SECONDARY = {
 
 
 def seed() -> dict[str, Any]:
-    return {
-        "version": 1,
-        "repos": [
-            {
-                "full_name": "acme/widgets",
-                "releases": [
-                    {
-                        "tag": tag,
-                        "body": "Release notes",
-                        "published_at": f"202{i}-01-01T00:00:00Z",
-                        "assets": [
-                            {"name": f"w-{tag}.whl", "content": f"wheel {tag}", "digest": "auto"}
-                        ],
-                    }
-                    for i, tag in enumerate(TAGS)
-                ],
-            }
-        ],
-    }
+    return sandbox_seed(
+        releases=[
+            release(
+                tag,
+                body="Release notes",
+                published_at=f"202{i}-01-01T00:00:00Z",
+                assets=[asset(f"w-{tag}.whl", f"wheel {tag}", digest="auto")],
+            )
+            for i, tag in enumerate(TAGS)
+        ]
+    )
 
 
 def plan_and_args(sb: FullSandbox, tmp_path: Path) -> list[str]:

@@ -18,7 +18,8 @@ from urllib.parse import parse_qs
 import pytest
 from github import Auth, Github
 
-from _plugins.sandbox import FullSandbox
+from _plugins.sandbox import FullSandbox, asset, release, seed
+from integration.backfill._flow import REVIEWED
 
 NOTES_BEFORE = "## Changes\r\n\r\n* fixed a bug\r\n\r\n"
 NOTES_AFTER = "\r\n\r\nThanks!\r\n"
@@ -33,46 +34,30 @@ def _sha(data: bytes) -> str:
 def small_seed() -> dict[str, Any]:
     wheel, sdist = b"wheel 1.0", b"sdist 1.0"
     sums = f"{_sha(wheel)}  widgets-1.0.0-py3-none-any.whl\n{_sha(sdist)} *widgets-1.0.0.tar.gz\n"
-    return {
-        "version": 1,
-        "repos": [
-            {
-                "full_name": "acme/widgets",
-                "environments": [
-                    {"name": "sigstore-backfill", "required_reviewers": ["release-team"]}
+    return seed(
+        environments=[REVIEWED],
+        releases=[
+            release(
+                "v1.0.0",
+                body=NOTES_BEFORE + NOTES_AFTER,
+                published_at="2020-01-01T00:00:00Z",
+                assets=[
+                    asset("widgets-1.0.0-py3-none-any.whl", wheel, digest=None),
+                    asset("widgets-1.0.0.tar.gz", sdist, digest=None),
+                    asset("SHA256SUMS", sums, digest="auto"),
                 ],
-                "releases": [
-                    {
-                        "tag": "v1.0.0",
-                        "body": NOTES_BEFORE + NOTES_AFTER,
-                        "published_at": "2020-01-01T00:00:00Z",
-                        "assets": [
-                            {
-                                "name": "widgets-1.0.0-py3-none-any.whl",
-                                "content": wheel.decode(),
-                                "digest": None,
-                            },
-                            {
-                                "name": "widgets-1.0.0.tar.gz",
-                                "content": sdist.decode(),
-                                "digest": None,
-                            },
-                            {"name": "SHA256SUMS", "content": sums, "digest": "auto"},
-                        ],
-                    },
-                    {
-                        "tag": "v1.1.0",
-                        "body": "Release notes",
-                        "published_at": "2021-01-01T00:00:00Z",
-                        "assets": [
-                            {"name": "widgets-1.1.0-py3-none-any.whl", "content": "w11"},
-                            {"name": "widgets-1.1.0.tar.gz", "content": "s11"},
-                        ],
-                    },
+            ),
+            release(
+                "v1.1.0",
+                body="Release notes",
+                published_at="2021-01-01T00:00:00Z",
+                assets=[
+                    asset("widgets-1.1.0-py3-none-any.whl", "w11"),
+                    asset("widgets-1.1.0.tar.gz", "s11"),
                 ],
-            }
+            ),
         ],
-    }
+    )
 
 
 def make_plan(sb: FullSandbox, path: Path) -> str:
@@ -96,13 +81,13 @@ def end_state(sb: FullSandbox) -> dict[str, Any]:
     """Releases as a comparable value: asset names (and sizes of non-bundles), notes."""
     gh = Github(base_url=sb.api_url, auth=Auth.Token(sb.info.token), retry=None)
     state: dict[str, Any] = {}
-    for release in gh.get_repo("acme/widgets").get_releases():
+    for rel in gh.get_repo("acme/widgets").get_releases():
         assets = sorted(
             (_norm(sb, a.name), a.size if not a.name.endswith(".sigstore.json") else None)
-            for a in release.get_assets()
+            for a in rel.get_assets()
         )
-        body = _norm(sb, release.body or "")
-        state[release.tag_name] = {"assets": assets, "body": body, "draft": release.draft}
+        body = _norm(sb, rel.body or "")
+        state[rel.tag_name] = {"assets": assets, "body": body, "draft": rel.draft}
     return state
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from chainkit.backfill._errors import NotesError
@@ -178,6 +178,10 @@ def test_outside_text_is_kept_byte_for_byte(before: str, after: str, tag: str) -
 
 
 @given(body=_bodies, tag=st.text(min_size=1, max_size=20))
+@example(body="", tag="\r\n")  # found by Hypothesis: the tag's CR LF once chose the line break
+@example(body="x", tag="\r\n")
+@example(body="x\r", tag="v1")  # a lone CR meets the separator
+@example(body="a\r\nb", tag="\n")
 def test_appending_keeps_the_body_as_prefix_and_the_digest(body: str, tag: str) -> None:
     new = upsert_section(body, section(tag=tag))
     assert new.startswith(body)

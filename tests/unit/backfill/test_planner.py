@@ -94,7 +94,10 @@ def test_release_level_decisions() -> None:
     r1, r2, r3 = sample_plan().releases
     assert r1.notes.action == "update" and r1.attestation.action == "sign"
     assert r1.attestation.name == "chainkit-backfill-attestation-20260304T050607Z.sigstore.json"
-    assert r2.notes.action == "skip" and r2.attestation.action == "skip"
+    # r2: nothing to sign, but an earlier bundle without an attestation (a "plan again"
+    # after a refused run): apply attests and lists it if it verifies as ours
+    assert r2.to_sign == ()
+    assert r2.notes.action == "update" and r2.attestation.action == "sign"
     assert r3.destination.kind == "release" and r3.notes.action == "skip"
     assert r2.assets[1].existing_bundle_id is not None
     assert r1.body_outside_sha256 is not None
