@@ -32,6 +32,7 @@ from chainkit._internal.output import (
     discard_stdout,
     interrupt_hint,
     printable,
+    reset_stdout_closed,
     set_interrupt_hint,
 )
 from chainkit.errors import Error, ExitCode
@@ -99,6 +100,7 @@ class ChainkitGroup(click.Group):
         **extra: Any,
     ) -> int:
         set_interrupt_hint(None)
+        reset_stdout_closed()
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:

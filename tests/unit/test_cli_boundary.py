@@ -8,7 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from chainkit._internal.output import set_interrupt_hint
+from chainkit._internal.output import emit_text, set_interrupt_hint
 from chainkit.cli import cli
 from chainkit.errors import ServiceError
 
@@ -25,6 +25,9 @@ def probe() -> Iterator[click.Group]:
             raise KeyboardInterrupt
         if kind == "pipe":
             raise BrokenPipeError
+        if kind == "data":
+            emit_text("data")
+            return
         raise ServiceError("GitHub said \x1b[2J\x1b]8;;https://evil\x07click\r\nfake line")
 
     cli.add_command(command)
@@ -49,6 +52,9 @@ def test_a_broken_pipe_outside_the_data_writers_is_quiet(probe: click.Group) -> 
     result = CliRunner().invoke(probe, ["probe", "pipe"])
     assert result.exit_code == 141
     assert result.stderr == ""
+    # a closed pipe belongs to that run: the next run in this process prints its data
+    again = CliRunner().invoke(probe, ["probe", "data"])
+    assert again.exit_code == 0 and again.stdout == "data\n"
 
 
 def test_an_error_quoting_a_server_is_one_inert_line(probe: click.Group) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "atomic_write_text",
     "create_new",
     "ensure_dir",
+    "open_nofollow",
     "temp_path",
     "write_output",
 ]
@@ -59,6 +60,18 @@ def ensure_dir(path: Path, *, mode: int = 0o755) -> Path:
     if loose and info.st_uid == os.geteuid():
         path.chmod(stat.S_IMODE(info.st_mode) & mode)  # an existing directory is tightened
     return path
+
+
+def open_nofollow(path: Path, flags: int, *, mode: int = 0o600) -> int:
+    """``os.open`` that refuses a symlink at ``path`` (:class:`UnsafePathError`); files it
+    creates are private (``mode``). For appending to a journal or a summary, or reading a
+    cache, where a rename would not do."""
+    try:
+        return os.open(path, flags | _NOFOLLOW | _CLOEXEC, mode)
+    except OSError as exc:
+        if path.is_symlink():
+            raise UnsafePathError(f"{path} is a symlink; refusing to use it") from exc
+        raise
 
 
 def temp_path(target: Path, *, suffix: str = ".tmp") -> Path:

@@ -47,6 +47,7 @@ __all__ = [
     "is_tty",
     "print_table",
     "printable",
+    "reset_stdout_closed",
     "set_interrupt_hint",
     "stderr_console",
     "stdout_closed",
@@ -163,6 +164,13 @@ _STDOUT_CLOSED = False
 def stdout_closed() -> bool:
     """Whether the reader of stdout went away (a broken pipe) during this run."""
     return _STDOUT_CLOSED
+
+
+def reset_stdout_closed() -> None:
+    """Start a run with stdout open (a library caller may run several commands in one
+    process; a pipe closed in one run says nothing about the next)."""
+    global _STDOUT_CLOSED
+    _STDOUT_CLOSED = False
 
 
 def discard_stdout() -> None:
@@ -338,9 +346,11 @@ def append_step_summary(markdown: str, *, path: Path | None) -> bool:
     """
     if path is None:
         return False
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    from chainkit._internal.fs import open_nofollow
+
     try:
-        with os.fdopen(os.open(path, flags, 0o644), "a", encoding="utf-8") as fh:
+        fd = open_nofollow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode=0o644)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(markdown if markdown.endswith("\n") else markdown + "\n")
     except OSError as exc:
         _log.warning("could not write the step summary to %s: %s", path, exc)

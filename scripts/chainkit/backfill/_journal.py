@@ -29,24 +29,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from chainkit._internal.fs import UnsafePathError, atomic_write_bytes, ensure_dir
+from chainkit._internal.fs import atomic_write_bytes, ensure_dir, open_nofollow
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._paths import local_name, within
 
 __all__ = ["Journal"]
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-
 
 def _open(path: Path, flags: int, mode: str) -> IO[Any]:
     """Open ``path`` refusing a symlink at it (``O_NOFOLLOW``); private (0600) if created."""
-    try:
-        fd = os.open(path, flags | _NOFOLLOW | _CLOEXEC, 0o600)
-    except OSError as exc:
-        if path.is_symlink():
-            raise UnsafePathError(f"{path} is a symlink; refusing to use it") from exc
-        raise
+    fd = open_nofollow(path, flags)
     return os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8")
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from chainkit._internal.hashing import sha256_chunks
-from chainkit._internal.markdown import code, escape
+from chainkit._internal.markdown import code, link
 from chainkit.backfill._errors import NotesError
 from chainkit.signing import GITHUB_ISSUER, CertificateFacts
 
@@ -223,14 +223,10 @@ def render_section(
         "",
         END_MARKER,
     ]
-    items = [
-        f"- [{escape(b.asset_name)}]({b.bundle_url.replace(')', '%29')}) ({code(b.bundle_name)})"
-        for b in bundles
-    ]
+    items = [f"- {link(b.asset_name, b.bundle_url)} ({code(b.bundle_name)})" for b in bundles]
     if attestation is not None:
         items.append(
-            f"- backfill attestation: [{escape(attestation.bundle_name)}]"
-            f"({attestation.bundle_url.replace(')', '%29')})"
+            f"- backfill attestation: {link(attestation.bundle_name, attestation.bundle_url)}"
         )
 
     def assemble(shown: Sequence[str], cut: int) -> str:

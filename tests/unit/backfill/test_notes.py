@@ -42,7 +42,7 @@ def section(tag: str = "v1.0", bundles=BUNDLES, **kw) -> str:
 def test_section_has_markers_links_and_exact_commands() -> None:
     text = section()
     assert text.startswith(BEGIN_MARKER) and text.endswith(END_MARKER)
-    assert f"]({BUNDLES[0].bundle_url})" in text
+    assert f"](<{BUNDLES[0].bundle_url}>)" in text
     assert (
         "chainkit verify --repo acme/widgets --tag v1.0 --cert-identity "
         f"{IDENTITY.identity} --cert-oidc-issuer {IDENTITY.issuer} "
@@ -78,7 +78,7 @@ def test_markdown_in_asset_names_is_escaped() -> None:
     b = NotesBundle("[evil](http://x) *a*", "x.sigstore.json", "https://h/x(1).json")
     text = section(bundles=[b])
     assert "\\[evil\\]\\(http://x\\) \\*a\\*" in text
-    assert "(https://h/x(1%29.json)" in text
+    assert "(<https://h/x%281%29.json>)" in text  # the destination is percent-encoded
 
 
 def test_long_list_is_truncated_with_a_pointer() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from chainkit._internal.fs import atomic_write_text, ensure_dir
+from chainkit._internal.fs import atomic_write_text, ensure_dir, open_nofollow
 from chainkit._internal.hashing import CHUNK_SIZE, sha256_chunks
 from chainkit.audit._errors import AdvisoryDatabaseError
 from chainkit.audit._osv.match import (
@@ -38,7 +38,6 @@ __all__ = ["AdvisoryDatabase", "default_cache_dir", "load_database"]
 _log = logging.getLogger("chainkit.audit")
 
 _INDEX_FORMAT = 4  # 4: YAML timestamps as text, unreadable 'introduced' opens the range
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -156,7 +155,7 @@ def _read_cache(cache_file: Path, digest: str) -> dict[str, Record] | None:
     of the wrong shape. A cache may be restored from somewhere an attacker reaches (an Actions
     cache); it is never read through a link and its records are checked like the database's."""
     try:
-        fd = os.open(cache_file, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        fd = open_nofollow(cache_file, os.O_RDONLY)
     except OSError:
         return None
     try:
