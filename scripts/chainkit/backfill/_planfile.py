@@ -44,6 +44,7 @@ __all__ = ["MAX_PLAN_SIZE", "check_plan_for", "load_plan", "parse_plan", "write_
 
 MAX_PLAN_SIZE = 256 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_SHA1 = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # a git commit (SHA-1 or SHA-256)
 # ASCII digits only (``\d`` would accept other scripts' digits), as in the JSON Schema.
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
@@ -131,6 +132,8 @@ def _release(data: Any, where: str) -> PlannedRelease:
         notes=NotesPlan(n.choice("action", NOTES_ACTIONS), n.text("reason")),
         checksum_files=r.items("checksum_files", _checksum_file),
         assets=r.items("assets", _asset),
+        updated_at=_time(r, "updated_at", optional=True),
+        tag_commit=r.text("tag_commit", optional=True, pattern=_SHA1),
     )
 
 

@@ -43,6 +43,8 @@ class ReleaseSource(Protocol):
 
     def get_release_by_tag(self, repository: str, tag: str) -> Release: ...
 
+    def tag_commits(self, repository: str) -> dict[str, str]: ...
+
     def fetch_small(self, asset: Asset, *, max_bytes: int) -> bytes: ...
 
 
@@ -91,7 +93,8 @@ def plan_backfill(
     Downloads only checksum files (at most ``MAX_CHECKSUM_FILE_SIZE`` bytes each) and,
     with ``request.pypi_project``, one index answer through ``pypi`` (required then).
     ``verify_existing`` checks existing bundles; it is required exactly when
-    ``request.verify_existing`` is set. Nothing is written anywhere.
+    ``request.verify_existing`` is set. The tags are listed once (their commits are
+    recorded, so apply sees a moved tag). Nothing is written anywhere.
     """
     from chainkit.github import NotFoundError
 
@@ -115,8 +118,9 @@ def plan_backfill(
             bundle_home = client.get_release_by_tag(request.repository, request.bundle_release)
         except NotFoundError:
             bundle_home = None
+    releases = client.iter_releases(request.repository)
     return build_plan(
-        client.iter_releases(request.repository),
+        releases,
         repository=request.repository,
         api_url=request.api_url,
         filters=request.filters,
@@ -126,6 +130,7 @@ def plan_backfill(
         verify_existing=verify_existing,
         now=now or datetime.now(timezone.utc),
         bundle_home=bundle_home,
+        tag_commits=client.tag_commits(request.repository),
     )
 
 
