@@ -306,34 +306,17 @@ def apply(
     Resumable: re-running the same plan after an interruption finishes the work
     without signing twice or uploading twice; a finished plan makes no writes.
     """
-    from chainkit.backfill import apply_backfill, check_plan_for, load_plan, require_approval
-    from chainkit.signing import (
-        BundleVerifier,
-        KeylessSigner,
-        ambient_github_token,
-        load_trust_config,
-        require_unexpired,
-        static_token,
-        token_claims,
-    )
+    from chainkit.backfill import ApplyRequest, load_plan, run_apply
+    from chainkit.github import default_write_interval
+    from chainkit.signing import ambient_github_token, load_trust_config, static_token
 
     context = GitHubContext.from_env()
     the_plan = load_plan(plan_path)
-    repository = repo or the_plan.repository
-    parse_repository(repository)
-    if context.in_actions and expect_digest is None:
-        raise UsageError(
-            "--expect-digest is required in GitHub Actions",
-            remediation="pass the plan_digest printed by the plan job and shown to the approver",
-        )
-    check_plan_for(the_plan, repository, expect_digest, api_url=context.api_url)
     set_interrupt_hint(
         "re-run the same apply: it resumes where it stopped: chainkit backfill apply "
         f"--plan {shlex.quote(str(plan_path))} --expect-digest {the_plan.plan_digest} "
         f"--state-dir {shlex.quote(str(state_dir))}"
     )
-    from chainkit.github import default_write_interval
-
     if write_interval is None:
         write_interval = default_write_interval(context.api_url)
     if write_interval > 0:  # no silent waits: say once why writes take their time
@@ -346,44 +329,36 @@ def apply(
         write_interval=write_interval,
         rerun="re-run the same apply: it resumes where it stopped",
     )
-    if the_plan.is_empty:
-        _log.info("the plan has nothing to do")
-    provider = static_token(identity_token) if identity_token else ambient_github_token()
-    first_token = provider() if not the_plan.is_empty else None
-    claims = token_claims(first_token) if first_token else {}
-    require_unexpired(claims)
-    approval = require_approval(
+    request = ApplyRequest(
+        plan=the_plan,
+        state_dir=state_dir,
+        api_url=context.api_url,
+        repository=repo,
+        expect_digest=expect_digest,
         in_actions=context.in_actions,
-        client=client,
-        token_claims=claims,
-        workflow_repository=repository,
-        yes=yes or the_plan.is_empty,
+        yes=yes,
         allow_unprotected=allow_unprotected,
         interactive=sys.stdin.isatty(),
-        confirm=lambda: _confirm(the_plan),
     )
-    _log.info("approved: %s", approval)
-    tokens = iter([first_token] if first_token else [])
+    provider = static_token(identity_token) if identity_token else ambient_github_token()
 
-    def token_source() -> str:
-        return next(tokens, None) or provider()
+    @contextlib.contextmanager
+    def executing() -> Iterator[Callable[[Any], None] | None]:
+        with (
+            group(f"Applying plan {the_plan.plan_digest[:16]}", enabled=context.in_actions),
+            _progress(sum(len(r.to_sign) for r in the_plan.releases)) as listener,
+        ):
+            yield listener
 
-    trust = load_trust_config(trust_config)
-    signer = KeylessSigner(trust_config=trust, token_provider=token_source)
-    verifier = BundleVerifier.from_trust_config(trust)
-    with (
-        group(f"Applying plan {the_plan.plan_digest[:16]}", enabled=context.in_actions),
-        _progress(sum(len(r.to_sign) for r in the_plan.releases)) as listener,
-    ):
-        report = apply_backfill(
-            the_plan,
-            client=client,
-            signer=signer,
-            verifier=verifier,
-            state_dir=state_dir,
-            identity_token=first_token,
-            listener=listener,
-        )
+    result = run_apply(
+        request,
+        client=client,
+        trust_config=load_trust_config(trust_config),
+        token_provider=provider,
+        confirm=lambda: _confirm(the_plan),
+        progress=executing,
+    )
+    report, approval = result.report, result.approval
     if as_json:
         data = report.to_json()
         data["approval"] = approval

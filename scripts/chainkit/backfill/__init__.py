@@ -13,8 +13,11 @@ The flow, and the public API for each step (everything else is private):
    :func:`check_plan_for` refuses a plan for another repository or another digest
    than the approved one; :func:`require_approval` decides whether this apply is
    approved (a protected environment in Actions, a confirmation at a terminal).
-4. :func:`apply_backfill` executes exactly that plan: signs, verifies, uploads bundles
-   and attestations, edits release notes, journaling each step so it resumes.
+4. :func:`run_apply` is the only way to execute a plan: an :class:`ApplyRequest` passes
+   the whole gate first (repository and API, the approved digest, the identity token's
+   expiry, the approval: the checks of step 3), then exactly that plan runs: signs,
+   verifies, uploads bundles and attestations, edits release notes, journaling each step
+   so it resumes; it returns an :class:`ApplyResult` (report and approval).
 
 Clients are injected as keyword-only arguments (:class:`ReleaseSource`,
 :data:`PyPIFetcher`, signer and verifier); :func:`pypi_fetcher` builds the real PyPI
@@ -32,16 +35,20 @@ from chainkit.backfill._planfile import check_plan_for, load_plan, parse_plan, w
 from chainkit.backfill._planner import ExistingBundleVerifier, build_plan
 from chainkit.backfill._render import render_plan_markdown, render_plan_table
 from chainkit.backfill._service import (
+    ApplyRequest,
+    ApplyResult,
     PlanRequest,
     PyPIFetcher,
     ReleaseSource,
-    apply_backfill,
     plan_backfill,
     pypi_fetcher,
+    run_apply,
 )
 
 __all__ = [
     "PLAN_SCHEMA",
+    "ApplyRequest",
+    "ApplyResult",
     "BackfillError",
     "ExistingBundleVerifier",
     "Filters",
@@ -53,7 +60,6 @@ __all__ = [
     "PlannedRelease",
     "PyPIFetcher",
     "ReleaseSource",
-    "apply_backfill",
     "build_plan",
     "check_plan_for",
     "load_plan",
@@ -63,5 +69,6 @@ __all__ = [
     "render_plan_markdown",
     "render_plan_table",
     "require_approval",
+    "run_apply",
     "write_plan",
 ]

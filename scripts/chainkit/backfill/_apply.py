@@ -233,6 +233,7 @@ class _Applier:
         self._fresh: set[int] = set()
         """Ids of the assets downloaded and hashed in this run."""
         self._bundle_home: Release | None = None
+        self._tag_commits: dict[str, str] = {}
 
     # -- destinations -----------------------------------------------------------------
     def _home(self) -> Release:
@@ -266,6 +267,9 @@ class _Applier:
                 remediation="use a token with contents: write (in Actions: "
                 "`permissions: contents: write`)",
             )
+        if any(not r.is_idle and r.tag_commit is not None for r in self.plan.releases):
+            # one listing for the whole run (100 tags a page), not one request per release
+            self._tag_commits = self.client.tag_commits(self.plan.repository)
         for planned in self.plan.releases:
             if planned.is_idle:
                 continue
@@ -281,11 +285,7 @@ class _Applier:
     def _release(self, planned: PlannedRelease) -> None:
         current = self.client.get_release(self.plan.repository, planned.id)
         to_bundle_home = planned.destination.kind == "bundle-release"
-        drift = None
-        if current.tag != planned.tag:
-            drift = f"the release's tag is now {current.tag!r}; plan again"
-        elif current.immutable and not to_bundle_home:
-            drift = "the release became immutable after the plan; plan again with --bundle-release"
+        drift = self._release_drift(planned, current, to_bundle_home=to_bundle_home)
         if drift is not None:
             for asset in planned.to_sign:
                 self.report.add(Outcome(planned.tag, asset.name, "asset", "drift", drift))
@@ -337,6 +337,58 @@ class _Applier:
                 attestation = self._latest_attestation(planned, dest)
             failpoint("before-notes")
             self._notes(planned, listed, dest, attestation)
+
+    def _release_drift(
+        self, planned: PlannedRelease, current: Release, *, to_bundle_home: bool
+    ) -> str | None:
+        """Why the release (as read now) is not the one the plan was made for, if it is not.
+
+        The tag must still name it and point to the planned commit (chainkit never moves
+        tags). ``updated_at`` changes with every edit and upload, chainkit's own included
+        (a resumed run, or one after a lost state directory, sees its earlier uploads and
+        notes): a changed ``updated_at`` is drift unless the fields chainkit never writes
+        (name, draft, prerelease, published_at) are as planned; what chainkit does write,
+        assets and the notes, is then checked item by item (asset ``updated_at``/size/digest,
+        foreign bundles, the text outside the notes section).
+        """
+        if current.tag != planned.tag:
+            return f"the release's tag is now {current.tag!r}; plan again"
+        if planned.tag_commit is not None:
+            now = self._tag_commits.get(planned.tag)
+            if now is None:
+                return f"the tag {planned.tag!r} is gone; plan again"
+            if now != planned.tag_commit:
+                return (
+                    f"the tag {planned.tag!r} moved to commit {now[:12]} "
+                    f"(planned: {planned.tag_commit[:12]}); plan again"
+                )
+        if current.immutable and not to_bundle_home:
+            return "the release became immutable after the plan; plan again with --bundle-release"
+        if planned.updated_at is None or format_time(current.updated_at) == format_time(
+            planned.updated_at
+        ):
+            return None
+        edited = [
+            what
+            for what, was, now_ in (
+                ("name", planned.name, current.name),
+                ("draft", planned.draft, current.draft),
+                ("prerelease", planned.prerelease, current.prerelease),
+                (
+                    "published_at",
+                    format_time(planned.published_at),
+                    format_time(current.published_at),
+                ),
+            )
+            if was != now_
+        ]
+        if edited:
+            return (
+                f"the release was edited since the plan ({', '.join(edited)}; updated_at "
+                f"{format_time(current.updated_at)}, planned {format_time(planned.updated_at)});"
+                " plan again"
+            )
+        return None
 
     # -- one asset --------------------------------------------------------------------
     def _drifted(self, pa: PlannedAsset, asset: Asset | None) -> str | None:

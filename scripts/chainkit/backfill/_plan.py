@@ -10,6 +10,8 @@ content no longer matches its digest (a hand-edited plan).
 
 Every write apply makes is derivable from the plan (plus the signing identity):
 
+- per release: its ``updated_at`` and ``tag_commit`` catch an edited release and a
+  moved tag (checked before apply's first write to it);
 - per asset with action ``sign``: download asset ``id`` (its ``size``/``updated_at``
   and ``expected_sha256`` catch drift), sign, upload ``bundle_name`` to the release's
   ``upload_url`` (``destination.kind == "release"``) or to the bundle release;
@@ -186,6 +188,11 @@ class PlannedRelease:
     notes: NotesPlan
     checksum_files: tuple[ChecksumFileRecord, ...]
     assets: tuple[PlannedAsset, ...]
+    updated_at: datetime | None = None
+    """The release's ``updated_at`` at plan time: any later edit (name, notes, flags,
+    assets) is drift until this apply's own first write to the release."""
+    tag_commit: str | None = None
+    """The commit the tag pointed to at plan time (``None``: no such tag listed)."""
 
     @property
     def is_idle(self) -> bool:
@@ -209,6 +216,8 @@ class PlannedRelease:
             "immutable": self.immutable,
             "created_at": format_time(self.created_at),
             "published_at": format_time(self.published_at),
+            "updated_at": format_time(self.updated_at),
+            "tag_commit": self.tag_commit,
             "html_url": self.html_url,
             "upload_url": self.upload_url,
             "body_sha256": self.body_sha256,

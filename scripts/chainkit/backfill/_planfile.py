@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from chainkit._internal.fs import atomic_write_text
+from chainkit._internal.fs import write_output
 from chainkit._internal.strict import DocumentError, Obj, load_json
 from chainkit.attestation import BUNDLE_SUFFIX, attestation_name, bundle_name
 from chainkit.backfill._errors import BackfillUsageError, PlanError
@@ -44,6 +44,7 @@ __all__ = ["MAX_PLAN_SIZE", "check_plan_for", "load_plan", "parse_plan", "write_
 
 MAX_PLAN_SIZE = 256 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_SHA1 = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # a git commit (SHA-1 or SHA-256)
 # ASCII digits only (``\d`` would accept other scripts' digits), as in the JSON Schema.
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
@@ -131,6 +132,8 @@ def _release(data: Any, where: str) -> PlannedRelease:
         notes=NotesPlan(n.choice("action", NOTES_ACTIONS), n.text("reason")),
         checksum_files=r.items("checksum_files", _checksum_file),
         assets=r.items("assets", _asset),
+        updated_at=_time(r, "updated_at", optional=True),
+        tag_commit=r.text("tag_commit", optional=True, pattern=_SHA1),
     )
 
 
@@ -368,16 +371,18 @@ def load_plan(path: Path) -> Plan:
 
 
 def write_plan(path: Path, plan: Plan) -> None:
-    """Write a sealed plan to ``path`` atomically (never through a symlink at ``path``).
+    """Write a sealed plan to ``path``, the file the user named (``-o``).
 
-    Missing parent directories are created. Raises :class:`PlanError` when the file
-    cannot be written.
+    Through :func:`chainkit._internal.fs.write_output`: atomically, never through a
+    symlink at ``path`` to a regular file (it is replaced), but a pipe or terminal
+    ``path`` leads to (``-o /dev/stdout``) is written to. Missing parent directories are
+    created. Raises :class:`PlanError` when the file cannot be written.
     """
     if not plan.plan_digest:
         raise ValueError("write_plan needs a sealed plan (Plan.sealed())")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, plan.to_json())
+        write_output(path, plan.to_json())
     except OSError as exc:
         raise PlanError(
             f"cannot write the plan to {str(path)!r}: {exc.strerror or exc}",

@@ -9,7 +9,7 @@ further list page is requested.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import datetime, timezone
 
 from chainkit import __version__
@@ -150,6 +150,7 @@ def build_plan(
     verify_existing: ExistingBundleVerifier | None,
     now: datetime,
     bundle_home: Release | None = None,
+    tag_commits: Mapping[str, str] | None = None,
     chainkit_version: str = __version__,
 ) -> Plan:
     """Decide, for every selected asset of every selected release, what apply will do.
@@ -158,6 +159,8 @@ def build_plan(
     order). ``bundle_home``: the release tagged ``options.bundle_release`` as it is
     now (``None`` if it does not exist yet: the plan then says to create it).
     ``verify_existing`` must be given exactly when ``options.verify_existing`` is set.
+    ``tag_commits``: each tag's commit sha as listed now (recorded per release, so apply
+    sees a tag moved to another commit).
     """
     if options.verify_existing != (verify_existing is not None):
         raise ValueError("options.verify_existing and the verify_existing callable disagree")
@@ -189,6 +192,7 @@ def build_plan(
             _plan_release(
                 release,
                 selected,
+                tag_commit=(tag_commits or {}).get(release.tag),
                 filters=filters,
                 options=options,
                 fetch_small=fetch_small,
@@ -230,6 +234,7 @@ def _plan_release(
     release: Release,
     selected: list[Asset],
     *,
+    tag_commit: str | None,
     filters: Filters,
     options: PlanOptions,
     fetch_small: SmallFetcher,
@@ -349,4 +354,6 @@ def _plan_release(
         notes=notes,
         checksum_files=records,
         assets=tuple(assets),
+        updated_at=release.updated_at,
+        tag_commit=tag_commit,
     )

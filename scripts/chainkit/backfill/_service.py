@@ -1,39 +1,52 @@
 """The backfill boundary's entry points: plan and apply, with every client injected.
 
 :func:`plan_backfill` reads releases (and PyPI, when asked) and returns a sealed
-:class:`~chainkit.backfill._plan.Plan`; :func:`apply_backfill` executes an approved
-plan with its journal. Clients are keyword-only arguments; :func:`pypi_fetcher` builds the
+:class:`~chainkit.backfill._plan.Plan`; :func:`run_apply` is the only way to execute
+one: it holds the whole gate (repository and API, the approved digest, the identity
+token's expiry, the approval) before anything is signed, then runs the plan with its
+journal. Clients are keyword-only arguments; :func:`pypi_fetcher` builds the
 real PyPI one (a :class:`chainkit.github.GitHubClient` is a :class:`ReleaseSource`);
 tests pass fakes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from chainkit.backfill._approval import require_approval
 from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE
 from chainkit.backfill._filters import Filters
 from chainkit.backfill._plan import Plan, PlanOptions
+from chainkit.backfill._planfile import check_plan_for
 from chainkit.backfill._planner import ExistingBundleVerifier, build_plan
 from chainkit.backfill._pypi import PyPIDigests, fetch_pypi_digests, redact_url
 
 if TYPE_CHECKING:
+    from sigstore.models import ClientTrustConfig
+
     from chainkit.backfill._apply import ApplyReport, Outcome
     from chainkit.github import Asset, GitHubClient, Release
     from chainkit.signing import BundleVerifier, KeylessSigner
 
 __all__ = [
+    "ApplyRequest",
+    "ApplyResult",
     "PlanRequest",
     "PyPIFetcher",
     "ReleaseSource",
-    "apply_backfill",
     "plan_backfill",
     "pypi_fetcher",
+    "run_apply",
 ]
+
+_log = logging.getLogger("chainkit.backfill")
 
 
 class ReleaseSource(Protocol):
@@ -42,6 +55,8 @@ class ReleaseSource(Protocol):
     def iter_releases(self, repository: str) -> Iterator[Release]: ...
 
     def get_release_by_tag(self, repository: str, tag: str) -> Release: ...
+
+    def tag_commits(self, repository: str) -> dict[str, str]: ...
 
     def fetch_small(self, asset: Asset, *, max_bytes: int) -> bytes: ...
 
@@ -91,7 +106,8 @@ def plan_backfill(
     Downloads only checksum files (at most ``MAX_CHECKSUM_FILE_SIZE`` bytes each) and,
     with ``request.pypi_project``, one index answer through ``pypi`` (required then).
     ``verify_existing`` checks existing bundles; it is required exactly when
-    ``request.verify_existing`` is set. Nothing is written anywhere.
+    ``request.verify_existing`` is set. The tags are listed once (their commits are
+    recorded, so apply sees a moved tag). Nothing is written anywhere.
     """
     from chainkit.github import NotFoundError
 
@@ -115,8 +131,9 @@ def plan_backfill(
             bundle_home = client.get_release_by_tag(request.repository, request.bundle_release)
         except NotFoundError:
             bundle_home = None
+    releases = client.iter_releases(request.repository)
     return build_plan(
-        client.iter_releases(request.repository),
+        releases,
         repository=request.repository,
         api_url=request.api_url,
         filters=request.filters,
@@ -126,10 +143,109 @@ def plan_backfill(
         verify_existing=verify_existing,
         now=now or datetime.now(timezone.utc),
         bundle_home=bundle_home,
+        tag_commits=client.tag_commits(request.repository),
     )
 
 
-def apply_backfill(
+@dataclass(frozen=True)
+class ApplyRequest:
+    """What to apply, and the facts the approval gate decides on."""
+
+    plan: Plan
+    """As :func:`~chainkit.backfill.load_plan` read it (strictly, digest checked)."""
+    state_dir: Path
+    api_url: str
+    """The API the client talks to (the plan must have been made against it)."""
+    repository: str | None = None
+    """Default: the plan's."""
+    expect_digest: str | None = None
+    """The digest the approver saw; required when ``in_actions``."""
+    in_actions: bool = False
+    yes: bool = False
+    """Outside Actions: do not ask for confirmation."""
+    allow_unprotected: bool = False
+    """In Actions: apply even without an environment with required reviewers."""
+    interactive: bool = False
+    """Whether ``confirm`` can ask someone (stdin is a terminal)."""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    report: ApplyReport
+    approval: str
+    """How the apply was approved (environment and reviewers, or a confirmation)."""
+
+
+def run_apply(
+    request: ApplyRequest,
+    *,
+    client: GitHubClient,
+    trust_config: ClientTrustConfig,
+    token_provider: Callable[[], str],
+    confirm: Callable[[], bool],
+    progress: Callable[[], AbstractContextManager[Callable[[Outcome], None] | None]] | None = None,
+) -> ApplyResult:
+    """Check that ``request.plan`` may run here and is approved, then execute it.
+
+    The gate, in order, before anything is signed: the repository name is valid;
+    in Actions the approved digest is required; the plan is for this repository and
+    API and has that digest (:func:`check_plan_for`); the identity token (the first
+    ``token_provider()`` answer, unless the plan is empty) is unexpired; the apply is
+    approved (:func:`require_approval`: a protected environment in Actions, ``confirm``
+    or ``yes`` elsewhere). Then the plan is executed with its journal under
+    ``request.state_dir``: re-running it after an interruption finishes the work without
+    signing or uploading twice. ``progress``, entered once approved (never around the
+    confirmation), yields a listener that sees every outcome. Raises
+    :class:`~chainkit.backfill.PlanError` or another exit-2 error when the gate refuses.
+    """
+    from chainkit._internal.ghenv import parse_repository
+    from chainkit.errors import UsageError
+    from chainkit.signing import BundleVerifier, KeylessSigner, require_unexpired, token_claims
+
+    plan = request.plan
+    repository = request.repository or plan.repository
+    parse_repository(repository)
+    if request.in_actions and request.expect_digest is None:
+        raise UsageError(
+            "--expect-digest is required in GitHub Actions",
+            remediation="pass the plan_digest printed by the plan job and shown to the approver",
+        )
+    check_plan_for(plan, repository, request.expect_digest, api_url=request.api_url)
+    if plan.is_empty:
+        _log.info("the plan has nothing to do")
+    first_token = token_provider() if not plan.is_empty else None
+    claims = token_claims(first_token) if first_token else {}
+    require_unexpired(claims)
+    approval = require_approval(
+        in_actions=request.in_actions,
+        client=client,
+        token_claims=claims,
+        workflow_repository=repository,
+        yes=request.yes or plan.is_empty,
+        allow_unprotected=request.allow_unprotected,
+        interactive=request.interactive,
+        confirm=confirm,
+    )
+    _log.info("approved: %s", approval)
+    tokens = iter([first_token] if first_token else [])
+
+    def token_source() -> str:
+        return next(tokens, None) or token_provider()
+
+    with (progress or contextlib.nullcontext)() as listener:
+        report = _apply_backfill(
+            plan,
+            client=client,
+            signer=KeylessSigner(trust_config=trust_config, token_provider=token_source),
+            verifier=BundleVerifier.from_trust_config(trust_config),
+            state_dir=request.state_dir,
+            identity_token=first_token,
+            listener=listener,
+        )
+    return ApplyResult(report=report, approval=approval)
+
+
+def _apply_backfill(
     plan: Plan,
     *,
     client: GitHubClient,
@@ -139,11 +255,7 @@ def apply_backfill(
     identity_token: str | None = None,
     listener: Callable[[Outcome], None] | None = None,
 ) -> ApplyReport:
-    """Execute ``plan`` (already loaded, checked for the repository and approved).
-
-    The journal and work files live under ``state_dir``: re-running the same plan after
-    an interruption finishes the work without signing or uploading twice.
-    """
+    """Execute ``plan`` (only after :func:`run_apply`'s gate)."""
     from chainkit.backfill._apply import apply_plan
     from chainkit.backfill._journal import Journal
 

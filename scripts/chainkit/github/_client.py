@@ -191,6 +191,7 @@ def release_from_json(data: dict[str, Any]) -> Release:
         html_url=str(data.get("html_url") or ""),
         upload_url=str(data["upload_url"]),
         assets=tuple(asset_from_json(a) for a in data.get("assets") or ()),
+        updated_at=_dt(data.get("updated_at")),
     )
 
 
@@ -399,6 +400,22 @@ class GitHubClient:
             for item in data or ():
                 yield release_from_json(item)
             url, params = _next_link(headers), None
+
+    def tag_commits(self, repository: str) -> dict[str, str]:
+        """Every tag's commit sha (``list-tags``): one request per 100 tags."""
+        url: str | None = f"{self._repo_path(repository)}/tags"
+        params: dict[str, Any] | None = {"per_page": PER_PAGE}
+        commits: dict[str, str] = {}
+        while url is not None:
+            with self._errors(f"listing tags of {repository}"):
+                headers, data = self._requester.requestJsonAndCheck("GET", url, parameters=params)
+            for item in data or ():
+                commit = item.get("commit") if isinstance(item, dict) else None
+                sha = commit.get("sha") if isinstance(commit, dict) else None
+                if isinstance(item.get("name"), str) and isinstance(sha, str):
+                    commits[item["name"]] = sha
+            url, params = _next_link(headers), None
+        return commits
 
     def get_release(self, repository: str, release_id: int) -> Release:
         with self._errors(f"reading release {release_id} of {repository}"):

@@ -55,6 +55,8 @@ class Release:
     upload_url: str
     """RFC 6570 template as the API returns it (``.../assets{?name,label}``)."""
     assets: tuple[Asset, ...]
+    updated_at: datetime | None = None
+    """Changes with every edit of the release (name, notes, flags) and asset upload."""
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,51 @@ def test_actions_apply_in_a_protected_environment(sandbox_factory: Any, tmp_path
     assert "| v1.0.0 | widgets-1.0.0.tar.gz | signed |" in applied
     # stdout stays pure JSON; Actions groups go to stderr
     assert "::group::" in result.stderr
+
+
+def test_the_library_entry_point_holds_the_whole_gate(sandbox_factory: Any, tmp_path: Path) -> None:
+    """``run_apply`` is the only public way to execute a plan: a library caller cannot
+    skip the digest, the repository, the token expiry or the approval."""
+    import pytest
+
+    from chainkit._internal.ghenv import GitHubContext
+    from chainkit.backfill import ApplyRequest, BackfillError, PlanError, load_plan, run_apply
+    from chainkit.errors import UsageError
+    from chainkit.github import GitHubClient
+    from chainkit.signing import load_trust_config
+
+    sb: FullSandbox = sandbox_factory(seed())
+    plan_file = tmp_path / "plan.json"
+    assert sb.plan(plan_file).exit_code == 0
+    plan = load_plan(plan_file)
+    context = GitHubContext(
+        api_url=sb.api_url, token=sb.info.token, repository=None, step_summary=None,
+        in_actions=False,
+    )  # fmt: skip
+    client = GitHubClient.from_context(context)
+    asked: list[str] = []
+
+    def run(**fields: Any) -> Any:
+        request = ApplyRequest(
+            **{"plan": plan, "state_dir": tmp_path / "state", "api_url": sb.api_url, **fields}
+        )
+        return run_apply(
+            request,
+            client=client,
+            trust_config=load_trust_config(sb.info.trust_config),
+            token_provider=lambda: asked.append("token") or sb.identity_token(),
+            confirm=lambda: asked.append("confirm") or False,
+        )
+
+    with pytest.raises(PlanError, match="not the approved"):
+        run(expect_digest="0" * 64, yes=True)
+    with pytest.raises(PlanError, match="not 'acme/other'"):
+        run(repository="acme/other", yes=True)
+    with pytest.raises(UsageError, match="--expect-digest is required"):
+        run(in_actions=True)
+    assert asked == []  # refused before any identity token was asked for
+    with pytest.raises(BackfillError, match="cancelled"):
+        run(interactive=True)  # the person said no
+    assert asked == ["token", "confirm"]
+    assert sb.tree_size() == 0
+    assert sb.writes() == []

@@ -98,6 +98,7 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
     assert all(r["method"] == "GET" for r in log)
     kinds = Counter(r["kind"] for r in log)
     assert kinds["list-releases"] == 2  # 121 releases at 100 a page
+    assert kinds["list-tags"] == 2  # one listing of the tags' commits, 100 a page
     assert kinds["download"] == RELEASES  # the SHA256SUMS files, nothing else
     assert kinds.get("get-release", 0) == 0
 
@@ -122,6 +123,7 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
     kinds = Counter(r["kind"] for r in log)
     writes = [r for r in log if r["method"] != "GET"]
     assert kinds["download"] == signed + 1  # one per asset to sign (one then refused)
+    assert kinds["list-tags"] == 2  # one listing per apply, not one request per release
     assert kinds["upload"] == signed + (RELEASES - 1)  # bundles + attestations
     assert kinds["update-release"] == RELEASES - 1  # one notes edit per release
     assert len(writes) == kinds["upload"] + kinds["update-release"]

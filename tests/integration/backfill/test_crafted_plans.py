@@ -176,3 +176,19 @@ def test_an_unverified_asset_is_signed_only_as_unverified(
     statement = json.loads(base64.b64decode(envelope["payload"]))
     verified = {s["name"]: s["verified"] for s in statement["predicate"]["subjects"]}
     assert verified == {"d.whl": False, "SHA256SUMS": True}
+
+
+def test_a_plan_from_before_the_tag_and_edit_checks_is_refused(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(two_wheels())
+    plan_file = tmp_path / "plan.json"
+    plan = make_plan(sb, plan_file)
+    for planned in plan["releases"]:  # as an older chainkit wrote plans
+        del planned["updated_at"], planned["tag_commit"]
+    digest = reseal(plan, plan_file)
+    result = apply(sb, plan_file, digest, tmp_path / "state")
+    assert result.exit_code == 2, result.output
+    assert "missing 'updated_at', 'tag_commit'" in result.stderr
+    assert "create a new plan" in result.stderr
+    assert sb.tree_size() == 0

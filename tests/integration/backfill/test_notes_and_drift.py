@@ -173,3 +173,60 @@ def test_an_asset_replaced_with_identical_bytes_is_drift(
     assert outcome(result, "b.whl")["result"] == "signed"
     report = json.loads(result.stdout)
     assert report["summary"]["drift"] == 1
+
+
+def test_a_tag_moved_to_another_commit_is_drift(sandbox_factory: Any, tmp_path: Path) -> None:
+    sb: FullSandbox = sandbox_factory(two_assets())
+    plan_file = tmp_path / "plan.json"
+    plan = make_plan(sb, plan_file)
+    planned_commit = plan["releases"][0]["tag_commit"]
+    assert planned_commit and len(planned_commit) == 40
+    moved = "c0ffee" + "0" * 34
+    answer = sb.admin("PUT", "repos/acme/widgets/tags/v1.0.0", json={"sha": moved})
+    assert answer.status_code == 200, answer.text
+    sb.clear_requests()
+    result = apply(sb, plan_file, plan["plan_digest"], tmp_path / "state")
+    assert result.exit_code == 1, result.output
+    for item in ("a.whl", "b.whl"):
+        assert outcome(result, item)["result"] == "drift"
+        assert "moved to commit c0ffee000000" in outcome(result, item)["detail"]
+    assert sb.tree_size() == 0  # nothing signed
+    assert sb.writes() == []
+    # one tag listing for the whole apply, not one per release
+    assert [r["kind"] for r in sb.requests_log()].count("list-tags") == 1
+
+
+def test_a_release_edited_after_the_plan_is_drift(sandbox_factory: Any, tmp_path: Path) -> None:
+    sb: FullSandbox = sandbox_factory(two_assets())
+    plan_file = tmp_path / "plan.json"
+    plan = make_plan(sb, plan_file)
+    patch_release(sb, plan["releases"][0]["id"], name="Renamed after the plan")
+    sb.clear_requests()
+    result = apply(sb, plan_file, plan["plan_digest"], tmp_path / "state")
+    assert result.exit_code == 1, result.output
+    detail = outcome(result, "a.whl")["detail"]
+    assert outcome(result, "a.whl")["result"] == "drift"
+    assert "edited since the plan (name;" in detail and "plan again" in detail
+    assert sb.tree_size() == 0
+    assert sb.writes() == []
+
+
+def test_a_resumed_apply_does_not_take_its_own_writes_for_drift(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(two_assets())
+    plan_file = tmp_path / "plan.json"
+    plan = make_plan(sb, plan_file)
+    args = sb.apply_args(plan_file, plan["plan_digest"], tmp_path / "state")
+    killed = sb.chainkit_process(*args, env=sb.env(CHAINKIT_FAILPOINT="before-notes"))
+    assert killed.returncode == 86, killed.stderr
+    # the killed run uploaded bundles and the attestation: the release's updated_at moved
+    after = sb.releases()["v1.0.0"].updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert after != plan["releases"][0]["updated_at"]
+    assert sb.tree_size() == 3
+    result = sb.chainkit(*args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["summary"]["drift"] == 0 and report["summary"]["done"] == 2
+    assert outcome(result, "release notes")["result"] == "signed"
+    assert sb.tree_size() == 3  # nothing signed again

@@ -52,6 +52,10 @@ class FakeGitHub:
                 return r
         raise NotFoundError(f"no release {tag}")
 
+    def tag_commits(self, repository: str) -> dict[str, str]:
+        assert repository == "acme/widgets"
+        return {r.tag: "0" * 40 for r in self.releases}
+
     def fetch_small(self, asset: Asset, *, max_bytes: int) -> bytes:
         self.fetched.append((asset.name, max_bytes))
         return self.files[asset.name]
@@ -73,6 +77,7 @@ def test_plan_reads_only_checksum_files_capped_at_one_mebibyte() -> None:
     assert github.fetched == [("SHA256SUMS", 1024 * 1024)]
     assert github.tags_asked == []
     assert plan.plan_digest
+    assert plan.releases[0].tag_commit == "0" * 40  # recorded, for apply's drift check
     assert {a.name: a.status for a in plan.releases[0].assets}["w-1.0.tar.gz"] == "sign"
 
 

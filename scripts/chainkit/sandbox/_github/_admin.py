@@ -3,7 +3,8 @@
 They need no token and are not counted, logged or faulted: health, the fault registry
 (``faults``), the request log (``requests``), and state changes a test needs that GitHub
 offers no API for (make a release immutable, swap an asset's bytes, give an asset a raw,
-unsanitised name). Answers are small JSON bodies; errors are ``400``/``404``.
+unsanitised name, move a tag to another commit). Answers are small JSON bodies; errors
+are ``400``/``404``.
 """
 
 from __future__ import annotations
@@ -105,6 +106,17 @@ def _raw_name(ex: Exchange, repo_id: int, asset_id: int) -> Response:
     return Response(200, render.asset_json(ex.base(), repo, store.release_of_asset(new), new))
 
 
+def _move_tag(ex: Exchange, repo_id: int, tag: str) -> Response:
+    data, bad = ex.json_body("admin")
+    if bad is not None:
+        return bad
+    sha = data.get("sha")
+    if not isinstance(sha, str) or len(sha) != 40 or sha.strip("0123456789abcdef"):
+        return Response(400, {"message": 'expected {"sha": "<40 hex>"}'})
+    ex.store.move_tag(repo_id, tag, sha)
+    return Response(200, {"name": tag, "sha": sha})
+
+
 def handle(ex: Exchange, method: str, segs: list[str], query: str) -> Response:
     """Answer ``/_sandbox/<segs>``."""
     if segs == ["health"] and method == "GET":
@@ -113,6 +125,11 @@ def handle(ex: Exchange, method: str, segs: list[str], query: str) -> Response:
         return _faults(ex, method)
     if segs == ["requests"]:
         return _requests(ex, method)
+    if len(segs) == 5 and segs[0] == "repos" and segs[3] == "tags" and method == "PUT":
+        repo = ex.store.repo_by_name(segs[1], segs[2])
+        if repo is None:
+            return Response(404, {"message": "Not Found"})
+        return _move_tag(ex, repo["id"], segs[4])
     if len(segs) >= 5 and segs[0] == "repos" and segs[3] == "releases":
         repo = ex.store.repo_by_name(segs[1], segs[2])
         if repo is None:

@@ -80,7 +80,7 @@ def _get_environment(ex: Exchange, call: Call) -> Response:
 
 def _list_tags(ex: Exchange, call: Call) -> Response:
     repo = _repo(call)
-    tags = [render.tag_json(call.base, repo, r["tag"]) for r in ex.store.tags(repo["id"])]
+    tags = [render.tag_json(call.base, repo, r["tag"], r["sha"]) for r in ex.store.tags(repo["id"])]
     return paginate(tags, call.query, f"{call.base}/repositories/{repo['id']}/tags")
 
 

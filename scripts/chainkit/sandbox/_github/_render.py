@@ -303,9 +303,9 @@ def release_json(base: str, repo: Row, release: Row, assets: list[Row]) -> dict[
     }
 
 
-def tag_json(base: str, repo: Row, tag: str) -> dict[str, Any]:
+def tag_json(base: str, repo: Row, tag: str, sha: str | None = None) -> dict[str, Any]:
     full = f"{repo['owner']}/{repo['name']}"
-    sha = hashlib.sha1(f"{full}\0{tag}".encode(), usedforsecurity=False).hexdigest()
+    sha = sha or hashlib.sha1(f"{full}\0{tag}".encode(), usedforsecurity=False).hexdigest()
     tag_q = quote(tag, safe="")
     return {
         "name": tag,

@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS assets (
   label TEXT, content_type TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,
   digest_mode TEXT NOT NULL, digest TEXT, state TEXT NOT NULL, download_count INTEGER NOT NULL,
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tag_moves (
+  repo_id INTEGER NOT NULL, tag TEXT NOT NULL, sha TEXT NOT NULL, PRIMARY KEY (repo_id, tag));
 """
 # Realistic-looking starting ids (GitHub's are large and distinct per type).
 _FIRST_IDS = {"repos": 700_000_000, "environments": 1_900_000_000, "releases": 150_000_000,
@@ -226,8 +228,19 @@ class Store(ReleaseStore):
         )
 
     def tags(self, repo_id: int) -> list[Row]:
-        """Tags of published releases, newest tag name first."""
+        """Tags of published releases, newest tag name first, with the commit ``sha`` a
+        test moved the tag to (``None``: the tag's derived commit)."""
         return self._all(
-            "SELECT tag FROM releases WHERE repo_id = ? AND draft = 0 ORDER BY tag DESC",
+            "SELECT r.tag AS tag, m.sha AS sha FROM releases r LEFT JOIN tag_moves m "
+            "ON m.repo_id = r.repo_id AND m.tag = r.tag "
+            "WHERE r.repo_id = ? AND r.draft = 0 ORDER BY r.tag DESC",
             (repo_id,),
         )
+
+    def move_tag(self, repo_id: int, tag: str, sha: str) -> None:
+        """Point ``tag`` at commit ``sha`` (a force-pushed tag; the release is unchanged)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO tag_moves (repo_id, tag, sha) VALUES (?, ?, ?)",
+                (repo_id, tag, sha),
+            )
