@@ -162,37 +162,63 @@ def _dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def asset_from_json(data: dict[str, Any]) -> Asset:
-    return Asset(
-        id=int(data["id"]),
-        name=str(data["name"]),
-        size=int(data.get("size") or 0),
-        content_type=str(data.get("content_type") or "application/octet-stream"),
-        state=str(data.get("state") or "uploaded"),
-        digest=data.get("digest"),
-        url=str(data["url"]),
-        browser_download_url=str(data.get("browser_download_url") or ""),
-        updated_at=_dt(data.get("updated_at")),
+def _text(value: Any) -> str:
+    """A string field of a response, refused unless it is text GitHub could have stored
+    (JSON allows lone surrogates such as ``\\ud800``, which no UTF-8 file name holds)."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    value.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a lone surrogate
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _malformed(what: str, exc: Exception) -> GitHubServiceError:
+    return GitHubServiceError(
+        f"GitHub sent {what} this client cannot read ({type(exc).__name__})",
+        remediation="check GITHUB_API_URL points at GitHub's REST API; re-run the command",
     )
+
+
+def asset_from_json(data: dict[str, Any]) -> Asset:
+    try:
+        return Asset(
+            id=int(data["id"]),
+            name=_text(data["name"]),
+            size=int(data.get("size") or 0),
+            content_type=_text(data.get("content_type") or "application/octet-stream"),
+            state=_text(data.get("state") or "uploaded"),
+            digest=_optional_text(data.get("digest")),
+            url=_text(data["url"]),
+            browser_download_url=_text(data.get("browser_download_url") or ""),
+            updated_at=_dt(data.get("updated_at")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _malformed("a release asset", exc) from None
 
 
 def release_from_json(data: dict[str, Any]) -> Release:
-    return Release(
-        id=int(data["id"]),
-        tag=str(data["tag_name"]),
-        name=data.get("name"),
-        body=data.get("body") or "",
-        draft=bool(data.get("draft")),
-        prerelease=bool(data.get("prerelease")),
-        immutable=bool(data.get("immutable")),
-        created_at=_dt(data.get("created_at")),
-        published_at=_dt(data.get("published_at")),
-        url=str(data["url"]),
-        html_url=str(data.get("html_url") or ""),
-        upload_url=str(data["upload_url"]),
-        assets=tuple(asset_from_json(a) for a in data.get("assets") or ()),
-        updated_at=_dt(data.get("updated_at")),
-    )
+    try:
+        return Release(
+            id=int(data["id"]),
+            tag=_text(data["tag_name"]),
+            name=_optional_text(data.get("name")),
+            body=_text(data.get("body") or ""),
+            draft=bool(data.get("draft")),
+            prerelease=bool(data.get("prerelease")),
+            immutable=bool(data.get("immutable")),
+            created_at=_dt(data.get("created_at")),
+            published_at=_dt(data.get("published_at")),
+            url=_text(data["url"]),
+            html_url=_text(data.get("html_url") or ""),
+            upload_url=_text(data["upload_url"]),
+            assets=tuple(asset_from_json(a) for a in data.get("assets") or ()),
+            updated_at=_dt(data.get("updated_at")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _malformed("a release", exc) from None
 
 
 def _next_link(headers: dict[str, Any]) -> str | None:
