@@ -18,6 +18,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -71,6 +72,8 @@ class ClientSettings:
     ``retries``: attempts for 5xx, connection errors and rate limits.
     ``backoff``: exponential backoff factor for 5xx and connection errors.
     ``max_rate_limit_wait``: longest wait for a rate-limit reset before giving up.
+    ``max_retry_wait``: longest single wait before a retry, whatever the server asks
+    (``Retry-After``, rate-limit resets, backoff); a longer wait fails at once (exit 3).
     ``connect_retries``: attempts after a refused connection or a name that does not resolve.
     ``rerun``: what to tell the user after a service failure (e.g. that apply resumes).
     """
@@ -80,6 +83,7 @@ class ClientSettings:
     backoff: float = 0.5
     secondary_rate_wait: float = 60.0
     max_rate_limit_wait: float = 900.0
+    max_retry_wait: float = 900.0
     timeout: float = 60.0
     connect_retries: int = 1
     rerun: str = "re-run the command"
@@ -93,14 +97,43 @@ def _describe(method: str | None, url: str | None, response: Any, error: Excepti
     return f"{target}: {connection_problem(error) if error else 'no answer'}"
 
 
-def _announce(retry: Retry, response: Any) -> None:
-    """Log the coming wait of ``retry`` (called right before urllib3 sleeps)."""
-    wait: float | None = None
+_sleep: Callable[[float], None] = time.sleep
+"""How the retries wait (tests replace it, so that no test sleeps for real)."""
+
+
+class RetryWaitTooLongError(GitHubServiceError):
+    """The server asked for a wait longer than ``ClientSettings.max_retry_wait`` (exit 3)."""
+
+    def __init__(self, what: str, wait: float, limit: float) -> None:
+        super().__init__(
+            f"{what}; the server asked to wait {wait:g} s before retrying, "
+            f"more than the {limit:g} s this client waits",
+            remediation="GitHub may be degraded or rate-limiting; re-run the command later",
+        )
+        self.request = what
+        self.wait = wait
+        self.limit = limit
+
+
+def _wait_of(retry: Retry, response: Any) -> float:
+    """The wait urllib3 would sleep before the next attempt (``Retry-After`` or backoff)."""
     if response is not None and retry.respect_retry_after_header:
-        wait = retry.get_retry_after(response)
-    if wait is None:
-        wait = retry.get_backoff_time()
+        after = retry.get_retry_after(response)
+        if after:
+            return float(after)
+    return float(retry.get_backoff_time())
+
+
+def _announce_and_sleep(retry: Retry, response: Any) -> None:
+    """Log the coming wait of ``retry`` and sleep it, or fail if it exceeds the cap.
+
+    Replaces urllib3's ``Retry.sleep``, which honours any ``Retry-After`` unbounded.
+    """
+    wait = _wait_of(retry, response)
     what = getattr(retry, "_chainkit_what", None) or "a request to GitHub failed"
+    limit = getattr(retry, "_chainkit_max_wait", None)
+    if limit is not None and wait > limit:
+        raise RetryWaitTooLongError(what, wait, limit)
     left = retry.total if isinstance(retry.total, int) else "?"
     _log.log(
         logging.WARNING if wait >= 5 else logging.INFO,
@@ -109,6 +142,8 @@ def _announce(retry: Retry, response: Any) -> None:
         f"{wait:g}",
         left,
     )
+    if wait > 0:
+        _sleep(wait)
 
 
 class _AnnouncedGithubRetry(GithubRetry):
@@ -119,9 +154,13 @@ class _AnnouncedGithubRetry(GithubRetry):
         new._chainkit_what = _describe(*_increment_args(args, kwargs))  # type: ignore[attr-defined]
         return new
 
+    def new(self, **kw: Any) -> Self:
+        new = cast("Self", super().new(**kw))
+        new._chainkit_max_wait = getattr(self, "_chainkit_max_wait", None)  # type: ignore[attr-defined]
+        return new
+
     def sleep(self, response: Any = None) -> None:
-        _announce(self, response)
-        super().sleep(response)
+        _announce_and_sleep(self, response)
 
 
 class _AnnouncedRetry(Retry):
@@ -132,9 +171,13 @@ class _AnnouncedRetry(Retry):
         new._chainkit_what = _describe(*_increment_args(args, kwargs))  # type: ignore[attr-defined]
         return new
 
+    def new(self, **kw: Any) -> Self:
+        new = cast("Self", super().new(**kw))
+        new._chainkit_max_wait = getattr(self, "_chainkit_max_wait", None)  # type: ignore[attr-defined]
+        return new
+
     def sleep(self, response: Any = None) -> None:
-        _announce(self, response)
-        super().sleep(response)
+        _announce_and_sleep(self, response)
 
 
 def _increment_args(
@@ -286,6 +329,7 @@ class GitHubClient:
             max_rate_limit_wait=settings.max_rate_limit_wait,
             allowed_methods=Retry.DEFAULT_ALLOWED_METHODS.union({"GET", "POST", "PATCH", "DELETE"}),
         )
+        retry._chainkit_max_wait = settings.max_retry_wait  # type: ignore[attr-defined]
         github = Github(
             base_url=context.api_url or DEFAULT_API_URL,
             auth=Auth.Token(secret) if secret else None,
@@ -300,17 +344,17 @@ class GitHubClient:
         # the whole body into memory first), with the same retry policy for GETs.
         downloads = requests.Session()
         downloads.headers["User-Agent"] = "chainkit"
-        adapter = requests.adapters.HTTPAdapter(
-            max_retries=_AnnouncedRetry(
-                total=settings.retries,
-                connect=settings.connect_retries,
-                backoff_factor=settings.backoff,
-                status_forcelist=(429, 500, 502, 503, 504),
-                allowed_methods=frozenset({"GET"}),
-                respect_retry_after_header=True,
-                raise_on_status=False,
-            )
+        download_retry = _AnnouncedRetry(
+            total=settings.retries,
+            connect=settings.connect_retries,
+            backoff_factor=settings.backoff,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=frozenset({"GET"}),
+            respect_retry_after_header=True,
+            raise_on_status=False,
         )
+        download_retry._chainkit_max_wait = settings.max_retry_wait  # type: ignore[attr-defined]
+        adapter = requests.adapters.HTTPAdapter(max_retries=download_retry)
         downloads.mount("http://", adapter)
         downloads.mount("https://", adapter)
         return cls(
@@ -331,6 +375,8 @@ class GitHubClient:
     def _errors(self, what: str) -> Iterator[None]:
         try:
             yield
+        except RetryWaitTooLongError as exc:
+            raise RetryWaitTooLongError(f"{what}: {exc.request}", exc.wait, exc.limit) from None
         except Error:
             raise
         except BadCredentialsException as exc:

@@ -7,6 +7,8 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from _plugins.sandbox import FullSandbox, asset, release, seed
 
 WAIT = re.compile(r"retrying in (\d+(?:\.\d+)?) s")
@@ -78,3 +80,56 @@ def test_a_rate_limit_wait_names_its_reason_and_length(
     assert result.exit_code == 0, result.output
     line = next(line for line in result.stderr.splitlines() if "retrying in" in line)
     assert "429" in line and "retrying in 1 s" in line
+
+
+def test_a_retry_after_beyond_the_cap_fails_at_once_naming_the_wait(
+    sandbox_factory: Callable[..., FullSandbox],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("chainkit.github._client._sleep", slept.append)
+    sb = sandbox_factory(seed(releases=[release("v1", assets=[asset("a.whl", b"a")])]))
+    fault = {
+        "path": "/releases",
+        "status": 503,
+        "headers": {"retry-after": "3600"},
+        "body": {"message": "down for maintenance"},
+        "times": 10,
+    }
+    assert sb.admin("POST", "faults", json=fault).status_code == 201
+    result = sb.chainkit(
+        "backfill", "plan", "--repo", "acme/widgets", "-o", str(tmp_path / "plan.json"),
+        "--json", env=sb.env(token="read"),
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    assert slept == []  # never waited an hour
+    assert "asked to wait 3600 s" in result.stderr
+    assert "900 s" in result.stderr  # the cap it exceeds
+    assert "internal error" not in result.stderr
+    assert not (tmp_path / "plan.json").exists()
+
+
+def test_a_retry_after_within_the_cap_is_waited_and_announced(
+    sandbox_factory: Callable[..., FullSandbox],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("chainkit.github._client._sleep", slept.append)
+    sb = sandbox_factory(seed(releases=[release("v1", assets=[asset("a.whl", b"a")])]))
+    fault = {
+        "path": "/releases",
+        "status": 503,
+        "headers": {"retry-after": "120"},
+        "body": {"message": "busy"},
+        "times": 1,
+    }
+    assert sb.admin("POST", "faults", json=fault).status_code == 201
+    result = sb.chainkit(
+        "backfill", "plan", "--repo", "acme/widgets", "-o", str(tmp_path / "plan.json"),
+        "--json", env=sb.env(token="read"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert slept == [120]
+    assert "retrying in 120 s" in result.stderr

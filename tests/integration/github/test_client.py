@@ -191,3 +191,42 @@ def test_unreachable_api_is_a_service_error() -> None:
     with pytest.raises(GitHubServiceError) as exc:
         list(client.iter_releases("acme/widgets"))
     assert "cannot reach" in exc.value.message or "kept failing" in exc.value.message
+
+
+def test_a_download_retry_after_beyond_the_cap_is_a_service_error(
+    github_sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("chainkit.github._client._sleep", slept.append)
+    sb = github_sandbox_factory(seed(1))
+    client = client_for(sb, sb.read_token, ClientSettings(write_interval=0, max_retry_wait=60))
+    release = next(client.iter_releases("acme/widgets"))
+    sb.add_fault(
+        method="GET", path=r"/assets/\d+$", status=503, headers={"retry-after": "61"}, times=10
+    )
+    with pytest.raises(GitHubServiceError) as exc:
+        client.download(release.assets[0], tmp_path / "a.whl")
+    assert "asked to wait 61 s" in exc.value.message
+    assert "60 s" in exc.value.message
+    assert slept == []
+
+
+def test_every_wait_is_capped_for_the_api_session(
+    github_sandbox_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("chainkit.github._client._sleep", slept.append)
+    sb = github_sandbox_factory(seed(1))
+    client = client_for(sb, sb.read_token, ClientSettings(write_interval=0, max_retry_wait=30))
+    sb.add_fault(
+        method="GET", path=r"/releases$", status=502, headers={"retry-after": "30"}, times=1
+    )
+    assert len(list(client.iter_releases("acme/widgets"))) == 1
+    assert slept == [30]
+    sb.add_fault(
+        method="GET", path=r"/releases$", status=502, headers={"retry-after": "31"}, times=1
+    )
+    with pytest.raises(GitHubServiceError) as exc:
+        list(client.iter_releases("acme/widgets"))
+    assert "asked to wait 31 s" in exc.value.message
+    assert slept == [30]
