@@ -155,7 +155,7 @@ class _AnnouncedGithubRetry(GithubRetry):
         return new
 
     def new(self, **kw: Any) -> Self:
-        new = cast("Self", super().new(**kw))
+        new = super().new(**kw)
         new._chainkit_max_wait = getattr(self, "_chainkit_max_wait", None)  # type: ignore[attr-defined]
         return new
 
@@ -172,7 +172,7 @@ class _AnnouncedRetry(Retry):
         return new
 
     def new(self, **kw: Any) -> Self:
-        new = cast("Self", super().new(**kw))
+        new = super().new(**kw)
         new._chainkit_max_wait = getattr(self, "_chainkit_max_wait", None)  # type: ignore[attr-defined]
         return new
 
