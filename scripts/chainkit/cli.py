@@ -7,6 +7,9 @@ exactly once, here, in :meth:`ChainkitGroup.main`:
 - :class:`chainkit.errors.Error` -> its message and remediation on stderr (and an
   ``::error::`` annotation in GitHub Actions), exit code from the error's kind;
 - click usage errors -> exit 2;
+- a closed stdout (a broken pipe, even under ``--help``/``--version``) -> quiet, the
+  command's own exit code (0 for help and version); a stdout that cannot take the data
+  (disk full) -> :class:`~chainkit._internal.output.OutputError`, exit 3;
 - anything else is a bug -> a one-line report, the traceback with ``-v``, exit 3.
 
 Commands return an :class:`~chainkit.errors.ExitCode` (or ``None`` for 0).
@@ -14,12 +17,13 @@ Commands return an :class:`~chainkit.errors.ExitCode` (or ``None`` for 0).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import click
@@ -34,6 +38,8 @@ from chainkit._internal.output import (
     printable,
     reset_stdout_closed,
     set_interrupt_hint,
+    stdout_failed,
+    stdout_gone,
 )
 from chainkit.errors import Error, ExitCode
 
@@ -54,6 +60,33 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 def _in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS", "").lower() == "true"
+
+
+class _StdoutGoneError(Exception):
+    """Click's own writes (help, version) met a closed stdout; not an OSError, so that
+    click's ``main`` does not turn it into ``sys.exit(1)``."""
+
+
+def _stdout_refuses() -> bool:
+    """Whether stdout itself fails (its buffer still holds what could not be written)."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _stdout_errors() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if stdout_gone(exc):
+            raise _StdoutGoneError from exc
+        if _stdout_refuses():
+            raise stdout_failed(exc) from exc
+        raise
 
 
 class ChainkitGroup(click.Group):
@@ -78,6 +111,14 @@ class ChainkitGroup(click.Group):
         rows = [(name, help_) for name, (_, help_) in sorted(_SUBCOMMANDS.items())]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _stdout_errors():  # the root's --help and --version print here
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _stdout_errors():  # subcommands' help, and anything they echo
+            return super().invoke(ctx)
 
     def main(  # type: ignore[override]
         self,
@@ -116,9 +157,9 @@ class ChainkitGroup(click.Group):
         except Error as exc:
             self._report(exc)
             return exc.exit_code
-        except BrokenPipeError:  # stdout's reader went away mid-command: nothing to say
-            discard_stdout()
-            return 141  # as a shell reports a command ended by SIGPIPE
+        except _StdoutGoneError:  # stdout's reader went away under click's own writes
+            discard_stdout()  # (help, version): nothing to say, and their code is 0
+            return ExitCode.OK
         except Exception as exc:  # noqa: BLE001 - a bug: say so, traceback with -v
             if self.verbose:
                 traceback.print_exc()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import io
+import sys
 from collections.abc import Iterator
 
 import click
@@ -10,7 +13,16 @@ from click.testing import CliRunner
 
 from chainkit._internal.output import emit_text, set_interrupt_hint
 from chainkit.cli import cli
-from chainkit.errors import ServiceError
+from chainkit.errors import ExitCode, ServiceError
+
+
+class _Failing(io.StringIO):
+    def __init__(self, code: int) -> None:
+        super().__init__()
+        self.code = code
+
+    def flush(self) -> None:
+        raise OSError(self.code, "No space left on device")
 
 
 @pytest.fixture
@@ -24,7 +36,15 @@ def probe() -> Iterator[click.Group]:
         if kind == "plain-interrupt":
             raise KeyboardInterrupt
         if kind == "pipe":
-            raise BrokenPipeError
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+        if kind in ("gone", "full"):  # `chainkit ... >&-` (no stdout), `>/dev/full`
+            runner_stdout = sys.stdout
+            sys.stdout = None if kind == "gone" else _Failing(errno.ENOSPC)  # type: ignore[assignment]
+            try:
+                emit_text("findings")
+            finally:
+                sys.stdout = runner_stdout  # CliRunner flushes it afterwards
+            return ExitCode.FINDINGS
         if kind == "data":
             emit_text("data")
             return
@@ -50,7 +70,7 @@ def test_an_interrupt_says_the_commands_hint_and_exits_130(probe: click.Group) -
 
 def test_a_broken_pipe_outside_the_data_writers_is_quiet(probe: click.Group) -> None:
     result = CliRunner().invoke(probe, ["probe", "pipe"])
-    assert result.exit_code == 141
+    assert result.exit_code == 0
     assert result.stderr == ""
     # a closed pipe belongs to that run: the next run in this process prints its data
     again = CliRunner().invoke(probe, ["probe", "data"])
@@ -63,3 +83,16 @@ def test_an_error_quoting_a_server_is_one_inert_line(probe: click.Group) -> None
     assert result.stderr == (
         "error: GitHub said \\x1b[2J\\x1b]8;;https://evil\\x07click\\x0d\\x0afake line\n"
     )
+
+
+def test_no_stdout_at_all_keeps_the_commands_own_code(probe: click.Group) -> None:
+    result = CliRunner().invoke(probe, ["probe", "gone"])
+    assert result.exit_code == ExitCode.FINDINGS
+    assert result.stderr == ""
+
+
+def test_a_full_stdout_is_a_service_error_not_a_bug(probe: click.Group) -> None:
+    result = CliRunner().invoke(probe, ["probe", "full"])
+    assert result.exit_code == ExitCode.FAILURE
+    assert "could not write the output to stdout" in result.stderr
+    assert "internal error" not in result.stderr and "bug" not in result.stderr

@@ -14,13 +14,16 @@
 - Tables (:class:`Table`, :func:`print_table`) are rich on a terminal and plain,
   unwrapped, aligned lines otherwise (GitHub Actions logs are not terminals), so no
   name is folded into a narrow column or cut.
-- A closed stdout (``chainkit ... --json | head -c1``) is not an error: data that can no
-  longer be read is dropped quietly and the command's own exit code stands.
+- A closed stdout (``chainkit ... --json | head -c1``, or no stdout at all: ``>&-``) is not
+  an error: data that can no longer be read is dropped quietly and the command's own exit
+  code stands. A stdout that cannot take the data (``>/dev/full``: disk full, I/O error)
+  is :class:`OutputError`, a service failure (exit 3) saying the output was not written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -30,8 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
+from chainkit.errors import ServiceError
+
 __all__ = [
     "LOGGER_NAME",
+    "OutputError",
     "PrintableFormatter",
     "Styled",
     "Table",
@@ -51,6 +57,8 @@ __all__ = [
     "set_interrupt_hint",
     "stderr_console",
     "stdout_closed",
+    "stdout_failed",
+    "stdout_gone",
 ]
 
 LOGGER_NAME = "chainkit"
@@ -175,27 +183,62 @@ def reset_stdout_closed() -> None:
 
 def discard_stdout() -> None:
     """Point stdout at /dev/null so nothing (not even the interpreter's final flush)
-    writes into the broken pipe again."""
+    writes into the broken pipe (or the full disk) again."""
     global _STDOUT_CLOSED
     _STDOUT_CLOSED = True
+    if sys.stdout is None:
+        return
     with contextlib.suppress(OSError, ValueError, AttributeError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
 
 
+class OutputError(ServiceError):
+    """Stdout is there but cannot take the data (disk full, I/O error): exit 3."""
+
+
+def stdout_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` means stdout's reader went away (a broken pipe) or it was closed."""
+    if isinstance(exc, BrokenPipeError):
+        return True
+    if isinstance(exc, OSError):
+        return exc.errno == errno.EPIPE
+    return isinstance(exc, ValueError) and "closed file" in str(exc)
+
+
+def stdout_failed(exc: OSError) -> OutputError:
+    """The error for data that could not be written to stdout; stdout is discarded so that
+    the interpreter's final flush does not fail again."""
+    discard_stdout()
+    reason = os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__
+    return OutputError(
+        f"could not write the output to stdout ({reason})",
+        remediation="check where stdout goes (a full disk?) and re-run the command",
+    )
+
+
 def _write_data(text: str, stream: TextIO | None) -> None:
     out = sys.stdout if stream is None else stream
     if stream is None and _STDOUT_CLOSED:
         return
+    if out is None:  # started without a stdout (`>&-`): nothing can read the data
+        _log.debug("there is no stdout; the output is dropped")
+        discard_stdout()
+        return
     try:
         out.write(text)
         out.flush()
-    except BrokenPipeError:
+    except (OSError, ValueError) as exc:
         if stream is not None:
             raise
-        _log.debug("stdout was closed by its reader; the rest of the output is dropped")
-        discard_stdout()
+        if stdout_gone(exc):
+            _log.debug("stdout was closed by its reader; the rest of the output is dropped")
+            discard_stdout()
+            return
+        if isinstance(exc, OSError):
+            raise stdout_failed(exc) from exc
+        raise
 
 
 def _data_safe(text: str) -> str:
@@ -290,16 +333,18 @@ class Table:
 def print_table(table: Table, *, stream: TextIO | None = None) -> None:
     """Print ``table`` to ``stream`` (default stdout): rich on a terminal, plain lines otherwise."""
     out = sys.stdout if stream is None else stream
-    if not is_tty(out):
+    if out is None or not is_tty(out):
         _write_data("\n".join(table.plain_lines()) + "\n", stream)
         return
     from rich.console import Console
 
     try:
         Console(file=out, soft_wrap=False).print(table)
-    except BrokenPipeError:
+    except OSError as exc:
         if stream is not None:
             raise
+        if not stdout_gone(exc):
+            raise stdout_failed(exc) from exc
         discard_stdout()
 
 

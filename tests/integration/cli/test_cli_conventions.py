@@ -116,3 +116,63 @@ def test_a_closed_stdout_exits_quietly_with_the_commands_own_code(
     assert "Traceback" not in proc.stderr
     assert "BrokenPipe" not in proc.stderr and "internal error" not in proc.stderr
     assert (tmp_path / "plan.json").exists()
+
+
+def _clean_env(sb: FullSandbox) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "GH_", "CHAINKIT_", "ACTIONS_"))
+    }
+    env.update(sb.env(token="read"))
+    return env
+
+
+def test_no_stdout_at_all_is_quiet_with_the_commands_own_code(
+    sandbox_factory: Callable[..., FullSandbox], tmp_path: Path
+) -> None:
+    """``chainkit backfill plan --json >&-``: Python starts with ``sys.stdout`` None."""
+    sb = sandbox_factory(SEED)
+    proc = subprocess.run(
+        ["sh", "-c", 'exec "$0" "$@" >&-', sys.executable, "-m", "chainkit", "backfill", "plan",
+         "--repo", "acme/widgets", "-o", str(tmp_path / "plan.json"), "--json"],
+        stderr=subprocess.PIPE, env=_clean_env(sb), text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert (tmp_path / "plan.json").exists()
+
+
+def test_a_full_stdout_is_a_clear_service_error(
+    sandbox_factory: Callable[..., FullSandbox], tmp_path: Path
+) -> None:
+    """``chainkit backfill plan --json >/dev/full``: the output could not be written (exit 3)."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    sb = sandbox_factory(SEED)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "chainkit", "backfill", "plan", "--repo", "acme/widgets",
+             "-o", str(tmp_path / "plan.json"), "--json"],
+            stdout=full, stderr=subprocess.PIPE, env=_clean_env(sb), text=True, timeout=120,
+            check=False,
+        )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert "could not write the output to stdout" in proc.stderr
+    assert "internal error" not in proc.stderr and "bug" not in proc.stderr
+    assert "Exception ignored" not in proc.stderr
+
+
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_help_and_version_into_a_closed_pipe_exit_0(option: str) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "chainkit", option],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
