@@ -4,20 +4,29 @@ One request per project to the JSON form of the Simple API (PEP 691,
 ``Accept: application/vnd.pypi.simple.v1+json``); the index is
 ``https://pypi.org/simple/`` unless ``CHAINKIT_PYPI_INDEX_URL`` (or an explicit
 argument) says otherwise. The ``requests.Session`` is injected.
+
+No silent waits: the request has a total deadline (:data:`REQUEST_DEADLINE`; the
+``timeout`` bounds each read, which a server trickling one byte at a time would renew
+forever), and a log line names what is being fetched once it takes longer than
+:data:`SLOW_AFTER` seconds.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 from chainkit.backfill._errors import BackfillUsageError, PyPIError
 
@@ -36,6 +45,14 @@ INDEX_URL_ENV = "CHAINKIT_PYPI_INDEX_URL"
 _ACCEPT = "application/vnd.pypi.simple.v1+json"
 _MAX_RESPONSE = 64 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+_CHUNK = 64 * 1024
+
+REQUEST_DEADLINE = 120.0
+"""Seconds one request to the index may take in all (headers and the whole body)."""
+SLOW_AFTER = 10.0
+"""Seconds after which a log line says the index is still being fetched."""
+
+_log = logging.getLogger("chainkit.backfill")
 
 
 def redact_url(url: str) -> str:
@@ -109,6 +126,51 @@ def fetch_pypi_digests(
         f"check the network and the index URL ({redact_url(base)}; set {INDEX_URL_ENV} "
         "for a mirror), or drop --pypi-project to plan without PyPI evidence"
     )
+    deadline = REQUEST_DEADLINE
+    started = time.monotonic()
+    slow = threading.Timer(
+        SLOW_AFTER,
+        lambda: _log.warning(
+            "still fetching %s from the package index (%g s so far; giving up after %g s)",
+            shown,
+            SLOW_AFTER,
+            deadline,
+        ),
+    )
+    slow.daemon = True
+    slow.start()
+    try:
+        return _fetch(
+            url,
+            session=session,
+            timeout=min(timeout, deadline),
+            shown=shown,
+            project=project,
+            base=base,
+            remediation=remediation,
+            past_deadline=lambda: time.monotonic() - started > deadline,
+            deadline=deadline,
+        )
+    finally:
+        slow.cancel()
+
+
+def _fetch(
+    url: str,
+    *,
+    session: requests.Session,
+    timeout: float,
+    shown: str,
+    project: str,
+    base: str,
+    remediation: str,
+    past_deadline: Callable[[], bool],
+    deadline: float,
+) -> PyPIDigests:
+    too_slow = PyPIError(
+        f"the package index did not answer {shown} within {deadline:g} s",
+        remediation=remediation,
+    )
     try:
         response = session.get(url, headers={"Accept": _ACCEPT}, timeout=timeout, stream=True)
     except requests.RequestException as exc:
@@ -134,16 +196,22 @@ def fetch_pypi_digests(
                 f"(Content-Type {ctype or 'missing'!r})",
                 remediation="use an index that implements the JSON Simple API (PEP 691)",
             )
+        if past_deadline():
+            raise too_slow
         body = bytearray()
         try:
-            for chunk in response.iter_content(64 * 1024):
+            # read1: whatever has arrived (a plain read waits for the whole chunk, one
+            # trickled byte at a time); the deadline is checked after every read
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
+                if past_deadline():
+                    raise too_slow
                 body.extend(chunk)
                 if len(body) > _MAX_RESPONSE:
                     raise PyPIError(
                         f"the package index answer for {shown} exceeds {_MAX_RESPONSE} bytes",
                         remediation=remediation,
                     )
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise PyPIError(
                 f"reading the package index answer from {shown} failed: {type(exc).__name__}",
                 remediation=remediation,
