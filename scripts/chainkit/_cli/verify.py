@@ -18,7 +18,7 @@ from chainkit._cli._options import (
     trust_config_option,
 )
 from chainkit._internal.ghenv import GitHubContext, parse_repository
-from chainkit._internal.output import append_step_summary, emit_json, is_tty
+from chainkit._internal.output import append_step_summary, emit_json, emit_text, is_tty
 from chainkit.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _render_table(report: VerifyReport) -> None:
         style = "green" if result == "verified" else ("yellow" if ok else "red")
         rows.append((release, name, Styled(result, style), detail))
     print_table(Table.of("chainkit verify", ["release", "asset", "result", "detail"], rows))
-    click.echo(report.summary_line())
+    emit_text(report.summary_line())
 
 
 def _progress(item: BundleResult | AttestationResult) -> None:
@@ -47,7 +47,11 @@ def _progress(item: BundleResult | AttestationResult) -> None:
     from chainkit.verify import BundleResult
 
     what = item.subject if isinstance(item, BundleResult) else item.name
-    if item.ok:
+    if isinstance(item, BundleResult) and item.status == "unsigned":
+        # allowed (--allow-unsigned) or not, nothing was verified: never "ok"
+        label = "unsigned" if item.ok else "FAILED unsigned"
+        _log.info("%s %s: %s", label, printable(what), printable(item.reason or "no bundle"))
+    elif item.ok:
         _log.info("ok     %s", printable(what))
     else:
         _log.info("FAILED %s: %s", printable(what), printable(item.reason or "failed"))

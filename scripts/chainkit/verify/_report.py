@@ -95,11 +95,21 @@ class VerifyReport:
             "attestations": sum(a.ok for a in self.attestations),
         }
 
+    @property
+    def verdict(self) -> str:
+        """``FAILED``; ``PASSED`` (nothing failed, something verified); ``NOTHING VERIFIED``
+        (nothing failed, nothing verified either: every asset unsigned and allowed)."""
+        if not self.ok:
+            return "FAILED"
+        counts = self.counts()
+        return "PASSED" if counts["verified"] or counts["attestations"] else "NOTHING VERIFIED"
+
     def summary_line(self) -> str:
-        """``PASSED: 2 verified, 0 failed, 1 unsigned, 1 attestations`` (or ``FAILED: ...``)."""
+        """``PASSED: 2 verified, 0 failed, 1 unsigned, 1 attestations`` (or ``FAILED: ...``,
+        ``NOTHING VERIFIED: ...``)."""
         counts = self.counts()
         return (
-            f"{'PASSED' if self.ok else 'FAILED'}: {counts['verified']} verified, "
+            f"{self.verdict}: {counts['verified']} verified, "
             f"{counts['failed']} failed, {counts['unsigned']} unsigned, "
             f"{counts['attestations']} attestations"
         )
