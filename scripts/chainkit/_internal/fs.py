@@ -12,14 +12,18 @@ through these helpers:
 - :func:`ensure_dir` creates a directory and refuses one that is a symlink.
 - :func:`write_output` writes a file the *user* named (``-o FILE``): atomically like
   the others, except that a pipe or terminal the name leads to (``-o /dev/stdout``,
-  ``-o >(cmd)``) is written to, as a user expects; a symlink to a regular file is
-  replaced, never written through (a pull request can plant ``report.sarif -> ~/.bashrc``).
+  ``-o >(cmd)``) is written to, as a user expects - but only when the user named the
+  device itself (``/dev/null``, ``/dev/tty``, a FIFO) or a descriptor path (``/dev/stdout``,
+  ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``). Any other symlink is replaced, never
+  written through, wherever it points (a pull request can plant ``report.sarif -> ~/.bashrc``,
+  ``-> /dev/null`` to swallow a report, or ``-> /dev/tty``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -133,10 +137,23 @@ def _stream_target(path: Path) -> int | None:
     return None
 
 
+_DESCRIPTOR_PATH = re.compile(r"/dev/(stdout|stderr|fd/\d+)|/proc/self/fd/\d+")
+
+
+def _named_stream(path: Path) -> bool:
+    """Whether the user named a stream itself: the path is not a symlink (a device or a
+    FIFO), or it is one of the descriptor paths whose links lead to this process's fds."""
+    try:
+        is_link = path.is_symlink()
+    except OSError:
+        return False
+    return not is_link or _DESCRIPTOR_PATH.fullmatch(os.path.normpath(str(path))) is not None
+
+
 def write_output(path: Path, data: bytes | str) -> None:
     """Write a file the user named on the command line (see the module docstring)."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    if path.exists():
+    if path.exists() and _named_stream(path):
         fd = _stream_target(path)
         if fd is not None:
             with os.fdopen(fd, "wb") as fh:

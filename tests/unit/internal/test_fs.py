@@ -107,3 +107,36 @@ def test_output_replaces_a_planted_symlink_to_a_regular_file(tmp_path: Path) -> 
     write_output(planted, "{}")
     assert victim.read_text() == "precious"
     assert not planted.is_symlink() and planted.read_text() == "{}"
+
+
+def test_output_replaces_a_planted_symlink_to_dev_null(tmp_path: Path) -> None:
+    planted = tmp_path / "report.sarif"
+    planted.symlink_to(os.devnull)
+    write_output(planted, "{}")
+    assert not planted.is_symlink() and planted.read_text() == "{}"
+
+
+def test_output_replaces_a_planted_symlink_to_a_pipe(tmp_path: Path) -> None:
+    read_fd, write_fd = os.pipe()
+    try:
+        planted = tmp_path / "report.sarif"
+        planted.symlink_to(f"/proc/self/fd/{write_fd}")
+        write_output(planted, "{}")
+        assert not planted.is_symlink() and planted.read_text() == "{}"
+        os.set_blocking(read_fd, False)
+        with pytest.raises(BlockingIOError):
+            os.read(read_fd, 100)  # nothing went into the pipe
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+@pytest.mark.parametrize("form", ["/dev/fd/{}", "/proc/self/fd/{}"])
+def test_output_follows_the_descriptor_paths_the_user_names(form: str) -> None:
+    read_fd, write_fd = os.pipe()
+    try:
+        write_output(Path(form.format(write_fd)), "report\n")
+        assert os.read(read_fd, 100) == b"report\n"
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
