@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,23 +85,38 @@ def _unsafe(ch: str) -> bool:
     return o < 32 or 127 <= o < 160 or o in (0x2028, 0x2029) or o in _BIDI
 
 
+def _hidden(ch: str) -> bool:
+    """What a terminal acts on (:func:`_unsafe`), and what it shows as nothing: the
+    invisible format characters (Unicode category Cf: zero-width space and joiners, BOM,
+    soft hyphen, word joiner, bidi marks) and the tag characters U+E0000-U+E007F, which
+    can hide a different name inside one that looks the same."""
+    if _unsafe(ch):
+        return True
+    o = ord(ch)
+    return o >= 0xAD and (0xE0000 <= o <= 0xE007F or unicodedata.category(ch) == "Cf")
+
+
 def _visible(ch: str) -> str:
     o = ord(ch)
-    return f"\\x{o:02x}" if o < 256 else f"\\u{o:04x}"
+    if o < 256:
+        return f"\\x{o:02x}"
+    return f"\\u{o:04x}" if o <= 0xFFFF else f"\\U{o:08x}"
 
 
 def printable(value: object, *, keep_newlines: bool = False) -> str:
     """``value`` safe for a terminal or a log line: control characters become visible escapes.
 
     ``ESC [31m`` is shown as ``\\x1b[31m``, a CR as ``\\x0d``, so a name from a server can
-    neither recolour, erase or rewrite the screen nor forge a log line. With
+    neither recolour, erase or rewrite the screen nor forge a log line; invisible format
+    characters are shown too (``pay\\u200bpal``, ``\\U000e0041``), so two names that look
+    the same are shown different. With
     ``keep_newlines`` (chainkit's own multi-line texts) LF stays a line break.
     """
     text = str(value)
-    if not any(_unsafe(ch) for ch in text):
+    if not any(_hidden(ch) for ch in text):
         return text
     return "".join(
-        ch if not _unsafe(ch) or (keep_newlines and ch == "\n") else _visible(ch) for ch in text
+        ch if not _hidden(ch) or (keep_newlines and ch == "\n") else _visible(ch) for ch in text
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import unicodedata
 
 import pytest
 from hypothesis import example, given
@@ -26,9 +27,34 @@ def test_printable_leaves_nothing_a_terminal_acts_on(text: str) -> None:
     assert not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in shown)
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Zl", "Zp", "Cf"))))
+@given(
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Zl", "Zp", "Cf")).filter(
+            lambda ch: not 0xE0000 <= ord(ch) <= 0xE007F
+        )
+    )
+)
 def test_printable_keeps_ordinary_text(text: str) -> None:
     assert printable(text) == text
+
+
+INVISIBLE = "\u200b\ufeff\u00ad\u2060\u200d\U000e0041\U000e007f\U000e0000\u061c\u200e"
+
+
+@given(st.text())
+@example("pay\u200bpal")
+@example("\U000e0069\U000e0067\U000e006e\U000e006f\U000e0072\U000e0065")
+def test_printable_shows_invisible_format_characters(text: str) -> None:
+    shown = printable(text + INVISIBLE)
+    assert not any(unicodedata.category(ch) == "Cf" for ch in shown)
+    assert not any(0xE0000 <= ord(ch) <= 0xE007F for ch in shown)
+
+
+def test_printable_shows_invisible_characters_unambiguously() -> None:
+    assert printable("pay\u200bpal\ufeff") == "pay\\u200bpal\\ufeff"
+    assert printable("a\u00adb\u2060") == "a\\xadb\\u2060"
+    # astral tag characters get all their digits: \U000e0041, not \ue0041 (= \ue004 "1")
+    assert printable("v1\U000e0041") == "v1\\U000e0041"
 
 
 def test_printable_shows_what_was_there() -> None:
