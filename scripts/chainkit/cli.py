@@ -67,13 +67,15 @@ class _StdoutGoneError(Exception):
     click's ``main`` does not turn it into ``sys.exit(1)``."""
 
 
-def _stdout_refuses() -> bool:
-    """Whether stdout itself fails (its buffer still holds what could not be written)."""
-    try:
-        if sys.stdout is not None:
-            sys.stdout.flush()
-    except (OSError, ValueError):
-        return True
+def _echo_to_stdout_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by ``click.echo`` writing to stdout (help, version)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code is click.utils.echo.__code__ and not frame.f_locals.get("err"):
+            file = frame.f_locals.get("file")
+            return file is None or file is sys.stdout
+        tb = tb.tb_next
     return False
 
 
@@ -84,7 +86,7 @@ def _stdout_errors() -> Iterator[None]:
     except OSError as exc:
         if stdout_gone(exc):
             raise _StdoutGoneError from exc
-        if _stdout_refuses():
+        if _echo_to_stdout_failed(exc):
             raise stdout_failed(exc) from exc
         raise
 

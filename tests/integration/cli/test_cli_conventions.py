@@ -176,3 +176,17 @@ def test_help_and_version_into_a_closed_pipe_exit_0(option: str) -> None:
         os.close(write_end)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["backfill", "plan", "--help"]])
+def test_help_into_a_full_stdout_is_a_clear_service_error(args: list[str]) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "chainkit", *args],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert "could not write the output to stdout" in proc.stderr
+    assert "internal error" not in proc.stderr and "Exception ignored" not in proc.stderr
