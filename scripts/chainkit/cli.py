@@ -67,6 +67,11 @@ class _StdoutGoneError(Exception):
     click's ``main`` does not turn it into ``sys.exit(1)``."""
 
 
+class _PipeError(Exception):
+    """A broken pipe that is not stdout (a subprocess, a socket): a failure. Not an
+    OSError, so that click's ``main`` does not turn it into a quiet ``sys.exit(1)``."""
+
+
 def _echo_to_stdout_failed(exc: BaseException) -> bool:
     """Whether ``exc`` was raised by ``click.echo`` writing to stdout (help, version)."""
     tb = exc.__traceback__
@@ -84,11 +89,16 @@ def _stdout_errors() -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        # Only click's own writes to stdout (help, version) are judged here; chainkit's
+        # data goes through _internal.output, which handles a closed stdout itself. A
+        # broken pipe anywhere else (a subprocess, a socket) is a failure, never exit 0.
+        if not _echo_to_stdout_failed(exc):
+            if stdout_gone(exc):
+                raise _PipeError(exc) from exc
+            raise
         if stdout_gone(exc):
             raise _StdoutGoneError from exc
-        if _echo_to_stdout_failed(exc):
-            raise stdout_failed(exc) from exc
-        raise
+        raise stdout_failed(exc) from exc
 
 
 class ChainkitGroup(click.Group):
@@ -163,6 +173,8 @@ class ChainkitGroup(click.Group):
             discard_stdout()  # (help, version): nothing to say, and their code is 0
             return ExitCode.OK
         except Exception as exc:  # noqa: BLE001 - a bug: say so, traceback with -v
+            if isinstance(exc, _PipeError) and exc.__cause__ is not None:
+                exc = exc.__cause__  # type: ignore[assignment]
             if self.verbose:
                 traceback.print_exc()
             click.echo(
