@@ -477,7 +477,7 @@ class _Applier:
             failpoint("after-sign")
         self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
         stored = self._upload(
-            planned, pa, dest, existing, bundle_json, replace=pa.action == "replace"
+            planned, pa, dest, existing, bundle_json, replace=pa.action == "replace", sha256=sha256
         )
         if stored is None:
             return None
@@ -714,6 +714,7 @@ class _Applier:
         data: bytes,
         *,
         replace: bool,
+        sha256: str,
     ) -> str | None:
         if replace and pa.existing_bundle_id is not None:
             old = next((a for a in dest.assets if a.id == pa.existing_bundle_id), None)
@@ -731,6 +732,18 @@ class _Applier:
                 )
                 return None
             if old is not None and not self.journal.last("asset.replaced", asset_id=pa.id):
+                if self._still_valid(old, sha256):
+                    self.report.add(
+                        Outcome(
+                            planned.tag,
+                            pa.name,
+                            "asset",
+                            "conflict",
+                            f"the plan would replace {old.name!r}, but it verifies over the "
+                            "asset's bytes downloaded now; nothing deleted",
+                        )
+                    )
+                    return None
                 self.client.delete_asset(old)
                 self.journal.record("asset.replaced", asset_id=pa.id, deleted=old.id)
                 existing.pop(old.name, None)
@@ -747,6 +760,22 @@ class _Applier:
         if stored.name != pa.bundle_name:
             _log.warning("GitHub stored %r as %r", pa.bundle_name, stored.name)
         return stored.name
+
+    def _still_valid(self, bundle: Asset, sha256: str) -> bool:
+        """Whether an existing bundle verifies over ``sha256`` (hashed in this run), held to
+        the identity in its own certificate: ``--verify-existing``'s rule. Only a bundle
+        that does not verify at all may be replaced."""
+        data = self.client.fetch_small(bundle, max_bytes=_MAX_BUNDLE)
+        try:
+            facts = bundle_facts(load_bundle(data, source=repr(bundle.name)))
+            own = IdentityPolicy(issuer=facts.issuer or "", identity=facts.identity or "")
+            self.verifier.verify_digest(sha256, data, own, source=repr(bundle.name))
+        except Error as exc:
+            if _fatal(exc):
+                raise
+            _log.info("%s does not verify (%s): replacing it", bundle.name, exc.message)
+            return False
+        return True
 
     def _existing_matches(
         self, planned: PlannedRelease, item: str, dest: Release, name: str, data: bytes
