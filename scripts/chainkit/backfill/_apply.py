@@ -994,6 +994,7 @@ class _Applier:
                 download_url(dest.html_url, dest.tag, attestation_name),
             ),
             max_chars=section_budget(current.body),
+            bundle_release=dest.tag if dest.id != planned.id else None,
         )
         body = upsert_section(current.body, section)
         if body == current.body:
