@@ -57,6 +57,7 @@ from chainkit.github import (
     GitHubClient,
     GitHubError,
     ImmutableReleaseError,
+    NotFoundError,
     Release,
 )
 from chainkit.signing import (
@@ -236,27 +237,55 @@ class _Applier:
         self._tag_commits: dict[str, str] = {}
 
     # -- destinations -----------------------------------------------------------------
-    def _home(self) -> Release:
-        """The bundle release (for immutable releases), created once if the plan says so."""
+    def _home(self, *, create: bool = True) -> Release | None:
+        """The bundle release (for immutable releases), created once if the plan says so.
+
+        Found only by the tag the plan names, never by an id from the state directory (the
+        journal is not trusted); a planned id must name the release with that tag. It must
+        accept uploads (not immutable). ``create=False``: ``None`` instead of creating it.
+        """
         if self._bundle_home is not None:
             return self._bundle_home
         home = self.plan.bundle_release
         if home is None:
             raise BackfillUsageError("the plan sends bundles to a bundle release it does not name")
-        created = self.journal.last("bundle-release.created")
-        if home.id is not None or created is not None:
-            release_id = home.id if home.id is not None else int(created["release_id"])  # type: ignore[index]
-            self._bundle_home = self.client.get_release(self.plan.repository, release_id)
+        found: Release | None
+        if home.id is not None:
+            found = self.client.get_release(self.plan.repository, home.id)
         else:
-            self._bundle_home = self.client.create_release(
+            try:
+                found = self.client.get_release_by_tag(self.plan.repository, home.tag)
+            except NotFoundError:
+                found = None
+        if found is None:
+            if not create:
+                return None
+            if not home.create:
+                raise BackfillUsageError(
+                    f"the bundle release {home.tag!r} the plan names does not exist",
+                    remediation="plan again",
+                )
+            found = self.client.create_release(
                 self.plan.repository,
                 tag=home.tag,
                 name="Sigstore bundles (backfill)",
                 body="Sigstore bundles for releases that are immutable and cannot take new "
                 "assets. Each bundle is named `<tag>--<asset>.sigstore.json`.",
             )
-            self.journal.record("bundle-release.created", release_id=self._bundle_home.id)
-        return self._bundle_home
+            self.journal.record("bundle-release.created", release_id=found.id)
+        if found.tag != home.tag:
+            raise BackfillUsageError(
+                f"release {found.id} is tagged {found.tag!r}, not the bundle release "
+                f"{home.tag!r} the plan names: nothing uploaded to it",
+                remediation="plan again",
+            )
+        if found.immutable:
+            raise BackfillUsageError(
+                f"the bundle release {home.tag!r} is immutable and cannot take bundles",
+                remediation="plan again with another --bundle-release",
+            )
+        self._bundle_home = found
+        return found
 
     # -- the run ----------------------------------------------------------------------
     def run(self) -> ApplyReport:
@@ -267,6 +296,11 @@ class _Applier:
                 remediation="use a token with contents: write (in Actions: "
                 "`permissions: contents: write`)",
             )
+        if self.plan.bundle_release is not None and any(
+            not r.is_idle and r.destination.kind == "bundle-release" for r in self.plan.releases
+        ):
+            # before anything is signed: the bundle release is the one the plan names
+            self._home(create=False)
         if any(not r.is_idle and r.tag_commit is not None for r in self.plan.releases):
             # one listing for the whole run (100 tags a page), not one request per release
             self._tag_commits = self.client.tag_commits(self.plan.repository)
@@ -292,7 +326,8 @@ class _Applier:
             if not planned.to_sign:
                 self.report.add(Outcome(planned.tag, "release notes", "notes", "drift", drift))
             return
-        dest = self._home() if to_bundle_home else current
+        home = self._home() if to_bundle_home else None
+        dest = home if home is not None else current
         existing = {a.name: a for a in dest.assets}
         current_assets = {a.id: a for a in current.assets}
         signed: list[tuple[PlannedAsset, str, str]] = []  # (asset, sha256, bundle name)
@@ -411,10 +446,8 @@ class _Applier:
         dest: Release,
         existing: dict[str, Asset],
     ) -> tuple[PlannedAsset, str, str] | None:
-        refused = self.journal.last("asset.blocked", asset_id=pa.id)
-        if refused is not None:  # decided in an earlier run: do not download again
-            self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", refused["detail"]))
-            return None
+        # An earlier run's "asset.blocked" is not trusted (the state directory may be
+        # planted): the download below reproduces the mismatch, or signs the asset.
         asset = current_assets.get(pa.id)
         drift = self._drifted(pa, asset)
         if drift is not None or asset is None:
@@ -444,7 +477,7 @@ class _Applier:
             failpoint("after-sign")
         self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
         stored = self._upload(
-            planned, pa, dest, existing, bundle_json, replace=pa.action == "replace"
+            planned, pa, dest, existing, bundle_json, replace=pa.action == "replace", sha256=sha256
         )
         if stored is None:
             return None
@@ -457,8 +490,9 @@ class _Applier:
         self, pa: PlannedAsset, asset: Asset, remote: Asset | None
     ) -> tuple[PlannedAsset, str, str] | None:
         """An upload this journal recorded, if the bundle at the destination proves it: it
-        verifies against this run's pinned identity over the recorded sha256 (which also
-        agrees with the plan and GitHub). Its sha256 is not fresh: an attestation that
+        verifies against this run's pinned identity over the recorded sha256, which the
+        plan or GitHub must state too (a digest only the journal states is never trusted:
+        the asset is downloaded and hashed again). Its sha256 is not fresh: an attestation that
         still has to be signed downloads the asset again (:meth:`_rehash`)."""
         uploaded = self.journal.last("asset.uploaded", asset_id=pa.id)
         pinned = self._run_policy()
@@ -468,6 +502,9 @@ class _Applier:
         if remote.name != uploaded.get("bundle_name") or not isinstance(sha256, str):
             return None
         if pa.expected_sha256 not in {None, sha256} or asset.sha256 not in {None, sha256}:
+            return None
+        if pa.expected_sha256 is None and asset.sha256 is None:
+            # only the (untrusted) journal states this digest: download and hash again
             return None
         try:
             data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
@@ -677,6 +714,7 @@ class _Applier:
         data: bytes,
         *,
         replace: bool,
+        sha256: str,
     ) -> str | None:
         if replace and pa.existing_bundle_id is not None:
             old = next((a for a in dest.assets if a.id == pa.existing_bundle_id), None)
@@ -694,6 +732,18 @@ class _Applier:
                 )
                 return None
             if old is not None and not self.journal.last("asset.replaced", asset_id=pa.id):
+                if self._still_valid(old, sha256):
+                    self.report.add(
+                        Outcome(
+                            planned.tag,
+                            pa.name,
+                            "asset",
+                            "conflict",
+                            f"the plan would replace {old.name!r}, but it verifies over the "
+                            "asset's bytes downloaded now; nothing deleted",
+                        )
+                    )
+                    return None
                 self.client.delete_asset(old)
                 self.journal.record("asset.replaced", asset_id=pa.id, deleted=old.id)
                 existing.pop(old.name, None)
@@ -710,6 +760,22 @@ class _Applier:
         if stored.name != pa.bundle_name:
             _log.warning("GitHub stored %r as %r", pa.bundle_name, stored.name)
         return stored.name
+
+    def _still_valid(self, bundle: Asset, sha256: str) -> bool:
+        """Whether an existing bundle verifies over ``sha256`` (hashed in this run), held to
+        the identity in its own certificate: ``--verify-existing``'s rule. Only a bundle
+        that does not verify at all may be replaced."""
+        data = self.client.fetch_small(bundle, max_bytes=_MAX_BUNDLE)
+        try:
+            facts = bundle_facts(load_bundle(data, source=repr(bundle.name)))
+            own = IdentityPolicy(issuer=facts.issuer or "", identity=facts.identity or "")
+            self.verifier.verify_digest(sha256, data, own, source=repr(bundle.name))
+        except Error as exc:
+            if _fatal(exc):
+                raise
+            _log.info("%s does not verify (%s): replacing it", bundle.name, exc.message)
+            return False
+        return True
 
     def _existing_matches(
         self, planned: PlannedRelease, item: str, dest: Release, name: str, data: bytes
@@ -928,6 +994,7 @@ class _Applier:
                 download_url(dest.html_url, dest.tag, attestation_name),
             ),
             max_chars=section_budget(current.body),
+            bundle_release=dest.tag if dest.id != planned.id else None,
         )
         body = upsert_section(current.body, section)
         if body == current.body:

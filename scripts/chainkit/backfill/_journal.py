@@ -24,16 +24,67 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
 from chainkit._internal.fs import atomic_write_bytes, ensure_dir, open_nofollow
+from chainkit._internal.strict import DocumentError, Obj
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._paths import local_name, within
 
 __all__ = ["Journal"]
+
+MAX_JOURNAL_BYTES = 64 * 1024 * 1024
+"""A journal larger than this is refused (one line per step: far more than any plan)."""
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+# The keys (and their kinds) of each step; "at" (when recorded) is optional everywhere.
+_STEPS: dict[str, dict[str, str]] = {
+    "plan": {"plan_digest": "hex"},
+    "bundle-release.created": {"release_id": "int"},
+    "asset.downloaded": {"asset_id": "int", "sha256": "hex"},
+    "asset.signed": {"asset_id": "int", "sha256": "hex"},
+    "asset.blocked": {"asset_id": "int", "sha256": "hex", "detail": "text"},
+    "asset.uploaded": {
+        "asset_id": "int",
+        "sha256": "hex",
+        "bundle_name": "text",
+        "adopted?": "bool",
+    },
+    "asset.replaced": {"asset_id": "int", "deleted": "int"},
+    "attestation.signed": {"release_id": "int"},
+    "attestation.uploaded": {"release_id": "int", "name": "text", "adopted?": "bool"},
+    "notes.updated": {"release_id": "int"},
+}
+
+
+def _event(data: Any, where: str, error: Callable[[DocumentError], Exception]) -> dict[str, Any]:
+    """One journal event, its keys and types checked strictly (the file is not trusted)."""
+    if not isinstance(data, dict) or data.get("step") not in _STEPS:
+        shown = repr(data.get("step") if isinstance(data, dict) else data)[:80]
+        raise error(DocumentError(f"{where}.step", f"is not a known step: {shown}"))
+    fields = _STEPS[data["step"]]
+    keys = ["step", "at", *(k.rstrip("?") for k in fields)]
+    optional = ["at", *(k.rstrip("?") for k in fields if k.endswith("?"))]
+    r = Obj(data, where, keys, error=error, optional=optional)
+    r.text("at", optional=True, max_len=64)
+    for key, kind in fields.items():
+        name = key.rstrip("?")
+        if not r.has(name):
+            continue
+        if kind == "int":
+            r.integer(name)
+        elif kind == "hex":
+            r.text(name, pattern=_HEX64)
+        elif kind == "bool":
+            r.flag(name)
+        else:
+            r.text(name, max_len=4096)
+    return {str(k): v for k, v in data.items()}
 
 
 def _open(path: Path, flags: int, mode: str) -> IO[Any]:
@@ -50,6 +101,8 @@ class Journal:
         self.path = self.root / "journal.jsonl"
         self._events: list[dict[str, Any]] = []
         self._lock_fh: IO[Any] | None = None
+        self._torn = False
+        self._whole = 0
         self.plan_digest = plan_digest
 
     # -- lifecycle --------------------------------------------------------------------
@@ -75,6 +128,9 @@ class Journal:
         self._lock_fh = lock
         try:
             self._events = list(self._read())
+        except BackfillUsageError:
+            self.close()
+            raise
         except OSError as exc:  # e.g. a symlink planted at journal.jsonl
             self.close()
             raise BackfillUsageError(
@@ -103,24 +159,45 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _malformed(self, exc: DocumentError) -> BackfillUsageError:
+        return BackfillUsageError(
+            f"the state directory {self.root} holds a malformed journal: {exc}",
+            remediation="delete the state directory (or pass a fresh --state-dir) and re-run",
+        )
+
     def _read(self) -> Iterator[dict[str, Any]]:
         try:
-            with _open(self.path, os.O_RDONLY, "r") as fh:
-                lines = fh.read().splitlines()
+            with _open(self.path, os.O_RDONLY, "rb") as fh:
+                raw: bytes = fh.read(MAX_JOURNAL_BYTES + 1)
         except FileNotFoundError:
             return
-        for line in lines:
+        if len(raw) > MAX_JOURNAL_BYTES:
+            raise self._malformed(
+                DocumentError("journal.jsonl", f"is larger than {MAX_JOURNAL_BYTES} bytes")
+            )
+        # a torn last line (no newline): cut off before the next record is appended
+        self._torn = bool(raw) and not raw.endswith(b"\n")
+        self._whole = raw.rfind(b"\n") + 1
+        lines = raw.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        for number, line in enumerate(lines, 1):
+            where = f"journal.jsonl line {number}"
             try:
-                event = json.loads(line)
+                event = json.loads(line.decode("utf-8"))
             except ValueError:
-                continue  # a torn last line from a kill mid-write: the step is redone
-            if isinstance(event, dict):
-                yield {str(k): v for k, v in event.items()}
+                if number == len(lines):
+                    continue  # a torn last line from a kill mid-write: the step is redone
+                raise self._malformed(DocumentError(where, "is not JSON")) from None
+            yield _event(event, where, self._malformed)
 
     # -- events -----------------------------------------------------------------------
     def record(self, step: str, **fields: Any) -> dict[str, Any]:
         event = {"step": step, "at": datetime.now(timezone.utc).isoformat(), **fields}
         with _open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, "a") as fh:
+            if self._torn:
+                os.ftruncate(fh.fileno(), self._whole)
+                self._torn = False
             fh.write(json.dumps(event, ensure_ascii=False) + "\n")
             fh.flush()
             os.fsync(fh.fileno())

@@ -164,11 +164,14 @@ def render_section(
     identity: CertificateFacts,
     attestation: NotesBundle | None = None,
     max_chars: int = MAX_BODY_CHARS,
+    bundle_release: str | None = None,
 ) -> str:
     """The marked section: bundle list, then ``chainkit verify`` and ``sigstore`` commands.
 
     ``identity`` is who signed: the commands pin its identity, issuer and source
-    repository. If the list does not fit in ``max_chars`` it is cut with a pointer to
+    repository. ``bundle_release``: the tag of the release holding the bundles (an
+    immutable release's), which ``chainkit verify`` is told with ``--bundle-release``.
+    If the list does not fit in ``max_chars`` it is cut with a pointer to
     the release's assets; if not even the commands fit, :class:`NotesError`.
     """
     q = shlex.quote
@@ -177,7 +180,8 @@ def render_section(
     source_repository = identity.source_repository or ""
     chainkit_cmd = (
         f"chainkit verify --repo {q(repository)} --tag {q(tag)} "
-        f"--cert-identity {q(cert_identity)} "
+        + (f"--bundle-release {q(bundle_release)} " if bundle_release is not None else "")
+        + f"--cert-identity {q(cert_identity)} "
         f"--cert-oidc-issuer {q(issuer)} "
         f"--source-repository {q(source_repository)}"
     )

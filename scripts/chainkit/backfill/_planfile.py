@@ -290,6 +290,7 @@ def _check_asset(plan: Plan, release: PlannedRelease, asset: PlannedAsset, where
         )
     if asset.action == "skip":
         return
+    _check_evidence(plan, release, asset, where)
     if asset.action == "replace" and not (
         asset.status == "replace" and plan.options.verify_existing
     ):
@@ -317,6 +318,33 @@ def _check_asset(plan: Plan, release: PlannedRelease, asset: PlannedAsset, where
         )
 
 
+def _check_evidence(plan: Plan, release: PlannedRelease, asset: PlannedAsset, where: str) -> None:
+    """Each piece of evidence of an asset to sign could have come from the planner.
+
+    The planner records GitHub's ``digest`` field (so a ``github-digest`` evidence states
+    exactly the asset's ``digest``), PyPI only when ``options.pypi_project`` names a
+    project, and checksum-file lines only from a checksum file of the same release that
+    the plan lists in ``checksum_files``. Anything else is fabricated evidence.
+    """
+    listed = {c.name for c in release.checksum_files}
+    for e in asset.evidence:
+        if e.source == "github-digest":
+            if asset.digest is None or asset.digest.lower() != f"sha256:{e.sha256}":
+                raise _refuse(
+                    where,
+                    f"github-digest evidence {e.sha256} is not the asset's digest {asset.digest}",
+                )
+        elif e.source == "pypi":
+            if plan.options.pypi_project is None:
+                raise _refuse(where, "pypi evidence, but the plan queried no PyPI project")
+        elif not any(e.detail.startswith(f"{name} line ") for name in listed):
+            raise _refuse(
+                where,
+                f"checksum-file evidence {e.detail!r} names no sha256 checksum file the "
+                "plan lists for this release",
+            )
+
+
 def _check_decisions(plan: Plan, source: str) -> None:
     """Refuse decisions the planner never makes, even in a plan with a valid digest.
 
@@ -325,12 +353,17 @@ def _check_decisions(plan: Plan, source: str) -> None:
     text), each signed asset's status, action and expected sha256 are what
     :func:`~chainkit.backfill._evidence.classify` decides from its recorded evidence (no
     signing of blocked assets or of bytes without evidence unless ``allow_unverified``
-    marks them unverified), and a ``replace`` names a bundle that is no asset or checksum
-    file of the plan. Names are unique per destination.
+    marks them unverified), each piece of evidence is one the planner could have recorded
+    (:func:`_check_evidence`), a ``replace`` names a bundle that is no asset or checksum
+    file of the plan, and the ``summary`` counts the releases' assets. Names are unique
+    per destination; a bundle release with an ``id`` is not also to be created.
     """
     planned_ids = {a.id for r in plan.releases for a in r.assets} | {
         c.asset_id for r in plan.releases for c in r.checksum_files
     }
+    home = plan.bundle_release
+    if home is not None and home.id is not None and home.create:
+        raise _refuse(source, "the bundle release both exists (an id) and is to be created")
     names: dict[tuple[str, str], set[str]] = {}
     for release in plan.releases:
         where = f"{source}: release {release.tag!r}"
@@ -350,6 +383,12 @@ def _check_decisions(plan: Plan, source: str) -> None:
                     asset_where,
                     f"replace would delete asset {asset.existing_bundle_id}, which is not a bundle",
                 )
+    # the summary a reviewer reads must count what the releases say
+    counted = Summary.of(
+        plan.releases, releases_without_assets=plan.summary.releases_without_assets
+    )
+    if counted != plan.summary:
+        raise _refuse(source, "its summary does not count its releases and assets")
 
 
 def load_plan(path: Path) -> Plan:

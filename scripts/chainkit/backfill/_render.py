@@ -12,7 +12,7 @@ from itertools import islice
 
 from chainkit._internal.markdown import escape, table
 from chainkit._internal.output import Cell, Styled, Table
-from chainkit.backfill._plan import Plan
+from chainkit.backfill._plan import Plan, Summary
 
 __all__ = ["render_plan_markdown", "render_plan_table"]
 
@@ -31,9 +31,15 @@ def _short(sha256: str | None) -> str:
     return sha256[:12] if sha256 else "-"
 
 
+def _counts(plan: Plan) -> Summary:
+    """The counts recomputed from the releases, never the plan's stored ``summary`` (which
+    a crafted plan could state differently, hiding rows past the row limit)."""
+    return Summary.of(plan.releases, releases_without_assets=plan.summary.releases_without_assets)
+
+
 def render_plan_markdown(plan: Plan, *, max_rows: int = _MAX_ROWS) -> str:
     """The plan as Markdown: header, counts, then one row per asset (at most ``max_rows``)."""
-    s = plan.summary
+    s = _counts(plan)
     lines = [
         f"## chainkit backfill plan for {escape(plan.repository)}",
         "",
@@ -49,6 +55,7 @@ def render_plan_markdown(plan: Plan, *, max_rows: int = _MAX_ROWS) -> str:
         b = plan.bundle_release
         lines.append(
             f"- bundles of immutable releases go to release `{escape(b.tag)}`"
+            + (f" (release id {b.id})" if b.id is not None else "")
             + (" (created by apply)" if b.create else "")
         )
     if s.statuses.get("blocked"):
@@ -81,7 +88,7 @@ def render_plan_markdown(plan: Plan, *, max_rows: int = _MAX_ROWS) -> str:
 def render_plan_table(plan: Plan, *, max_rows: int = _MAX_ROWS) -> Table:
     """The plan as a :class:`~chainkit._internal.output.Table` (print it with
     :func:`~chainkit._internal.output.print_table`; a rich console prints it too)."""
-    s = plan.summary
+    s = _counts(plan)
     rows: list[tuple[Cell, ...]] = []
     for release in plan.releases:
         for asset in release.assets:

@@ -215,10 +215,13 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
     log = sb.requests_log()
     assert [r for r in log if r["method"] != "GET"] == []
     # the journal is not trusted: what it claims is re-verified at the destination (only
-    # bundles and attestations are fetched), never an asset downloaded again
+    # bundles and attestations are fetched), never a signed asset downloaded again; the
+    # blocked one is downloaded again to reproduce its mismatch (a journal never blocks)
     fetched = {r["path"].rsplit("/", 1)[1] for r in log if r["kind"] == "download"}
     names = {str(a.id): a.name for rel in sb.releases().values() for a in rel.get_assets()}
-    assert fetched and all(names[i].endswith(".sigstore.json") for i in fetched)
+    assets = [names[i] for i in fetched if not names[i].endswith(".sigstore.json")]
+    assert fetched and assets == ["widgets-1.6.0.tar.gz"]
+    assert json.loads(result.stdout)["summary"]["blocked"] == 1
 
     result = sb.plan(tmp_path / "plan2.json")
     replan = json.loads(result.stdout)

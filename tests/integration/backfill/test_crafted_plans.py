@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from _plugins.sandbox import FullSandbox, asset, release
 from _plugins.sandbox import seed as sandbox_seed
 from chainkit.backfill._plan import compute_digest
@@ -192,3 +194,134 @@ def test_a_plan_from_before_the_tag_and_edit_checks_is_refused(
     assert "missing 'updated_at', 'tag_commit'" in result.stderr
     assert "create a new plan" in result.stderr
     assert sb.tree_size() == 0
+
+
+# -- the bundle release, evidence and replace of a resealed plan ----------------------
+
+
+def _immutable_seed() -> dict[str, Any]:
+    return sandbox_seed(
+        releases=[
+            release(
+                "v2.0.0",
+                published_at="2025-12-01T00:00:00Z",
+                assets=[asset("w-2.whl", "two", digest="auto")],
+            ),
+            release(
+                "v1.0.0",
+                immutable=True,
+                published_at="2025-11-01T00:00:00Z",
+                assets=[asset("w-1.0.0.whl", "one", digest="auto")],
+            ),
+        ]
+    )
+
+
+def test_a_resealed_bundle_release_id_cannot_send_bundles_elsewhere(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(_immutable_seed())
+    plan = make_plan(
+        sb, tmp_path / "plan.json", "--bundle-release", "sigstore-bundles", "--tags", "v1.0.0"
+    )
+    v2 = sb.releases()["v2.0.0"]
+    crafted = tmp_path / "crafted.json"
+    # 1. an id together with create: true is refused at load time
+    plan["bundle_release"]["id"] = v2.id
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "s1")
+    assert result.exit_code == 2, result.output
+    assert "both exists" in result.stderr
+    # 2. an id alone must name the release tagged as the plan says, before any signing
+    plan["bundle_release"]["create"] = False
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "s2")
+    assert result.exit_code == 2, result.output
+    assert "not the bundle release 'sigstore-bundles'" in result.stderr
+    assert sb.writes() == [] and sb.tree_size() == 0
+    assert [a.name for a in sb.releases()["v2.0.0"].get_assets()] == ["w-2.whl"]
+
+
+def _unverified_plan(sb: FullSandbox, tmp_path: Path) -> dict[str, Any]:
+    plan = make_plan(sb, tmp_path / "plan.json")
+    (d,) = plan["releases"][0]["assets"]
+    assert (d["status"], d["action"], d["digest"]) == ("unverified", "skip", None)
+    return plan
+
+
+def _fabricate(plan: dict[str, Any], evidence: dict[str, Any]) -> None:
+    d = plan["releases"][0]["assets"][0]
+    d.update(status="sign", action="sign", expected_sha256=sha("ddd"), evidence=[evidence])
+    plan["releases"][0]["attestation"]["action"] = "sign"
+
+
+FABRICATED = {
+    "pypi": {"source": "pypi", "detail": "https://files.pythonhosted.org/x/d.whl"},
+    "github-digest": {"source": "github-digest", "detail": "digest field of asset 1"},
+    "checksum-file": {"source": "checksum-file", "detail": "SHA256SUMS line 1"},
+}
+
+
+@pytest.mark.parametrize("source", sorted(FABRICATED))
+def test_fabricated_evidence_is_refused(sandbox_factory: Any, tmp_path: Path, source: str) -> None:
+    sb: FullSandbox = sandbox_factory(
+        sandbox_seed(
+            releases=[
+                release(
+                    "v1.0.0",
+                    published_at="2025-11-01T00:00:00Z",
+                    assets=[asset("d.whl", "ddd", digest=None)],
+                )
+            ]
+        )
+    )
+    plan = _unverified_plan(sb, tmp_path)
+    _fabricate(plan, {**FABRICATED[source], "sha256": sha("ddd")})
+    crafted = tmp_path / "crafted.json"
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    assert result.exit_code == 2, result.output
+    assert f"{source} evidence" in result.stderr
+    assert sb.writes() == [] and sb.tree_size() == 0
+
+
+def test_a_summary_that_does_not_count_the_releases_is_refused(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(two_wheels())
+    plan = make_plan(sb, tmp_path / "plan.json")
+    plan["summary"]["actions"]["sign"] = 1
+    plan["summary"]["actions"]["skip"] += 1
+    crafted = tmp_path / "crafted.json"
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    assert result.exit_code == 2, result.output
+    assert "summary does not count" in result.stderr
+    assert sb.tree_size() == 0
+
+
+def test_a_resealed_replace_never_deletes_a_valid_bundle(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(two_wheels())
+    first = make_plan(sb, tmp_path / "p1.json")
+    assert apply(sb, tmp_path / "p1.json", first["plan_digest"], tmp_path / "s1").exit_code == 0
+    before = {a.name: a.id for a in sb.releases()["v1.0.0"].get_assets()}
+    plan = make_plan(sb, tmp_path / "p2.json", "--verify-existing")
+    a = next(x for x in plan["releases"][0]["assets"] if x["name"] == "a.whl")
+    assert a["status"] == "already-signed"
+    a.update(
+        status="replace",
+        action="replace",
+        existing_bundle_id=before["a.whl.sigstore.json"],
+        reason="the existing bundle does not verify: it will be replaced",
+    )
+    summary = plan["summary"]  # recounted, as a careful attacker would
+    summary["statuses"]["already-signed"] -= 1
+    summary["statuses"]["replace"] += 1
+    summary["actions"]["skip"] -= 1
+    summary["actions"]["replace"] += 1
+    crafted = tmp_path / "crafted.json"
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "s2")
+    assert result.exit_code == 1, result.output
+    assert outcome(result, "a.whl")["result"] == "conflict"
+    assert "verifies" in outcome(result, "a.whl")["detail"]
+    after = {x.name: x.id for x in sb.releases()["v1.0.0"].get_assets()}
+    assert after == before
+    assert [w for w in sb.writes() if w["method"] == "DELETE"] == []

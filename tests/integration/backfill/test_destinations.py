@@ -4,6 +4,7 @@ replacing invalid bundles (--verify-existing), and PyPI as evidence."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,14 @@ def test_immutable_release_bundles_go_to_the_bundle_release(
     # the immutable release's notes point at the bundle release
     assert "sigstore-bundles" in after["v1.0.0"].body
     assert after["v1.0.0"].body.startswith("Immutable notes")
+
+    # the command the notes give passes right away (it names the bundle release)
+    command = next(
+        line for line in after["v1.0.0"].body.splitlines() if line.startswith("chainkit verify")
+    )
+    assert "--bundle-release sigstore-bundles" in command
+    from_notes = sb.chainkit(*shlex.split(command)[1:])
+    assert from_notes.exit_code == 0, from_notes.output
 
     # chainkit verify finds them there (and only with --bundle-release)
     args = [

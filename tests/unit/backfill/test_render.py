@@ -40,3 +40,19 @@ def test_rich_table_renders_every_asset() -> None:
     for a in (a for r in plan.releases for a in r.assets):
         assert a.name in text
     assert plan.plan_digest in text
+
+
+def test_markdown_counts_come_from_the_releases_not_the_stored_summary() -> None:
+    import dataclasses
+
+    from chainkit.backfill._plan import BundleRelease, Summary
+
+    plan = sample_plan()
+    lying = Summary(0, 0, {"sign": 0}, {"sign": 0}, 0)
+    home = BundleRelease(tag="sigstore-bundles", id=42, upload_url=None, create=False)
+    md = render_plan_markdown(
+        dataclasses.replace(plan, summary=lying, bundle_release=home), max_rows=1
+    )
+    assert f"{plan.summary.assets} asset(s)" in md
+    assert f"{plan.summary.assets - 1} more asset(s)" in md
+    assert "`sigstore-bundles` (release id 42)" in md
