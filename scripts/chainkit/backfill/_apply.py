@@ -767,9 +767,7 @@ class _Applier:
         that does not verify at all may be replaced."""
         data = self.client.fetch_small(bundle, max_bytes=_MAX_BUNDLE)
         try:
-            facts = bundle_facts(load_bundle(data, source=repr(bundle.name)))
-            own = IdentityPolicy(issuer=facts.issuer or "", identity=facts.identity or "")
-            self.verifier.verify_digest(sha256, data, own, source=repr(bundle.name))
+            self.verifier.verify_as_its_signer(sha256, data, source=repr(bundle.name))
         except Error as exc:
             if _fatal(exc):
                 raise

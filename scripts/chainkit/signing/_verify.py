@@ -164,6 +164,20 @@ class BundleVerifier:
     def from_trust_config(cls, trust_config: ClientTrustConfig) -> BundleVerifier:
         return cls(trusted_root=trust_config.trusted_root)
 
+    def verify_as_its_signer(
+        self, sha256_hex: str, bundle_json: bytes | str, *, source: str = "the bundle"
+    ) -> VerifiedBundle:
+        """Verify a bundle over ``sha256_hex`` held to the identity in its **own**
+        certificate: does it verify at all (signature, chain, log inclusion)?
+
+        The rule for bundles already on a release: one that verifies is someone's valid
+        statement and is never replaced; only one that fails here may be. Not a trust
+        decision about who signed: use :meth:`verify_digest` with a policy for that.
+        """
+        facts = bundle_facts(load_bundle(_as_bytes(bundle_json), source=source))
+        own = IdentityPolicy(issuer=facts.issuer or "", identity=facts.identity or "")
+        return self.verify_digest(sha256_hex, bundle_json, own, source=source)
+
     def verify_digest(
         self,
         sha256_hex: str,

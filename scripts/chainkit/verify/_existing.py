@@ -10,9 +10,6 @@ from chainkit.github import Asset, GitHubClient, Release
 from chainkit.signing import (
     MAX_BUNDLE_BYTES,
     BundleVerifier,
-    IdentityPolicy,
-    bundle_facts,
-    load_bundle,
 )
 
 __all__ = ["ExistingBundleCheck"]
@@ -38,9 +35,7 @@ class ExistingBundleCheck:
         sha256 = sha256_chunks(self._client.stream_asset(asset))
         data = self._client.fetch_small(bundle, max_bytes=MAX_BUNDLE_BYTES)
         try:
-            facts = bundle_facts(load_bundle(data, source=repr(bundle.name)))
-            own = IdentityPolicy(issuer=facts.issuer or "", identity=facts.identity or "")
-            self._verifier.verify_digest(sha256, data, own, source=repr(bundle.name))
+            self._verifier.verify_as_its_signer(sha256, data, source=repr(bundle.name))
         except Error as exc:
             _log.warning("%s: existing bundle %s is invalid: %s", release.tag, bundle.name, exc)
             return False
