@@ -418,7 +418,9 @@ def bench_requests(work: Path, releases: int) -> dict[str, Any]:
             "certificates": repeat["certificates"],
             "targets": {
                 "writes": check(repeat_kinds["writes"], 0),
-                "downloads": check(r.get("download", 0) + r.get("storage", 0), 0),
+                # the state directory is not trusted: a repeat fetches each bundle and
+                # attestation once to verify it, and never downloads an asset again
+                "downloads_le_bundles_plus_attestations": check(r.get("download", 0), items),
                 "rekor_entries": check(rekor3 - rekor2, 0),
                 "certificates": check(repeat["certificates"], 0),
             },
@@ -605,17 +607,17 @@ def _client(sb: Running) -> Any:
 
 def _client_download(sb: Running, dest: Path) -> tuple[str, float]:
     """``GitHubClient.download`` of the big asset: (sha256, seconds spent hashing in it)."""
-    from chainkit.github import _client as client_module
+    from chainkit._internal import hashing as hashing_module  # the client hashes through it
 
     client = _client(sb)
     asset = next(iter(client.iter_releases(REPOSITORY))).assets[0]
     _TimedSha256.total = 0.0
-    original = client_module.hashlib
-    client_module.hashlib = _TimedHashlib  # type: ignore[assignment]
+    original = hashing_module.hashlib
+    hashing_module.hashlib = _TimedHashlib  # type: ignore[assignment]
     try:
         sha = client.download(asset, dest)
     finally:
-        client_module.hashlib = original
+        hashing_module.hashlib = original
     dest.unlink()
     return sha, _TimedSha256.total
 
