@@ -39,8 +39,9 @@ chainkit backfill apply --plan "$work/plan.json" --expect-digest "$digest" \
   --identity-token "$(chainkit sandbox token)" --state-dir "$work/state" --yes
 
 say "5. chainkit verify --repo acme/widgets  (every signed asset verifies; unsigned ones are listed)"
-# The plan blocked one asset (its bytes disagree with the release's checksum file), so that
-# asset stays unsigned: verify lists it as unsigned and would exit 1 without --allow-unsigned.
+# v1.1.0's sdist has no independent evidence of its bytes (no GitHub digest, checksum file or
+# PyPI hash), so the plan left it unsigned: verify lists it as unsigned and would exit 1
+# without --allow-unsigned.
 chainkit verify --repo acme/widgets --cert-identity "$identity" --cert-oidc-issuer "$issuer" \
   --allow-unsigned
 
