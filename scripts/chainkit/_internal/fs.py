@@ -26,16 +26,20 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 __all__ = [
+    "TooLargeError",
     "UnsafePathError",
     "atomic_write_bytes",
     "atomic_write_text",
+    "atomic_writer",
     "create_new",
     "ensure_dir",
     "open_nofollow",
+    "read_bounded",
     "temp_path",
     "write_output",
 ]
@@ -100,10 +104,19 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         existing = path.lstat()
         if stat.S_ISREG(existing.st_mode):
             mode &= stat.S_IMODE(existing.st_mode)
-    tmp = temp_path(path)
+    with atomic_writer(path, mode=mode) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, mode: int = 0o600, suffix: str = ".tmp") -> Iterator[BinaryIO]:
+    """A file to write that replaces ``path`` only once the block ends without an error:
+    a fresh ``O_EXCL | O_NOFOLLOW`` temporary beside it, ``fsync``'d, then renamed over
+    ``path``; on an error (or Ctrl-C) the temporary is removed and ``path`` is untouched."""
+    tmp = temp_path(path, suffix=suffix)
     try:
         with create_new(tmp, mode=mode) as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         tmp.replace(path)
@@ -160,3 +173,21 @@ def write_output(path: Path, data: bytes | str) -> None:
                 fh.write(payload)
             return
     atomic_write_bytes(path, payload)
+
+
+class TooLargeError(ValueError):
+    """A file is larger than the limit its reader accepts."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        super().__init__(f"{path} is larger than {limit} bytes")
+        self.limit = limit
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``path``; :class:`TooLargeError` when it holds more
+    (``/dev/zero`` or a huge file is an error, never an endless read). ``OSError``s pass."""
+    with path.open("rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise TooLargeError(path, limit)
+    return data

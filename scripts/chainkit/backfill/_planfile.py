@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from chainkit._internal.fs import write_output
+from chainkit._internal.fs import TooLargeError, read_bounded, write_output
 from chainkit._internal.strict import DocumentError, Obj, load_json
 from chainkit.attestation import BUNDLE_SUFFIX, attestation_name, bundle_name
 from chainkit.backfill._errors import BackfillUsageError, PlanError
@@ -397,15 +397,14 @@ def load_plan(path: Path) -> Plan:
     Raises :class:`PlanError` (exit 2) for anything else than an untouched plan.
     """
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_PLAN_SIZE + 1)
+        raw = read_bounded(path, MAX_PLAN_SIZE)
+    except TooLargeError:
+        raise PlanError(f"the plan {str(path)!r} is larger than {MAX_PLAN_SIZE} bytes") from None
     except OSError as exc:
         raise PlanError(
             f"cannot read the plan {str(path)!r}: {exc.strerror or exc}",
             remediation="pass the file written by `chainkit backfill plan -o FILE`",
         ) from None
-    if len(raw) > MAX_PLAN_SIZE:
-        raise PlanError(f"the plan {str(path)!r} is larger than {MAX_PLAN_SIZE} bytes")
     return parse_plan(raw, source=f"the plan {str(path)!r}")
 
 

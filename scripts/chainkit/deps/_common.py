@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit.deps._errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -38,14 +39,12 @@ def load_toml(path: Path, what: str) -> dict[str, Any]:
     if not path.is_file():
         raise missing(path, what)
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_TOML_BYTES + 1)
-        if len(data) > MAX_TOML_BYTES:
-            raise InputError(
-                f"{what} {display(path)} is larger than {MAX_TOML_BYTES} bytes",
-                remediation="pass the project's own pyproject.toml or lock file",
-            )
-        return tomllib.loads(data.decode("utf-8"))
+        return tomllib.loads(read_bounded(path, MAX_TOML_BYTES).decode("utf-8"))
+    except TooLargeError:
+        raise InputError(
+            f"{what} {display(path)} is larger than {MAX_TOML_BYTES} bytes",
+            remediation="pass the project's own pyproject.toml or lock file",
+        ) from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         # tomllib's messages give a position, not the offending text.
         raise InputError(

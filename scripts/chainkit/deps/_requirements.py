@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit.deps._common import display, missing
 from chainkit.deps._errors import InputError
 from chainkit.deps._model import Collected, Declared, Dependency, Requirements
@@ -138,15 +139,14 @@ def read_text(path: Path) -> str:
     """A requirements file's text, refusing what cannot be one: too large, not UTF-8,
     control characters (``/proc/self/environ``, a binary). Never quotes the content."""
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_REQUIREMENTS_BYTES + 1)
+        data = read_bounded(path, MAX_REQUIREMENTS_BYTES)
+    except TooLargeError:
+        raise _not_requirements(path, f"larger than {MAX_REQUIREMENTS_BYTES} bytes") from None
     except OSError as exc:
         raise InputError(
             f"requirements file {display(path)} could not be read: {type(exc).__name__}",
             remediation="check the file's permissions",
         ) from exc
-    if len(data) > MAX_REQUIREMENTS_BYTES:
-        raise _not_requirements(path, f"larger than {MAX_REQUIREMENTS_BYTES} bytes")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

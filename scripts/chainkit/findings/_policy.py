@@ -30,6 +30,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.strict import DocumentError, Obj
 from chainkit.findings._errors import PolicyError
 from chainkit.findings._model import Finding, Severity, Suppression
@@ -260,14 +261,12 @@ MAX_POLICY_BYTES = 4 * 1024 * 1024
 def _read_toml(path: Path) -> dict[str, Any]:
     """Bounded: ``--policy /dev/zero`` or a huge file is an error, not an endless read."""
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_POLICY_BYTES + 1)
-        if len(data) > MAX_POLICY_BYTES:
-            raise PolicyError(
-                f"policy file {path} is larger than {MAX_POLICY_BYTES} bytes",
-                remediation="pass a policy TOML file or the project's pyproject.toml",
-            )
-        return tomllib.loads(data.decode("utf-8"))
+        return tomllib.loads(read_bounded(path, MAX_POLICY_BYTES).decode("utf-8"))
+    except TooLargeError:
+        raise PolicyError(
+            f"policy file {path} is larger than {MAX_POLICY_BYTES} bytes",
+            remediation="pass a policy TOML file or the project's pyproject.toml",
+        ) from None
     except FileNotFoundError:
         raise PolicyError(
             f"policy file {path} does not exist", remediation="check the --policy path"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import os
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -35,7 +34,7 @@ from github.GithubException import (
 )
 from urllib3.util.retry import Retry
 
-from chainkit._internal.fs import create_new, temp_path
+from chainkit._internal.fs import atomic_writer
 from chainkit._internal.ghenv import DEFAULT_API_URL, GitHubContext
 from chainkit._internal.hashing import sha256_chunks
 from chainkit._internal.net import connection_problem
@@ -637,25 +636,16 @@ class GitHubClient:
         The bytes go to a fresh temporary file beside ``dest`` (created exclusively, never
         through a symlink), which is renamed over ``dest`` once complete.
         """
-        tmp = temp_path(dest, suffix=".part")
-        try:
-            with create_new(tmp) as fh:
+        with atomic_writer(dest, suffix=".part") as fh:
 
-                def written() -> Iterator[bytes]:
-                    for chunk in self.stream_asset(asset):
-                        fh.write(chunk)
-                        if progress is not None:
-                            progress(len(chunk))
-                        yield chunk
+            def written() -> Iterator[bytes]:
+                for chunk in self.stream_asset(asset):
+                    fh.write(chunk)
+                    if progress is not None:
+                        progress(len(chunk))
+                    yield chunk
 
-                sha256 = sha256_chunks(written())
-                fh.flush()
-                os.fsync(fh.fileno())
-            tmp.replace(dest)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
+            sha256 = sha256_chunks(written())
         return sha256
 
     # -- writes -----------------------------------------------------------------------
