@@ -6,6 +6,7 @@ import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,26 +83,42 @@ def test_a_rate_limit_wait_names_its_reason_and_length(
     assert "429" in line and "retrying in 1 s" in line
 
 
-def test_a_retry_after_beyond_the_cap_fails_at_once_naming_the_wait(
+def _plan_after_a_503(
     sandbox_factory: Callable[..., FullSandbox],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+    *,
+    retry_after: str,
+    times: int,
+) -> tuple[Any, list[float]]:
+    """``backfill plan`` after the releases listing answers 503 with ``retry-after``
+    (``times`` times); sleeps are recorded, never slept."""
     slept: list[float] = []
     monkeypatch.setattr("chainkit.github._client._sleep", slept.append)
     sb = sandbox_factory(seed(releases=[release("v1", assets=[asset("a.whl", b"a")])]))
     fault = {
         "path": "/releases",
         "status": 503,
-        "headers": {"retry-after": "3600"},
+        "headers": {"retry-after": retry_after},
         "body": {"message": "down for maintenance"},
-        "times": 10,
+        "times": times,
     }
     assert sb.admin("POST", "faults", json=fault).status_code == 201
     result = sb.chainkit(
         "backfill", "plan", "--repo", "acme/widgets", "-o", str(tmp_path / "plan.json"),
         "--json", env=sb.env(token="read"),
     )  # fmt: skip
+    return result, slept
+
+
+def test_a_retry_after_beyond_the_cap_fails_at_once_naming_the_wait(
+    sandbox_factory: Callable[..., FullSandbox],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result, slept = _plan_after_a_503(
+        sandbox_factory, tmp_path, monkeypatch, retry_after="3600", times=10
+    )
     assert result.exit_code == 3, result.output
     assert slept == []  # never waited an hour
     assert "asked to wait 3600 s" in result.stderr
@@ -115,21 +132,9 @@ def test_a_retry_after_within_the_cap_is_waited_and_announced(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    slept: list[float] = []
-    monkeypatch.setattr("chainkit.github._client._sleep", slept.append)
-    sb = sandbox_factory(seed(releases=[release("v1", assets=[asset("a.whl", b"a")])]))
-    fault = {
-        "path": "/releases",
-        "status": 503,
-        "headers": {"retry-after": "120"},
-        "body": {"message": "busy"},
-        "times": 1,
-    }
-    assert sb.admin("POST", "faults", json=fault).status_code == 201
-    result = sb.chainkit(
-        "backfill", "plan", "--repo", "acme/widgets", "-o", str(tmp_path / "plan.json"),
-        "--json", env=sb.env(token="read"),
-    )  # fmt: skip
+    result, slept = _plan_after_a_503(
+        sandbox_factory, tmp_path, monkeypatch, retry_after="120", times=1
+    )
     assert result.exit_code == 0, result.output
     assert slept == [120]
     assert "retrying in 120 s" in result.stderr
