@@ -436,7 +436,19 @@ def check_plan_for(
     ``expect_digest`` is the digest the approver saw (``None``: not given; the
     caller decides whether that is acceptable). Repository names compare
     case-insensitively, as on GitHub.
+
+    A :class:`Plan` object is no more trusted than a plan file: its digest is recomputed
+    from its content (a ``plan_digest`` field a caller kept after editing the plan
+    proves nothing) and the same decision checks :func:`load_plan` runs are re-run.
     """
+    actual = compute_digest(plan.unsealed_json())
+    if not hmac.compare_digest(plan.plan_digest, actual):
+        raise PlanError(
+            f"the plan was changed after it was sealed: its content hashes to {actual}, "
+            f"but it states plan_digest {plan.plan_digest}",
+            remediation="never edit a plan; " + _REMEDIATION,
+        )
+    _check_decisions(plan, "the plan")
     if plan.repository.lower() != repository.lower():
         raise PlanError(
             f"the plan is for repository {plan.repository!r}, not {repository!r}",

@@ -325,3 +325,55 @@ def test_a_resealed_replace_never_deletes_a_valid_bundle(
     after = {x.name: x.id for x in sb.releases()["v1.0.0"].get_assets()}
     assert after == before
     assert [w for w in sb.writes() if w["method"] == "DELETE"] == []
+
+
+def _run_apply_library(sb: FullSandbox, plan: Any, tmp_path: Path, **fields: Any) -> Any:
+    from chainkit._internal.ghenv import GitHubContext
+    from chainkit.backfill import ApplyRequest, run_apply
+    from chainkit.github import GitHubClient
+    from chainkit.signing import load_trust_config
+
+    context = GitHubContext(
+        api_url=sb.api_url, token=sb.info.token, repository=None, step_summary=None,
+        in_actions=False,
+    )  # fmt: skip
+    request = ApplyRequest(plan=plan, state_dir=tmp_path / "state", api_url=sb.api_url, **fields)
+    return run_apply(
+        request,
+        client=GitHubClient.from_context(context),
+        trust_config=load_trust_config(sb.info.trust_config),
+        token_provider=sb.identity_token,
+        confirm=lambda: True,
+    )
+
+
+def test_run_apply_recomputes_the_digest_and_rechecks_the_decisions(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """A library caller's :class:`Plan` is no more trusted than a plan file: an edited
+    plan under the approved digest, or a re-sealed one with a decision the planner never
+    makes, is refused (exit-2 ``PlanError``) before anything is written."""
+    import dataclasses
+
+    from chainkit.backfill import PlanError, load_plan
+
+    sb: FullSandbox = sandbox_factory(blocked_seed())
+    path = tmp_path / "plan.json"
+    make_plan(sb, path, exit_code=1)
+    approved = load_plan(path)
+    release_ = approved.releases[0]
+    d = next(a for a in release_.assets if a.name == "d.whl")
+    signed_d = dataclasses.replace(d, status="sign", action="sign", expected_sha256=sha("ddd"))
+    crafted_release = dataclasses.replace(
+        release_,
+        assets=tuple(signed_d if a is d else a for a in release_.assets),
+        attestation=dataclasses.replace(release_.attestation, action="sign"),
+    )
+    edited = dataclasses.replace(approved, releases=(crafted_release,))
+    with pytest.raises(PlanError, match="changed after it was sealed") as refused:
+        _run_apply_library(sb, edited, tmp_path, expect_digest=approved.plan_digest, yes=True)
+    assert refused.value.exit_code == 2
+    resealed = edited.sealed()
+    with pytest.raises(PlanError, match="evidence"):
+        _run_apply_library(sb, resealed, tmp_path, expect_digest=resealed.plan_digest, yes=True)
+    assert sb.writes() == [] and sb.tree_size() == 0
