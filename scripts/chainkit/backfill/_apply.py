@@ -490,10 +490,11 @@ class _Applier:
         self, pa: PlannedAsset, asset: Asset, remote: Asset | None
     ) -> tuple[PlannedAsset, str, str] | None:
         """An upload this journal recorded, if the bundle at the destination proves it: it
-        verifies against this run's pinned identity over the recorded sha256, which the
-        plan or GitHub must state too (a digest only the journal states is never trusted:
-        the asset is downloaded and hashed again). Its sha256 is not fresh: an attestation that
-        still has to be signed downloads the asset again (:meth:`_rehash`)."""
+        verifies against this run's pinned identity over the recorded sha256, which
+        GitHub's own digest must state too (a digest only the journal or the plan states is
+        never trusted: the asset is downloaded and hashed again). Its sha256 is not fresh:
+        an attestation that still has to be signed downloads the asset again
+        (:meth:`_rehash`)."""
         uploaded = self.journal.last("asset.uploaded", asset_id=pa.id)
         pinned = self._run_policy()
         if uploaded is None or remote is None or pinned is None:
@@ -503,8 +504,8 @@ class _Applier:
             return None
         if pa.expected_sha256 not in {None, sha256} or asset.sha256 not in {None, sha256}:
             return None
-        if pa.expected_sha256 is None and asset.sha256 is None:
-            # only the (untrusted) journal states this digest: download and hash again
+        if asset.sha256 is None:
+            # only the (untrusted) journal or plan states this digest: download and hash again
             return None
         try:
             data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
@@ -608,14 +609,18 @@ class _Applier:
                 continue
             if asset.sha256 is not None and pa.expected_sha256 not in {None, asset.sha256}:
                 continue
-            # GitHub's digest (or the planned one) when stated, else the bytes hashed now; an
-            # attestation over it downloads and hashes the asset first (_rehash).
+            # GitHub's own digest when it states one, else the bytes hashed now (never a
+            # digest only the plan or journal states); an attestation over GitHub's digest
+            # downloads and hashes the asset first (_rehash).
             work = self.journal.work_file(pa.id, pa.name)
             try:
-                sha256 = asset.sha256 or pa.expected_sha256
+                sha256 = asset.sha256
                 if sha256 is None:
                     sha256 = self.client.download(asset, work)
                     self._fresh.add(pa.id)
+                    if pa.expected_sha256 not in {None, sha256}:
+                        _log.info("not listing %s: the asset's bytes changed", remote.name)
+                        continue
                 data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
                 self.verifier.verify_digest(sha256, data, pinned[0], source=repr(remote.name))
             except Error as exc:

@@ -25,6 +25,7 @@ from integration.backfill._flow import (
     reseal,
     sha,
     two_wheels,
+    upload,
 )
 
 
@@ -377,3 +378,102 @@ def test_run_apply_recomputes_the_digest_and_rechecks_the_decisions(
     with pytest.raises(PlanError, match="evidence"):
         _run_apply_library(sb, resealed, tmp_path, expect_digest=resealed.plan_digest, yes=True)
     assert sb.writes() == [] and sb.tree_size() == 0
+
+
+def _foreign_bundle_seed() -> dict[str, Any]:
+    return sandbox_seed(
+        releases=[
+            release(
+                "v0.9.0",
+                published_at="2025-10-01T00:00:00Z",
+                assets=[asset("x.whl", "xxx", digest=None)],
+            ),
+            release(
+                "v1.0.0",
+                published_at="2025-11-01T00:00:00Z",
+                body="notes",
+                assets=[asset("d.whl", "ddd", digest=None)],
+            ),
+        ]
+    )
+
+
+def _copied_bundle(sb: FullSandbox, tmp_path: Path) -> bytes:
+    """Our own valid bundle of x.whl (over sha("xxx")), from an honest earlier apply."""
+    p0 = tmp_path / "p0.json"
+    plan0 = make_plan(sb, p0, "--allow-unverified", "--tags", "v0.9.0")
+    assert apply(sb, p0, plan0["plan_digest"], tmp_path / "s0").exit_code == 0
+    return asset_bytes(sb, "v0.9.0", "x.whl.sigstore.json")
+
+
+@pytest.mark.parametrize("evidence", ["none", "fabricated-pypi"])
+def test_a_skipped_asset_cannot_make_the_notes_vouch_for_other_bytes(
+    sandbox_factory: Any, tmp_path: Path, evidence: str
+) -> None:
+    """A re-sealed plan marks d.whl ``already-signed`` with the sha256 of other bytes, and
+    a copy of our bundle of those bytes sits next to it: the skipped asset is validated
+    like any other (no evidence: refused at load), and a bundle is listed only if it
+    verifies over the asset's bytes hashed in this run (GitHub states no digest)."""
+    sb: FullSandbox = sandbox_factory(_foreign_bundle_seed())
+    xbundle = _copied_bundle(sb, tmp_path)
+    plan = make_plan(sb, tmp_path / "plan.json", "--allow-unverified", "--tags", "v1.0.0")
+    rel = plan["releases"][0]
+    (d,) = rel["assets"]
+    upload(sb, rel["id"], "d.whl.sigstore.json", xbundle)  # the attacker copies our bundle
+    copied = next(a for a in sb.releases()["v1.0.0"].get_assets() if a.name.endswith(".json"))
+    plan["summary"]["statuses"][d["status"]] -= 1
+    plan["summary"]["statuses"]["already-signed"] += 1
+    plan["summary"]["actions"][d["action"]] -= 1
+    plan["summary"]["actions"]["skip"] += 1
+    d.update(status="already-signed", action="skip", expected_sha256=sha("xxx"))
+    if evidence == "fabricated-pypi":
+        plan["options"]["pypi_project"] = "d"
+        d["existing_bundle_id"] = copied.id
+        d["evidence"] = [{"source": "pypi", "sha256": sha("xxx"), "detail": "https://x/d.whl"}]
+    rel["notes"]["action"] = "update"
+    rel["attestation"]["action"] = "skip"
+    crafted = tmp_path / "crafted.json"
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    if evidence == "none":
+        assert result.exit_code == 2, result.output
+        assert "evidence supports" in result.stderr
+    assert "d.whl.sigstore.json" not in (sb.releases()["v1.0.0"].body or "")
+
+
+def test_a_planted_upload_record_and_a_resealed_digest_do_not_make_an_asset_done(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """The plan's expected sha256 (attacker-sealed) and the journal agree on other bytes,
+    a copied bundle verifies over them: the asset is still downloaded and hashed (GitHub
+    states no digest), so it is blocked and the copied bundle never listed."""
+    from integration.backfill.test_state_dir import planted
+
+    sb: FullSandbox = sandbox_factory(_foreign_bundle_seed())
+    xbundle = _copied_bundle(sb, tmp_path)
+    plan = make_plan(sb, tmp_path / "plan.json", "--allow-unverified", "--tags", "v1.0.0")
+    rel = plan["releases"][0]
+    (d,) = rel["assets"]
+    plan["options"]["pypi_project"] = "d"
+    d.update(
+        status="sign",
+        action="sign",
+        expected_sha256=sha("xxx"),
+        evidence=[{"source": "pypi", "sha256": sha("xxx"), "detail": "https://x/d.whl"}],
+    )
+    plan["summary"]["statuses"]["unverified"] -= 1
+    plan["summary"]["statuses"]["sign"] += 1
+    upload(sb, rel["id"], "d.whl.sigstore.json", xbundle)
+    crafted = tmp_path / "crafted.json"
+    digest = reseal(plan, crafted)
+    plan["plan_digest"] = digest
+    event = {
+        "step": "asset.uploaded",
+        "asset_id": d["id"],
+        "sha256": sha("xxx"),
+        "bundle_name": "d.whl.sigstore.json",
+    }
+    state, _ = planted(tmp_path, plan, event)
+    result = apply(sb, crafted, digest, state)
+    assert result.exit_code == 1, result.output
+    assert outcome(result, "d.whl")["result"] in {"blocked", "drift"}
+    assert "d.whl.sigstore.json" not in (sb.releases()["v1.0.0"].body or "")
