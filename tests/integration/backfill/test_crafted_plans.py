@@ -477,3 +477,101 @@ def test_a_planted_upload_record_and_a_resealed_digest_do_not_make_an_asset_done
     assert result.exit_code == 1, result.output
     assert outcome(result, "d.whl")["result"] in {"blocked", "drift"}
     assert "d.whl.sigstore.json" not in (sb.releases()["v1.0.0"].body or "")
+
+
+@pytest.mark.parametrize("variant", ["pypi", "checksum-file"])
+def test_fabricated_evidence_is_re_derived_before_signing(
+    sandbox_factory: Any, tmp_path: Path, variant: str
+) -> None:
+    """Evidence that passes the plan's own cross-checks (a PyPI project in the options, a
+    checksum file listed for the release) is re-derived at apply from its source: a PyPI
+    index that does not state it, a checksum file that is not on the release; the asset
+    is blocked with the reason, never signed."""
+    sb: FullSandbox = sandbox_factory(
+        sandbox_seed(
+            releases=[
+                release(
+                    "v1.0.0",
+                    published_at="2025-11-01T00:00:00Z",
+                    assets=[asset("d.whl", "ddd", digest=None)],
+                )
+            ]
+        )
+    )
+    plan = make_plan(sb, tmp_path / "plan.json")
+    rel = plan["releases"][0]
+    (d,) = rel["assets"]
+    if variant == "pypi":
+        plan["options"]["pypi_project"] = "d"
+        detail = "https://files.pythonhosted.org/x/d.whl"
+    else:
+        rel["checksum_files"] = [
+            {"asset_id": 424242, "name": "SHA256SUMS", "algorithm": "sha256", "entries": 1,
+             "used": True}
+        ]  # fmt: skip
+        detail = "SHA256SUMS line 1"
+    d.update(
+        status="sign",
+        action="sign",
+        expected_sha256=sha("ddd"),
+        evidence=[{"source": variant, "sha256": sha("ddd"), "detail": detail}],
+    )
+    plan["summary"]["statuses"]["unverified"] -= 1
+    plan["summary"]["statuses"]["sign"] += 1
+    plan["summary"]["actions"]["skip"] -= 1
+    plan["summary"]["actions"]["sign"] += 1
+    rel["attestation"]["action"] = "sign"
+    rel["notes"]["action"] = "update"
+    crafted = tmp_path / "crafted.json"
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    assert result.exit_code == 1, result.output
+    blocked = outcome(result, "d.whl")
+    assert blocked["result"] == "blocked"
+    assert "evidence does not hold" in blocked["detail"]
+    assert [a.name for a in sb.releases()["v1.0.0"].get_assets()] == ["d.whl"]
+    assert sb.tree_size() == 0
+
+
+def test_pypi_evidence_is_fetched_again_at_apply(
+    sandbox_factory: Any, pypi_index: Any, tmp_path: Path
+) -> None:
+    """The planner's PyPI evidence signs when the index (this apply's, the plan's) still
+    states it; once the index states other bytes, the asset is blocked."""
+    from chainkit.backfill._pypi import INDEX_URL_ENV
+
+    wheel = b"pypi wheel"
+    pypi_index.add_file("widgets", "w-1.0-py3-none-any.whl", wheel)
+    sb: FullSandbox = sandbox_factory(
+        sandbox_seed(
+            releases=[
+                release(
+                    "v1.0.0",
+                    published_at="2025-11-01T00:00:00Z",
+                    assets=[asset("w-1.0-py3-none-any.whl", wheel.decode(), digest=None)],
+                )
+            ]
+        )
+    )
+    path = tmp_path / "plan.json"
+    planned = sb.plan(
+        path,
+        "--pypi-project",
+        "widgets",
+        env=sb.env(token="read", **{INDEX_URL_ENV: pypi_index.url}),
+    )
+    assert planned.exit_code == 0, planned.output
+    plan = json.loads(path.read_text())
+    env = sb.env(**{INDEX_URL_ENV: pypi_index.url})
+    # the index now states other bytes for the file: not signed
+    pypi_index.projects.clear()
+    pypi_index.add_file("widgets", "w-1.0-py3-none-any.whl", b"other")
+    result = sb.chainkit(*sb.apply_args(path, plan["plan_digest"], tmp_path / "s1"), env=env)
+    assert result.exit_code == 1, result.output
+    assert outcome(result, "w-1.0-py3-none-any.whl")["result"] == "blocked"
+    assert sb.tree_size() == 0
+    # the index states the planned bytes again: signed
+    pypi_index.projects.clear()
+    pypi_index.add_file("widgets", "w-1.0-py3-none-any.whl", wheel)
+    result = sb.chainkit(*sb.apply_args(path, plan["plan_digest"], tmp_path / "s2"), env=env)
+    assert result.exit_code == 0, result.output
+    assert outcome(result, "w-1.0-py3-none-any.whl")["result"] == "signed"
