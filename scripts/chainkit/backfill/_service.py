@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -160,7 +161,11 @@ class ApplyRequest:
     """Default: the plan's."""
     expect_digest: str | None = None
     """The digest the approver saw; required when ``in_actions``."""
-    in_actions: bool = False
+    in_actions: bool = field(
+        default_factory=lambda: os.environ.get("GITHUB_ACTIONS", "").lower() == "true"
+    )
+    """Default: whether ``GITHUB_ACTIONS`` says so, so that a library caller inside Actions
+    cannot skip the environment-reviewer check with ``yes``."""
     yes: bool = False
     """Outside Actions: do not ask for confirmation."""
     allow_unprotected: bool = False

@@ -338,7 +338,9 @@ def _run_apply_library(sb: FullSandbox, plan: Any, tmp_path: Path, **fields: Any
         api_url=sb.api_url, token=sb.info.token, repository=None, step_summary=None,
         in_actions=False,
     )  # fmt: skip
-    request = ApplyRequest(plan=plan, state_dir=tmp_path / "state", api_url=sb.api_url, **fields)
+    request = ApplyRequest(
+        plan=plan, state_dir=tmp_path / "state", api_url=sb.api_url, in_actions=False, **fields
+    )
     return run_apply(
         request,
         client=GitHubClient.from_context(context),
