@@ -313,7 +313,7 @@ class _Applier:
         ):
             # before anything is signed: the bundle release is the one the plan names
             self._home(create=False)
-        if any(not r.is_idle and r.tag_commit is not None for r in self.plan.releases):
+        if any(not r.is_idle for r in self.plan.releases):
             # one listing for the whole run (100 tags a page), not one request per release
             self._tag_commits = self.client.tag_commits(self.plan.repository)
         for planned in self.plan.releases:
@@ -400,8 +400,13 @@ class _Applier:
         """
         if current.tag != planned.tag:
             return f"the release's tag is now {current.tag!r}; plan again"
-        if planned.tag_commit is not None:
-            now = self._tag_commits.get(planned.tag)
+        now = self._tag_commits.get(planned.tag)
+        if planned.tag_commit is None:
+            # the planner records the commit of every tag that exists: a null one is a tag
+            # created since the plan (or a re-sealed plan switching this check off)
+            if now is not None:
+                return f"the tag {planned.tag!r} points to {now[:12]}, the plan records none"
+        else:
             if now is None:
                 return f"the tag {planned.tag!r} is gone; plan again"
             if now != planned.tag_commit:
@@ -411,7 +416,9 @@ class _Applier:
                 )
         if current.immutable and not to_bundle_home:
             return "the release became immutable after the plan; plan again with --bundle-release"
-        if planned.updated_at is None or format_time(current.updated_at) == format_time(
+        # a null updated_at (a re-sealed plan) never switches the edit check off: the
+        # release's fields are compared as if it changed
+        if planned.updated_at is not None and format_time(current.updated_at) == format_time(
             planned.updated_at
         ):
             return None

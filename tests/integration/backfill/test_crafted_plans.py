@@ -577,3 +577,23 @@ def test_pypi_evidence_is_fetched_again_at_apply(
     result = sb.chainkit(*sb.apply_args(path, plan["plan_digest"], tmp_path / "s2"), env=env)
     assert result.exit_code == 0, result.output
     assert outcome(result, "w-1.0-py3-none-any.whl")["result"] == "signed"
+
+
+@pytest.mark.parametrize("field", ["tag_commit", "updated_at"])
+def test_a_null_tag_commit_or_updated_at_does_not_switch_drift_checks_off(
+    sandbox_factory: Any, tmp_path: Path, field: str
+) -> None:
+    """A re-sealed plan with ``tag_commit: null`` (the tag exists) or ``updated_at: null``
+    (the release was renamed since) is drift, exit 1, nothing signed."""
+    from integration.backfill.test_notes_and_drift import patch_release
+
+    sb: FullSandbox = sandbox_factory(two_wheels())
+    plan = make_plan(sb, tmp_path / "plan.json")
+    plan["releases"][0][field] = None
+    if field == "updated_at":
+        patch_release(sb, plan["releases"][0]["id"], name="Renamed after the plan")
+    crafted = tmp_path / "crafted.json"
+    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    assert result.exit_code == 1, result.output
+    assert outcome(result, "a.whl")["result"] == "drift"
+    assert sb.tree_size() == 0
