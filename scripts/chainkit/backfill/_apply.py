@@ -38,7 +38,9 @@ from chainkit.attestation import (
     parse_statement,
     statement_bytes,
 )
+from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE, parse_checksum_file
 from chainkit.backfill._errors import BackfillUsageError
+from chainkit.backfill._evidence import Evidence
 from chainkit.backfill._journal import Journal
 from chainkit.backfill._notes import (
     NotesBundle,
@@ -49,7 +51,9 @@ from chainkit.backfill._notes import (
     upsert_section,
 )
 from chainkit.backfill._plan import Plan, PlannedAsset, PlannedRelease, format_time
+from chainkit.backfill._planner import _ChecksumIndex
 from chainkit.backfill._predicate import build_statement
+from chainkit.backfill._pypi import INDEX_URL_ENV, PyPIDigests, index_url_from_env, redact_url
 from chainkit.errors import Error, ServiceError
 from chainkit.github import (
     Asset,
@@ -222,8 +226,16 @@ class _Applier:
         journal: Journal,
         token_claims: Mapping[str, Any],
         now: Callable[[], datetime],
+        pypi: Callable[[str, str | None], PyPIDigests] | None = None,
+        pypi_index_url: str | None = None,
     ) -> None:
         self.plan = plan
+        self.pypi = pypi
+        self.pypi_index_url = pypi_index_url
+        self._pypi_digests: PyPIDigests | str | None = None
+        """This run's answer of the package index (or why there is none), fetched once."""
+        self._checksum_index: dict[int, _ChecksumIndex | str] = {}
+        """Per checksum-file asset id: its entries as parsed in this run (or why not)."""
         self.client = client
         self.signer = signer
         self.verifier = verifier
@@ -301,7 +313,7 @@ class _Applier:
         ):
             # before anything is signed: the bundle release is the one the plan names
             self._home(create=False)
-        if any(not r.is_idle and r.tag_commit is not None for r in self.plan.releases):
+        if any(not r.is_idle for r in self.plan.releases):
             # one listing for the whole run (100 tags a page), not one request per release
             self._tag_commits = self.client.tag_commits(self.plan.repository)
         for planned in self.plan.releases:
@@ -388,8 +400,13 @@ class _Applier:
         """
         if current.tag != planned.tag:
             return f"the release's tag is now {current.tag!r}; plan again"
-        if planned.tag_commit is not None:
-            now = self._tag_commits.get(planned.tag)
+        now = self._tag_commits.get(planned.tag)
+        if planned.tag_commit is None:
+            # the planner records the commit of every tag that exists: a null one is a tag
+            # created since the plan (or a re-sealed plan switching this check off)
+            if now is not None:
+                return f"the tag {planned.tag!r} points to {now[:12]}, the plan records none"
+        else:
             if now is None:
                 return f"the tag {planned.tag!r} is gone; plan again"
             if now != planned.tag_commit:
@@ -399,7 +416,9 @@ class _Applier:
                 )
         if current.immutable and not to_bundle_home:
             return "the release became immutable after the plan; plan again with --bundle-release"
-        if planned.updated_at is None or format_time(current.updated_at) == format_time(
+        # a null updated_at (a re-sealed plan) never switches the edit check off: the
+        # release's fields are compared as if it changed
+        if planned.updated_at is not None and format_time(current.updated_at) == format_time(
             planned.updated_at
         ):
             return None
@@ -458,6 +477,13 @@ class _Applier:
         if done is not None:
             self.report.add(Outcome(planned.tag, pa.name, "asset", "done", bundle=done[2]))
             return done
+        # The plan's evidence is not trusted (anyone can re-seal a plan): unless GitHub's own
+        # digest (re-read above) vouches for the bytes, it is re-derived in this run.
+        unproven = self._evidence_unproven(planned, pa, current_assets)
+        if unproven is not None:
+            detail = f"its evidence does not hold now ({unproven}): not signed"
+            self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
+            return None
         # The digest signed is always that of bytes downloaded and hashed in this run: the
         # state directory is not trusted (a journal entry never chooses what is signed).
         sha256 = self._download(planned, pa, asset)
@@ -486,14 +512,122 @@ class _Applier:
         self.report.add(Outcome(planned.tag, pa.name, "asset", "signed", bundle=stored))
         return pa, sha256, stored
 
+    def _evidence_unproven(
+        self, planned: PlannedRelease, pa: PlannedAsset, current_assets: dict[int, Asset]
+    ) -> str | None:
+        """Why the evidence of an asset to sign as verified cannot be re-derived now
+        (``None``: it can). GitHub's own digest is re-read with the release (drift and the
+        download compare against it); a checksum file is downloaded (bounded) and parsed
+        again with the planner's parser, PyPI's digests are fetched again from this run's
+        index, which must be the one the plan names. An asset the plan marks unverified
+        (no expected sha256, ``--allow-unverified``) has no evidence to re-derive."""
+        if pa.expected_sha256 is None or pa.action == "skip":
+            return None
+        asset = current_assets.get(pa.id)
+        digest = f"sha256:{pa.expected_sha256}"
+        stated = asset is not None and (asset.digest or "").lower() == digest
+        if stated and any(e.source == "github-digest" for e in pa.evidence):
+            return None  # GitHub's own digest, re-read now, vouches for the bytes
+        if not pa.evidence:
+            return "no evidence"
+        for e in pa.evidence:
+            if e.source == "github-digest":
+                if asset is None or asset.digest is None or asset.digest.lower() != digest:
+                    return "GitHub no longer states this digest"
+                continue
+            found = (
+                self._pypi_evidence(pa)
+                if e.source == "pypi"
+                else self._checksum_evidence(planned, pa, e, current_assets)
+            )
+            if isinstance(found, str):
+                return found
+            if e not in found or any(f.sha256 != pa.expected_sha256 for f in found):
+                return f"{e.source} evidence ({e.detail}) is not what its source states now"
+        return None
+
+    def _pypi_evidence(self, pa: PlannedAsset) -> list[Evidence] | str:
+        project = self.plan.options.pypi_project
+        if project is None or self.pypi is None:
+            return "pypi evidence, but this apply has no PyPI project or index to ask"
+        asked = self.pypi_index_url or index_url_from_env()
+        asked = redact_url(asked if asked.endswith("/") else asked + "/")
+        if self._pypi_digests is None and asked != self.plan.options.pypi_index_url:
+            self._pypi_digests = (
+                f"the plan names PyPI index {self.plan.options.pypi_index_url!r}, this apply "
+                f"asks {asked!r} (set {INDEX_URL_ENV} to the plan's index)"
+            )
+        if self._pypi_digests is None:
+            try:
+                digests = self.pypi(project, self.pypi_index_url)
+            except Error as exc:
+                if _fatal(exc):
+                    raise
+                self._pypi_digests = f"the package index cannot be read ({exc.message})"
+            else:
+                index = redact_url(digests.index_url)
+                if index != self.plan.options.pypi_index_url:
+                    self._pypi_digests = (
+                        f"the plan names PyPI index {self.plan.options.pypi_index_url!r}, "
+                        f"this apply asks {index!r}"
+                    )
+                else:
+                    self._pypi_digests = digests
+        if isinstance(self._pypi_digests, str):
+            return self._pypi_digests
+        return [Evidence("pypi", f.sha256, f.url) for f in self._pypi_digests.lookup(pa.name)]
+
+    def _checksum_evidence(
+        self,
+        planned: PlannedRelease,
+        pa: PlannedAsset,
+        e: Evidence,
+        current_assets: dict[int, Asset],
+    ) -> list[Evidence] | str:
+        record = next(
+            (c for c in planned.checksum_files if e.detail.startswith(f"{c.name} line ")), None
+        )
+        if record is None:
+            return f"checksum-file evidence {e.detail!r} names no checksum file of the plan"
+        if record.asset_id not in self._checksum_index:
+            self._checksum_index[record.asset_id] = self._parse_checksums(
+                planned, record.asset_id, record.name, current_assets
+            )
+        index = self._checksum_index[record.asset_id]
+        if isinstance(index, str):
+            return index
+        return index.lookup(pa.name)
+
+    def _parse_checksums(
+        self, planned: PlannedRelease, asset_id: int, name: str, current: dict[int, Asset]
+    ) -> _ChecksumIndex | str:
+        asset = current.get(asset_id)
+        if asset is None or asset.name != name or asset.state != "uploaded":
+            return f"the checksum file {name!r} (asset {asset_id}) is not on the release"
+        if asset.size > MAX_CHECKSUM_FILE_SIZE:
+            return f"the checksum file {name!r} is larger than {MAX_CHECKSUM_FILE_SIZE} bytes"
+        try:
+            data = self.client.fetch_small(asset, max_bytes=MAX_CHECKSUM_FILE_SIZE)
+            parsed = parse_checksum_file(data, file_name=name, release_tag=planned.tag)
+        except Error as exc:
+            if _fatal(exc):
+                raise
+            return f"the checksum file {name!r} cannot be read ({exc.message})"
+        index = _ChecksumIndex()
+        if parsed.algorithm == "sha256":
+            for entry in parsed.entries:
+                index.add(entry.name, entry.sha256, f"{name} line {entry.line}")
+        return index
+
     def _done_before(
         self, pa: PlannedAsset, asset: Asset, remote: Asset | None
     ) -> tuple[PlannedAsset, str, str] | None:
         """An upload this journal recorded, if the bundle at the destination proves it: it
-        verifies against this run's pinned identity over the recorded sha256, which the
-        plan or GitHub must state too (a digest only the journal states is never trusted:
-        the asset is downloaded and hashed again). Its sha256 is not fresh: an attestation that
-        still has to be signed downloads the asset again (:meth:`_rehash`)."""
+        verifies against this run's pinned identity over the recorded sha256, which
+        GitHub's own digest must state too (a digest only the journal or the plan states is
+        never trusted: the asset is downloaded and hashed again). Its sha256 is not fresh:
+        an attestation that still has to be signed downloads the asset again
+        (:meth:`_rehash`)."""
         uploaded = self.journal.last("asset.uploaded", asset_id=pa.id)
         pinned = self._run_policy()
         if uploaded is None or remote is None or pinned is None:
@@ -503,8 +637,8 @@ class _Applier:
             return None
         if pa.expected_sha256 not in {None, sha256} or asset.sha256 not in {None, sha256}:
             return None
-        if pa.expected_sha256 is None and asset.sha256 is None:
-            # only the (untrusted) journal states this digest: download and hash again
+        if asset.sha256 is None:
+            # only the (untrusted) journal or plan states this digest: download and hash again
             return None
         try:
             data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
@@ -608,14 +742,18 @@ class _Applier:
                 continue
             if asset.sha256 is not None and pa.expected_sha256 not in {None, asset.sha256}:
                 continue
-            # GitHub's digest (or the planned one) when stated, else the bytes hashed now; an
-            # attestation over it downloads and hashes the asset first (_rehash).
+            # GitHub's own digest when it states one, else the bytes hashed now (never a
+            # digest only the plan or journal states); an attestation over GitHub's digest
+            # downloads and hashes the asset first (_rehash).
             work = self.journal.work_file(pa.id, pa.name)
             try:
-                sha256 = asset.sha256 or pa.expected_sha256
+                sha256 = asset.sha256
                 if sha256 is None:
                     sha256 = self.client.download(asset, work)
                     self._fresh.add(pa.id)
+                    if pa.expected_sha256 not in {None, sha256}:
+                        _log.info("not listing %s: the asset's bytes changed", remote.name)
+                        continue
                 data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
                 self.verifier.verify_digest(sha256, data, pinned[0], source=repr(remote.name))
             except Error as exc:
@@ -1013,10 +1151,14 @@ def apply_plan(
     identity_token: str | None = None,
     now: Callable[[], datetime] | None = None,
     listener: Callable[[Outcome], None] | None = None,
+    pypi: Callable[[str, str | None], PyPIDigests] | None = None,
+    pypi_index_url: str | None = None,
 ) -> ApplyReport:
     """Execute ``plan`` (already checked and approved) and report what happened.
 
     ``listener`` sees every outcome as it happens (the CLI drives a progress bar).
+    ``pypi`` re-fetches the digests of ``plan.options.pypi_project`` from
+    ``pypi_index_url`` (``None``: the default index) to re-derive PyPI evidence.
     """
     claims = token_claims(identity_token) if identity_token else {}
     applier = _Applier(
@@ -1027,6 +1169,8 @@ def apply_plan(
         journal=journal,
         token_claims=claims,
         now=now or (lambda: datetime.now(timezone.utc)),
+        pypi=pypi,
+        pypi_index_url=pypi_index_url,
     )
     applier.report.listener = listener
     return applier.run()

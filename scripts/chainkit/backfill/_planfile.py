@@ -288,28 +288,39 @@ def _check_asset(plan: Plan, release: PlannedRelease, asset: PlannedAsset, where
             f"bundle name {asset.bundle_name!r} is not the one chainkit derives "
             f"({_bundle_names(release, asset)[0]!r})",
         )
-    if asset.action == "skip":
-        return
     _check_evidence(plan, release, asset, where)
     if asset.action == "replace" and not (
         asset.status == "replace" and plan.options.verify_existing
     ):
         raise _refuse(where, "replace without --verify-existing")
-    # The planner's own decision for this evidence: a crafted status, action or expected
-    # sha256 (signing what it blocked, or bytes without evidence) differs from it.
+    # The planner's own decision for this evidence, for EVERY asset (a skipped one too: an
+    # ``already-signed`` asset's expected sha256 decides which bytes its bundle is listed
+    # for): a crafted status, action or expected sha256 differs from all it could decide.
     exists = asset.existing_bundle_id is not None
-    decision = classify(
-        asset.evidence,
-        bundle_exists=exists,
-        bundle_valid=False if exists else None,  # only an invalid bundle is ever acted on
-        immutable=release.immutable,
-        bundle_release=plan.options.bundle_release,
-        allow_unverified=plan.options.allow_unverified,
+    # an existing bundle is unverified (None), verified (True) or broken/invalid (False);
+    # the planner acts only on an invalid one
+    verdicts: tuple[bool | None, ...] = (
+        (False,) if asset.action != "skip" else (None, True, False) if exists else (None,)
     )
+    decisions = [
+        classify(
+            asset.evidence,
+            bundle_exists=exists,
+            bundle_valid=valid if exists else None,
+            immutable=release.immutable,
+            bundle_release=plan.options.bundle_release,
+            allow_unverified=plan.options.allow_unverified,
+        )
+        for valid in verdicts
+    ]
     planned = (asset.status, asset.action, asset.expected_sha256)
-    if (decision.status, decision.action, decision.expected_sha256) != planned:
+    derivable = {(d.status, d.action, d.expected_sha256) for d in decisions}
+    if asset.action == "skip":
+        derivable.add(("blocked", "skip", None))  # two bundle names collide
+    if planned not in derivable:
         if asset.expected_sha256 is None and not plan.options.allow_unverified:
             raise _refuse(where, "signing without an expected sha256 needs --allow-unverified")
+        decision = decisions[0]
         raise _refuse(
             where,
             f"{asset.action} with status {asset.status} and expected sha256 "
@@ -436,7 +447,19 @@ def check_plan_for(
     ``expect_digest`` is the digest the approver saw (``None``: not given; the
     caller decides whether that is acceptable). Repository names compare
     case-insensitively, as on GitHub.
+
+    A :class:`Plan` object is no more trusted than a plan file: its digest is recomputed
+    from its content (a ``plan_digest`` field a caller kept after editing the plan
+    proves nothing) and the same decision checks :func:`load_plan` runs are re-run.
     """
+    actual = compute_digest(plan.unsealed_json())
+    if not hmac.compare_digest(plan.plan_digest, actual):
+        raise PlanError(
+            f"the plan was changed after it was sealed: its content hashes to {actual}, "
+            f"but it states plan_digest {plan.plan_digest}",
+            remediation="never edit a plan; " + _REMEDIATION,
+        )
+    _check_decisions(plan, "the plan")
     if plan.repository.lower() != repository.lower():
         raise PlanError(
             f"the plan is for repository {plan.repository!r}, not {repository!r}",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -160,13 +161,20 @@ class ApplyRequest:
     """Default: the plan's."""
     expect_digest: str | None = None
     """The digest the approver saw; required when ``in_actions``."""
-    in_actions: bool = False
+    in_actions: bool = field(
+        default_factory=lambda: os.environ.get("GITHUB_ACTIONS", "").lower() == "true"
+    )
+    """Default: whether ``GITHUB_ACTIONS`` says so, so that a library caller inside Actions
+    cannot skip the environment-reviewer check with ``yes``."""
     yes: bool = False
     """Outside Actions: do not ask for confirmation."""
     allow_unprotected: bool = False
     """In Actions: apply even without an environment with required reviewers."""
     interactive: bool = False
     """Whether ``confirm`` can ask someone (stdin is a terminal)."""
+    pypi_index_url: str | None = None
+    """The index PyPI evidence is re-derived from (``None``: ``CHAINKIT_PYPI_INDEX_URL`` or
+    PyPI); it must be the index the plan names, never one the plan chooses."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,7 @@ def run_apply(
     token_provider: Callable[[], str],
     confirm: Callable[[], bool],
     progress: Callable[[], AbstractContextManager[Callable[[Outcome], None] | None]] | None = None,
+    pypi: PyPIFetcher | None = None,
 ) -> ApplyResult:
     """Check that ``request.plan`` may run here and is approved, then execute it.
 
@@ -194,7 +203,8 @@ def run_apply(
     approved (:func:`require_approval`: a protected environment in Actions, ``confirm``
     or ``yes`` elsewhere). Then the plan is executed with its journal under
     ``request.state_dir``: re-running it after an interruption finishes the work without
-    signing or uploading twice. ``progress``, entered once approved (never around the
+    signing or uploading twice. ``pypi`` (default :func:`pypi_fetcher`) re-fetches PyPI
+    evidence from ``request.pypi_index_url``. ``progress``, entered once approved (never around the
     confirmation), yields a listener that sees every outcome. Raises
     :class:`~chainkit.backfill.PlanError` or another exit-2 error when the gate refuses.
     """
@@ -241,6 +251,8 @@ def run_apply(
             state_dir=request.state_dir,
             identity_token=first_token,
             listener=listener,
+            pypi=pypi or pypi_fetcher(),
+            pypi_index_url=request.pypi_index_url,
         )
     return ApplyResult(report=report, approval=approval)
 
@@ -254,6 +266,8 @@ def _apply_backfill(
     state_dir: Path,
     identity_token: str | None = None,
     listener: Callable[[Outcome], None] | None = None,
+    pypi: PyPIFetcher | None = None,
+    pypi_index_url: str | None = None,
 ) -> ApplyReport:
     """Execute ``plan`` (only after :func:`run_apply`'s gate)."""
     from chainkit.backfill._apply import apply_plan
@@ -268,4 +282,6 @@ def _apply_backfill(
             journal=journal,
             identity_token=identity_token,
             listener=listener,
+            pypi=pypi,
+            pypi_index_url=pypi_index_url,
         )

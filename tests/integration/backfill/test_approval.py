@@ -176,7 +176,13 @@ def test_the_library_entry_point_holds_the_whole_gate(sandbox_factory: Any, tmp_
 
     def run(**fields: Any) -> Any:
         request = ApplyRequest(
-            **{"plan": plan, "state_dir": tmp_path / "state", "api_url": sb.api_url, **fields}
+            **{
+                "plan": plan,
+                "state_dir": tmp_path / "state",
+                "api_url": sb.api_url,
+                "in_actions": False,
+                **fields,
+            }
         )
         return run_apply(
             request,
@@ -198,3 +204,16 @@ def test_the_library_entry_point_holds_the_whole_gate(sandbox_factory: Any, tmp_
     assert asked == ["token", "confirm"]
     assert sb.tree_size() == 0
     assert sb.writes() == []
+
+
+def test_apply_request_defaults_in_actions_from_the_environment(
+    monkeypatch: Any, tmp_path: Path
+) -> None:
+    """A library caller inside Actions gets the Actions gate (a protected environment),
+    even without saying so: ``yes`` cannot skip the environment reviewers."""
+    from chainkit.backfill import ApplyRequest
+
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert ApplyRequest(plan=None, state_dir=tmp_path, api_url="x").in_actions  # type: ignore[arg-type]
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    assert not ApplyRequest(plan=None, state_dir=tmp_path, api_url="x").in_actions  # type: ignore[arg-type]

@@ -122,7 +122,17 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
     log = sb.requests_log()
     kinds = Counter(r["kind"] for r in log)
     writes = [r for r in log if r["method"] != "GET"]
-    assert kinds["download"] == signed + 1  # one per asset to sign (one then refused)
+    # one per asset to sign (one then refused), and each checksum file once that is the
+    # evidence of an asset without GitHub's digest (re-derived at apply, never trusted)
+    rederived = {
+        r["id"]
+        for r in plan["releases"]
+        for a in r["assets"]
+        if a["action"] == "sign"
+        and not any(e["source"] == "github-digest" for e in a["evidence"])
+        and any(e["source"] == "checksum-file" for e in a["evidence"])
+    }
+    assert kinds["download"] == signed + 1 + len(rederived)
     assert kinds["list-tags"] == 2  # one listing per apply, not one request per release
     assert kinds["upload"] == signed + (RELEASES - 1)  # bundles + attestations
     assert kinds["update-release"] == RELEASES - 1  # one notes edit per release
@@ -214,13 +224,25 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
     assert json.loads(result.stdout)["certificates"] == 0
     log = sb.requests_log()
     assert [r for r in log if r["method"] != "GET"] == []
-    # the journal is not trusted: what it claims is re-verified at the destination (only
-    # bundles and attestations are fetched), never a signed asset downloaded again; the
+    # the journal and the plan are not trusted: what the journal claims is re-verified at
+    # the destination over GitHub's own digest, or over the asset's bytes hashed again when
+    # GitHub states none (a digest only the plan or journal states is never trusted); the
     # blocked one is downloaded again to reproduce its mismatch (a journal never blocks)
     fetched = {r["path"].rsplit("/", 1)[1] for r in log if r["kind"] == "download"}
     names = {str(a.id): a.name for rel in sb.releases().values() for a in rel.get_assets()}
-    assets = [names[i] for i in fetched if not names[i].endswith(".sigstore.json")]
-    assert fetched and assets == ["widgets-1.6.0.tar.gz"]
+    assets = sorted(
+        names[i] for i in fetched if not names[i].endswith((".sigstore.json", "SHA256SUMS"))
+    )
+    # a checksum file is read again (once) as the evidence of an asset GitHub states no
+    # digest for: the plan's evidence is re-derived, never trusted
+    assert sum(names[i] == "SHA256SUMS" for i in fetched) <= RELEASES
+    without_digest = {
+        a["name"]
+        for rel in plan["releases"]
+        for a in rel["assets"]
+        if a["digest"] is None and a["action"] == "sign"
+    }
+    assert fetched and assets == sorted(without_digest | {"widgets-1.6.0.tar.gz"})
     assert json.loads(result.stdout)["summary"]["blocked"] == 1
 
     result = sb.plan(tmp_path / "plan2.json")
