@@ -74,6 +74,15 @@ def apply(sb: FullSandbox, plan: Path, digest: str, state: Path, *extra: str) ->
     return sb.chainkit(*sb.apply_args(plan, digest, state, *extra))
 
 
+def apply_crafted(
+    sb: FullSandbox, plan: dict[str, Any], tmp_path: Path, state: Path, *extra: str
+) -> Result:
+    """Re-seal a crafted plan as ``tmp_path/crafted.json`` and apply it under its new digest
+    (what an attacker who can re-seal plans gets a reviewer to approve)."""
+    crafted = tmp_path / "crafted.json"
+    return apply(sb, crafted, reseal(plan, crafted), state, *extra)
+
+
 def outcome(result: Result, item: str) -> dict[str, Any]:
     report = json.loads(result.stdout)
     found: dict[str, Any] = next(o for o in report["outcomes"] if o["item"] == item)

@@ -16,9 +16,9 @@ import pytest
 
 from _plugins.sandbox import FullSandbox, asset, release
 from _plugins.sandbox import seed as sandbox_seed
-from chainkit.backfill._plan import compute_digest
 from integration.backfill._flow import (
     apply,
+    apply_crafted,
     asset_bytes,
     make_plan,
     outcome,
@@ -27,11 +27,6 @@ from integration.backfill._flow import (
     two_wheels,
     upload,
 )
-
-
-def _reseal(plan: dict[str, Any]) -> dict[str, Any]:
-    plan["plan_digest"] = compute_digest(plan)
-    return plan
 
 
 def test_a_crafted_replace_cannot_delete_another_asset(
@@ -47,17 +42,14 @@ def test_a_crafted_replace_cannot_delete_another_asset(
 
     # 1. a replace the planner never made (no --verify-existing) is refused at load time
     a.update(action="replace", existing_bundle_id=b_id)
-    crafted = tmp_path / "crafted.json"
-    crafted.write_text(json.dumps(_reseal(plan)))
-    result = sb.chainkit(*sb.apply_args(crafted, plan["plan_digest"], tmp_path / "s1"))
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "s1")
     assert result.exit_code == 2
     assert "replace without --verify-existing" in result.stderr
 
     # 2. a well-formed replace that names an asset of the plan as its bundle is refused too
     plan["options"]["verify_existing"] = True
     a.update(status="replace")
-    crafted.write_text(json.dumps(_reseal(plan)))
-    result = sb.chainkit(*sb.apply_args(crafted, plan["plan_digest"], tmp_path / "s2"))
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "s2")
     assert result.exit_code == 2, result.output
     assert "not a bundle" in result.stderr
     assert sb.writes() == []
@@ -74,9 +66,7 @@ def test_signing_without_evidence_needs_allow_unverified(
     sb.plan(plan_file)
     plan = json.loads(plan_file.read_text())
     plan["releases"][0]["assets"][0]["expected_sha256"] = None
-    crafted = tmp_path / "crafted.json"
-    crafted.write_text(json.dumps(_reseal(plan)))
-    result = sb.chainkit(*sb.apply_args(crafted, plan["plan_digest"], tmp_path / "state"))
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "state")
     assert result.exit_code == 2
     assert "--allow-unverified" in result.stderr
     assert sb.tree_size() == 0
@@ -97,8 +87,7 @@ def test_a_crafted_bundle_name_cannot_replace_a_release_asset(
     a = next(a for a in assets if a["name"] == "a.whl")
     plan["options"]["verify_existing"] = True
     a.update(status="replace", action="replace", existing_bundle_id=b_id, bundle_name="b.whl")
-    crafted = tmp_path / "crafted.json"
-    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "state")
     assert result.exit_code == 2, result.output
     assert "bundle name" in result.stderr
     assert sb.writes() == []
@@ -109,8 +98,7 @@ def test_a_crafted_attestation_name_is_refused(sandbox_factory: Any, tmp_path: P
     sb: FullSandbox = sandbox_factory(two_wheels())
     plan = make_plan(sb, tmp_path / "plan.json")
     plan["releases"][0]["attestation"]["name"] = "a.whl"
-    crafted = tmp_path / "crafted.json"
-    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "state")
     assert result.exit_code == 2, result.output
     assert "attestation name" in result.stderr
     assert sb.tree_size() == 0
@@ -142,8 +130,7 @@ def test_an_asset_the_planner_blocked_cannot_be_signed(
     assert c["status"] == "blocked"
     c.update(status="sign", action="sign", expected_sha256=sha("ccc"))
     plan["releases"][0]["attestation"]["action"] = "sign"
-    crafted = tmp_path / "crafted.json"
-    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "state")
     assert result.exit_code == 2, result.output
     assert "evidence" in result.stderr
     assert sb.tree_size() == 0
@@ -158,8 +145,7 @@ def test_a_sign_without_evidence_is_refused_unless_marked_unverified(
     assert d["status"] == "unverified" and d["evidence"] == []
     d.update(status="sign", action="sign", expected_sha256=sha("ddd"))
     plan["releases"][0]["attestation"]["action"] = "sign"
-    crafted = tmp_path / "crafted.json"
-    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "state")
     assert result.exit_code == 2, result.output
     assert "evidence" in result.stderr
     assert sb.tree_size() == 0
@@ -276,8 +262,7 @@ def test_fabricated_evidence_is_refused(sandbox_factory: Any, tmp_path: Path, so
     )
     plan = _unverified_plan(sb, tmp_path)
     _fabricate(plan, {**FABRICATED[source], "sha256": sha("ddd")})
-    crafted = tmp_path / "crafted.json"
-    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "state")
     assert result.exit_code == 2, result.output
     assert f"{source} evidence" in result.stderr
     assert sb.writes() == [] and sb.tree_size() == 0
@@ -290,8 +275,7 @@ def test_a_summary_that_does_not_count_the_releases_is_refused(
     plan = make_plan(sb, tmp_path / "plan.json")
     plan["summary"]["actions"]["sign"] = 1
     plan["summary"]["actions"]["skip"] += 1
-    crafted = tmp_path / "crafted.json"
-    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "state")
     assert result.exit_code == 2, result.output
     assert "summary does not count" in result.stderr
     assert sb.tree_size() == 0
@@ -318,8 +302,7 @@ def test_a_resealed_replace_never_deletes_a_valid_bundle(
     summary["statuses"]["replace"] += 1
     summary["actions"]["skip"] -= 1
     summary["actions"]["replace"] += 1
-    crafted = tmp_path / "crafted.json"
-    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "s2")
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "s2")
     assert result.exit_code == 1, result.output
     assert outcome(result, "a.whl")["result"] == "conflict"
     assert "verifies" in outcome(result, "a.whl")["detail"]
@@ -434,8 +417,7 @@ def test_a_skipped_asset_cannot_make_the_notes_vouch_for_other_bytes(
         d["evidence"] = [{"source": "pypi", "sha256": sha("xxx"), "detail": "https://x/d.whl"}]
     rel["notes"]["action"] = "update"
     rel["attestation"]["action"] = "skip"
-    crafted = tmp_path / "crafted.json"
-    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "state")
     if evidence == "none":
         assert result.exit_code == 2, result.output
         assert "evidence supports" in result.stderr
@@ -524,8 +506,7 @@ def test_fabricated_evidence_is_re_derived_before_signing(
     plan["summary"]["actions"]["sign"] += 1
     rel["attestation"]["action"] = "sign"
     rel["notes"]["action"] = "update"
-    crafted = tmp_path / "crafted.json"
-    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "state")
     assert result.exit_code == 1, result.output
     blocked = outcome(result, "d.whl")
     assert blocked["result"] == "blocked"
@@ -592,8 +573,7 @@ def test_a_null_tag_commit_or_updated_at_does_not_switch_drift_checks_off(
     plan["releases"][0][field] = None
     if field == "updated_at":
         patch_release(sb, plan["releases"][0]["id"], name="Renamed after the plan")
-    crafted = tmp_path / "crafted.json"
-    result = apply(sb, crafted, reseal(plan, crafted), tmp_path / "state")
+    result = apply_crafted(sb, plan, tmp_path, tmp_path / "state")
     assert result.exit_code == 1, result.output
     assert outcome(result, "a.whl")["result"] == "drift"
     assert sb.tree_size() == 0
