@@ -1,12 +1,194 @@
-"""``chainkit scan``: bandit and gitleaks (filled by a later issue)."""
+"""``chainkit scan code`` (bandit) and ``chainkit scan secrets`` (gitleaks)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
 
+from chainkit._cli._options import env_option
+from chainkit.errors import ExitCode, UsageError
+
 __all__ = ["scan"]
+
+_log = logging.getLogger("chainkit.scan")
+
+F = TypeVar("F", bound=Callable[..., Any])
+_FORMATS = ("table", "json", "sarif", "markdown")
+_LEVELS = ("low", "medium", "high")
+_PATH = click.Path(path_type=Path, dir_okay=True, file_okay=True)
+_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+def _report_options(func: F) -> F:
+    """--baseline, --write-baseline, --format, -o and --summary (both commands)."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--baseline",
+                type=_FILE,
+                help="Report only findings not in this baseline; list its stale entries.",
+            ),
+            click.option(
+                "--write-baseline",
+                type=_FILE,
+                help="Record today's findings as the accepted baseline in this file.",
+            ),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(_FORMATS),
+                default="table",
+                show_default=True,
+                help="Report format.",
+            ),
+            click.option(
+                "-o", "--output", type=_PATH, help="Write the report to this file, not stdout."
+            ),
+            click.option(
+                "--summary", is_flag=True, help="Append a Markdown report to $GITHUB_STEP_SUMMARY."
+            ),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def _emit(outcome: Any, fmt: str, output: Path | None, summary: bool) -> ExitCode:
+    from chainkit._internal.fs import write_output
+    from chainkit._internal.ghenv import GitHubContext
+    from chainkit._internal.output import append_step_summary, emit_text
+    from chainkit.scan import render, summary_line
+
+    text = render(outcome, fmt)
+    if output is None:
+        emit_text(text)
+    else:
+        try:
+            write_output(output, text)
+        except OSError as exc:
+            raise UsageError(
+                f"could not write the report to {output}: {exc}",
+                remediation="check that the directory exists and is writable",
+            ) from exc
+        _log.info("report written to %s", output)
+    if summary:
+        ctx = GitHubContext.from_env()
+        if ctx.step_summary is None:
+            _log.warning("--summary: GITHUB_STEP_SUMMARY is not set; no summary written")
+        else:
+            append_step_summary(render(outcome, "markdown"), path=ctx.step_summary)
+    if outcome.written is not None:
+        _log.info("baseline written to %s", outcome.written)
+    for entry in outcome.stale:
+        _log.warning(
+            "stale baseline entry (no longer found): %s %s %s",
+            entry.path,
+            entry.rule,
+            entry.fingerprint[:16],
+        )
+    _log.info("%s; %s", summary_line(outcome), outcome.report.verdict())
+    return ExitCode(outcome.exit_code)
 
 
 @click.group()
 def scan() -> None:
-    """Scan code (bandit) and history (gitleaks) with SARIF output (coming in a later release)."""
+    """Scan the code (bandit) and the secrets in the history (gitleaks), with baselines.
+
+    Exit codes: 0 nothing new, 1 new findings, 2 bad input, 3 a scanner failed or is missing.
+    """
+
+
+@scan.command("code")
+@click.argument("paths", nargs=-1, type=_PATH)
+@click.option(
+    "--severity",
+    type=click.Choice(_LEVELS, case_sensitive=False),
+    default="low",
+    show_default=True,
+    help="Report bandit results of at least this severity.",
+)
+@click.option(
+    "--confidence",
+    type=click.Choice(_LEVELS, case_sensitive=False),
+    default="low",
+    show_default=True,
+    help="Report bandit results of at least this confidence.",
+)
+@_report_options
+def code(
+    paths: tuple[Path, ...],
+    severity: str,
+    confidence: str,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    fmt: str,
+    output: Path | None,
+    summary: bool,
+) -> ExitCode:
+    """Find dangerous Python patterns with bandit (default PATH: the current directory).
+
+    bandit's configuration is honoured: [tool.bandit] in ./pyproject.toml, ./.bandit, and
+    `# nosec BXXX - reason` comments.
+    """
+    from chainkit.findings import Severity
+    from chainkit.scan import CodeScanRequest, scan_code
+
+    request = CodeScanRequest(
+        paths=paths,
+        root=Path(),
+        severity=Severity.parse(severity),
+        confidence=Severity.parse(confidence),
+        baseline=baseline,
+        write_baseline=write_baseline,
+    )
+    return _emit(scan_code(request), fmt, output, summary)
+
+
+@scan.command("secrets")
+@click.argument("path", required=False, type=_PATH)
+@click.option(
+    "--history/--no-history",
+    default=None,
+    help="Scan the git history (gitleaks git) or only the files (gitleaks dir). "
+    "Default: the history when PATH is a repository root.",
+)
+@click.option("--config", type=_FILE, help="gitleaks configuration (default PATH/.gitleaks.toml).")
+@env_option(
+    "--gitleaks",
+    "gitleaks_path",
+    type=_FILE,
+    envvar="CHAINKIT_GITLEAKS",
+    help="The gitleaks 8 binary (default: gitleaks on PATH).",
+)
+@_report_options
+def secrets(
+    path: Path | None,
+    history: bool | None,
+    config: Path | None,
+    gitleaks_path: Path | None,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    fmt: str,
+    output: Path | None,
+    summary: bool,
+) -> ExitCode:
+    """Find committed secrets with gitleaks (default PATH: the current directory).
+
+    Secret values never appear in any output, log, report or baseline: only the rule, the
+    place, the commit and a fingerprint.
+    """
+    from chainkit.scan import SecretScanRequest, scan_secrets
+
+    request = SecretScanRequest(
+        source=path or Path(),
+        history=history,
+        config=config,
+        gitleaks=gitleaks_path,
+        baseline=baseline,
+        write_baseline=write_baseline,
+    )
+    return _emit(scan_secrets(request), fmt, output, summary)

@@ -1,0 +1,253 @@
+"""``scan code``: bandit, run as ``python -m bandit`` with its JSON report, turned into
+:class:`chainkit.findings.Finding`s.
+
+bandit's configuration is honoured as bandit reads it: ``[tool.bandit]`` in the root's
+``pyproject.toml`` (passed as ``-c``), a ``.bandit`` INI file at the root (``--ini``),
+and ``# nosec`` comments (bandit applies them; ``# nosec B602 - reason`` names the test
+and the reason). Files bandit could not scan (a syntax error) are findings of the rule
+``scan-error``: never silently dropped.
+
+A code finding's fingerprint is its test id, its path (relative to the root), a digest of
+its own source lines with whitespace normalised, and an occurrence index among identical
+ones in the same file: it survives line shifts and edits elsewhere in the file.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import re
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chainkit._internal.fs import TooLargeError, read_bounded
+from chainkit._internal.output import printable
+from chainkit.findings import Finding, Location, Region, Rule, Severity, Tool, fingerprint
+from chainkit.scan._common import private_report_file, relative_posix, snippet_digest
+from chainkit.scan._errors import ScanInputError, ToolError
+from chainkit.scan._proc import check_path_argument, run, tool_env
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["SCAN_ERROR_RULE", "BanditRun", "bandit_tool", "run_bandit"]
+
+# the name of the fingerprint scheme in SARIF partialFingerprints (bump it when inputs change)
+FINGERPRINT_SCHEME = "chainkitScanCode/v1"
+MAX_REPORT_BYTES = 256 * 1024 * 1024
+Mapping_ = dict[str, Any]
+_LINE = re.compile(r"(\d+) ?(.*)")
+_LEVELS = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
+
+SCAN_ERROR_RULE = Rule(
+    id="scan-error",
+    name="file_not_scanned",
+    tool="bandit",
+    short_description="bandit could not scan this file",
+    help_text="bandit could not parse or read the file, so nothing in it was checked. Fix the "
+    "file (bandit parses the Python version it runs on) or exclude it in [tool.bandit].",
+    default_severity=Severity.HIGH,
+)
+
+
+@dataclass(frozen=True)
+class BanditRun:
+    """What bandit found at or above the thresholds, and how it was configured."""
+
+    findings: tuple[Finding, ...]
+    files_scanned: int
+    config: tuple[str, ...]
+    below_threshold: int
+
+
+def bandit_tool() -> Tool:
+    try:
+        version = importlib.metadata.version("bandit")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a dependency
+        version = "unknown"
+    return Tool(
+        name="bandit",
+        version=version,
+        information_uri="https://bandit.readthedocs.io/",
+        fingerprint_key=FINGERPRINT_SCHEME,
+        automation_id="chainkit/scan/code/",
+    )
+
+
+def _has_bandit_table(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(read_bounded(pyproject, 4 * 1024 * 1024).decode("utf-8"))
+    except (OSError, TooLargeError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScanInputError(
+            f"cannot read {pyproject} for its [tool.bandit] table: {exc}",
+            remediation="fix the file; bandit's configuration is read from it",
+        ) from exc
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "bandit" in tool
+
+
+def config_args(root: Path) -> tuple[list[str], tuple[str, ...]]:
+    """bandit's options for the project's configuration, and the files used."""
+    args: list[str] = []
+    used: list[str] = []
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and _has_bandit_table(pyproject):
+        args += ["-c", str(pyproject.absolute())]
+        used.append("pyproject.toml [tool.bandit]")
+    ini = root / ".bandit"
+    if ini.is_file():
+        args += ["--ini", str(ini.absolute())]
+        used.append(".bandit")
+    return args, tuple(used)
+
+
+def _own_lines(result: Mapping_) -> list[str]:
+    wanted = {int(n) for n in result.get("line_range") or [] if isinstance(n, int)}
+    out: list[str] = []
+    for raw in str(result.get("code") or "").splitlines():
+        m = _LINE.fullmatch(raw)
+        if m and int(m.group(1)) in wanted:
+            out.append(m.group(2))
+    return out
+
+
+def _rule(result: Mapping_) -> Rule:
+    test_id = str(result.get("test_id") or "bandit")
+    cwe = result.get("issue_cwe") if isinstance(result.get("issue_cwe"), dict) else {}
+    tags = ["security", "bandit"]
+    if isinstance(cwe, dict) and cwe.get("id"):
+        tags.append(f"external/cwe/cwe-{cwe['id']}")
+    more = result.get("more_info")
+    return Rule(
+        id=test_id,
+        name=str(result.get("test_name") or test_id),
+        tool="bandit",
+        short_description=str(result.get("test_name") or test_id),
+        help_text=str(result.get("issue_text") or ""),
+        help_uri=str(more) if isinstance(more, str) and more.startswith("https://") else None,
+        default_severity=_LEVELS.get(str(result.get("issue_severity")).upper()),
+        tags=tuple(tags),
+    )
+
+
+def _at_or_above(level: str, threshold: Severity) -> bool:
+    value = _LEVELS.get(level.upper())
+    return value is None or value >= threshold
+
+
+def to_findings(
+    data: Any, *, root: Path, severity: Severity, confidence: Severity
+) -> tuple[list[Finding], int]:
+    """bandit's JSON report as findings at or above the thresholds (and the number below)."""
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise ToolError("bandit's JSON report has no results list", remediation=_UPGRADE)
+    below = 0
+    pending: list[tuple[Mapping_, str, str]] = []
+    for result in data["results"]:
+        if not isinstance(result, dict):
+            raise ToolError("bandit's JSON report holds a result that is not an object")
+        if not (
+            _at_or_above(str(result.get("issue_severity")), severity)
+            and _at_or_above(str(result.get("issue_confidence")), confidence)
+        ):
+            below += 1
+            continue
+        path = relative_posix(str(result.get("filename") or ""), root)
+        pending.append((result, path, snippet_digest(_own_lines(result))))
+    pending.sort(key=lambda p: (p[1], int(p[0].get("line_number") or 0), str(p[0].get("test_id"))))
+    seen: dict[tuple[str, str, str], int] = defaultdict(int)
+    findings: list[Finding] = []
+    for result, path, digest in pending:
+        rule = _rule(result)
+        key = (rule.id, path, digest)
+        occurrence = seen[key]
+        seen[key] += 1
+        line = int(result.get("line_number") or 1)
+        col = result.get("col_offset")
+        column = col + 1 if isinstance(col, int) else None
+        findings.append(
+            Finding(
+                rule=rule,
+                message=str(result.get("issue_text") or rule.short_description),
+                fingerprint=fingerprint(rule.id, path, digest, str(occurrence)),
+                severity=rule.default_severity,
+                locations=(Location(path, Region(max(line, 1), column)),),
+                properties={
+                    "confidence": str(result.get("issue_confidence", "")).lower(),
+                    "severity": str(result.get("issue_severity", "")).lower(),
+                },
+            )
+        )
+    for error in data.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        path = relative_posix(str(error.get("filename") or ""), root)
+        reason = str(error.get("reason") or "not scanned")
+        findings.append(
+            Finding(
+                rule=SCAN_ERROR_RULE,
+                message=f"bandit could not scan {path}: {reason}",
+                fingerprint=fingerprint(SCAN_ERROR_RULE.id, path, snippet_digest([reason])),
+                severity=Severity.HIGH,
+                locations=(Location(path),),
+            )
+        )
+    return findings, below
+
+
+_UPGRADE = "re-run with -v; check that bandit (a chainkit dependency) is installed intact"
+
+
+def run_bandit(
+    paths: tuple[Path, ...],
+    *,
+    root: Path,
+    severity: Severity,
+    confidence: Severity,
+    timeout: float,
+) -> BanditRun:
+    """Run bandit over ``paths`` (recursively) with the project's configuration."""
+    targets = [str(check_path_argument(p, what="path")) for p in paths] or ["."]
+    for target in targets:
+        if not (root / target).exists() and not Path(target).exists():
+            raise ScanInputError(f"no such file or directory: {target}")
+    config, used = config_args(root)
+    with private_report_file("bandit.json") as report:
+        argv = [
+            sys.executable,
+            "-m",
+            "bandit",
+            "--recursive",
+            "--format",
+            "json",
+            "--output",
+            str(report),
+            "--quiet",
+            *config,
+            "--",
+            *targets,
+        ]
+        done = run(argv, cwd=root, timeout=timeout, waiting_for="bandit", env=tool_env())
+        try:
+            raw = read_bounded(report, MAX_REPORT_BYTES)
+        except (OSError, TooLargeError) as exc:
+            raise ToolError(f"could not read bandit's report: {exc}") from exc
+    if done.returncode not in (0, 1) or not raw.strip():
+        tail = printable(done.stderr.decode("utf-8", "replace").strip()[-500:])
+        raise ToolError(
+            f"bandit failed (exit {done.returncode}): {tail or 'no message'}",
+            remediation="check [tool.bandit] / .bandit and the paths; " + _UPGRADE,
+        )
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ToolError(f"bandit's JSON report is not JSON: {exc}", remediation=_UPGRADE) from exc
+    findings, below = to_findings(data, root=root, severity=severity, confidence=confidence)
+    metrics = data.get("metrics") if isinstance(data, dict) else None
+    files = len([k for k in metrics if k != "_totals"]) if isinstance(metrics, dict) else 0
+    return BanditRun(tuple(findings), files, used, below)

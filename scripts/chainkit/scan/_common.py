@@ -1,0 +1,48 @@
+"""Helpers shared by the scanners: private temporary report files, path normalising,
+snippet hashing."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from chainkit._internal.fs import create_new
+
+__all__ = ["private_report_file", "relative_posix", "snippet_digest"]
+
+_SPACE = re.compile(r"\s+")
+
+
+@contextlib.contextmanager
+def private_report_file(name: str) -> Iterator[Path]:
+    """An empty file (0600) in a fresh private (0700) directory, both deleted afterwards,
+    for a scanner's report: nobody else on the machine reads it, nothing is left behind."""
+    with tempfile.TemporaryDirectory(prefix="chainkit-scan-") as tmp:
+        Path(tmp).chmod(0o700)  # mkdtemp already creates 0700; made explicit
+        path = Path(tmp) / name
+        create_new(path, mode=0o600).close()
+        yield path
+
+
+def relative_posix(path: str, root: Path) -> str:
+    """``path`` (as a scanner printed it, relative to ``root`` or absolute) as a POSIX path
+    relative to ``root`` where it lies inside it, else normalised as given."""
+    candidate = Path(path)
+    full = candidate if candidate.is_absolute() else root / candidate
+    try:
+        rel = Path(os.path.normpath(full)).relative_to(Path(os.path.normpath(root.absolute())))
+    except ValueError:
+        return Path(os.path.normpath(path)).as_posix()
+    return rel.as_posix()
+
+
+def snippet_digest(lines: list[str]) -> str:
+    """SHA-256 of code lines with whitespace normalised (indentation and spacing edits, and
+    line shifts, keep the digest)."""
+    text = "\n".join(_SPACE.sub(" ", line).strip() for line in lines)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,82 @@
+"""Running scanner processes: argument lists only, absolute binaries, timeouts that say
+what they wait for, and path arguments that cannot be mistaken for options."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess  # nosec B404  # argument lists only, never a shell (see run())
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chainkit.scan._errors import ScanInputError, ToolError
+
+__all__ = ["Completed", "check_path_argument", "run", "which"]
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A finished process: its exit code and its output as bytes (never logged raw)."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def check_path_argument(path: Path, *, what: str) -> Path:
+    """``path`` as given, refused when it would read as an option (``-x``, ``--x``)."""
+    if str(path).startswith("-"):
+        raise ScanInputError(
+            f"{what} {str(path)!r} looks like an option",
+            remediation=f"write it as ./{path} if it really is a path",
+        )
+    return path
+
+
+def which(name: str) -> Path | None:
+    """``name`` on ``PATH`` as an absolute, resolved path, or None."""
+    found = shutil.which(name)
+    return Path(found).resolve() if found else None
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    timeout: float,
+    waiting_for: str,
+    env: Mapping[str, str] | None = None,
+) -> Completed:
+    """Run ``argv`` (``argv[0]`` absolute) in ``cwd``; :class:`ToolError` on a timeout
+    (naming ``waiting_for`` and the limit) or when it cannot be started."""
+    if not Path(argv[0]).is_absolute():
+        raise ValueError("the binary must be an absolute path")
+    try:
+        proc = subprocess.run(  # noqa: S603  # nosec B603  # absolute binary, list, no shell
+            list(argv),
+            cwd=cwd,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+            env=dict(env) if env is not None else None,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ToolError(
+            f"gave up after {timeout:g} s waiting for {waiting_for}",
+            remediation="re-run; for a very large repository scan a smaller path",
+        ) from exc
+    except OSError as exc:
+        raise ToolError(
+            f"could not run {Path(argv[0]).name} for {waiting_for}: {exc.strerror or exc}",
+            remediation="check that the tool is installed and executable",
+        ) from exc
+    return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
+def tool_env() -> dict[str, str]:
+    """The environment for a scanner: ours, without colour."""
+    env = dict(os.environ)
+    env["NO_COLOR"] = "1"
+    return env

@@ -1,0 +1,192 @@
+"""The public entry points: one request in, one :class:`ScanOutcome` out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chainkit.errors import ExitCode
+from chainkit.findings import Finding, Policy, Report, Severity, Tool
+from chainkit.scan._bandit import bandit_tool, run_bandit
+from chainkit.scan._baseline import (
+    Baseline,
+    BaselineEntry,
+    Scanner,
+    compare,
+    load_baseline,
+    write_baseline,
+)
+from chainkit.scan._gitleaks import (
+    Mode,
+    gitleaks_tool,
+    is_git_repository,
+    resolve_gitleaks,
+    run_gitleaks,
+)
+from chainkit.scan._proc import check_path_argument
+
+__all__ = ["CodeScanRequest", "ScanOutcome", "SecretScanRequest", "scan_code", "scan_secrets"]
+
+DEFAULT_TIMEOUT = 900.0  # the longest single wait chainkit allows (README: No silent waits)
+
+
+@dataclass(frozen=True)
+class CodeScanRequest:
+    """``scan code``: ``paths`` (default the root) under ``root`` (where pyproject.toml and
+    .bandit are read, and paths are reported relative to)."""
+
+    paths: tuple[Path, ...] = ()
+    root: Path = field(default_factory=Path)
+    severity: Severity = Severity.LOW
+    confidence: Severity = Severity.LOW
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True)
+class SecretScanRequest:
+    """``scan secrets``: ``source`` (a directory); ``history`` None means the git history
+    when ``source`` is a repository root, else the files."""
+
+    source: Path = field(default_factory=Path)
+    history: bool | None = None
+    config: Path | None = None
+    gitleaks: Path | None = None
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    env: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """A scan's report (only findings not in the baseline), what the baseline accepted,
+    and its stale entries."""
+
+    scanner: Scanner
+    report: Report
+    accepted: int
+    stale: tuple[BaselineEntry, ...]
+    baseline: str | None
+    written: str | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.FINDINGS if self.report.blocking else ExitCode.OK
+
+
+def _finish(
+    scanner: Scanner,
+    tool: Tool,
+    findings: tuple[Finding, ...],
+    *,
+    baseline_path: Path | None,
+    write_to: Path | None,
+    properties: dict[str, object],
+    notes: tuple[str, ...],
+) -> ScanOutcome:
+    if baseline_path is not None:
+        check_path_argument(baseline_path, what="--baseline")
+    if write_to is not None:
+        check_path_argument(write_to, what="--write-baseline")
+    baseline: Baseline | None = (
+        load_baseline(baseline_path, scanner=scanner) if baseline_path is not None else None
+    )
+    if write_to is not None:
+        write_baseline(write_to, findings, scanner=scanner, previous=baseline)
+        baseline = load_baseline(write_to, scanner=scanner)
+    compared = compare(findings, baseline)
+    applied = Policy().apply(compared.new, today=dt.date.today())
+    stale = compared.stale
+    properties = {
+        **properties,
+        "baseline": None
+        if baseline is None
+        else {
+            "path": baseline.source,
+            "accepted": len(compared.accepted),
+            "stale": [
+                {"fingerprint": e.fingerprint, "rule": e.rule, "path": e.path, "reason": e.reason}
+                for e in stale
+            ],
+        },
+    }
+    report = Report(tool, applied.findings, fail_on="any", properties=properties)
+    return ScanOutcome(
+        scanner=scanner,
+        report=report,
+        accepted=len(compared.accepted),
+        stale=stale,
+        baseline=None if baseline is None else baseline.source,
+        written=None if write_to is None else str(write_to),
+        notes=notes,
+    )
+
+
+def scan_code(request: CodeScanRequest) -> ScanOutcome:
+    """Run bandit with the project's configuration; compare with the baseline."""
+    result = run_bandit(
+        request.paths,
+        root=request.root,
+        severity=request.severity,
+        confidence=request.confidence,
+        timeout=request.timeout,
+    )
+    notes = [f"bandit configuration: {', '.join(result.config) or 'bandit defaults'}"]
+    if result.below_threshold:
+        notes.append(
+            f"{result.below_threshold} bandit result(s) below --severity "
+            f"{request.severity.label} / --confidence {request.confidence.label} not shown"
+        )
+    return _finish(
+        "code",
+        bandit_tool(),
+        result.findings,
+        baseline_path=request.baseline,
+        write_to=request.write_baseline,
+        properties={
+            "severity_threshold": request.severity.label,
+            "confidence_threshold": request.confidence.label,
+            "configuration": list(result.config),
+            "below_threshold": result.below_threshold,
+        },
+        notes=tuple(notes),
+    )
+
+
+def scan_secrets(request: SecretScanRequest) -> ScanOutcome:
+    """Run gitleaks (history or files); compare with the baseline."""
+    check_path_argument(request.source, what="path")
+    env = request.env if request.env is not None else os.environ
+    gitleaks = resolve_gitleaks(request.gitleaks, env=env)
+    history = request.history
+    if history is None:
+        history = is_git_repository(request.source)
+    mode: Mode = "git" if history else "dir"
+    result = run_gitleaks(
+        gitleaks, request.source, mode=mode, config=request.config, timeout=request.timeout
+    )
+    notes = [
+        f"gitleaks {gitleaks.version} ({gitleaks.source}) over "
+        + ("the git history" if mode == "git" else "the files")
+        + (f" with {result.config}" if result.config else " with its default rules")
+    ]
+    if result.place_fingerprints:
+        notes.append(
+            f"{result.place_fingerprints} finding(s) fingerprinted by place: the secret could "
+            "not be located again at the reported lines"
+        )
+    return _finish(
+        "secrets",
+        gitleaks_tool(gitleaks),
+        result.findings,
+        baseline_path=request.baseline,
+        write_to=request.write_baseline,
+        properties={"mode": mode, "configuration": result.config},
+        notes=tuple(notes),
+    )
