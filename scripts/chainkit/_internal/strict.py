@@ -136,7 +136,7 @@ def load_yaml(text: str | bytes, *, source: str, max_bytes: int = MAX_DOCUMENT_B
             return super().construct_mapping(node, deep=deep)
 
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader  # nosec B506
     except DocumentError:
         raise
     except (yaml.YAMLError, RecursionError) as exc:

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import signal
-import subprocess
+import subprocess  # the sandbox starts its own servers (argument lists)  # nosec B404
 import sys
 import time
 import urllib.error
@@ -292,7 +292,7 @@ def status(directory: Path = DEFAULT_DIR) -> SandboxInfo | None:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback URL we built
+        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback URL we built  # nosec B310
             return bool(200 <= resp.status < 500)
     except urllib.error.HTTPError as exc:
         return exc.code < 500
@@ -342,7 +342,7 @@ def up(
         argv += ["--seed", str(seed_path.resolve())]
     argv += ["--github-port", str(github_port), "--sigstore-port", str(sigstore_port)]
     with (directory / _LOG).open("ab") as log:
-        proc = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
+        proc = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell  # nosec B603
             argv,
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -38,8 +38,8 @@ __all__ = [
     "asset_chunks",
 ]
 
-DEFAULT_WRITE_TOKEN = "sandbox-write"  # noqa: S105 - a well-known sandbox-only value
-DEFAULT_READ_TOKEN = "sandbox-read"  # noqa: S105 - a well-known sandbox-only value
+DEFAULT_WRITE_TOKEN = "sandbox-write"  # noqa: S105 - a well-known sandbox-only value  # nosec B105
+DEFAULT_READ_TOKEN = "sandbox-read"  # noqa: S105 - a well-known sandbox-only value  # nosec B105
 MAX_ASSETS_PER_RELEASE = 1000
 """GitHub's limit on the number of assets in one release."""
 MAX_ASSET_SIZE = 2 * 1024**3

@@ -34,7 +34,7 @@ CERT_LIFETIME = timedelta(minutes=10)
 _GITHUB = "https://github.com/"
 _UNAUTHENTICATED = 16
 _INVALID_ARGUMENT = 3
-_TOKEN_ERROR = "There was an error processing the identity token"  # noqa: S105 - a message
+_TOKEN_ERROR = "There was an error processing the identity token"  # noqa: S105 - a message  # nosec B105
 _CLOCK_SKEW = 60
 
 
