@@ -209,45 +209,51 @@ class _Sources:
         return data.decode("utf-8", "replace").split("\n")
 
 
-def _candidates(entry: Mapping[str, Any], lines: list[str]) -> list[str]:
-    start = int(entry.get("StartLine") or 0)
-    end = max(int(entry.get("EndLine") or start), start)
-    if start < 1 or start > len(lines):
-        return []
-    block = "\n".join(lines[start - 1 : end])
-    match = str(entry.get("Match") or "")
-    out: list[str] = []
-    if match and match != REDACTED and REDACTED in match:
-        parts = match.split(REDACTED)
-        pattern = re.escape(parts[0]) + "(?P<s>.+?)"
-        for part in parts[1:-1]:
-            pattern += re.escape(part) + "(?P=s)"
-        pattern += re.escape(parts[-1])
-        out += [m.group("s") for m in re.finditer(pattern, block, flags=re.DOTALL)]
-    elif start == end:
-        line = lines[start - 1]
-        first, last = int(entry.get("StartColumn") or 0), int(entry.get("EndColumn") or 0)
-        for shift in (0, -1, 1):
-            a, b = first - 1 + shift, last + shift
-            if 0 <= a < b <= len(line):
-                out.append(line[a:b])
+def _by_pattern(match: str, block: str) -> list[str]:
+    """Secrets in ``block`` where the redacted ``match`` has ``REDACTED`` (every occurrence
+    of the secret was replaced, so later ones must repeat the first)."""
+    parts = match.split(REDACTED)
+    pattern = re.escape(parts[0]) + "(?P<s>.+?)"
+    for part in parts[1:-1]:
+        pattern += re.escape(part) + "(?P=s)"
+    pattern += re.escape(parts[-1])
+    return list(dict.fromkeys(m.group("s") for m in re.finditer(pattern, block, flags=re.DOTALL)))
+
+
+def _by_columns(entry: Mapping[str, Any], line: str) -> list[str]:
+    """The reported columns (1-based, inclusive), then one off either way (gitleaks counts
+    a match that starts at a newline from the line before)."""
+    first, last = int(entry.get("StartColumn") or 0), int(entry.get("EndColumn") or 0)
+    out = []
+    for shift in (0, 1, -1):
+        a, b = first - 1 + shift, last + shift
+        if 0 <= a < b <= len(line):
+            out.append(line[a:b])
     return out
 
 
 def _locate_secret(entry: Mapping[str, Any], lines: list[str] | None) -> str | None:
-    """The secret at ``entry``'s place in ``lines``, when exactly one candidate has the
-    entropy gitleaks reported (or gitleaks reported none)."""
+    """The secret at ``entry``'s place in ``lines``, checked against the entropy gitleaks
+    reported (when it reported one); None when it cannot be told apart."""
     if lines is None:
         return None
-    entropy = entry.get("Entropy")
-    fits = [
-        c
-        for c in dict.fromkeys(_candidates(entry, lines))
-        if not isinstance(entropy, (int, float))
-        or entropy <= 0
-        or abs(_entropy(c) - entropy) < 1e-3
-    ]
-    return fits[0] if len(fits) == 1 else None
+    start = int(entry.get("StartLine") or 0)
+    end = max(int(entry.get("EndLine") or start), start)
+    if start < 1 or start > len(lines):
+        return None
+    raw = entry.get("Entropy")
+    entropy = float(raw) if isinstance(raw, (int, float)) else 0.0
+
+    def fits(candidate: str) -> bool:
+        return entropy <= 0 or abs(_entropy(candidate) - entropy) < 1e-3
+
+    match = str(entry.get("Match") or "")
+    if match != REDACTED and REDACTED in match:
+        found = [c for c in _by_pattern(match, "\n".join(lines[start - 1 : end])) if fits(c)]
+        return found[0] if len(found) == 1 else None  # two different secrets: ambiguous
+    if start == end:
+        return next((c for c in _by_columns(entry, lines[start - 1]) if fits(c)), None)
+    return None
 
 
 def _text(entry: Mapping[str, Any], key: str, limit: int = 4096) -> str:

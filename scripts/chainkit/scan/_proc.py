@@ -29,7 +29,7 @@ def check_path_argument(path: Path, *, what: str) -> Path:
     if str(path).startswith("-"):
         raise ScanInputError(
             f"{what} {str(path)!r} looks like an option",
-            remediation=f"write it as ./{path} if it really is a path",
+            remediation="if it really is a file or directory, name it by its absolute path",
         )
     return path
 

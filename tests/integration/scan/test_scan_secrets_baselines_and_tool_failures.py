@@ -4,7 +4,6 @@ gitleaks missing, of the wrong version or failing: exit 3, never a silent pass, 
 from __future__ import annotations
 
 import json
-import os
 import stat
 from pathlib import Path
 
@@ -29,8 +28,9 @@ def test_baseline_accepts_reports_new_survives_shifts_and_lists_stale(
     assert doc["scanner"] == "secrets" and len(doc["entries"]) == 1
 
     # accepted
-    again = run_scan("secrets", "--no-history", "--baseline", baseline, "--format", "json",
-                     cwd=repo.path)
+    again = run_scan(
+        "secrets", "--no-history", "--baseline", baseline, "--format", "json", cwd=repo.path
+    )
     assert again.code == 0, again.err
     assert again.json()["properties"]["baseline"]["accepted"] == 1
 
@@ -42,8 +42,9 @@ def test_baseline_accepts_reports_new_survives_shifts_and_lists_stale(
     # a new secret elsewhere is reported, alone
     new_key = fake_aws_key("new")
     repo.write("cloud.py", f'aws_access_key_id = "{new_key}"\n')
-    fresh = run_scan("secrets", "--no-history", "--baseline", baseline, "--format", "json",
-                     cwd=repo.path)
+    fresh = run_scan(
+        "secrets", "--no-history", "--baseline", baseline, "--format", "json", cwd=repo.path
+    )
     assert fresh.code == 1
     assert [f["rule"] for f in fresh.json()["findings"]] == ["aws-access-token"]
 
@@ -51,8 +52,9 @@ def test_baseline_accepts_reports_new_survives_shifts_and_lists_stale(
     rotated = fake_token("rotated")
     repo.write("cloud.py", "x = 1\n")
     repo.write("settings.py", settings(rotated, above=7))
-    rot = run_scan("secrets", "--no-history", "--baseline", baseline, "--format", "json",
-                   cwd=repo.path)
+    rot = run_scan(
+        "secrets", "--no-history", "--baseline", baseline, "--format", "json", cwd=repo.path
+    )
     assert rot.code == 1
     assert [f["rule"] for f in rot.json()["findings"]] == ["generic-api-key"]
 
@@ -60,8 +62,9 @@ def test_baseline_accepts_reports_new_survives_shifts_and_lists_stale(
     repo.write("settings.py", "api_token = os.environ['API_TOKEN']\n")
     fingerprint = doc["entries"][0]["fingerprint"]
     for fmt in FORMATS:
-        stale = run_scan("secrets", "--no-history", "--baseline", baseline, "--format", fmt,
-                         cwd=repo.path)
+        stale = run_scan(
+            "secrets", "--no-history", "--baseline", baseline, "--format", fmt, cwd=repo.path
+        )
         assert stale.code == 0, stale.err
         assert fingerprint[:16] in stale.out, fmt
         assert "stale" in stale.err.lower()
@@ -93,12 +96,21 @@ def test_a_hostile_baseline_is_bad_input(
             {"format": "chainkit-scan-baseline", "version": 1, "scanner": "code", "entries": []}
         ),
         "extra": json.dumps(
-            {"format": "chainkit-scan-baseline", "version": 1, "scanner": "secrets",
-             "entries": [], "secret": "x"}
+            {
+                "format": "chainkit-scan-baseline",
+                "version": 1,
+                "scanner": "secrets",
+                "entries": [],
+                "secret": "x",
+            }
         ),
         "badfp": json.dumps(
-            {"format": "chainkit-scan-baseline", "version": 1, "scanner": "secrets",
-             "entries": [{"fingerprint": "zz", "rule": "r", "path": "p", "reason": ""}]}
+            {
+                "format": "chainkit-scan-baseline",
+                "version": 1,
+                "scanner": "secrets",
+                "entries": [{"fingerprint": "zz", "rule": "r", "path": "p", "reason": ""}],
+            }
         ),
     }
     for name, text in cases.items():
@@ -130,7 +142,9 @@ def test_gitleaks_missing_wrong_or_failing_is_exit_3(
     repo.commit("clean", {"a.py": "x = 1\n"})
     nowhere = tmp_path / "nowhere"
     nowhere.mkdir()
-    missing = run_scan("secrets", cwd=repo.path, env={"PATH": str(nowhere), "CHAINKIT_GITLEAKS": ""})
+    missing = run_scan(
+        "secrets", cwd=repo.path, env={"PATH": str(nowhere), "CHAINKIT_GITLEAKS": ""}
+    )
     assert missing.code == 3, missing.err
     assert "gitleaks is not installed" in missing.err and "docs/scan.md" in missing.err
 
@@ -159,9 +173,7 @@ def test_gitleaks_missing_wrong_or_failing_is_exit_3(
     assert odd.code == 3 and "exit 126" in odd.err
 
 
-def test_a_path_that_looks_like_an_option_is_refused(
-    repo: GitRepo, run_scan: RunScan
-) -> None:
+def test_a_path_that_looks_like_an_option_is_refused(repo: GitRepo, run_scan: RunScan) -> None:
     result = run_scan("secrets", "--", "-rf", cwd=repo.path)
     assert result.code == 2
     assert "looks like an option" in result.err

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from integration.scan.conftest import (
     GitRepo,
     RunScan,
@@ -24,12 +22,7 @@ FORMATS = ("table", "json", "sarif", "markdown")
 
 def planted_file(seed: str) -> tuple[str, list[str]]:
     key, token = fake_aws_key(seed), fake_token(seed)
-    text = (
-        '"""Settings."""\n'
-        f'aws_access_key_id = "{key}"\n'
-        f'api_token = "{token}"\n'
-        'DEBUG = False\n'
-    )
+    text = f'"""Settings."""\naws_access_key_id = "{key}"\napi_token = "{token}"\nDEBUG = False\n'
     return text, [key, token]
 
 
@@ -56,8 +49,15 @@ def test_planted_secrets_are_found_and_never_printed(
     for fmt in FORMATS:
         out = tmp_path / f"report.{fmt}"
         result = run_scan(
-            "secrets", "--history", "--format", fmt, "-o", out, "--summary",
-            cwd=repo.path, env={"GITHUB_STEP_SUMMARY": str(summary)},
+            "secrets",
+            "--history",
+            "--format",
+            fmt,
+            "-o",
+            out,
+            "--summary",
+            cwd=repo.path,
+            env={"GITHUB_STEP_SUMMARY": str(summary)},
         )
         assert result.code == 1, result.err
         assert result.out == ""
@@ -137,7 +137,10 @@ def test_the_repository_gitleaks_toml_is_used(
     gitleaks: Path, repo: GitRepo, run_scan: RunScan
 ) -> None:
     text, _ = planted_file("config")
-    config = '[extend]\nuseDefault = true\n[[allowlists]]\ndescription = "fixtures"\npaths = [\'\'\'^fixtures/\'\'\']\n'
+    config = (
+        "[extend]\nuseDefault = true\n"
+        "[[allowlists]]\ndescription = \"fixtures\"\npaths = ['''^fixtures/''']\n"
+    )
     repo.commit("fixture", {"fixtures/settings.py": text, ".gitleaks.toml": config})
     result = run_scan("secrets", cwd=repo.path)
     assert result.code == 0, result.err

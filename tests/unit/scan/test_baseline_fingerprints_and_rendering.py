@@ -1,0 +1,282 @@
+"""Units of ``chainkit.scan``: the baseline document, fingerprints of code and secrets,
+locating a secret again from gitleaks' redacted report, and stale entries in every format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chainkit.findings import Finding, Location, Rule, Severity, Tool, fingerprint
+from chainkit.scan import BaselineError, ScanInputError
+from chainkit.scan._bandit import to_findings as bandit_findings
+from chainkit.scan._baseline import (
+    BaselineEntry,
+    baseline_document,
+    compare,
+    load_baseline,
+    parse_baseline,
+)
+from chainkit.scan._common import relative_posix, snippet_digest
+from chainkit.scan._gitleaks import _locate_secret, secret_digest
+from chainkit.scan._gitleaks import to_findings as gitleaks_findings
+from chainkit.scan._proc import check_path_argument
+from chainkit.scan._render import render
+from chainkit.scan._service import _finish
+
+RULE = Rule("B602", "subprocess_popen_with_shell_equals_true", "bandit", "shell=True")
+
+
+def finding(fp_seed: str, path: str = "a.py") -> Finding:
+    return Finding(RULE, "m", fingerprint(fp_seed), Severity.HIGH, (Location.file(path, 3),))
+
+
+def doc(**over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "format": "chainkit-scan-baseline",
+        "version": 1,
+        "scanner": "code",
+        "entries": [{"fingerprint": "a" * 64, "rule": "B602", "path": "a.py", "reason": "ok"}],
+    }
+    base.update(over)
+    return base
+
+
+def test_baseline_round_trip_keeps_reasons_and_sorts(tmp_path: Path) -> None:
+    one, two = finding("1", "b.py"), finding("2", "a.py")
+    previous = parse_baseline(
+        json.loads(baseline_document([one], scanner="code")), source="x", scanner="code"
+    )
+    previous = type(previous)(
+        "code", (BaselineEntry(one.fingerprint, "B602", "b.py", "reviewed"),), "x"
+    )
+    text = baseline_document([one, two], scanner="code", previous=previous)
+    path = tmp_path / "b.json"
+    path.write_text(text)
+    loaded = load_baseline(path, scanner="code")
+    assert [e.path for e in loaded.entries] == ["a.py", "b.py"]
+    assert loaded.entries[1].reason == "reviewed"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        doc(version=2),
+        doc(format="other"),
+        doc(entries={}),
+        doc(entries=[{"fingerprint": "A" * 64, "rule": "x", "path": "p"}]),
+        doc(entries=[{"fingerprint": "a" * 64, "rule": "x"}]),
+        doc(entries=[{"fingerprint": "a" * 64, "rule": "x", "path": "p", "match": "s"}]),
+        doc(entries=[{"fingerprint": "a" * 64, "rule": "x", "path": "p", "reason": 3}]),
+        doc(entries=[{"fingerprint": "a" * 64, "rule": "x", "path": "p"}] * 2),
+        doc(scanner="secrets"),
+        [],
+    ],
+)
+def test_malformed_baselines_are_refused(data: Any) -> None:
+    with pytest.raises(BaselineError):
+        parse_baseline(data, source="b.json", scanner="code")
+
+
+def test_unreadable_and_huge_baselines_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(BaselineError, match="cannot read"):
+        load_baseline(tmp_path / "none.json", scanner="code")
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (8 * 1024 * 1024 + 1))
+    with pytest.raises(BaselineError, match="larger than"):
+        load_baseline(big, scanner="code")
+    dup = tmp_path / "dup.json"
+    dup.write_text('{"format": "a", "format": "b"}')
+    with pytest.raises(BaselineError):
+        load_baseline(dup, scanner="code")
+
+
+def test_compare_splits_new_accepted_and_stale() -> None:
+    kept, new = finding("kept"), finding("new")
+    gone = BaselineEntry(fingerprint("gone"), "B602", "a.py")
+    baseline = parse_baseline(
+        json.loads(baseline_document([kept], scanner="code")), source="b", scanner="code"
+    )
+    baseline = type(baseline)("code", (*baseline.entries, gone), "b")
+    result = compare([kept, new], baseline)
+    assert result.new == (new,) and result.accepted == (kept,) and result.stale == (gone,)
+
+
+def test_stale_entries_are_listed_in_every_format(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    stale_fp = fingerprint("stale")
+    path.write_text(
+        json.dumps(
+            doc(entries=[{"fingerprint": stale_fp, "rule": "B506", "path": "old.py", "reason": ""}])
+        )
+    )
+    tool = Tool("bandit", "1", "https://bandit.readthedocs.io/", "chainkitScanCode/v1")
+    outcome = _finish("code", tool, (), baseline_path=path, write_to=None, properties={}, notes=())
+    assert outcome.exit_code == 0
+    for fmt in ("table", "json", "sarif", "markdown"):
+        assert stale_fp[:16] in render(outcome, fmt), fmt
+    assert json.loads(render(outcome, "json"))["properties"]["baseline"]["stale"][0]["path"] == (
+        "old.py"
+    )
+
+
+def bandit_result(line: int, code_line: str, **over: Any) -> dict[str, Any]:
+    result = {
+        "code": f"{line - 1} def f():\n{line} {code_line}\n{line + 1} \n",
+        "filename": "./pkg/a.py",
+        "issue_confidence": "HIGH",
+        "issue_severity": "HIGH",
+        "issue_text": "shell=True",
+        "line_number": line,
+        "line_range": [line],
+        "more_info": "https://bandit.readthedocs.io/en/latest/plugins/b602.html",
+        "test_id": "B602",
+        "test_name": "subprocess_popen_with_shell_equals_true",
+        "col_offset": 4,
+    }
+    result.update(over)
+    return result
+
+
+def test_code_fingerprints_survive_shifts_and_count_identical_occurrences(
+    tmp_path: Path,
+) -> None:
+    call = "    subprocess.call(cmd, shell=True)"
+    data = {"results": [bandit_result(5, call), bandit_result(9, call)], "errors": []}
+    found, below = bandit_findings(
+        data, root=tmp_path, severity=Severity.LOW, confidence=Severity.LOW
+    )
+    assert below == 0 and len({f.fingerprint for f in found}) == 2
+    shifted = {
+        "results": [
+            bandit_result(15, "  subprocess.call(cmd,  shell=True)  "),
+            bandit_result(19, call),
+        ],
+        "errors": [],
+    }
+    again, _ = bandit_findings(
+        shifted, root=tmp_path, severity=Severity.LOW, confidence=Severity.LOW
+    )
+    assert [f.fingerprint for f in again] == [f.fingerprint for f in found]
+    assert found[0].locations[0].path == "pkg/a.py"
+    assert (
+        found[0].locations[0].region is not None and found[0].locations[0].region.start_column == 5
+    )
+
+
+def test_code_thresholds_and_scan_errors(tmp_path: Path) -> None:
+    data = {
+        "results": [bandit_result(3, "x", issue_severity="LOW", issue_confidence="HIGH")],
+        "errors": [{"filename": "bad.py", "reason": "syntax error while parsing AST"}],
+    }
+    found, below = bandit_findings(
+        data, root=tmp_path, severity=Severity.MEDIUM, confidence=Severity.LOW
+    )
+    assert below == 1
+    assert [f.rule.id for f in found] == ["scan-error"]
+
+
+def test_snippet_digest_ignores_whitespace_only() -> None:
+    assert snippet_digest(["  a  =  1 "]) == snippet_digest(["a = 1"])
+    assert snippet_digest(["a = 1"]) != snippet_digest(["a = 2"])
+
+
+def test_paths_relative_to_the_root(tmp_path: Path) -> None:
+    assert relative_posix("./pkg/../pkg/a.py", tmp_path) == "pkg/a.py"
+    assert relative_posix(str(tmp_path / "x" / "y.py"), tmp_path) == "x/y.py"
+    assert relative_posix("/elsewhere/z.py", tmp_path) == "/elsewhere/z.py"
+
+
+def test_option_like_paths_are_refused() -> None:
+    with pytest.raises(ScanInputError, match="looks like an option"):
+        check_path_argument(Path("--config=x"), what="path")
+    assert check_path_argument(Path("/srv/-x"), what="path") == Path("/srv/-x")
+
+
+SECRET = "Zq" + "8Xv3Lp0Wn5Kd7Rb2Tm9Yc4Hf6Js1Ga"
+
+
+def entropy_of(text: str) -> float:
+    from chainkit.scan._gitleaks import _entropy
+
+    return _entropy(text)
+
+
+def test_a_secret_is_located_again_from_the_redacted_match() -> None:
+    lines = ["x = 1", f'api_token = "{SECRET}"']
+    entry = {
+        "StartLine": 2,
+        "EndLine": 2,
+        "StartColumn": 2,
+        "EndColumn": 47,
+        "Match": 'api_token = "REDACTED"',
+        "Entropy": entropy_of(SECRET),
+    }
+    assert _locate_secret(entry, lines) == SECRET
+    whole = {
+        "StartLine": 2,
+        "EndLine": 2,
+        "StartColumn": 14,
+        "EndColumn": 13 + len(SECRET),
+        "Match": "REDACTED",
+        "Entropy": entropy_of(SECRET),
+    }
+    assert _locate_secret(whole, lines) == SECRET
+    wrong_entropy = {**entry, "Entropy": 1.0}
+    assert _locate_secret(wrong_entropy, lines) is None
+    assert _locate_secret(entry, None) is None
+
+
+def test_secret_digests_are_salted_and_never_contain_the_secret() -> None:
+    one = secret_digest(SECRET, rule="generic-api-key", path="a.py")
+    assert SECRET not in one and len(one) == 64
+    assert one != secret_digest(SECRET, rule="generic-api-key", path="b.py")
+    assert one == secret_digest(SECRET, rule="generic-api-key", path="a.py")
+
+
+class FakeSources:
+    def __init__(self, lines: list[str] | None) -> None:
+        self._lines = lines
+
+    def lines(self, commit: str, path: str) -> list[str] | None:
+        return self._lines
+
+
+def test_gitleaks_findings_fall_back_to_the_place_when_the_secret_is_gone(
+    tmp_path: Path,
+) -> None:
+    entry = {
+        "RuleID": "generic-api-key",
+        "Description": "Generic API Key",
+        "File": "a.py",
+        "StartLine": 1,
+        "EndLine": 1,
+        "StartColumn": 1,
+        "EndColumn": 40,
+        "Match": 'api_token = "REDACTED"',
+        "Secret": "REDACTED",
+        "Entropy": entropy_of(SECRET),
+        "Commit": "",
+        "Tags": [],
+    }
+    found, fallback = gitleaks_findings(
+        [entry, entry],
+        root=tmp_path,
+        mode="dir",
+        sources=FakeSources(None),  # type: ignore[arg-type]
+    )
+    assert fallback == 2 and len({f.fingerprint for f in found}) == 2
+    assert all(f.properties["fingerprint_basis"] == "place" for f in found)
+    located, fallback = gitleaks_findings(
+        [entry],
+        root=tmp_path,
+        mode="dir",
+        sources=FakeSources([f'api_token = "{SECRET}"']),  # type: ignore[arg-type]
+    )
+    assert fallback == 0
+    assert located[0].fingerprint == fingerprint(
+        "generic-api-key", "a.py", secret_digest(SECRET, rule="generic-api-key", path="a.py")
+    )
+    assert SECRET not in json.dumps([f.message for f in located] + [dict(located[0].properties)])
