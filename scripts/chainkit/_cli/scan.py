@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 import click
 
-from chainkit._cli._options import env_option
 from chainkit.errors import ExitCode, UsageError
 
 __all__ = ["scan"]
@@ -157,12 +156,11 @@ def code(
     "Default: the history when PATH is a repository root.",
 )
 @click.option("--config", type=_FILE, help="gitleaks configuration (default PATH/.gitleaks.toml).")
-@env_option(
+@click.option(
     "--gitleaks",
     "gitleaks_path",
     type=_FILE,
-    envvar="CHAINKIT_GITLEAKS",
-    help="The gitleaks 8 binary (default: gitleaks on PATH).",
+    help="The gitleaks 8 binary (default: $CHAINKIT_GITLEAKS, then gitleaks on PATH).",
 )
 @_report_options
 def secrets(

@@ -280,3 +280,14 @@ def test_gitleaks_findings_fall_back_to_the_place_when_the_secret_is_gone(
         "generic-api-key", "a.py", secret_digest(SECRET, rule="generic-api-key", path="a.py")
     )
     assert SECRET not in json.dumps([f.message for f in located] + [dict(located[0].properties)])
+
+
+def test_a_scanner_that_hangs_is_given_up_with_what_was_awaited(tmp_path: Path) -> None:
+    from chainkit.scan import ToolError
+    from chainkit.scan._proc import run
+
+    sleep = Path("/bin/sleep")
+    with pytest.raises(ToolError, match=r"gave up after 0.2 s waiting for gitleaks over the files"):
+        run([str(sleep), "5"], cwd=tmp_path, timeout=0.2, waiting_for="gitleaks over the files")
+    with pytest.raises(ValueError, match="absolute"):
+        run(["sleep", "0"], cwd=tmp_path, timeout=1, waiting_for="x")
