@@ -131,7 +131,7 @@ def code(
     """Find dangerous Python patterns with bandit (default PATH: the current directory).
 
     bandit's configuration is honoured: [tool.bandit] in ./pyproject.toml, ./.bandit, and
-    `# nosec BXXX - reason` comments.
+    `# reason  # nosec BXXX` comments (a nosec without a reason is a finding).
     """
     from chainkit.findings import Severity
     from chainkit.scan import CodeScanRequest, scan_code

@@ -3,9 +3,11 @@
 
 bandit's configuration is honoured as bandit reads it: ``[tool.bandit]`` in the root's
 ``pyproject.toml`` (passed as ``-c``), a ``.bandit`` INI file at the root (``--ini``),
-and ``# nosec`` comments (bandit applies them; ``# nosec B602 - reason`` names the test
-and the reason). Files bandit could not scan (a syntax error) are findings of the rule
-``scan-error``: never silently dropped.
+and ``# nosec`` comments (bandit applies them). A ``# nosec`` must say why in the same
+comment (``# fixed argument list  # nosec B603``: bandit reads what follows ``nosec`` up to
+the next ``#`` as test ids); one without a reason is a finding of the rule
+``nosec-without-reason``. Files bandit could not scan (a syntax error) are findings of the
+rule ``scan-error``: never silently dropped.
 
 A code finding's fingerprint is its test id, its path (relative to the root), a digest of
 its own source lines with whitespace normalised, and an occurrence index among identical
@@ -15,9 +17,11 @@ ones in the same file: it survives line shifts and edits elsewhere in the file.
 from __future__ import annotations
 
 import importlib.metadata
+import io
 import json
 import re
 import sys
+import tokenize
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +44,7 @@ __all__ = ["SCAN_ERROR_RULE", "BanditRun", "bandit_tool", "run_bandit"]
 # the name of the fingerprint scheme in SARIF partialFingerprints (bump it when inputs change)
 FINGERPRINT_SCHEME = "chainkitScanCode/v1"
 MAX_REPORT_BYTES = 256 * 1024 * 1024
+MAX_SOURCE_BYTES = 16 * 1024 * 1024
 Mapping_ = dict[str, Any]
 _LINE = re.compile(r"(\d+) ?(.*)")
 _LEVELS = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
@@ -53,6 +58,57 @@ SCAN_ERROR_RULE = Rule(
     "file (bandit parses the Python version it runs on) or exclude it in [tool.bandit].",
     default_severity=Severity.HIGH,
 )
+
+
+NOSEC_RULE = Rule(
+    id="nosec-without-reason",
+    name="nosec_without_reason",
+    tool="bandit",
+    short_description="a # nosec comment gives no reason",
+    help_text="Say why the result is accepted in the same comment, before the directive: "
+    "`# fixed argument list, no shell  # nosec B603`.",
+    default_severity=Severity.LOW,
+)
+_NOSEC = re.compile(r"#\s*nosec\b:?[^#]*", re.IGNORECASE)
+_NOQA = re.compile(r"#\s*noqa\b(:\s*[A-Z]+[0-9]+(\s*,\s*[A-Z]+[0-9]+)*)?", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def _reasonless_nosec(comment: str) -> bool:
+    if not _NOSEC.search(comment):
+        return False
+    rest = _NOQA.sub(" ", _NOSEC.sub(" ", comment))
+    return _WORD.search(rest) is None
+
+
+def nosec_findings(files: list[str], *, root: Path) -> list[Finding]:
+    """A finding for each ``# nosec`` comment without a reason in ``files`` (as bandit
+    named them, relative to ``root``)."""
+    out: list[Finding] = []
+    for name in sorted(files):
+        try:
+            data = read_bounded(root / name, MAX_SOURCE_BYTES)
+            tokens = list(tokenize.tokenize(io.BytesIO(data).readline))
+        except (OSError, TooLargeError, SyntaxError, tokenize.TokenError):
+            continue  # bandit reports files it cannot parse (scan-error)
+        path = relative_posix(name, root)
+        seen: dict[str, int] = defaultdict(int)
+        for tok in tokens:
+            if tok.type != tokenize.COMMENT or not _reasonless_nosec(tok.string):
+                continue
+            digest = snippet_digest([tok.line.strip()])
+            occurrence = seen[digest]
+            seen[digest] += 1
+            out.append(
+                Finding(
+                    rule=NOSEC_RULE,
+                    message=f"{path}:{tok.start[0]}: # nosec without a reason",
+                    fingerprint=fingerprint(NOSEC_RULE.id, path, digest, str(occurrence)),
+                    severity=Severity.LOW,
+                    locations=(Location(path, Region(tok.start[0], tok.start[1] + 1)),),
+                )
+            )
+    return out
 
 
 @dataclass(frozen=True)
@@ -249,5 +305,7 @@ def run_bandit(
         raise ToolError(f"bandit's JSON report is not JSON: {exc}", remediation=_UPGRADE) from exc
     findings, below = to_findings(data, root=root, severity=severity, confidence=confidence)
     metrics = data.get("metrics") if isinstance(data, dict) else None
-    files = len([k for k in metrics if k != "_totals"]) if isinstance(metrics, dict) else 0
-    return BanditRun(tuple(findings), files, used, below)
+    files = [k for k in metrics if k != "_totals"] if isinstance(metrics, dict) else []
+    if severity <= Severity.LOW:  # the rule is low: shown at the lowest threshold only
+        findings += nosec_findings(files, root=root)
+    return BanditRun(tuple(findings), len(files), used, below)

@@ -90,6 +90,25 @@ def test_dot_bandit_is_honoured(tmp_path: Path, run_scan: RunScan) -> None:
     assert [r for r, _, _ in found(result.json())] == ["B602"]
 
 
+def test_a_nosec_without_a_reason_is_a_finding(tmp_path: Path, run_scan: RunScan) -> None:
+    bare = DANGEROUS.replace("shell=True)\n", "shell=True)  # nosec B602\n")
+    bare = bare.replace("yaml.load(data)\n", "yaml.load(data)  # nosec\n")
+    reasoned = DANGEROUS.replace(
+        "shell=True)\n", "shell=True)  # noqa: S602 - a fixed command  # nosec B602\n"
+    )
+    root = project(tmp_path, {"bare.py": bare, "reasoned.py": reasoned})
+    result = run_scan("code", "--format", "json", cwd=root)
+    assert result.code == 1
+    rules = [(r, p, line) for r, p, line in found(result.json()) if r != "B404"]
+    assert rules == [
+        ("B506", "reasoned.py", 10),
+        ("nosec-without-reason", "bare.py", 6),
+        ("nosec-without-reason", "bare.py", 10),
+    ]
+    high = run_scan("code", "--severity", "medium", "--format", "json", cwd=root)
+    assert [r for r, _, _ in found(high.json())] == ["B506"]
+
+
 def test_an_unparsable_file_is_reported_not_dropped(tmp_path: Path, run_scan: RunScan) -> None:
     root = project(tmp_path, {"broken.py": "def (:\n", "clean.py": CLEAN})
     result = run_scan("code", "--format", "json", cwd=root)
