@@ -82,6 +82,9 @@ def _emit(outcome: Any, fmt: str, output: Path | None, summary: bool) -> ExitCod
             append_step_summary(render(outcome, "markdown"), path=ctx.step_summary)
     if outcome.written is not None:
         _log.info("baseline written to %s", outcome.written)
+    for note in outcome.notes:
+        if note.startswith("shallow clone"):
+            _log.warning("%s", note)
     for entry in outcome.stale:
         _log.warning(
             "stale baseline entry (no longer found): %s %s %s",

@@ -91,6 +91,7 @@ class GitleaksRun:
     mode: Mode
     config: str | None
     place_fingerprints: int
+    shallow: bool = False
 
 
 def gitleaks_tool(gitleaks: Gitleaks) -> Tool:
@@ -344,6 +345,21 @@ def is_git_repository(path: Path) -> bool:
     return (path / ".git").exists()
 
 
+def is_shallow(root: Path, *, timeout: float) -> bool:
+    """Whether ``root`` is a shallow clone (its history is cut: ``actions/checkout``
+    fetches one commit unless ``fetch-depth: 0``)."""
+    git = which("git")
+    if git is None:
+        return False
+    done = run(
+        [str(git), "rev-parse", "--is-shallow-repository"],
+        cwd=root,
+        timeout=timeout,
+        waiting_for="git rev-parse",
+    )
+    return done.returncode == 0 and done.stdout.strip() == b"true"
+
+
 def run_gitleaks(
     gitleaks: Gitleaks,
     source: Path,
@@ -415,5 +431,9 @@ def run_gitleaks(
     findings, fallback = to_findings(data, root=root, mode=mode, sources=sources)
     del data, raw
     return GitleaksRun(
-        tuple(findings), mode, None if used is None else relative_posix(str(used), root), fallback
+        tuple(findings),
+        mode,
+        None if used is None else relative_posix(str(used), root),
+        fallback,
+        shallow=mode == "git" and is_shallow(root, timeout=timeout),
     )

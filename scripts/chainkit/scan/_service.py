@@ -176,6 +176,11 @@ def scan_secrets(request: SecretScanRequest) -> ScanOutcome:
         + ("the git history" if mode == "git" else "the files")
         + (f" with {result.config}" if result.config else " with its default rules")
     ]
+    if result.shallow:
+        notes.append(
+            "shallow clone: commits before its depth were not scanned (fetch the whole history, "
+            "e.g. actions/checkout with fetch-depth: 0)"
+        )
     if result.place_fingerprints:
         notes.append(
             f"{result.place_fingerprints} finding(s) fingerprinted by place: the secret could "
@@ -187,6 +192,6 @@ def scan_secrets(request: SecretScanRequest) -> ScanOutcome:
         result.findings,
         baseline_path=request.baseline,
         write_to=request.write_baseline,
-        properties={"mode": mode, "configuration": result.config},
+        properties={"mode": mode, "configuration": result.config, "shallow": result.shallow},
         notes=tuple(notes),
     )

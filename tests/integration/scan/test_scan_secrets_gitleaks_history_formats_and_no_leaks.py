@@ -151,3 +151,18 @@ def test_history_needs_a_repository(gitleaks: Path, tmp_path: Path, run_scan: Ru
     result = run_scan("secrets", "--history", cwd=tmp_path)
     assert result.code == 2
     assert "not the root of a git repository" in result.err
+
+
+def test_a_shallow_clone_is_said(
+    gitleaks: Path, repo: GitRepo, run_scan: RunScan, tmp_path: Path
+) -> None:
+    repo.commit("one", {"a.py": "x = 1\n"})
+    repo.commit("two", {"a.py": "x = 2\n"})
+    clone = tmp_path / "shallow"
+    repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone))
+    result = run_scan("secrets", "--format", "json", cwd=clone)
+    assert result.code == 0, result.err
+    assert result.json()["properties"]["shallow"] is True
+    assert "shallow clone" in result.err
+    full = run_scan("secrets", "--format", "json", cwd=repo.path)
+    assert full.json()["properties"]["shallow"] is False
