@@ -1,6 +1,9 @@
 """``scan code``: bandit, run as ``python -m bandit`` with its JSON report, turned into
 :class:`chainkit.findings.Finding`s.
 
+bandit runs isolated (``python -I``): a ``bandit.py`` or ``bandit/`` in the scanned
+directory is never imported in its place.
+
 bandit's configuration is honoured as bandit reads it: ``[tool.bandit]`` in the root's
 ``pyproject.toml`` (passed as ``-c``), a ``.bandit`` INI file at the root (``--ini``),
 and ``# nosec`` comments (bandit applies them). A ``# nosec`` must say why in the same
@@ -276,6 +279,7 @@ def run_bandit(
     with private_report_file("bandit.json") as report:
         argv = [
             sys.executable,
+            "-I",  # isolated: the scanned directory is not on sys.path (a planted bandit.py)
             "-m",
             "bandit",
             "--recursive",

@@ -35,8 +35,11 @@ def check_path_argument(path: Path, *, what: str) -> Path:
 
 
 def which(name: str) -> Path | None:
-    """``name`` on ``PATH`` as an absolute, resolved path, or None."""
-    found = shutil.which(name)
+    """``name`` on ``PATH`` as an absolute, resolved path, or None. Relative ``PATH`` entries
+    (``.``, an empty entry) are skipped: they would find a binary planted in the repository
+    being scanned."""
+    entries = [e for e in os.environ.get("PATH", "").split(os.pathsep) if Path(e).is_absolute()]
+    found = shutil.which(name, path=os.pathsep.join(entries))
     return Path(found).resolve() if found else None
 
 

@@ -179,3 +179,15 @@ def test_bad_inputs_are_exit_2(tmp_path: Path, run_scan: RunScan) -> None:
     (root / "pyproject.toml").write_text("[tool.bandit\n")
     broken = run_scan("code", cwd=root)
     assert broken.code == 2 and "pyproject.toml" in broken.err
+
+
+def test_code_planted_in_the_scanned_directory_is_never_run(
+    tmp_path: Path, run_scan: RunScan
+) -> None:
+    marker = tmp_path / "ran"
+    planted = f"from pathlib import Path\nPath({str(marker)!r}).write_text('pwned')\n"
+    root = project(tmp_path, {"bandit.py": planted, "bandit/__init__.py": planted, "gitleaks": ""})
+    result = run_scan("code", "--format", "json", cwd=root, env={"PYTHONPATH": str(root)})
+    assert result.code in (0, 1), result.err
+    assert not marker.exists()
+    assert result.json()["tool"]["name"] == "bandit"

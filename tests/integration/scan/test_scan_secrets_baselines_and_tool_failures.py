@@ -4,6 +4,7 @@ gitleaks missing, of the wrong version or failing: exit 3, never a silent pass, 
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -177,3 +178,17 @@ def test_a_path_that_looks_like_an_option_is_refused(repo: GitRepo, run_scan: Ru
     result = run_scan("secrets", "--", "-rf", cwd=repo.path)
     assert result.code == 2
     assert "looks like an option" in result.err
+
+
+def test_a_gitleaks_planted_in_the_repository_is_not_found_through_a_relative_path(
+    repo: GitRepo, run_scan: RunScan, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    fake_tool(repo.path, "gitleaks", f'touch "{marker}"\necho 8.30.1\n')
+    nowhere = tmp_path / "nowhere"
+    nowhere.mkdir()
+    path = os.pathsep.join([".", "", str(nowhere)])
+    result = run_scan("secrets", cwd=repo.path, env={"PATH": path, "CHAINKIT_GITLEAKS": ""})
+    assert result.code == 3, result.err
+    assert "not installed" in result.err
+    assert not marker.exists()
