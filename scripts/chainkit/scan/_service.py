@@ -80,23 +80,28 @@ class ScanOutcome:
         return ExitCode.FINDINGS if self.report.blocking else ExitCode.OK
 
 
+def _baseline_first(
+    scanner: Scanner, baseline_path: Path | None, write_to: Path | None
+) -> Baseline | None:
+    """The baseline, read before the scan runs (a bad one is exit 2 at once)."""
+    if write_to is not None:
+        check_path_argument(write_to, what="--write-baseline")
+    if baseline_path is None:
+        return None
+    check_path_argument(baseline_path, what="--baseline")
+    return load_baseline(baseline_path, scanner=scanner)
+
+
 def _finish(
     scanner: Scanner,
     tool: Tool,
     findings: tuple[Finding, ...],
     *,
-    baseline_path: Path | None,
+    baseline: Baseline | None,
     write_to: Path | None,
     properties: dict[str, object],
     notes: tuple[str, ...],
 ) -> ScanOutcome:
-    if baseline_path is not None:
-        check_path_argument(baseline_path, what="--baseline")
-    if write_to is not None:
-        check_path_argument(write_to, what="--write-baseline")
-    baseline: Baseline | None = (
-        load_baseline(baseline_path, scanner=scanner) if baseline_path is not None else None
-    )
     if write_to is not None:
         write_baseline(write_to, findings, scanner=scanner, previous=baseline)
         baseline = load_baseline(write_to, scanner=scanner)
@@ -130,6 +135,7 @@ def _finish(
 
 def scan_code(request: CodeScanRequest) -> ScanOutcome:
     """Run bandit with the project's configuration; compare with the baseline."""
+    baseline = _baseline_first("code", request.baseline, request.write_baseline)
     result = run_bandit(
         request.paths,
         root=request.root,
@@ -147,7 +153,7 @@ def scan_code(request: CodeScanRequest) -> ScanOutcome:
         "code",
         bandit_tool(),
         result.findings,
-        baseline_path=request.baseline,
+        baseline=baseline,
         write_to=request.write_baseline,
         properties={
             "severity_threshold": request.severity.label,
@@ -162,6 +168,7 @@ def scan_code(request: CodeScanRequest) -> ScanOutcome:
 def scan_secrets(request: SecretScanRequest) -> ScanOutcome:
     """Run gitleaks (history or files); compare with the baseline."""
     check_path_argument(request.source, what="path")
+    baseline = _baseline_first("secrets", request.baseline, request.write_baseline)
     env = request.env if request.env is not None else os.environ
     gitleaks = resolve_gitleaks(request.gitleaks, env=env)
     history = request.history
@@ -190,7 +197,7 @@ def scan_secrets(request: SecretScanRequest) -> ScanOutcome:
         "secrets",
         gitleaks_tool(gitleaks),
         result.findings,
-        baseline_path=request.baseline,
+        baseline=baseline,
         write_to=request.write_baseline,
         properties={"mode": mode, "configuration": result.config, "shallow": result.shallow},
         notes=tuple(notes),

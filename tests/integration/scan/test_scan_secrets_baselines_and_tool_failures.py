@@ -192,3 +192,14 @@ def test_a_gitleaks_planted_in_the_repository_is_not_found_through_a_relative_pa
     assert result.code == 3, result.err
     assert "not installed" in result.err
     assert not marker.exists()
+
+
+def test_a_bad_baseline_is_refused_before_anything_runs(
+    repo: GitRepo, run_scan: RunScan, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    missing_tool = tmp_path / "no-such-gitleaks"
+    result = run_scan("secrets", "--gitleaks", missing_tool, "--baseline", bad, cwd=repo.path)
+    assert result.code == 2, result.err  # the baseline, not the missing tool (exit 3)
+    assert "baseline" in result.err

@@ -113,7 +113,15 @@ def test_stale_entries_are_listed_in_every_format(tmp_path: Path) -> None:
         )
     )
     tool = Tool("bandit", "1", "https://bandit.readthedocs.io/", "chainkitScanCode/v1")
-    outcome = _finish("code", tool, (), baseline_path=path, write_to=None, properties={}, notes=())
+    outcome = _finish(
+        "code",
+        tool,
+        (),
+        baseline=load_baseline(path, scanner="code"),
+        write_to=None,
+        properties={},
+        notes=(),
+    )
     assert outcome.exit_code == 0
     for fmt in ("table", "json", "sarif", "markdown"):
         assert stale_fp[:16] in render(outcome, fmt), fmt
