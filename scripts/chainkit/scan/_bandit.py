@@ -42,13 +42,21 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["SCAN_ERROR_RULE", "BanditRun", "bandit_tool", "run_bandit"]
+__all__ = [
+    "NOSEC_RULE",
+    "SCAN_ERROR_RULE",
+    "BanditRun",
+    "bandit_tool",
+    "nosec_findings",
+    "run_bandit",
+    "to_findings",
+]
 
 # the name of the fingerprint scheme in SARIF partialFingerprints (bump it when inputs change)
 FINGERPRINT_SCHEME = "chainkitScanCode/v1"
 MAX_REPORT_BYTES = 256 * 1024 * 1024
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
-Mapping_ = dict[str, Any]
+_Result = dict[str, Any]  # one entry of bandit's "results"
 _LINE = re.compile(r"(\d+) ?(.*)")
 _LEVELS = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
 
@@ -165,7 +173,7 @@ def config_args(root: Path) -> tuple[list[str], tuple[str, ...]]:
     return args, tuple(used)
 
 
-def _own_lines(result: Mapping_) -> list[str]:
+def _own_lines(result: _Result) -> list[str]:
     wanted = {int(n) for n in result.get("line_range") or [] if isinstance(n, int)}
     out: list[str] = []
     for raw in str(result.get("code") or "").splitlines():
@@ -175,7 +183,7 @@ def _own_lines(result: Mapping_) -> list[str]:
     return out
 
 
-def _rule(result: Mapping_) -> Rule:
+def _rule(result: _Result) -> Rule:
     test_id = str(result.get("test_id") or "bandit")
     cwe = result.get("issue_cwe") if isinstance(result.get("issue_cwe"), dict) else {}
     tags = ["security", "bandit"]
@@ -206,7 +214,7 @@ def to_findings(
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise ToolError("bandit's JSON report has no results list", remediation=_UPGRADE)
     below = 0
-    pending: list[tuple[Mapping_, str, str]] = []
+    pending: list[tuple[_Result, str, str]] = []
     for result in data["results"]:
         if not isinstance(result, dict):
             raise ToolError("bandit's JSON report holds a result that is not an object")

@@ -48,9 +48,12 @@ __all__ = [
     "Gitleaks",
     "GitleaksRun",
     "gitleaks_tool",
+    "is_git_repository",
+    "is_shallow",
     "resolve_gitleaks",
     "run_gitleaks",
     "secret_digest",
+    "to_findings",
 ]
 
 ENV_VAR = "CHAINKIT_GITLEAKS"
