@@ -299,3 +299,34 @@ def test_a_scanner_that_hangs_is_given_up_with_what_was_awaited(tmp_path: Path) 
         run([str(sleep), "5"], cwd=tmp_path, timeout=0.2, waiting_for="gitleaks over the files")
     with pytest.raises(ValueError, match="absolute"):
         run(["sleep", "0"], cwd=tmp_path, timeout=1, waiting_for="x")
+
+
+def test_scanner_reports_go_to_a_private_file_that_is_removed() -> None:
+    import stat
+
+    from chainkit.scan._common import private_report_file
+
+    with private_report_file("gitleaks.json") as report:
+        assert stat.S_IMODE(report.stat().st_mode) == 0o600
+        assert stat.S_IMODE(report.parent.stat().st_mode) == 0o700
+        assert report.read_bytes() == b""
+    assert not report.exists() and not report.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("comment", "reasonless"),
+    [
+        ("# nosec", True),
+        ("# nosec B602", True),
+        ("# nosec: B602, B603", True),
+        ("# noqa: S602  # nosec B602", True),
+        ("# fixed argument list  # nosec B603", False),
+        ("# noqa: S506 - _Loader derives from SafeLoader  # nosec B506", False),
+        ("# nosec B404  # the sandbox starts its own servers", False),
+        ("# a plain comment", False),
+    ],
+)
+def test_a_nosec_needs_a_reason(comment: str, reasonless: bool) -> None:
+    from chainkit.scan._bandit import _reasonless_nosec
+
+    assert _reasonless_nosec(comment) is reasonless
