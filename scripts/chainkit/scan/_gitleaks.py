@@ -224,15 +224,18 @@ def _by_pattern(match: str, block: str) -> list[str]:
     return list(dict.fromkeys(m.group("s") for m in re.finditer(pattern, block, flags=re.DOTALL)))
 
 
-def _by_columns(entry: Mapping[str, Any], line: str) -> list[str]:
-    """The reported columns (1-based, inclusive), then one off either way (gitleaks counts
-    a match that starts at a newline from the line before)."""
+def _by_columns(entry: Mapping[str, Any], lines: list[str]) -> list[str]:
+    """The text from the start column of the first line to the end column of the last
+    (1-based, inclusive), then one off either way (gitleaks counts a match that starts at
+    a newline from the line before, and multi-line matches one further)."""
     first, last = int(entry.get("StartColumn") or 0), int(entry.get("EndColumn") or 0)
+    block = "\n".join(lines)
+    last_line_at = len(block) - len(lines[-1])
     out = []
-    for shift in (0, 1, -1):
-        a, b = first - 1 + shift, last + shift
-        if 0 <= a < b <= len(line):
-            out.append(line[a:b])
+    for shift in (0, -1, 1):
+        a, b = first - 1 + shift, last_line_at + last + shift
+        if 0 <= a < b <= len(block):
+            out.append(block[a:b])
     return out
 
 
@@ -255,9 +258,7 @@ def _locate_secret(entry: Mapping[str, Any], lines: list[str] | None) -> str | N
     if match != REDACTED and REDACTED in match:
         found = [c for c in _by_pattern(match, "\n".join(lines[start - 1 : end])) if fits(c)]
         return found[0] if len(found) == 1 else None  # two different secrets: ambiguous
-    if start == end:
-        return next((c for c in _by_columns(entry, lines[start - 1]) if fits(c)), None)
-    return None
+    return next((c for c in _by_columns(entry, lines[start - 1 : end]) if fits(c)), None)
 
 
 def _text(entry: Mapping[str, Any], key: str, limit: int = 4096) -> str:

@@ -166,3 +166,25 @@ def test_a_shallow_clone_is_said(
     assert "shallow clone" in result.err
     full = run_scan("secrets", "--format", "json", cwd=repo.path)
     assert full.json()["properties"]["shallow"] is False
+
+
+def test_a_multi_line_private_key_is_fingerprinted_by_its_value(
+    gitleaks: Path, repo: GitRepo, run_scan: RunScan
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.derive_private_key(0xC0FFEE, ec.SECP256R1())  # deterministic, and fake
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    repo.commit("key", {"deploy/key.py": f'x = 1\nKEY = """{pem}"""\n'})
+    result = run_scan("secrets", "--format", "json", cwd=repo.path)
+    assert result.code == 1, result.err
+    (finding,) = result.json()["findings"]
+    assert finding["rule"] == "private-key"
+    assert finding["properties"]["fingerprint_basis"] == "secret"
+    body = [line for line in pem.splitlines() if "-----" not in line]
+    assert_absent(body, result.out, result.err)

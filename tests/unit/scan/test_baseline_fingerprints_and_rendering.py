@@ -330,3 +330,18 @@ def test_a_nosec_needs_a_reason(comment: str, reasonless: bool) -> None:
     from chainkit.scan._bandit import _reasonless_nosec
 
     assert _reasonless_nosec(comment) is reasonless
+
+
+def test_a_multi_line_secret_is_located_by_its_columns() -> None:
+    block = ["-----BEGIN KEY-----", SECRET[:16], "-----END KEY-----"]
+    lines = ["x = 1", 'KEY = """' + block[0], block[1], block[2] + '"""']
+    secret = "\n".join(block)
+    entry = {  # gitleaks' columns for such a match are one further than the text
+        "StartLine": 2,
+        "EndLine": 4,
+        "StartColumn": 11,
+        "EndColumn": len(block[2]) + 1,
+        "Match": "REDACTED",
+        "Entropy": entropy_of(secret),
+    }
+    assert _locate_secret(entry, lines) == secret
