@@ -14,6 +14,8 @@ Public API (everything else is internal):
 
 - :func:`collect` reads one source into a :class:`Collected` (dependencies in input
   order, edges, where each is declared);
+- :func:`project_info` reads the project's own name, version, licence and authors from a
+  ``pyproject.toml`` (:class:`ProjectInfo`, the root of an SBOM);
 - :func:`discover` turns a project path into sources (its ``pyproject.toml``, its lock
   files with ``locked``, or the file itself);
 - sources: :class:`Requirements`, :class:`PyProject`, :class:`LockFile`,
@@ -38,11 +40,12 @@ from chainkit.deps._model import (
     Edge,
     Environment,
     LockFile,
+    ProjectInfo,
     PyProject,
     Requirements,
     Source,
 )
-from chainkit.deps._project import collect_environment, collect_pyproject
+from chainkit.deps._project import collect_environment, collect_pyproject, project_info
 from chainkit.deps._requirements import collect_requirements
 
 __all__ = [
@@ -56,11 +59,13 @@ __all__ = [
     "Environment",
     "InputError",
     "LockFile",
+    "ProjectInfo",
     "PyProject",
     "Requirements",
     "Source",
     "collect",
     "discover",
+    "project_info",
 ]
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "Edge",
     "Environment",
     "LockFile",
+    "ProjectInfo",
     "PyProject",
     "Requirements",
     "Source",
@@ -138,3 +139,17 @@ class Collected:
         if found:
             return tuple(found)
         return (self.default_location,) if self.default_location is not None else ()
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """What a ``pyproject.toml`` says about the project itself (``[project]``, else poetry's
+    ``[tool.poetry]``): the root of an SBOM. ``version`` is ``None`` when it is dynamic;
+    ``license`` is the PEP 639 expression (or poetry's string); ``authors`` are
+    ``(name, email)`` pairs; ``requires`` the canonical names of the runtime dependencies."""
+
+    name: str
+    version: str | None = None
+    license: str | None = None
+    authors: tuple[tuple[str | None, str | None], ...] = ()
+    requires: tuple[str, ...] = ()
