@@ -1,0 +1,180 @@
+"""An :class:`Inventory` as a CycloneDX document (cyclonedx-python-lib's model and writers),
+validated before anything is returned.
+
+Reproducible output: the timestamp is ``SOURCE_DATE_EPOCH`` and the serial number a UUID
+derived from the document's content (SHA-256 of the document written with a fixed
+placeholder serial); ordering is the library's (components and dependencies are sorted
+sets). Without ``reproducible`` and ``SOURCE_DATE_EPOCH`` the timestamp is now and the serial
+a random UUID, so two runs differ exactly there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from chainkit.sbom._errors import SbomInputError
+from chainkit.sbom._inventory import Inventory, Package
+from chainkit.sbom._validate import validate_json, validate_xml
+
+__all__ = ["BuildOptions", "build_document", "purl_of", "timestamp_from"]
+
+_PLACEHOLDER = uuid.UUID(int=0)
+_HASHES = {"sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512", "md5": "MD5"}
+GROUP_PROPERTY = "chainkit:group"
+ORIGIN_PROPERTY = "chainkit:origin"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    spec: str = "1.6"
+    fmt: str = "json"  # json | xml
+    reproducible: bool = False
+    source_date_epoch: str | None = None
+    no_dev: bool = False
+    tool_version: str = "0"
+
+
+def timestamp_from(epoch: str | None, *, reproducible: bool) -> datetime:
+    if epoch is not None and epoch != "":
+        try:
+            seconds = int(epoch)
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise SbomInputError(
+                "SOURCE_DATE_EPOCH is not a number of seconds since 1970",
+                remediation="export SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)",
+            ) from None
+    if reproducible:
+        raise SbomInputError(
+            "--reproducible needs a timestamp: SOURCE_DATE_EPOCH is not set",
+            remediation="export SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)",
+        )
+    return datetime.now(tz=timezone.utc)
+
+
+def purl_of(package: Package) -> Any:
+    from packageurl import PackageURL
+
+    return PackageURL(type="pypi", name=package.key, version=package.version)
+
+
+def _component(package: Package, *, root: bool = False) -> Any:
+    from cyclonedx.factory.license import LicenseFactory
+    from cyclonedx.model import HashAlgorithm, HashType, Property
+    from cyclonedx.model.component import Component, ComponentScope, ComponentType
+    from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
+    from cyclonedx.model.license import LicenseExpression
+
+    purl = purl_of(package)
+    hashes = []
+    for text in package.hashes:
+        algorithm, _, value = text.partition(":")
+        name = _HASHES.get(algorithm.lower())
+        if name and value:
+            hashes.append(HashType(alg=HashAlgorithm(name), content=value.lower()))
+    licenses: list[Any] = []
+    if package.license_expression:
+        licenses.append(LicenseExpression(package.license_expression))
+    else:
+        factory = LicenseFactory()
+        licenses.extend(factory.make_from_string(n) for n in package.license_names)
+    properties = [Property(name=GROUP_PROPERTY, value=g) for g in package.groups]
+    if package.origin:
+        properties.append(Property(name=ORIGIN_PROPERTY, value=package.origin))
+    scope = None
+    if not root and package.groups:
+        scope = ComponentScope.OPTIONAL if package.dev else ComponentScope.REQUIRED
+    return Component(
+        name=package.name,
+        version=package.version,
+        type=ComponentType.APPLICATION if root else ComponentType.LIBRARY,
+        bom_ref=str(purl),
+        purl=purl,
+        hashes=hashes,
+        licenses=licenses,
+        supplier=OrganizationalEntity(name=package.supplier) if package.supplier else None,
+        authors=[OrganizationalContact(name=p.name, email=p.email) for p in package.authors],
+        properties=properties,
+        scope=scope,
+    )
+
+
+def _ref_key(package: Package) -> str:
+    return f"{package.key}@{package.version or ''}"
+
+
+def _bom(inventory: Inventory, options: BuildOptions, serial: uuid.UUID, when: datetime) -> Any:
+    from cyclonedx.model.bom import Bom, BomMetaData
+    from cyclonedx.model.component import Component, ComponentType
+    from cyclonedx.model.tool import ToolRepository
+
+    packages = [p for p in inventory.packages if not (options.no_dev and p.dev)]
+    components = {_ref_key(p): _component(p) for p in packages}
+    by_name: dict[str, list[Any]] = {}
+    for package in packages:
+        by_name.setdefault(package.key, []).append(components[_ref_key(package)])
+    root = _component(inventory.root, root=True) if inventory.root is not None else None
+    tools = ToolRepository(
+        components=[
+            Component(
+                type=ComponentType.APPLICATION,
+                name="chainkit",
+                version=options.tool_version,
+                bom_ref="chainkit",
+            )
+        ]
+    )
+    bom = Bom(
+        serial_number=serial,
+        metadata=BomMetaData(tools=tools, component=root, timestamp=when),
+        components=components.values(),
+    )
+    for parent_key, child_key in inventory.edges:
+        parents = [root] if parent_key == "" and root is not None else by_name.get(parent_key, [])
+        children = by_name.get(child_key, [])
+        for parent in parents:
+            if children:
+                bom.register_dependency(parent, children)
+    for component in components.values():
+        bom.register_dependency(component, [])
+    if root is not None:
+        bom.register_dependency(root, [])
+    return bom
+
+
+def _serialise(bom: Any, options: BuildOptions) -> str:
+    from cyclonedx.output import make_outputter
+    from cyclonedx.schema import OutputFormat, SchemaVersion
+
+    fmt = OutputFormat.XML if options.fmt == "xml" else OutputFormat.JSON
+    outputter = make_outputter(bom, fmt, SchemaVersion.from_version(options.spec))
+    text: str = outputter.output_as_string(indent=2)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def build_document(inventory: Inventory, options: BuildOptions) -> bytes:
+    """The SBOM of ``inventory``: valid CycloneDX ``options.spec``, or :class:`InvalidSbomError`."""
+    import json
+    import warnings
+
+    when = timestamp_from(options.source_date_epoch, reproducible=options.reproducible)
+    deterministic = options.reproducible or bool(options.source_date_epoch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the library warns about optional parts it drops
+        if deterministic:
+            draft = _serialise(_bom(inventory, options, _PLACEHOLDER, when), options)
+            digest = hashlib.sha256(draft.encode("utf-8")).hexdigest()
+            serial = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:chainkit:sbom:sha256:{digest}")
+        else:
+            serial = uuid.uuid4()
+        text = _serialise(_bom(inventory, options, serial, when), options)
+    what = "the generated SBOM"
+    if options.fmt == "xml":
+        validate_xml(text, options.spec, what=what)
+    else:
+        validate_json(json.loads(text), options.spec, what=what)
+    return text.encode("utf-8")
