@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from chainkit._cli._options import identity_token_option, repo_option, trust_config_option
 from chainkit.errors import ExitCode, UsageError
 
 __all__ = ["sbom"]
@@ -263,4 +264,69 @@ def merge(files: tuple[Path, ...], output: Path, reproducible: bool) -> ExitCode
         )
     _write(output, result.document, "merged SBOM")
     _log.info("%d components from %d SBOMs", result.components, len(files))
+    return ExitCode.OK
+
+
+@sbom.command()
+@repo_option("Repository of the release.")
+@click.option("--tag", required=True, help="Tag of the release to attach to.")
+@click.argument("file", type=_FILE)
+@click.option("--name", help="Asset name (default: <project>-<version>.cdx.json from the SBOM).")
+@click.option("--sign", is_flag=True, help="Also sign it and upload <name>.sigstore.json.")
+@identity_token_option()
+@trust_config_option()
+@click.option("--json", "as_json", is_flag=True, help="What was attached, as JSON on stdout.")
+def attach(
+    repo: str | None,
+    tag: str,
+    file: Path,
+    name: str | None,
+    sign: bool,
+    identity_token: str | None,
+    trust_config: Path | None,
+    as_json: bool,
+) -> ExitCode:
+    """Attach an SBOM (and with --sign its Sigstore bundle) to a GitHub release.
+
+    Attaching twice changes nothing; a different file under the same name is an error.
+    """
+    from chainkit._cli import github_client
+    from chainkit._internal.ghenv import GitHubContext
+    from chainkit._internal.output import emit_json
+    from chainkit.sbom import AttachRequest, attach_sbom
+    from chainkit.signing import (
+        BundleVerifier,
+        KeylessSigner,
+        ambient_github_token,
+        load_trust_config,
+        static_token,
+    )
+
+    if not repo:
+        raise UsageError("sbom attach needs --repo OWNER/NAME", remediation="pass --repo")
+    context = GitHubContext.from_env()
+    client = github_client(context)
+    signer = verifier = None
+    if sign:
+        config = load_trust_config(trust_config)
+        provider = static_token(identity_token) if identity_token else ambient_github_token()
+        verifier = BundleVerifier.from_trust_config(config)
+
+        def signer() -> KeylessSigner:
+            return KeylessSigner(trust_config=config, token_provider=provider)
+
+    result = attach_sbom(
+        AttachRequest(repo, tag, file, name=name, sign=sign),
+        client=client,
+        signer=signer,
+        verifier=verifier,
+    )
+    if as_json:
+        emit_json(
+            {"asset": result.asset, "bundle": result.bundle, "uploaded": list(result.uploaded)}
+        )
+    if result.uploaded:
+        _log.info("attached to %s: %s", tag, ", ".join(result.uploaded))
+    else:
+        _log.info("already attached to %s: nothing changed", tag)
     return ExitCode.OK

@@ -13,6 +13,8 @@ Public API (everything else is internal)::
 - reading: :func:`load_sbom` (bounded, strict JSON, schema-validated) → :class:`Sbom`;
 - :func:`check_sbom` (NTIA minimum elements and licence policy, as ``findings``),
   :func:`diff_sboms`, :func:`merge_sboms`;
+- :func:`attach_sbom` (:class:`AttachRequest`): upload to a release through
+  ``chainkit.github``, signed with ``chainkit.signing``, idempotent;
 - :func:`validate_document` (the fast schema validator), :data:`SPEC_VERSIONS`;
 - errors: :class:`SbomError`, :class:`SbomInputError` and :class:`InvalidSbomError` (exit 2),
   :class:`SbomToolError` (exit 3).
@@ -20,6 +22,7 @@ Public API (everything else is internal)::
 
 from __future__ import annotations
 
+from chainkit.sbom._attach import AttachRequest, AttachResult, attach_sbom
 from chainkit.sbom._build import BuildOptions, build_document
 from chainkit.sbom._check import CheckOptions, CheckResult, check_sbom, render_check
 from chainkit.sbom._diff import SbomDiff, diff_sboms, render_diff
@@ -39,6 +42,8 @@ from chainkit.sbom._validate import SPEC_VERSIONS, validate_json
 
 __all__ = [
     "SPEC_VERSIONS",
+    "AttachRequest",
+    "AttachResult",
     "BuildOptions",
     "CheckOptions",
     "CheckResult",
@@ -55,6 +60,7 @@ __all__ = [
     "SbomInputError",
     "SbomSource",
     "SbomToolError",
+    "attach_sbom",
     "check_sbom",
     "diff_sboms",
     "generate",

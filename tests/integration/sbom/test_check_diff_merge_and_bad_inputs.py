@@ -44,7 +44,12 @@ INCOMPLETE = _doc(
             "supplier": {"name": "A Corp"},
             "licenses": [{"license": {"id": "MIT"}}],
         },
-        {"type": "library", "bom-ref": "b", "name": "b", "licenses": [{"expression": "GPL-3.0-only"}]},
+        {
+            "type": "library",
+            "bom-ref": "b",
+            "name": "b",
+            "licenses": [{"expression": "GPL-3.0-only"}],
+        },
     ],
     metadata={"timestamp": "2024-01-01T00:00:00Z"},
     dependencies=[{"ref": "a"}],
@@ -141,7 +146,11 @@ def test_diff_reports_added_removed_upgraded_and_licence_changes(
         ]
     )
     run = sbom_cli(
-        "diff", _write(tmp_path / "old.json", old), _write(tmp_path / "new.json", new), "--format", "json"
+        "diff",
+        _write(tmp_path / "old.json", old),
+        _write(tmp_path / "new.json", new),
+        "--format",
+        "json",
     )
     assert run.code == 0, run.err
     assert run.json()["changes"] == [
@@ -150,7 +159,9 @@ def test_diff_reports_added_removed_upgraded_and_licence_changes(
         {"name": "c", "kind": "license", "old": "MIT", "new": "GPL-3.0-only"},
         {"name": "d", "kind": "added", "old": None, "new": "0.1"},
     ]
-    markdown = sbom_cli("diff", tmp_path / "old.json", tmp_path / "new.json", "--format", "markdown")
+    markdown = sbom_cli(
+        "diff", tmp_path / "old.json", tmp_path / "new.json", "--format", "markdown"
+    )
     assert "| upgraded | a | 1.0 | 1.1 |" in markdown.out
 
 
@@ -179,7 +190,15 @@ def test_merge_deduplicates_by_purl_keeps_graphs_and_reports_conflicts(
     other = _write(
         tmp_path / "other.json",
         _doc(
-            [{"type": "library", "bom-ref": "x", "name": "idna", "version": "2.0", "purl": "pkg:pypi/idna@2.0"}],
+            [
+                {
+                    "type": "library",
+                    "bom-ref": "x",
+                    "name": "idna",
+                    "version": "2.0",
+                    "purl": "pkg:pypi/idna@2.0",
+                }
+            ],
             dependencies=[{"ref": "x"}],
         ),
     )
@@ -217,8 +236,17 @@ def test_merge_deduplicates_by_purl_keeps_graphs_and_reports_conflicts(
             "not valid CycloneDX 1.6",
         ),
     ],
-    ids=["empty", "syntax", "duplicate-keys", "very-deep", "deeply-nested", "not-cyclonedx", "old-spec",
-         "wrong-type", "wrong-field-type"],
+    ids=[
+        "empty",
+        "syntax",
+        "duplicate-keys",
+        "very-deep",
+        "deeply-nested",
+        "not-cyclonedx",
+        "old-spec",
+        "wrong-type",
+        "wrong-field-type",
+    ],
 )
 @pytest.mark.parametrize("command", ["check", "diff", "merge"])
 def test_corrupt_sboms_are_exit_2_with_a_clear_message(
@@ -265,7 +293,10 @@ def test_an_sbom_larger_than_the_limit_is_refused(sbom_cli: RunSbom, tmp_path: P
     ],
 )
 def test_bad_generate_inputs_are_exit_2(
-    sbom_cli: RunSbom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],
+    sbom_cli: RunSbom,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
     message: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)

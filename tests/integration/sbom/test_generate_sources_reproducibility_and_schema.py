@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,11 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from integration.sbom.conftest import ASSETS, RunSbom, reference_errors
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 UV_LOCK = ASSETS / "httpx-uv" / "uv.lock"
 PYLOCK = ASSETS / "httpx-pylock" / "pylock.toml"

@@ -49,7 +49,7 @@ def test_no_licence_is_unknown() -> None:
 
 
 def test_allow_list_entries_must_be_single_licences() -> None:
-    with pytest.raises(ValueError, match="MIT OR Apache-2.0"):
+    with pytest.raises(ValueError, match=r"MIT OR Apache-2\.0"):
         parse_allow_list(("MIT OR Apache-2.0",))
 
 
