@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chainkit._internal.fs import TooLargeError, read_bounded
-from chainkit.attestation import bundle_name, github_asset_name
 from chainkit.errors import Error
 from chainkit.sbom._errors import SbomInputError
 from chainkit.sbom._read import MAX_SBOM_BYTES, parse_sbom
@@ -112,6 +111,8 @@ def attach_sbom(
 ) -> AttachResult:
     """Upload the SBOM (and its bundle with ``request.sign``; then ``signer`` and
     ``verifier`` are required) to the release ``request.tag``."""
+    from chainkit.attestation import bundle_name, github_asset_name
+
     data = _read(request.path)
     name = request.name or _default_name(data, request.path)
     stored_name = github_asset_name(name) or "sbom.cdx.json"
