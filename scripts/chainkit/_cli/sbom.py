@@ -84,6 +84,24 @@ def sbom() -> None:
     "serial number from the content).",
 )
 @click.option("--no-dev", is_flag=True, help="Leave out components only in dev/optional groups.")
+@click.option(
+    "--with-vulnerabilities",
+    is_flag=True,
+    help="Add known vulnerabilities (the audit engine: OSV, PyPI or --advisory-db).",
+)
+@click.option(
+    "--advisory-db",
+    type=_PATH,
+    envvar="CHAINKIT_AUDIT_ADVISORY_DB",
+    help="Offline OSV database for --with-vulnerabilities. [env: CHAINKIT_AUDIT_ADVISORY_DB]",
+)
+@click.option(
+    "--service",
+    type=click.Choice(["osv", "pypi"]),
+    default="osv",
+    show_default=True,
+    help="Online vulnerability service for --with-vulnerabilities.",
+)
 def generate(
     source: str,
     target: Path | None,
@@ -92,6 +110,9 @@ def generate(
     fmt: str,
     reproducible: bool,
     no_dev: bool,
+    with_vulnerabilities: bool,
+    advisory_db: Path | None,
+    service: str,
 ) -> ExitCode:
     """Generate an SBOM of SOURCE, validated against the CycloneDX schema.
 
@@ -105,6 +126,7 @@ def generate(
     """
     from chainkit import __version__
     from chainkit.sbom import (
+        AuditOptions,
         BuildOptions,
         EnvironmentSource,
         LockSource,
@@ -138,7 +160,8 @@ def generate(
         no_dev=no_dev,
         tool_version=__version__,
     )
-    _write(output, generate_sbom(chosen, options), "SBOM")
+    audit = AuditOptions(service=service, advisory_db=advisory_db) if with_vulnerabilities else None
+    _write(output, generate_sbom(chosen, options, vulnerabilities=audit), "SBOM")
     return ExitCode.OK
 
 

@@ -8,6 +8,7 @@ Public API (everything else is internal)::
     changes = diff_sboms(load_sbom(old), load_sbom(new))
     merged = merge_sboms([load_sbom(a), load_sbom(b)], BuildOptions())
 
+- ``generate(..., vulnerabilities=AuditOptions(...))`` adds the audit engine's advisories;
 - sources: :class:`EnvironmentSource`, :class:`RequirementsSource`, :class:`LockSource`,
   :class:`ProjectSource`; :func:`generate` (collect, build, validate) and :class:`BuildOptions`;
 - reading: :func:`load_sbom` (bounded, strict JSON, schema-validated) → :class:`Sbom`;
@@ -39,11 +40,13 @@ from chainkit.sbom._licenses import parse_allow_list
 from chainkit.sbom._merge import MergeResult, merge_sboms
 from chainkit.sbom._read import Sbom, SbomComponent, load_sbom, parse_sbom
 from chainkit.sbom._validate import SPEC_VERSIONS, validate_json
+from chainkit.sbom._vulns import AuditOptions, audit_vulnerabilities
 
 __all__ = [
     "SPEC_VERSIONS",
     "AttachRequest",
     "AttachResult",
+    "AuditOptions",
     "BuildOptions",
     "CheckOptions",
     "CheckResult",
@@ -74,11 +77,16 @@ __all__ = [
 ]
 
 
-def generate(source: SbomSource, options: BuildOptions) -> bytes:
-    """The SBOM of ``source``, validated against the schema of ``options.spec``.
+def generate(
+    source: SbomSource, options: BuildOptions, *, vulnerabilities: AuditOptions | None = None
+) -> bytes:
+    """The SBOM of ``source``, validated against the schema of ``options.spec``; with
+    ``vulnerabilities``, the audit engine's advisories as CycloneDX vulnerabilities.
 
     :class:`SbomInputError` (or :class:`chainkit.deps.InputError`) for unreadable inputs."""
-    return build_document(collect_inventory(source), options)
+    inventory = collect_inventory(source)
+    vulns = audit_vulnerabilities(source, vulnerabilities) if vulnerabilities else ()
+    return build_document(inventory, options, vulns)
 
 
 def validate_document(document: object, spec: str) -> None:

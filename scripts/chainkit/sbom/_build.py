@@ -19,6 +19,7 @@ from typing import Any
 from chainkit.sbom._errors import SbomInputError
 from chainkit.sbom._inventory import Inventory, Package
 from chainkit.sbom._validate import validate_json, validate_xml
+from chainkit.sbom._vulns import Vuln
 
 __all__ = ["BuildOptions", "build_document", "purl_of", "timestamp_from"]
 
@@ -107,7 +108,61 @@ def _ref_key(package: Package) -> str:
     return f"{package.key}@{package.version or ''}"
 
 
-def _bom(inventory: Inventory, options: BuildOptions, serial: uuid.UUID, when: datetime) -> Any:
+def _vulnerability(vuln: Vuln, ref: str) -> Any:
+    from decimal import Decimal
+
+    from cyclonedx.model import XsUri
+    from cyclonedx.model.vulnerability import (
+        BomTarget,
+        Vulnerability,
+        VulnerabilityRating,
+        VulnerabilityReference,
+        VulnerabilityScoreSource,
+        VulnerabilitySeverity,
+        VulnerabilitySource,
+    )
+
+    method = None
+    if vuln.vector is not None:
+        method = (
+            VulnerabilityScoreSource.CVSS_V4
+            if vuln.vector.startswith("CVSS:4")
+            else VulnerabilityScoreSource.CVSS_V3_1
+            if vuln.vector.startswith("CVSS:3.1")
+            else VulnerabilityScoreSource.CVSS_V3
+            if vuln.vector.startswith("CVSS:3")
+            else VulnerabilityScoreSource.OTHER
+        )
+    rating = VulnerabilityRating(
+        severity=VulnerabilitySeverity(vuln.severity),
+        score=Decimal(str(vuln.score)) if vuln.score is not None else None,
+        vector=vuln.vector,
+        method=method,
+    )
+    source = VulnerabilitySource(name="OSV", url=XsUri(vuln.url) if vuln.url else None)
+    fix = ", ".join(vuln.fix_versions)
+    return Vulnerability(
+        bom_ref=f"{vuln.id}/{ref}",
+        id=vuln.id,
+        source=source,
+        references=[
+            VulnerabilityReference(id=a, source=VulnerabilitySource(name="OSV"))
+            for a in vuln.aliases
+        ],
+        ratings=[rating],
+        description=vuln.summary or None,
+        recommendation=f"Upgrade {vuln.package} to {fix}." if fix else None,
+        affects=[BomTarget(ref=ref)],
+    )
+
+
+def _bom(
+    inventory: Inventory,
+    options: BuildOptions,
+    serial: uuid.UUID,
+    when: datetime,
+    vulns: tuple[Vuln, ...] = (),
+) -> Any:
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.model.tool import ToolRepository
@@ -143,6 +198,10 @@ def _bom(inventory: Inventory, options: BuildOptions, serial: uuid.UUID, when: d
         bom.register_dependency(component, [])
     if root is not None:
         bom.register_dependency(root, [])
+    for vuln in vulns:
+        component = components.get(f"{vuln.package}@{vuln.version}")
+        if component is not None:  # left out (--no-dev): its advisories go with it
+            bom.vulnerabilities.add(_vulnerability(vuln, str(component.bom_ref)))
     return bom
 
 
@@ -156,7 +215,9 @@ def _serialise(bom: Any, options: BuildOptions) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def build_document(inventory: Inventory, options: BuildOptions) -> bytes:
+def build_document(
+    inventory: Inventory, options: BuildOptions, vulnerabilities: tuple[Vuln, ...] = ()
+) -> bytes:
     """The SBOM of ``inventory``: valid CycloneDX ``options.spec``, or :class:`InvalidSbomError`."""
     import json
     import warnings
@@ -166,12 +227,14 @@ def build_document(inventory: Inventory, options: BuildOptions) -> bytes:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the library warns about optional parts it drops
         if deterministic:
-            draft = _serialise(_bom(inventory, options, _PLACEHOLDER, when), options)
+            draft = _serialise(
+                _bom(inventory, options, _PLACEHOLDER, when, vulnerabilities), options
+            )
             digest = hashlib.sha256(draft.encode("utf-8")).hexdigest()
             serial = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:chainkit:sbom:sha256:{digest}")
         else:
             serial = uuid.uuid4()
-        text = _serialise(_bom(inventory, options, serial, when), options)
+        text = _serialise(_bom(inventory, options, serial, when, vulnerabilities), options)
     what = "the generated SBOM"
     if options.fmt == "xml":
         validate_xml(text, options.spec, what=what)
