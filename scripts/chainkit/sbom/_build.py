@@ -205,13 +205,25 @@ def _bom(
     return bom
 
 
-def _serialise(bom: Any, options: BuildOptions) -> str:
+def _serialise(bom: Any, options: BuildOptions, *, graph_known: bool = True) -> str:
     from cyclonedx.output import make_outputter
     from cyclonedx.schema import OutputFormat, SchemaVersion
 
     fmt = OutputFormat.XML if options.fmt == "xml" else OutputFormat.JSON
     outputter = make_outputter(bom, fmt, SchemaVersion.from_version(options.spec))
     text: str = outputter.output_as_string(indent=2)
+    if not graph_known and fmt is OutputFormat.JSON:
+        # The library writes an entry for every component; an empty one states "depends on
+        # nothing", which a source without a graph does not know.
+        import json
+
+        document = json.loads(text)
+        entries = [e for e in document.get("dependencies", []) if e.get("dependsOn")]
+        if entries:
+            document["dependencies"] = entries
+        else:
+            document.pop("dependencies", None)
+        text = json.dumps(document, indent=2, ensure_ascii=False)
     return text if text.endswith("\n") else text + "\n"
 
 
@@ -234,7 +246,8 @@ def build_document(
             serial = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:chainkit:sbom:sha256:{digest}")
         else:
             serial = uuid.uuid4()
-        text = _serialise(_bom(inventory, options, serial, when, vulnerabilities), options)
+        final = _bom(inventory, options, serial, when, vulnerabilities)
+        text = _serialise(final, options, graph_known=inventory.graph_known)
     what = "the generated SBOM"
     if options.fmt == "xml":
         validate_xml(text, options.spec, what=what)

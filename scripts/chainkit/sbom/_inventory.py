@@ -104,6 +104,11 @@ class Inventory:
     edges: tuple[tuple[str, str], ...]
     kind: str
     inputs: tuple[str, ...] = field(default=())
+    graph_known: bool = True
+    """Whether the source records each package's dependencies (lock graphs, ``Requires-Dist``).
+    When not (requirements files, a ``pylock.toml`` without ``dependencies``), JSON output
+    keeps only the non-empty ``dependencies`` entries: an empty one claims "depends on
+    nothing"."""
 
 
 # -- licences ------------------------------------------------------------------------
@@ -291,12 +296,16 @@ def _from_collected(
             have_parent = {c for _, c in edges}
             root_children = {p.key for p in packages if p.key not in have_parent and not p.dev}
         edges.update(("", child) for child in root_children)
+    graph_known = collected.kind in ("uv.lock", "poetry.lock") or (
+        collected.kind == "pylock" and bool(collected.edges)
+    )
     return Inventory(
         root,
         tuple(packages),
         tuple(sorted(edges)),
         collected.kind,
         tuple(str(f) for f in collected.files),
+        graph_known=graph_known,
     )
 
 

@@ -57,7 +57,13 @@ def _validator(spec: str) -> Any:
 
 
 def _where(path: Any) -> str:
-    parts = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    """A JSON path; keys come from the document, so long ones are cut."""
+
+    def key(part: object) -> str:
+        text = str(part)
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    parts = "".join(f"[{p}]" if isinstance(p, int) else f".{key(p)}" for p in path)
     return f"${parts}"
 
 

@@ -212,3 +212,22 @@ def test_output_file_is_written_and_symlinks_are_replaced_not_followed(
     assert victim.read_text() == "keep"
     assert not out.is_symlink()
     assert json.loads(out.read_text())["bomFormat"] == "CycloneDX"
+
+
+def test_sources_without_a_graph_do_not_claim_packages_depend_on_nothing(
+    sbom_cli: RunSbom, tmp_path: Path
+) -> None:
+    # uv's pylock.toml export records no per-package dependencies
+    doc = _generate(sbom_cli, "lock", PYLOCK)
+    assert [d["ref"] for d in doc["dependencies"]] == [doc["metadata"]["component"]["bom-ref"]]
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("idna==3.10\ncertifi==2025.4.26\n")
+    doc = _generate(sbom_cli, "requirements", requirements)
+    assert "dependencies" not in doc
+    assert {c["purl"] for c in doc["components"]} == {
+        "pkg:pypi/idna@3.10",
+        "pkg:pypi/certifi@2025.4.26",
+    }
+    # a lock graph states leaves explicitly
+    doc = _generate(sbom_cli, "lock", UV_LOCK)
+    assert {"ref": "pkg:pypi/idna@3.10"} in doc["dependencies"]
