@@ -309,3 +309,50 @@ def test_bad_generate_inputs_are_exit_2(
     assert run.code == 2, run.err
     assert message in run.err
     assert "Traceback" not in run.err
+
+
+HOSTILE = "evil\x1b[2J\x1b]0;owned\x07\u202ename"
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"),
+    [
+        ("check", ("--deny-unknown-licenses",)),
+        ("check", ("--deny-unknown-licenses", "--format", "markdown")),
+        ("diff", ()),
+        ("diff", ("--format", "markdown")),
+        ("merge", ()),
+    ],
+)
+def test_no_terminal_control_characters_from_an_sbom_reach_the_terminal(
+    sbom_cli: RunSbom, tmp_path: Path, command: str, extra: tuple[str, ...]
+) -> None:
+    def doc(version: str) -> dict[str, Any]:
+        purl = f"pkg:pypi/x@{version}"
+        comp = {"type": "library", "bom-ref": purl, "name": HOSTILE, "version": version}
+        return _doc([{**comp, "purl": purl, "licenses": [{"license": {"name": HOSTILE}}]}])
+
+    old = _write(tmp_path / "old.json", doc("1.0"))
+    new = _write(tmp_path / "new.json", doc("2.0"))
+    args: list[str | Path] = {
+        "check": [old],
+        "diff": [old, new],
+        "merge": [old, new, "-o", tmp_path / "out.json"],
+    }[command]
+    run = sbom_cli(command, *args, *extra)
+    assert run.code in (0, 1), run.err
+    for stream in (run.out, run.err):
+        assert "\x1b" not in stream
+        assert "\x07" not in stream
+        assert "\u202e" not in stream
+
+
+def test_check_summary_goes_to_the_step_summary(sbom_cli: RunSbom, tmp_path: Path) -> None:
+    path = _write(tmp_path / "incomplete.cdx.json", INCOMPLETE)
+    summary = tmp_path / "summary.md"
+    run = sbom_cli("check", path, "--summary", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert run.code == 0, run.err
+    text = summary.read_text()
+    assert text.startswith("## SBOM check")
+    assert "NTIA minimum elements: 58.3%" in text
+    assert "| b | \\- | supplier, version, unique identifier, dependency relationships |" in text
