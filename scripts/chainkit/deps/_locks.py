@@ -148,7 +148,14 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
                 child = _text(entry.get("name"))
                 if child is None:
                     continue
-                edge = Edge(parent, canonicalize_name(child), group, _text(entry.get("marker")))
+                edge = Edge(
+                    parent,
+                    canonicalize_name(child),
+                    group,
+                    _text(entry.get("marker")),
+                    parent_version=_text(pkg.get("version")),
+                    child_version=_text(entry.get("version")),
+                )
                 edges.append(edge)
                 if is_project:
                     roots.append((edge.child, group or MAIN_GROUP))
@@ -196,7 +203,15 @@ def _poetry(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
         )
         for child, spec in _table(pkg.get("dependencies")).items():
             marker = _text(spec.get("markers")) if isinstance(spec, Mapping) else None
-            edges.append(Edge(parent, canonicalize_name(str(child)), None, marker))
+            edges.append(
+                Edge(
+                    parent,
+                    canonicalize_name(str(child)),
+                    None,
+                    marker,
+                    parent_version=_text(pkg.get("version")),
+                )
+            )
     return deps, edges
 
 
@@ -241,7 +256,14 @@ def _pylock(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
         for entry in map(_table, _list(pkg.get("dependencies"))):
             child = _text(entry.get("name"))
             if child is not None:
-                edges.append(Edge(parent, canonicalize_name(child)))
+                edges.append(
+                    Edge(
+                        parent,
+                        canonicalize_name(child),
+                        parent_version=_text(pkg.get("version")),
+                        child_version=_text(entry.get("version")),
+                    )
+                )
     return deps, edges
 
 

@@ -102,12 +102,19 @@ class Dependency:
 @dataclass(frozen=True)
 class Edge:
     """``parent`` depends on ``child`` (canonical names); ``group`` when only through an extra
-    or a dependency group; ``marker`` when only under an environment marker."""
+    or a dependency group; ``marker`` when only under an environment marker.
+
+    ``parent_version`` is the locked version of the parent entry the edge comes from (a lock
+    file may hold several versions of one name, each with its own dependencies);
+    ``child_version`` is set when the lock file pins which version of the child is meant
+    (uv names it when it holds several)."""
 
     parent: str
     child: str
     group: str | None = None
     marker: str | None = None
+    parent_version: str | None = None
+    child_version: str | None = None
 
 
 @dataclass(frozen=True)

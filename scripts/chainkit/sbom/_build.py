@@ -188,9 +188,17 @@ def _bom(
         metadata=BomMetaData(tools=tools, component=root, timestamp=when),
         components=components.values(),
     )
-    for parent_key, child_key in inventory.edges:
-        parents = [root] if parent_key == "" and root is not None else by_name.get(parent_key, [])
-        children = by_name.get(child_key, [])
+
+    def targets(key: str, version: str | None) -> list[Any]:
+        exact = components.get(f"{key}@{version}") if version is not None else None
+        return [exact] if exact is not None else by_name.get(key, [])
+
+    for parent_key, parent_version, child_key, child_version in inventory.edges:
+        if parent_key == "":
+            parents = [root] if root is not None else []
+        else:
+            parents = targets(parent_key, parent_version)
+        children = targets(child_key, child_version)
         for parent in parents:
             if children:
                 bom.register_dependency(parent, children)

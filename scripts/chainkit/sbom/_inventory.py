@@ -24,7 +24,10 @@ from chainkit import deps
 from chainkit.sbom._errors import SbomInputError
 from chainkit.sbom._probe import InstalledDist, probe
 
+Edge = tuple[str, str | None, str, str | None]
+
 __all__ = [
+    "Edge",
     "EnvironmentSource",
     "Inventory",
     "LockSource",
@@ -96,12 +99,13 @@ class Package:
 
 @dataclass(frozen=True)
 class Inventory:
-    """``root`` (the project, when known), the packages, and edges between canonical names
-    (``""`` is the root)."""
+    """``root`` (the project, when known), the packages, and the graph: edges
+    ``(parent, parent version, child, child version)`` between canonical names (``""`` is the
+    root); a version is ``None`` when the edge holds for every version of that name."""
 
     root: Package | None
     packages: tuple[Package, ...]
-    edges: tuple[tuple[str, str], ...]
+    edges: tuple[Edge, ...]
     kind: str
     inputs: tuple[str, ...] = field(default=())
     graph_known: bool = True
@@ -109,6 +113,10 @@ class Inventory:
     When not (requirements files, a ``pylock.toml`` without ``dependencies``), JSON output
     keeps only the non-empty ``dependencies`` entries: an empty one claims "depends on
     nothing"."""
+
+
+def _sorted_edges(edges: Iterable[Edge]) -> tuple[Edge, ...]:
+    return tuple(sorted(set(edges), key=lambda e: tuple(part or "" for part in e)))
 
 
 # -- licences ------------------------------------------------------------------------
@@ -206,7 +214,7 @@ def _environment(source: EnvironmentSource) -> Inventory:
     for dist in probed.distributions:
         seen.setdefault(str(canonicalize_name(dist.name)), dist)  # first on sys.path wins
     packages: list[Package] = []
-    edges: list[tuple[str, str]] = []
+    edges: list[Edge] = []
     for key, dist in sorted(seen.items()):
         expression, names = licenses_from_metadata(
             dist.license_expression, dist.classifiers, dist.license
@@ -228,8 +236,8 @@ def _environment(source: EnvironmentSource) -> Inventory:
                 continue
             child = str(canonicalize_name(req.name))
             if child in seen and child != key and _evaluates(req.marker, probed.markers):
-                edges.append((key, child))
-    return Inventory(None, tuple(packages), tuple(sorted(set(edges))), "environment")
+                edges.append((key, None, child, None))
+    return Inventory(None, tuple(packages), _sorted_edges(edges), "environment")
 
 
 # -- files read by chainkit.deps ----------------------------------------------------
@@ -281,28 +289,30 @@ def _from_collected(
             )
         )
     present = {p.key for p in packages}
-    edges: set[tuple[str, str]] = set()
-    root_children: set[str] = {d for d in direct if d in present}
+    edges: set[Edge] = set()
+    root_children: set[tuple[str, str | None]] = {(d, None) for d in direct if d in present}
     for edge in collected.edges:
         if edge.child not in present:
             continue
         if edge.parent in project_keys:
             if edge.group is None:
-                root_children.add(edge.child)
+                root_children.add((edge.child, edge.child_version))
         elif edge.parent in present and edge.parent != edge.child:
-            edges.add((edge.parent, edge.child))
+            edges.add((edge.parent, edge.parent_version, edge.child, edge.child_version))
     if root is not None:
         if not root_children:  # no declared roots: the packages nothing depends on
-            have_parent = {c for _, c in edges}
-            root_children = {p.key for p in packages if p.key not in have_parent and not p.dev}
-        edges.update(("", child) for child in root_children)
+            have_parent = {e[2] for e in edges}
+            root_children = {
+                (p.key, None) for p in packages if p.key not in have_parent and not p.dev
+            }
+        edges.update(("", None, child, version) for child, version in root_children)
     graph_known = collected.kind in ("uv.lock", "poetry.lock") or (
         collected.kind == "pylock" and bool(collected.edges)
     )
     return Inventory(
         root,
         tuple(packages),
-        tuple(sorted(edges)),
+        _sorted_edges(edges),
         collected.kind,
         tuple(str(f) for f in collected.files),
         graph_known=graph_known,

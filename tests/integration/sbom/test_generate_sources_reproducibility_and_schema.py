@@ -22,6 +22,7 @@ else:  # pragma: no cover
 
 UV_LOCK = ASSETS / "httpx-uv" / "uv.lock"
 PYLOCK = ASSETS / "httpx-pylock" / "pylock.toml"
+POETRY_LOCK = ASSETS / "rich-poetry" / "poetry.lock"
 EPOCH = "1700000000"
 
 
@@ -99,18 +100,27 @@ def test_uv_lock_sbom_lists_exactly_the_pinned_packages_with_hashes_and_graph(
         files = [package.get("sdist", {}), *package.get("wheels", [])]
         expected = {f["hash"].removeprefix("sha256:") for f in files if "hash" in f}
         assert _sha256s(component) == expected
-    # the graph: every lock-file edge between pinned packages (by name; versions by marker)
+    # the graph: every lock-file edge between pinned packages, from that version of the
+    # parent, to the version uv names (when it holds several), else to every version
     by_name: dict[str, set[str]] = {}
     for (name, _), component in got.items():
         by_name.setdefault(name, set()).add(component["bom-ref"])
+
+    def children(dep: dict[str, Any]) -> set[str]:
+        name = str(canonicalize_name(dep["name"]))
+        if "version" in dep:
+            return {got[(name, dep["version"])]["bom-ref"]}
+        return by_name[name]
+
     expected_edges = {
-        (parent_ref, child_ref)
+        (got[key]["bom-ref"], child_ref)
         for key, package in locked.items()
         if key not in project
         for dep in package.get("dependencies", [])
-        for parent_ref in [got[key]["bom-ref"]]
-        for child_ref in by_name[str(canonicalize_name(dep["name"]))]
+        for child_ref in children(dep)
     }
+    assert ("pkg:pypi/h2@4.1.0", "pkg:pypi/hyperframe@6.0.1") in expected_edges
+    assert ("pkg:pypi/h2@4.1.0", "pkg:pypi/hyperframe@6.1.0") not in expected_edges
     edges = {e for e in _graph(doc) if not e[0].startswith("pkg:pypi/httpx")}
     assert edges == expected_edges
     root = doc["metadata"]["component"]
@@ -139,11 +149,57 @@ def test_pylock_sbom_lists_exactly_the_pinned_packages_with_their_hashes(
         assert _sha256s(component) == expected
 
 
+def test_poetry_lock_sbom_lists_exactly_the_pinned_packages_with_hashes_and_graph(
+    sbom_cli: RunSbom,
+) -> None:
+    locked = _lock_packages(POETRY_LOCK, "package")
+    doc = _generate(sbom_cli, "lock", POETRY_LOCK)
+    got = _components(doc)
+    assert set(got) == set(locked)
+    for key, component in got.items():
+        expected = {f["hash"].removeprefix("sha256:") for f in locked[key].get("files", [])}
+        assert _sha256s(component) == expected
+        assert expected
+    by_name: dict[str, set[str]] = {}
+    for (name, _), component in got.items():
+        by_name.setdefault(name, set()).add(component["bom-ref"])
+    expected_edges = {
+        (got[key]["bom-ref"], child_ref)
+        for key, package in locked.items()
+        for child in package.get("dependencies", {})
+        for child_ref in by_name.get(str(canonicalize_name(child)), ())
+    }
+    root = doc["metadata"]["component"]
+    assert (root["name"], root["version"]) == ("rich", "13.9.4")
+    assert {e for e in _graph(doc) if e[0] != root["bom-ref"]} == expected_edges
+    root_deps = {c.split("@")[0] for p, c in _graph(doc) if p == root["bom-ref"]}
+    assert root_deps == {
+        "pkg:pypi/typing-extensions",
+        "pkg:pypi/pygments",
+        "pkg:pypi/markdown-it-py",
+    }
+    # poetry's dev group: marked optional, left out by --no-dev
+    assert (
+        got[("pytest", locked[next(k for k in locked if k[0] == "pytest")]["version"])]["scope"]
+        == "optional"
+    )
+    runtime = _components(_generate(sbom_cli, "lock", POETRY_LOCK, "--no-dev"))
+    assert {k[0] for k in runtime} >= {"pygments", "markdown-it-py", "mdurl"}
+    assert "pytest" not in {k[0] for k in runtime}
+
+
 @pytest.mark.parametrize("spec", ["1.5", "1.6"])
 @pytest.mark.parametrize(
     "source",
-    [("lock", UV_LOCK), ("lock", PYLOCK), ("project", ASSETS / "httpx-uv"), ("environment",)],
-    ids=["uv.lock", "pylock", "project", "environment"],
+    [
+        ("lock", UV_LOCK),
+        ("lock", PYLOCK),
+        ("lock", POETRY_LOCK),
+        ("project", ASSETS / "httpx-uv"),
+        ("project", ASSETS / "rich-poetry"),
+        ("environment",),
+    ],
+    ids=["uv.lock", "pylock", "poetry.lock", "project-uv", "project-poetry", "environment"],
 )
 def test_every_generated_sbom_passes_the_reference_validator(
     sbom_cli: RunSbom, spec: str, source: tuple[Any, ...]
