@@ -85,6 +85,13 @@ def sbom() -> None:
 )
 @click.option("--no-dev", is_flag=True, help="Leave out components only in dev/optional groups.")
 @click.option(
+    "--metadata-from",
+    type=_FILE,
+    metavar="PYTHON",
+    help="requirements/lock/project: licences, supplier and authors from the distributions "
+    "installed for PYTHON at exactly the pinned version.",
+)
+@click.option(
     "--with-vulnerabilities",
     is_flag=True,
     help="Add known vulnerabilities (the audit engine: OSV, PyPI or --advisory-db).",
@@ -110,6 +117,7 @@ def generate(
     fmt: str,
     reproducible: bool,
     no_dev: bool,
+    metadata_from: Path | None,
     with_vulnerabilities: bool,
     advisory_db: Path | None,
     service: str,
@@ -140,18 +148,23 @@ def generate(
 
     chosen: SbomSource
     if source == "environment":
+        if metadata_from is not None:
+            raise UsageError(
+                "--metadata-from is for requirements, lock and project sources",
+                remediation="an environment SBOM reads its own metadata",
+            )
         chosen = EnvironmentSource(target)
     elif source == "project":
-        chosen = ProjectSource(target or Path())
+        chosen = ProjectSource(target or Path(), metadata_from)
     elif target is None:
         raise UsageError(
             f"sbom generate {source} needs a FILE",
             remediation=f"chainkit sbom generate {source} PATH",
         )
     elif source == "lock":
-        chosen = LockSource(target)
+        chosen = LockSource(target, metadata_from)
     else:
-        chosen = RequirementsSource(target)
+        chosen = RequirementsSource(target, metadata_from)
     options = BuildOptions(
         spec=spec,
         fmt=fmt,

@@ -9,6 +9,7 @@ with markers evaluated for that interpreter).
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import re
 import sys
@@ -49,22 +50,32 @@ class EnvironmentSource:
 
 @dataclass(frozen=True)
 class RequirementsSource:
+    """A requirements file; ``metadata_from`` as for :class:`LockSource`."""
+
     path: Path
+    metadata_from: Path | None = None
 
 
 @dataclass(frozen=True)
 class LockSource:
-    """``uv.lock``, ``pylock.toml``/``pylock.<name>.toml`` or ``poetry.lock``."""
+    """``uv.lock``, ``pylock.toml``/``pylock.<name>.toml`` or ``poetry.lock``.
+
+    ``metadata_from``: an interpreter whose installed distributions supply licences,
+    supplier and authors for the packages installed there at exactly the locked version
+    (lock files carry no such metadata)."""
 
     path: Path
+    metadata_from: Path | None = None
 
 
 @dataclass(frozen=True)
 class ProjectSource:
     """A project directory (or its ``pyproject.toml``): the root component from
-    ``pyproject.toml``, the packages from its lock file."""
+    ``pyproject.toml``, the packages from its lock file; ``metadata_from`` as for
+    :class:`LockSource`."""
 
     path: Path
+    metadata_from: Path | None = None
 
 
 SbomSource = EnvironmentSource | RequirementsSource | LockSource | ProjectSource
@@ -324,11 +335,44 @@ def _pyproject_beside(path: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def _with_metadata(inventory: Inventory, python: Path | None) -> Inventory:
+    """Licences, supplier and authors from ``python``'s environment for each package installed
+    there at exactly its version; other packages are left as they are."""
+    if python is None:
+        return inventory
+    installed: dict[tuple[str, str], InstalledDist] = {}
+    for found in probe(python).distributions:
+        installed.setdefault((str(canonicalize_name(found.name)), found.version), found)
+    packages = []
+    for package in inventory.packages:
+        dist = installed.get((package.key, package.version or ""))
+        if dist is None:
+            packages.append(package)
+            continue
+        expression, names = licenses_from_metadata(
+            dist.license_expression, dist.classifiers, dist.license
+        )
+        packages.append(
+            dataclasses.replace(
+                package,
+                license_expression=expression,
+                license_names=names,
+                supplier=_supplier(dist),
+                authors=people(dist.author, dist.author_email),
+            )
+        )
+    return dataclasses.replace(inventory, packages=tuple(packages))
+
+
 def collect_inventory(source: SbomSource) -> Inventory:
     """The packages of ``source``; :class:`SbomInputError` (or ``deps.InputError``) when it
     cannot be read."""
     if isinstance(source, EnvironmentSource):
         return _environment(source)
+    return _with_metadata(_collect_files(source), source.metadata_from)
+
+
+def _collect_files(source: RequirementsSource | LockSource | ProjectSource) -> Inventory:
     if isinstance(source, RequirementsSource):
         collected = deps.collect(deps.Requirements((source.path,)))
         return _from_collected(collected, None, ())

@@ -356,3 +356,39 @@ def test_check_summary_goes_to_the_step_summary(sbom_cli: RunSbom, tmp_path: Pat
     assert text.startswith("## SBOM check")
     assert "NTIA minimum elements: 58.3%" in text
     assert "| b | \\- | supplier, version, unique identifier, dependency relationships |" in text
+
+
+def test_a_lock_file_sbom_reaches_full_ntia_marks_where_the_metadata_exists(
+    sbom_cli: RunSbom, tmp_path: Path
+) -> None:
+    """A pylock.toml pinning what this environment has installed, with its graph: with
+    --metadata-from the installed distributions supply the suppliers, and the score is 100."""
+    from importlib.metadata import version
+
+    names = ("requests", "urllib3", "idna", "certifi", "charset-normalizer")
+    lines = ['lock-version = "1.0"', 'created-by = "test"', ""]
+    for name in names:
+        lines += ["[[packages]]", f'name = "{name}"', f'version = "{version(name)}"']
+        if name == "requests":
+            lines.append(f"dependencies = [{', '.join(f'{{name = {n!r}}}' for n in names[1:])}]")
+        else:
+            lines.append("dependencies = []")
+        lines += [f'wheels = [{{name = "{name}.whl", hashes = {{sha256 = "{"0" * 64}"}}}}]', ""]
+    lock = tmp_path / "pylock.toml"
+    lock.write_text("\n".join(lines).replace("'", '"'))
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "1.0"\nauthors = [{name = "Demo Team"}]\n'
+        'dependencies = ["requests"]\n'
+    )
+    bare, enriched = tmp_path / "bare.json", tmp_path / "enriched.json"
+    assert sbom_cli("generate", "lock", lock, "-o", bare).code == 0
+    run = sbom_cli("generate", "lock", lock, "--metadata-from", sys.executable, "-o", enriched)
+    assert run.code == 0, run.err
+    assert reference_errors(enriched.read_text(), "1.6") == []
+    bare_score = sbom_cli("check", bare, "--json").json()["ntia"]
+    full = sbom_cli("check", enriched, "--json").json()["ntia"]
+    assert bare_score["score"] < 100.0
+    assert {c["name"] for c in bare_score["components"]} == set(names)
+    assert (full["score"], full["components"], full["documentMissing"]) == (100.0, [], [])
+    components = json.loads(enriched.read_text())["components"]
+    assert all(c.get("licenses") for c in components)
