@@ -27,6 +27,7 @@ _PLACEHOLDER = uuid.UUID(int=0)
 _HASHES = {"sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512", "md5": "MD5"}
 GROUP_PROPERTY = "chainkit:group"
 ORIGIN_PROPERTY = "chainkit:origin"
+RECORD_PROPERTY = "chainkit:record:sha256"
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def _component(package: Package, *, root: bool = False) -> Any:
     properties = [Property(name=GROUP_PROPERTY, value=g) for g in package.groups]
     if package.origin:
         properties.append(Property(name=ORIGIN_PROPERTY, value=package.origin))
+    if package.record_sha256:
+        properties.append(Property(name=RECORD_PROPERTY, value=package.record_sha256))
     scope = None
     if not root and package.groups:
         scope = ComponentScope.OPTIONAL if package.dev else ComponentScope.REQUIRED

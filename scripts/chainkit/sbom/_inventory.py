@@ -102,6 +102,8 @@ class Package:
     groups: tuple[str, ...] = ()
     dev: bool = False
     origin: str | None = None
+    record_sha256: str | None = None
+    """Environments: SHA-256 of the installed ``RECORD`` (not an artifact hash)."""
 
     @property
     def key(self) -> str:
@@ -238,6 +240,7 @@ def _environment(source: EnvironmentSource) -> Inventory:
                 license_names=names,
                 supplier=_supplier(dist),
                 authors=people(dist.author, dist.author_email),
+                record_sha256=dist.record_sha256,
             )
         )
         for text in dist.requires:

@@ -20,7 +20,7 @@ from chainkit.sbom._errors import SbomInputError, SbomToolError
 __all__ = ["InstalledDist", "Probed", "probe"]
 
 PROBE = r"""
-import json, os, platform, sys
+import hashlib, json, os, platform, sys
 from importlib import metadata
 FIELDS = ("License-Expression", "License", "Author", "Author-email", "Maintainer",
           "Maintainer-email")
@@ -32,6 +32,12 @@ for dist in metadata.distributions():
         entry[field] = md.get(field)
     entry["Classifier"] = md.get_all("Classifier") or []
     entry["Requires-Dist"] = md.get_all("Requires-Dist") or []
+    try:
+        record = dist.read_text("RECORD")
+    except OSError:
+        record = None
+    if record is not None:
+        entry["record_sha256"] = hashlib.sha256(record.encode("utf-8")).hexdigest()
     dists.append(entry)
 impl = sys.implementation
 iver = "{0.major}.{0.minor}.{0.micro}".format(impl.version)
@@ -71,6 +77,8 @@ class InstalledDist:
     maintainer: str | None
     maintainer_email: str | None
     requires: tuple[str, ...]
+    record_sha256: str | None = None
+    """SHA-256 of the distribution's ``RECORD`` (which lists a hash of every installed file)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,12 @@ def _text(value: Any) -> str | None:
 
 def _texts(value: Any) -> tuple[str, ...]:
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _sha256(value: Any) -> str | None:
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return value
+    return None
 
 
 def parse_probe(data: Any) -> Probed:
@@ -117,6 +131,7 @@ def parse_probe(data: Any) -> Probed:
                 maintainer=_text(entry.get("Maintainer")),
                 maintainer_email=_text(entry.get("Maintainer-email")),
                 requires=_texts(entry.get("Requires-Dist")),
+                record_sha256=_sha256(entry.get("record_sha256")),
             )
         )
     return Probed(str(data.get("prefix", "")), marker_env, tuple(dists))

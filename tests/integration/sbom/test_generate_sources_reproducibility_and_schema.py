@@ -77,6 +77,15 @@ def test_environment_sbom_carries_licences_suppliers_and_the_requires_dist_graph
     graph = _graph(doc)
     requests = comps["requests"]["bom-ref"]
     assert (requests, comps["urllib3"]["bom-ref"]) in graph
+    # the installed RECORD (a hash of every installed file) is pinned by its own SHA-256
+    import hashlib
+    from importlib.metadata import distribution
+
+    record = distribution("requests").read_text("RECORD") or ""
+    assert {
+        "name": "chainkit:record:sha256",
+        "value": hashlib.sha256(record.encode()).hexdigest(),
+    } in comps["requests"]["properties"]
     # pytest's "colorama; sys_platform == 'win32'" is evaluated for this interpreter
     pytest_deps = {c for p, c in graph if p == comps["pytest"]["bom-ref"]}
     assert not any("colorama" in c for c in pytest_deps) or sys.platform == "win32"
