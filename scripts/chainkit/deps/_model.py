@@ -10,6 +10,7 @@ from packaging.utils import canonicalize_name
 
 __all__ = [
     "MAIN_GROUP",
+    "Artifact",
     "Collected",
     "Declared",
     "Dependency",
@@ -67,6 +68,15 @@ class Declared:
 
 
 @dataclass(frozen=True)
+class Artifact:
+    """One file a lock file pins for a package (an sdist or a wheel): where it is downloaded
+    from, as the lock file says (unchecked text), and its ``algorithm:hex`` digests."""
+
+    url: str
+    hashes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Dependency:
     """One declared or locked dependency.
 
@@ -88,6 +98,9 @@ class Dependency:
     groups: tuple[str, ...] = ()
     origin: str | None = None
     declared: tuple[Declared, ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    """The files a lock file lists with a URL (``uv.lock``, ``pylock.toml``; ``poetry.lock``
+    names files without URLs)."""
 
     @property
     def canonical_name(self) -> str:

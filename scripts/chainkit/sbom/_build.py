@@ -11,6 +11,7 @@ a random UUID, so two runs differ exactly there.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,12 +19,14 @@ from typing import Any
 
 from chainkit.sbom._errors import SbomInputError
 from chainkit.sbom._inventory import Inventory, Package
+from chainkit.sbom._iri import is_iri_reference
 from chainkit.sbom._validate import validate_json, validate_xml
 from chainkit.sbom._vulns import Vuln
 
 __all__ = ["BuildOptions", "build_document", "purl_of", "timestamp_from"]
 
 _PLACEHOLDER = uuid.UUID(int=0)
+_HEX = re.compile(r"[0-9a-fA-F]{32,128}")
 _HASHES = {"sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512", "md5": "MD5"}
 GROUP_PROPERTY = "chainkit:group"
 ORIGIN_PROPERTY = "chainkit:origin"
@@ -66,18 +69,41 @@ def purl_of(package: Package) -> Any:
 
 def _component(package: Package, *, root: bool = False) -> Any:
     from cyclonedx.factory.license import LicenseFactory
-    from cyclonedx.model import HashAlgorithm, HashType, Property
+    from cyclonedx.model import (
+        ExternalReference,
+        ExternalReferenceType,
+        HashAlgorithm,
+        HashType,
+        Property,
+        XsUri,
+    )
     from cyclonedx.model.component import Component, ComponentScope, ComponentType
     from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
     from cyclonedx.model.license import LicenseExpression
 
     purl = purl_of(package)
-    hashes = []
-    for text in package.hashes:
-        algorithm, _, value = text.partition(":")
-        name = _HASHES.get(algorithm.lower())
-        if name and value:
-            hashes.append(HashType(alg=HashAlgorithm(name), content=value.lower()))
+
+    def hash_types(texts: tuple[str, ...]) -> list[Any]:
+        found = []
+        for text in texts:
+            algorithm, _, value = text.partition(":")
+            name = _HASHES.get(algorithm.lower())
+            if name and _HEX.fullmatch(value):
+                found.append(HashType(alg=HashAlgorithm(name), content=value.lower()))
+        return found
+
+    hashes = hash_types(package.hashes)
+    references = [
+        ExternalReference(
+            type=ExternalReferenceType.DISTRIBUTION,
+            url=XsUri(artifact.url),
+            hashes=hash_types(artifact.hashes),
+        )
+        for artifact in package.artifacts
+        # a lock file's URL is its author's text: one that is not an absolute http(s) IRI
+        # is left out rather than failing the SBOM
+        if artifact.url.startswith(("https://", "http://")) and is_iri_reference(artifact.url)
+    ]
     licenses: list[Any] = []
     if package.license_expression:
         licenses.append(LicenseExpression(package.license_expression))
@@ -99,6 +125,7 @@ def _component(package: Package, *, root: bool = False) -> Any:
         bom_ref=str(purl),
         purl=purl,
         hashes=hashes,
+        external_references=references,
         licenses=licenses,
         supplier=OrganizationalEntity(name=package.supplier) if package.supplier else None,
         authors=[OrganizationalContact(name=p.name, email=p.email) for p in package.authors],

@@ -104,6 +104,8 @@ class Package:
     origin: str | None = None
     record_sha256: str | None = None
     """Environments: SHA-256 of the installed ``RECORD`` (not an artifact hash)."""
+    artifacts: tuple[deps.Artifact, ...] = ()
+    """Lock files: each sdist/wheel URL with its hashes."""
 
     @property
     def key(self) -> str:
@@ -300,6 +302,7 @@ def _from_collected(
                 groups=dep.groups,
                 dev=dep.dev,
                 origin=dep.origin,
+                artifacts=dep.artifacts,
             )
         )
     present = {p.key for p in packages}

@@ -48,11 +48,21 @@ def sbom_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 
 
 def reference_errors(text: str, spec: str) -> list[str]:
-    """cyclonedx-python-lib's own JSON validator (jsonschema with the stock format checker)."""
+    """cyclonedx-python-lib's own JSON validator (jsonschema with the stock format checker).
+
+    The stock ``iri-reference`` check takes tens of milliseconds per URL (an Earley parser),
+    and a lock-file SBOM lists every wheel's URL: each component keeps its first
+    ``externalReferences`` entry here, every other field is validated as written. Agreement
+    on URLs is tested in tests/unit/sbom (generated strings, a corpus, the assets' URLs).
+    """
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
+    document = json.loads(text)
+    for component in document.get("components", []):
+        if component.get("externalReferences"):
+            component["externalReferences"] = component["externalReferences"][:1]
     errors = JsonStrictValidator(SchemaVersion.from_version(spec)).validate_str(
-        text, all_errors=True
+        json.dumps(document), all_errors=True
     )
     return [str(e) for e in errors] if errors else []

@@ -44,6 +44,15 @@ def _sha256s(component: dict[str, Any]) -> set[str]:
     return {h["content"] for h in component.get("hashes", []) if h["alg"] == "SHA-256"}
 
 
+def _distributions(component: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (ref["url"], h["content"])
+        for ref in component.get("externalReferences", [])
+        if ref["type"] == "distribution"
+        for h in ref.get("hashes", [])
+    }
+
+
 def _graph(doc: dict[str, Any]) -> set[tuple[str, str]]:
     return {(d["ref"], child) for d in doc["dependencies"] for child in d.get("dependsOn", [])}
 
@@ -109,6 +118,10 @@ def test_uv_lock_sbom_lists_exactly_the_pinned_packages_with_hashes_and_graph(
         files = [package.get("sdist", {}), *package.get("wheels", [])]
         expected = {f["hash"].removeprefix("sha256:") for f in files if "hash" in f}
         assert _sha256s(component) == expected
+        # each sdist and wheel: its URL with its hash
+        assert _distributions(component) == {
+            (f["url"], f["hash"].removeprefix("sha256:")) for f in files if "url" in f
+        }
     # the graph: every lock-file edge between pinned packages, from that version of the
     # parent, to the version uv names (when it holds several), else to every version
     by_name: dict[str, set[str]] = {}
@@ -156,6 +169,9 @@ def test_pylock_sbom_lists_exactly_the_pinned_packages_with_their_hashes(
         files = [package.get("sdist", {}), *package.get("wheels", [])]
         expected = {f["hashes"]["sha256"] for f in files if "hashes" in f}
         assert _sha256s(component) == expected
+        assert _distributions(component) == {
+            (f["url"], f["hashes"]["sha256"]) for f in files if "url" in f
+        }
 
 
 def test_poetry_lock_sbom_lists_exactly_the_pinned_packages_with_hashes_and_graph(
