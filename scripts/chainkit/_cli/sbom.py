@@ -241,6 +241,12 @@ def check(
     _write(output, render_check(result, report, "json" if as_json else fmt), "report")
     _summary(render_check(result, report, "markdown"), summary)
     _log.info("NTIA minimum elements: %s%% (%d of %d)", result.score, result.present, result.total)
+    if result.unknown_licenses and not deny_unknown_licenses:
+        _log.warning(
+            "%d component(s) have no SPDX licence and were not checked against the policy; "
+            "--deny-unknown-licenses reports them",
+            result.unknown_licenses,
+        )
     return ExitCode.FINDINGS if report.blocking else ExitCode.OK
 
 

@@ -108,6 +108,8 @@ class CheckResult:
     components: tuple[ComponentGaps, ...]
     """Components with at least one missing element."""
     findings: tuple[Finding, ...]
+    unknown_licenses: int = 0
+    """Components without an SPDX licence (findings only with ``deny_unknown_licenses``)."""
 
     def report(self, *, today: dt.date, policy: Policy | None = None) -> Report:
         """The findings with the policy's verdicts (default: every finding blocks)."""
@@ -214,8 +216,10 @@ def check_sbom(sbom: Sbom, options: CheckOptions) -> CheckResult:
                 properties={"score": score, "minScore": options.min_score},
             )
         )
+    unknown = 0
     for component in sbom.components:
         verdict = evaluate(component.licenses, options.allow_licenses)
+        unknown += bool(verdict.unknown)
         key = (component.purl or component.name, component.version or "")
         if verdict.unknown and options.deny_unknown_licenses:
             what = "no licence" if verdict.unknown == ("(none)",) else "a licence that is not SPDX"
@@ -248,4 +252,5 @@ def check_sbom(sbom: Sbom, options: CheckOptions) -> CheckResult:
         document_missing=document_missing,
         components=tuple(g for g in gaps if g.missing),
         findings=tuple(findings),
+        unknown_licenses=unknown,
     )
