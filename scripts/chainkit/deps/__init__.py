@@ -1,4 +1,4 @@
-"""One dependency-input layer: requirements files, ``pyproject.toml``, lock files
+r"""One dependency-input layer: requirements files, ``pyproject.toml``, lock files
 (``pylock.toml``, ``uv.lock``, ``poetry.lock``) and the running environment.
 
 ``chainkit audit`` reads its inputs here; lock-file SBOMs will too. Nothing here imports
@@ -14,10 +14,13 @@ Public API (everything else is internal):
 
 - :func:`collect` reads one source into a :class:`Collected` (dependencies in input
   order, edges, where each is declared);
+- :func:`project_info` reads the project's own name, version, licence and authors from a
+  ``pyproject.toml`` (:class:`ProjectInfo`, the root of an SBOM);
 - :func:`discover` turns a project path into sources (its ``pyproject.toml``, its lock
   files with ``locked``, or the file itself);
 - sources: :class:`Requirements`, :class:`PyProject`, :class:`LockFile`,
-  :class:`Environment`; results: :class:`Dependency`, :class:`Edge`, :class:`Declared`,
+  :class:`Environment`; results: :class:`Dependency` (with its lock-file
+  :class:`Artifact`\ s), :class:`Edge`, :class:`Declared`,
   :data:`MAIN_GROUP`, :data:`LOCK_FILE_NAMES`;
 - errors: :class:`DepsError`, :class:`InputError` (exit 2). Messages never quote an
   input line.
@@ -32,22 +35,25 @@ from chainkit.deps._errors import DepsError, InputError
 from chainkit.deps._locks import LOCK_FILE_NAMES, collect_lock
 from chainkit.deps._model import (
     MAIN_GROUP,
+    Artifact,
     Collected,
     Declared,
     Dependency,
     Edge,
     Environment,
     LockFile,
+    ProjectInfo,
     PyProject,
     Requirements,
     Source,
 )
-from chainkit.deps._project import collect_environment, collect_pyproject
+from chainkit.deps._project import collect_environment, collect_pyproject, project_info
 from chainkit.deps._requirements import collect_requirements
 
 __all__ = [
     "LOCK_FILE_NAMES",
     "MAIN_GROUP",
+    "Artifact",
     "Collected",
     "Declared",
     "Dependency",
@@ -56,11 +62,13 @@ __all__ = [
     "Environment",
     "InputError",
     "LockFile",
+    "ProjectInfo",
     "PyProject",
     "Requirements",
     "Source",
     "collect",
     "discover",
+    "project_info",
 ]
 
 

@@ -18,7 +18,15 @@ from packaging.utils import canonicalize_name
 
 from chainkit.deps._common import display, load_toml
 from chainkit.deps._errors import InputError
-from chainkit.deps._model import MAIN_GROUP, Collected, Declared, Dependency, Edge, LockFile
+from chainkit.deps._model import (
+    MAIN_GROUP,
+    Artifact,
+    Collected,
+    Declared,
+    Dependency,
+    Edge,
+    LockFile,
+)
 
 __all__ = ["LOCK_FILE_NAMES", "collect_lock", "is_lock_file"]
 
@@ -107,6 +115,35 @@ def _uv_hashes(pkg: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(h for f in files if (h := _text(f.get("hash"))))
 
 
+def _uv_artifacts(pkg: Mapping[str, Any]) -> tuple[Artifact, ...]:
+    files = [_table(pkg.get("sdist")), *map(_table, _list(pkg.get("wheels")))]
+    return tuple(
+        Artifact(url, (h,) if (h := _text(f.get("hash"))) else ())
+        for f in files
+        if (url := _text(f.get("url")))
+    )
+
+
+def _pylock_artifacts(pkg: Mapping[str, Any]) -> tuple[Artifact, ...]:
+    files = [
+        _table(pkg.get("sdist")),
+        _table(pkg.get("archive")),
+        *map(_table, _list(pkg.get("wheels"))),
+    ]
+    return tuple(
+        Artifact(
+            url,
+            tuple(
+                f"{alg}:{value}"
+                for alg, value in sorted(_table(f.get("hashes")).items())
+                if isinstance(value, str)
+            ),
+        )
+        for f in files
+        if (url := _text(f.get("url")))
+    )
+
+
 def _groups_by_reachability(
     roots: Iterable[tuple[str, str]], edges: Iterable[Edge]
 ) -> dict[str, set[str]]:
@@ -148,7 +185,14 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
                 child = _text(entry.get("name"))
                 if child is None:
                     continue
-                edge = Edge(parent, canonicalize_name(child), group, _text(entry.get("marker")))
+                edge = Edge(
+                    parent,
+                    canonicalize_name(child),
+                    group,
+                    _text(entry.get("marker")),
+                    parent_version=_text(pkg.get("version")),
+                    child_version=_text(entry.get("version")),
+                )
                 edges.append(edge)
                 if is_project:
                     roots.append((edge.child, group or MAIN_GROUP))
@@ -163,6 +207,7 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
                 name=pkg["name"],
                 version=_text(pkg.get("version")),
                 hashes=_uv_hashes(pkg),
+                artifacts=_uv_artifacts(pkg),
                 groups=tuple(sorted(groups.get(name, ()))),
                 origin=f"uv source: {_known(kinds[0], _UV_SOURCES)}" if kinds else None,
             )
@@ -196,7 +241,15 @@ def _poetry(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
         )
         for child, spec in _table(pkg.get("dependencies")).items():
             marker = _text(spec.get("markers")) if isinstance(spec, Mapping) else None
-            edges.append(Edge(parent, canonicalize_name(str(child)), None, marker))
+            edges.append(
+                Edge(
+                    parent,
+                    canonicalize_name(str(child)),
+                    None,
+                    marker,
+                    parent_version=_text(pkg.get("version")),
+                )
+            )
     return deps, edges
 
 
@@ -233,6 +286,7 @@ def _pylock(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
                 name=pkg["name"],
                 version=_text(pkg.get("version")),
                 hashes=_pylock_hashes(pkg),
+                artifacts=_pylock_artifacts(pkg),
                 marker=_text(pkg.get("marker")),
                 origin=None if origin is None else f"pylock: {origin}",
             )
@@ -241,7 +295,14 @@ def _pylock(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
         for entry in map(_table, _list(pkg.get("dependencies"))):
             child = _text(entry.get("name"))
             if child is not None:
-                edges.append(Edge(parent, canonicalize_name(child)))
+                edges.append(
+                    Edge(
+                        parent,
+                        canonicalize_name(child),
+                        parent_version=_text(pkg.get("version")),
+                        child_version=_text(entry.get("version")),
+                    )
+                )
     return deps, edges
 
 

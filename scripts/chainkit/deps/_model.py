@@ -10,12 +10,14 @@ from packaging.utils import canonicalize_name
 
 __all__ = [
     "MAIN_GROUP",
+    "Artifact",
     "Collected",
     "Declared",
     "Dependency",
     "Edge",
     "Environment",
     "LockFile",
+    "ProjectInfo",
     "PyProject",
     "Requirements",
     "Source",
@@ -66,6 +68,15 @@ class Declared:
 
 
 @dataclass(frozen=True)
+class Artifact:
+    """One file a lock file pins for a package (an sdist or a wheel): where it is downloaded
+    from, as the lock file says (unchecked text), and its ``algorithm:hex`` digests."""
+
+    url: str
+    hashes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Dependency:
     """One declared or locked dependency.
 
@@ -87,6 +98,9 @@ class Dependency:
     groups: tuple[str, ...] = ()
     origin: str | None = None
     declared: tuple[Declared, ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    """The files a lock file lists with a URL (``uv.lock``, ``pylock.toml``; ``poetry.lock``
+    names files without URLs)."""
 
     @property
     def canonical_name(self) -> str:
@@ -101,12 +115,19 @@ class Dependency:
 @dataclass(frozen=True)
 class Edge:
     """``parent`` depends on ``child`` (canonical names); ``group`` when only through an extra
-    or a dependency group; ``marker`` when only under an environment marker."""
+    or a dependency group; ``marker`` when only under an environment marker.
+
+    ``parent_version`` is the locked version of the parent entry the edge comes from (a lock
+    file may hold several versions of one name, each with its own dependencies);
+    ``child_version`` is set when the lock file pins which version of the child is meant
+    (uv names it when it holds several)."""
 
     parent: str
     child: str
     group: str | None = None
     marker: str | None = None
+    parent_version: str | None = None
+    child_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,3 +159,17 @@ class Collected:
         if found:
             return tuple(found)
         return (self.default_location,) if self.default_location is not None else ()
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """What a ``pyproject.toml`` says about the project itself (``[project]``, else poetry's
+    ``[tool.poetry]``): the root of an SBOM. ``version`` is ``None`` when it is dynamic;
+    ``license`` is the PEP 639 expression (or poetry's string); ``authors`` are
+    ``(name, email)`` pairs; ``requires`` the canonical names of the runtime dependencies."""
+
+    name: str
+    version: str | None = None
+    license: str | None = None
+    authors: tuple[tuple[str | None, str | None], ...] = ()
+    requires: tuple[str, ...] = ()

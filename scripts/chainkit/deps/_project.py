@@ -19,11 +19,12 @@ from chainkit.deps._model import (
     Dependency,
     Edge,
     Environment,
+    ProjectInfo,
     PyProject,
 )
 from chainkit.deps._requirements import PINNED
 
-__all__ = ["collect_environment", "collect_pyproject"]
+__all__ = ["collect_environment", "collect_pyproject", "project_info"]
 
 
 def _requirement(text: Any, where: str, path: Path) -> Requirement:
@@ -34,6 +35,57 @@ def _requirement(text: Any, where: str, path: Path) -> Requirement:
             f"{path}: {where} is not a valid PEP 508 requirement",
             remediation="fix that entry (https://peps.python.org/pep-0508/)",
         ) from None
+
+
+def _authors(entries: Any) -> tuple[tuple[str | None, str | None], ...]:
+    import email.utils
+
+    found: list[tuple[str | None, str | None]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, Mapping):
+            name, addr = entry.get("name"), entry.get("email")
+            found.append(
+                (name if isinstance(name, str) else None, addr if isinstance(addr, str) else None)
+            )
+        elif isinstance(entry, str):  # poetry: "Name <addr>"
+            name, addr = email.utils.parseaddr(entry)
+            found.append((name or None, addr or None))
+    return tuple(p for p in found if p != (None, None))
+
+
+def project_info(source: PyProject) -> ProjectInfo | None:
+    """The project's own name, version, licence, authors and runtime dependencies; ``None``
+    when the file names no project."""
+    data = load_toml(source.path, "project file")
+    project = data.get("project")
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, Mapping) else None
+    table = project if isinstance(project, Mapping) else poetry
+    if not isinstance(table, Mapping) or not isinstance(table.get("name"), str):
+        return None
+    version = table.get("version")
+    licence = table.get("license")
+    if isinstance(licence, Mapping):  # PEP 621 {text = ...} / {file = ...}: not an expression
+        licence = None
+    requires: list[str] = []
+    if isinstance(project, Mapping):
+        for i, entry in enumerate(project.get("dependencies") or []):
+            requires.append(
+                str(
+                    canonicalize_name(
+                        _requirement(entry, f"[project].dependencies[{i}]", source.path).name
+                    )
+                )
+            )
+    elif isinstance(poetry, Mapping) and isinstance(poetry.get("dependencies"), Mapping):
+        requires = [str(canonicalize_name(n)) for n in poetry["dependencies"] if n != "python"]
+    return ProjectInfo(
+        name=table["name"],
+        version=version if isinstance(version, str) else None,
+        license=licence if isinstance(licence, str) else None,
+        authors=_authors(table.get("authors")),
+        requires=tuple(requires),
+    )
 
 
 def collect_pyproject(source: PyProject) -> Collected:

@@ -1,0 +1,256 @@
+"""``sbom check``: the NTIA minimum elements as a score, and a licence policy, as findings.
+
+NTIA minimum elements ("The Minimum Elements For a Software Bill of Materials", 2021), as
+CycloneDX fields:
+
+- per component: *supplier* (``supplier.name``, else ``authors``/``author``/``publisher``),
+  *name*, *version*, *unique identifier* (``purl``, else ``cpe`` or ``swid.tagId``),
+  *dependency relationship* (the component's ``bom-ref`` has an entry in ``dependencies``);
+- per document: *author of the SBOM data* (``metadata.authors``, else ``metadata.tools``) and
+  *timestamp* (``metadata.timestamp``).
+
+The score is the share of these elements present: five per component (the root included)
+plus two for the document, as a percentage with one decimal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chainkit import __version__
+from chainkit.findings import (
+    Finding,
+    Location,
+    PackageRef,
+    Policy,
+    Report,
+    Rule,
+    Severity,
+    Tool,
+    fingerprint,
+    format,
+    render_markdown,
+    render_table,
+)
+from chainkit.sbom._licenses import evaluate
+from chainkit.sbom._read import Sbom, SbomComponent
+
+__all__ = [
+    "TOOL",
+    "CheckOptions",
+    "CheckResult",
+    "ComponentGaps",
+    "check_sbom",
+    "render_check",
+]
+
+TOOL = Tool(
+    name="chainkit-sbom",
+    version=__version__,
+    information_uri="https://github.com/chainkit/chainkit/blob/main/docs/sbom.md",
+    fingerprint_key="chainkitSbom/v1",
+    automation_id="chainkit-sbom/",
+)
+
+NTIA_SCORE = Rule(
+    "NTIA-MIN-SCORE",
+    "ntia-minimum-elements",
+    TOOL.name,
+    "The SBOM scores below the required NTIA minimum-elements score",
+    help_text="Add the missing elements (supplier, version, purl, dependencies, author, "
+    "timestamp) where the SBOM is generated.",
+    default_severity=Severity.HIGH,
+    tags=("sbom", "ntia"),
+)
+LICENSE_DENIED = Rule(
+    "LICENSE-NOT-ALLOWED",
+    "license-not-allowed",
+    TOOL.name,
+    "A component's licence is not satisfiable with the allowed licences",
+    help_text="Replace the component, or add its licence to --allow-licenses after review.",
+    default_severity=Severity.HIGH,
+    tags=("sbom", "license"),
+)
+LICENSE_UNKNOWN = Rule(
+    "LICENSE-UNKNOWN",
+    "license-unknown",
+    TOOL.name,
+    "A component has no licence, or one that is not an SPDX identifier or expression",
+    help_text="Find the component's licence and record it as SPDX (PEP 639 License-Expression).",
+    default_severity=Severity.MEDIUM,
+    tags=("sbom", "license"),
+)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    min_score: float = 0.0
+    allow_licenses: frozenset[str] | None = None
+    deny_unknown_licenses: bool = False
+
+
+@dataclass(frozen=True)
+class ComponentGaps:
+    name: str
+    version: str | None
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    score: float
+    present: int
+    total: int
+    document_missing: tuple[str, ...]
+    components: tuple[ComponentGaps, ...]
+    """Components with at least one missing element."""
+    findings: tuple[Finding, ...]
+    unknown_licenses: int = 0
+    """Components without an SPDX licence (findings only with ``deny_unknown_licenses``)."""
+
+    def report(self, *, today: dt.date, policy: Policy | None = None) -> Report:
+        """The findings with the policy's verdicts (default: every finding blocks)."""
+        applied = (policy or Policy()).apply(self.findings, today=today)
+        return Report(
+            TOOL,
+            applied.findings,
+            fail_on=(policy or Policy()).fail_on.value,
+            properties={"ntiaScore": self.score},
+        )
+
+    def summary(self) -> str:
+        return f"NTIA minimum elements: {self.score}% ({self.present} of {self.total} present)"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "present": self.present,
+            "total": self.total,
+            "documentMissing": list(self.document_missing),
+            "components": [
+                {"name": g.name, "version": g.version, "missing": list(g.missing)}
+                for g in self.components
+            ],
+        }
+
+
+def render_check(result: CheckResult, report: Report, fmt: str) -> str:
+    """``table``, ``json`` (the NTIA result and the findings), ``sarif`` or ``markdown``."""
+    from chainkit._internal.markdown import table
+    from chainkit._internal.output import printable
+
+    if fmt == "json":
+        data = {"ntia": result.as_dict(), "findings": json.loads(format(report, "json"))}
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "sarif":
+        return format(report, "sarif")
+    gaps = [(g.name, g.version or "-", ", ".join(g.missing)) for g in result.components]
+    if fmt == "markdown":
+        appendix = (
+            [f"Document missing: {', '.join(result.document_missing)}"]
+            if result.document_missing
+            else []
+        )
+        if gaps:
+            appendix.append(table(("component", "version", "missing"), gaps))
+        return render_markdown(
+            report, title="SBOM check", summary_text=result.summary(), appendix=appendix
+        )
+    lines = [printable(f"{name} {version}: missing {missing}") for name, version, missing in gaps]
+    if result.document_missing:
+        lines.insert(0, f"document: missing {', '.join(result.document_missing)}")
+    return render_table(report, summary_text=result.summary(), appendix=lines)
+
+
+def _missing(component: SbomComponent, depends: set[str]) -> tuple[str, ...]:
+    gaps = []
+    if not (component.supplier or component.has_author):
+        gaps.append("supplier")
+    if not component.name:
+        gaps.append("name")
+    if not component.version:
+        gaps.append("version")
+    if not component.identifier:
+        gaps.append("unique identifier")
+    if component.bom_ref is None or component.bom_ref not in depends:
+        gaps.append("dependency relationships")
+    return tuple(gaps)
+
+
+def _ref(component: SbomComponent) -> PackageRef:
+    return PackageRef(component.name, component.version, component.purl)
+
+
+def _location(sbom: Sbom, component: SbomComponent | None) -> tuple[Location, ...]:
+    return (Location(path=sbom.source, package=_ref(component) if component else None),)
+
+
+def check_sbom(sbom: Sbom, options: CheckOptions) -> CheckResult:
+    """The NTIA score and the licence findings of ``sbom``."""
+    depends = set(sbom.dependencies)
+    everything = ([sbom.root] if sbom.root is not None else []) + list(sbom.components)
+    gaps = [ComponentGaps(c.name, c.version, _missing(c, depends)) for c in everything]
+    document_missing = tuple(
+        name
+        for name, present in (
+            ("author", bool(sbom.sbom_authors)),
+            ("timestamp", bool(sbom.timestamp)),
+        )
+        if not present
+    )
+    total = 5 * len(everything) + 2
+    present = total - sum(len(g.missing) for g in gaps) - len(document_missing)
+    score = round(100.0 * present / total, 1)
+    findings: list[Finding] = []
+    if score < options.min_score:
+        findings.append(
+            Finding(
+                NTIA_SCORE,
+                f"NTIA minimum elements: {score}% present, {options.min_score}% required",
+                fingerprint(NTIA_SCORE.id, sbom.source),
+                Severity.HIGH,
+                _location(sbom, None),
+                properties={"score": score, "minScore": options.min_score},
+            )
+        )
+    unknown = 0
+    for component in sbom.components:
+        verdict = evaluate(component.licenses, options.allow_licenses)
+        unknown += bool(verdict.unknown)
+        key = (component.purl or component.name, component.version or "")
+        if verdict.unknown and options.deny_unknown_licenses:
+            what = "no licence" if verdict.unknown == ("(none)",) else "a licence that is not SPDX"
+            findings.append(
+                Finding(
+                    LICENSE_UNKNOWN,
+                    f"{component.name} {component.version or ''}".strip() + f" has {what}",
+                    fingerprint(LICENSE_UNKNOWN.id, *key),
+                    Severity.MEDIUM,
+                    _location(sbom, component),
+                    properties={"licenses": list(component.licenses)},
+                )
+            )
+        elif options.allow_licenses is not None and not verdict.allowed and not verdict.unknown:
+            findings.append(
+                Finding(
+                    LICENSE_DENIED,
+                    f"{component.name} {component.version or ''}".strip()
+                    + f" is licensed {' AND '.join(component.licenses)}, not allowed",
+                    fingerprint(LICENSE_DENIED.id, *key),
+                    Severity.HIGH,
+                    _location(sbom, component),
+                    properties={"licenses": list(component.licenses)},
+                )
+            )
+    return CheckResult(
+        score=score,
+        present=present,
+        total=total,
+        document_missing=document_missing,
+        components=tuple(g for g in gaps if g.missing),
+        findings=tuple(findings),
+        unknown_licenses=unknown,
+    )

@@ -1,0 +1,118 @@
+"""``sbom diff``: what changed between two SBOMs of a project.
+
+Components are matched by their purl without the version (``pkg:pypi/name``), else by name.
+A name present with one version on each side is upgraded or downgraded (PEP 440 order;
+versions that do not parse compare as text); names with several versions on a side are
+compared as sets (added/removed versions).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from chainkit.sbom._read import Sbom, SbomComponent
+
+__all__ = ["Change", "SbomDiff", "diff_sboms", "render_diff"]
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    old: str | None
+    new: str | None
+    kind: str  # added | removed | upgraded | downgraded | license
+
+
+@dataclass(frozen=True)
+class SbomDiff:
+    changes: tuple[Change, ...]
+    vulnerabilities_introduced: tuple[str, ...]
+    vulnerabilities_fixed: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.changes or self.vulnerabilities_introduced or self.vulnerabilities_fixed)
+
+
+def _key(component: SbomComponent) -> str:
+    if component.purl:
+        return component.purl.split("@", 1)[0].split("?", 1)[0].lower()
+    return component.name.lower()
+
+
+def _newer(old: str, new: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(new) > Version(old)
+    except InvalidVersion:
+        return new > old
+
+
+def diff_sboms(old: Sbom, new: Sbom) -> SbomDiff:
+    def index(sbom: Sbom) -> dict[str, dict[str, SbomComponent]]:
+        found: dict[str, dict[str, SbomComponent]] = {}
+        for c in sbom.components:
+            found.setdefault(_key(c), {})[c.version or ""] = c
+        return found
+
+    before, after = index(old), index(new)
+    changes: list[Change] = []
+    for key in sorted(set(before) | set(after)):
+        was, now = before.get(key, {}), after.get(key, {})
+        any_c = next(iter((now or was).values()))
+        name = any_c.name
+        if was and now and len(was) == 1 and len(now) == 1:
+            (v_old, c_old), (v_new, c_new) = next(iter(was.items())), next(iter(now.items()))
+            if v_old != v_new:
+                kind = "upgraded" if _newer(v_old, v_new) else "downgraded"
+                changes.append(Change(name, v_old or None, v_new or None, kind))
+            if sorted(c_old.licenses) != sorted(c_new.licenses):
+                changes.append(
+                    Change(
+                        name, " AND ".join(c_old.licenses), " AND ".join(c_new.licenses), "license"
+                    )
+                )
+            continue
+        for version in sorted(set(was) - set(now)):
+            changes.append(Change(name, version or None, None, "removed"))
+        for version in sorted(set(now) - set(was)):
+            changes.append(Change(name, None, version or None, "added"))
+    old_v = {v for v, _ in old.vulnerabilities}
+    new_v = {v for v, _ in new.vulnerabilities}
+    return SbomDiff(tuple(changes), tuple(sorted(new_v - old_v)), tuple(sorted(old_v - new_v)))
+
+
+def render_diff(diff: SbomDiff, fmt: str) -> str:
+    """``table`` (plain lines), ``json`` or ``markdown``."""
+    if fmt == "json":
+        data = {
+            "changes": [
+                {"name": c.name, "kind": c.kind, "old": c.old, "new": c.new} for c in diff.changes
+            ],
+            "vulnerabilities": {
+                "introduced": list(diff.vulnerabilities_introduced),
+                "fixed": list(diff.vulnerabilities_fixed),
+            },
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    rows = [(c.kind, c.name, c.old or "-", c.new or "-") for c in diff.changes]
+    rows += [("vulnerability introduced", v, "-", "-") for v in diff.vulnerabilities_introduced]
+    rows += [("vulnerability fixed", v, "-", "-") for v in diff.vulnerabilities_fixed]
+    if fmt == "markdown":
+        from chainkit._internal.markdown import table
+
+        if not rows:
+            return "## SBOM diff\n\nNo changes.\n"
+        return "## SBOM diff\n\n" + table(("change", "component", "old", "new"), rows) + "\n"
+    from chainkit._internal.output import printable
+
+    if not rows:
+        return "no changes\n"
+    widths = [max(len(printable(r[i])) for r in rows) for i in range(4)]
+    return "".join(
+        "  ".join(printable(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        + "\n"
+        for row in rows
+    )
