@@ -726,7 +726,10 @@ class GitHubClient:
                 _, data = self._requester.requestJsonAndCheck(
                     "POST", f"{self._repo_path(repository)}/attestations", input={"bundle": bundle}
                 )
-        except (ForbiddenError, NotFoundError) as exc:
+        except GitHubError as exc:
+            # PyGithub makes a 404 whose message is not "Not Found" a generic exception
+            if isinstance(exc, RateLimitedError) or exc.status not in {403, 404}:
+                raise
             unavailable = exc.status == 404 or "feature not available" in exc.message.lower()
             if not unavailable:
                 raise ForbiddenError(
