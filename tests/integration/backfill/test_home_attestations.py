@@ -226,3 +226,26 @@ def test_an_attestation_by_another_identity_does_not_count(
         ("b.whl", "failed", False),
     }
     assert all("identity" in r["reason"] for r in rows)
+
+
+def test_both_homes(sandbox_factory: Any, tmp_path: Path) -> None:
+    sb: FullSandbox = sandbox_factory(two_wheels())
+    plan = make_plan(sb, tmp_path / "plan.json", "--home", "both")
+    sb.clear_requests()
+    applied = apply(sb, tmp_path / "plan.json", plan["plan_digest"], tmp_path / "state")
+    assert applied.exit_code == 0, applied.output
+    assert api_writes(sb).count(f"POST {ATTEST}") == 1
+    names = {a.name for a in sb.releases()["v1.0.0"].get_assets()}
+    assert {"a.whl.sigstore.json", "b.whl.sigstore.json"} <= names
+    assert any(n.startswith("chainkit-backfill-attestation") for n in names)
+    (item,) = listed(sb, "bbb")
+    assert subjects(item) == [("a.whl", sha("aaa")), ("b.whl", sha("bbb"))]
+    body = sb.releases()["v1.0.0"].body
+    assert "gh attestation verify" in body and "a.whl.sigstore.json" in body
+    for home in ("release-assets", "attestations"):
+        verified = sb.chainkit(*verify_args(sb, "--home", home))
+        assert verified.exit_code == 0, verified.output
+    sb.clear_requests()
+    again = apply(sb, tmp_path / "plan.json", plan["plan_digest"], tmp_path / "fresh")
+    assert again.exit_code == 0, again.output
+    assert api_writes(sb) == []
