@@ -738,9 +738,10 @@ class GitHubClient:
                     "(in Actions: `permissions: attestations: write`)",
                     status=exc.status,
                 ) from None
+            hidden = " (or the token cannot see the repository)" if exc.status == 404 else ""
             raise AttestationsUnavailableError(
-                f"{what}: the artifact attestations API is not available for this "
-                f"repository ({exc.status}: {exc.message})",
+                f"the artifact attestations API is not available for {repository}{hidden}: "
+                f"{exc.message}",
                 remediation="plan again with `--home release-assets` (bundles on the release); "
                 "the API needs a public repository, or GitHub Enterprise Cloud for private ones",
                 status=exc.status,

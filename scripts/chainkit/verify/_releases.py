@@ -4,6 +4,7 @@ bundle, and per attestation."""
 from __future__ import annotations
 
 import fnmatch
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Literal
@@ -17,13 +18,15 @@ from chainkit.attestation import (
     github_asset_name,
     is_attestation_name,
 )
-from chainkit.github import Asset, GitHubClient, Release
+from chainkit.github import Asset, ForbiddenError, GitHubClient, Release
 from chainkit.signing import MAX_BUNDLE_BYTES, BundleVerifier, IdentityPolicy
 from chainkit.verify._checks import check_api_attestations, check_attestation, check_bundle
 from chainkit.verify._errors import NothingToVerifyError
 from chainkit.verify._report import AttestationResult, BundleResult, VerifyReport
 
 __all__ = ["HOMES", "Home", "verify_releases", "verify_repository"]
+
+_log = logging.getLogger("chainkit.verify")
 
 Result = BundleResult | AttestationResult
 Home = Literal["release-assets", "attestations", "any"]
@@ -36,18 +39,43 @@ class _Api:
     """The attestations API lookup of one repository (``None`` home: no lookup)."""
 
     def __init__(
-        self, client: GitHubClient, repository: str, predicate_types: Sequence[str]
+        self,
+        client: GitHubClient,
+        repository: str,
+        predicate_types: Sequence[str],
+        *,
+        required: bool,
     ) -> None:
         self.client = client
         self.repository = repository
         self.types = frozenset({PREDICATE_TYPE, *predicate_types})
+        self.required = required
+        self.forbidden: str | None = None
 
     def bundles(self, sha256: str) -> list[bytes]:
+        """The bundles listed for ``sha256`` (of the accepted predicate types).
+
+        With ``home`` ``any`` a token that may not list attestations (403) means "none"
+        (warned once): bundles on releases still count. With ``attestations`` it is an
+        error."""
+        if self.forbidden is not None:
+            return []
         found: list[bytes] = []
         for predicate_type in sorted(self.types):
-            listed = self.client.list_attestations(
-                self.repository, f"sha256:{sha256}", predicate_type=predicate_type
-            )
+            try:
+                listed = self.client.list_attestations(
+                    self.repository, f"sha256:{sha256}", predicate_type=predicate_type
+                )
+            except ForbiddenError as exc:
+                if self.required:
+                    raise
+                self.forbidden = exc.message
+                _log.warning(
+                    "attestations of %s cannot be listed (%s): only bundles on releases count",
+                    self.repository,
+                    exc.message,
+                )
+                return []
             found += [a.bundle for a in listed]
         return found
 
@@ -279,7 +307,7 @@ def verify_releases(
     if home != "release-assets":
         if repository is None:
             raise ValueError("looking up attestations needs the repository")
-        api = _Api(client, repository, predicate_types)
+        api = _Api(client, repository, predicate_types, required=home == "attestations")
     for release in releases:
         if bundle_release is not None and release.id == bundle_release.id:
             continue

@@ -249,3 +249,22 @@ def test_both_homes(sandbox_factory: Any, tmp_path: Path) -> None:
     again = apply(sb, tmp_path / "plan.json", plan["plan_digest"], tmp_path / "fresh")
     assert again.exit_code == 0, again.output
     assert api_writes(sb) == []
+
+
+def test_a_token_that_may_not_list_attestations(sandbox_factory: Any, tmp_path: Path) -> None:
+    sb: FullSandbox = sandbox_factory(two_wheels())
+    sb.admin(
+        "POST",
+        "faults",
+        json={"method": "GET", "path": f"^{ATTEST}/", "status": 403, "times": None,
+              "body": {"message": "Resource not accessible by integration"}},
+    )  # fmt: skip
+    # any: only bundles count then (said once); nothing passes over the unsigned assets
+    anyhome = sb.chainkit(*verify_args(sb))
+    assert anyhome.exit_code == 1, anyhome.output
+    assert anyhome.output.count("cannot be listed") == 1
+    assert json.loads(anyhome.stdout)["summary"]["unsigned"] == 2
+    # attestations: the lookup is the whole check, so it is an error (exit 2)
+    required = sb.chainkit(*verify_args(sb, "--home", "attestations"))
+    assert required.exit_code == 2, required.output
+    assert "403" in required.output
