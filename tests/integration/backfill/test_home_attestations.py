@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,10 @@ def test_one_write_per_release_then_nothing_on_reapply(
     assert "gh attestation verify a.whl --repo acme/widgets" in body
     assert f"--predicate-type {PREDICATE_TYPE}" in body
     assert "--home attestations" in body
+    # the command the notes give passes right away
+    command = next(line for line in body.splitlines() if line.startswith("chainkit verify"))
+    from_notes = sb.chainkit(*shlex.split(command)[1:])
+    assert from_notes.exit_code == 0, from_notes.output
 
     # re-applied, with the same state or a fresh one: nothing new is created
     for state in ("state", "fresh-state"):
