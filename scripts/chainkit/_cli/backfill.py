@@ -328,7 +328,8 @@ def apply(
     allow_unprotected: bool,
     as_json: bool,
 ) -> ExitCode:
-    """Execute exactly an approved plan: sign, verify, upload bundles, edit notes.
+    """Execute exactly an approved plan: sign, verify, publish (bundles on releases and/or
+    attestations in GitHub's attestations API: the plan's home), edit notes.
 
     Resumable: re-running the same plan after an interruption finishes the work
     without signing twice or uploading twice; a finished plan makes no writes.
