@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -91,6 +91,15 @@ def backfill() -> None:
 )
 @bundle_release_option("Release (created if missing) that takes bundles of immutable releases.")
 @click.option(
+    "--home",
+    type=click.Choice(["release-assets", "attestations", "both"]),
+    default="release-assets",
+    show_default=True,
+    help="Where apply publishes: <asset>.sigstore.json bundles on the release, one "
+    "attestation per release with GitHub's artifact attestations API (immutable releases "
+    "too), or both.",
+)
+@click.option(
     "--pypi-project", metavar="NAME", help="Use PyPI's sha256 of this project as evidence."
 )
 @env_option(
@@ -128,6 +137,7 @@ def plan(
     allow_unverified: bool,
     verify_existing: bool,
     bundle_release: str | None,
+    home: Literal["release-assets", "attestations", "both"],
     pypi_project: str | None,
     pypi_index_url: str | None,
     trust_config: Path | None,
@@ -172,6 +182,7 @@ def plan(
         bundle_release=bundle_release,
         pypi_project=pypi_project,
         pypi_index_url=pypi_index_url,
+        home=home,
     )
     existing_verifier = None
     if verify_existing:
@@ -214,6 +225,7 @@ def plan(
                 "plan_file": str(output),
                 "plan_digest": the_plan.plan_digest,
                 "repository": repository,
+                "home": home,
                 "summary": summary.to_json(),
             }
         )
@@ -221,6 +233,21 @@ def plan(
         print_table(render_plan_table(the_plan))
         emit_text(f"plan written to {output}\nplan_digest: {the_plan.plan_digest}")
     append_step_summary(render_plan_markdown(the_plan), path=context.step_summary)
+    stuck = sum(
+        1
+        for r in the_plan.releases
+        for a in r.assets
+        if r.immutable and a.status == "immutable" and a.action == "skip"
+    )
+    if stuck:
+        message = (
+            f"{stuck} asset(s) of immutable releases cannot take bundles and will not be "
+            "signed: plan again with --home attestations (GitHub's attestations API) or "
+            "--bundle-release TAG"
+        )
+        _log.warning(message)
+        if context.in_actions:
+            actions_annotation("warning", message, title="chainkit backfill plan")
     if blocked:
         message = (
             f"{blocked} asset(s) blocked: their evidence disagrees (possible tampering); "
@@ -301,7 +328,8 @@ def apply(
     allow_unprotected: bool,
     as_json: bool,
 ) -> ExitCode:
-    """Execute exactly an approved plan: sign, verify, upload bundles, edit notes.
+    """Execute exactly an approved plan: sign, verify, publish (bundles on releases and/or
+    attestations in GitHub's attestations API: the plan's home), edit notes.
 
     Resumable: re-running the same plan after an interruption finishes the work
     without signing twice or uploading twice; a finished plan makes no writes.

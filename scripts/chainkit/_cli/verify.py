@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 from click.core import ParameterSource
@@ -91,6 +91,22 @@ def _progress(item: BundleResult | AttestationResult) -> None:
 @bundle_release_option(
     "Also look for bundles in this release (where backfill puts the bundles of immutable releases)."
 )
+@click.option(
+    "--home",
+    type=click.Choice(["release-assets", "attestations", "any"]),
+    default="any",
+    show_default=True,
+    help="Where a signature counts (with --repo): a bundle on the release, an attestation "
+    "in GitHub's artifact attestations API (found by the asset's sha256), or either.",
+)
+@click.option(
+    "--predicate-type",
+    "predicate_types",
+    multiple=True,
+    metavar="URI",
+    help="Also accept API attestations of this predicate type (chainkit's backfill type "
+    "always counts; repeatable).",
+)
 @env_option(
     "--allow-unsigned",
     is_flag=True,
@@ -152,6 +168,8 @@ def verify(
     include_drafts: bool,
     asset_globs: tuple[str, ...],
     bundle_release: str | None,
+    home: Literal["release-assets", "attestations", "any"],
+    predicate_types: tuple[str, ...],
     allow_unsigned: bool,
     require_bundles: bool,
     cert_identity: str | None,
@@ -170,7 +188,8 @@ def verify(
                  --cert-oidc-issuer URL [--source-repository OWNER/NAME]
     Files:     chainkit verify FILE... [--bundle FILE] --cert-identity URI --cert-oidc-issuer URL
 
-    Every asset of a checked release needs a bundle that verifies: assets without one
+    Every asset of a checked release needs a bundle that verifies, or an attestation in
+    GitHub's attestations API for its sha256 that verifies (--home): assets without one
     are reported as unsigned and fail, unless --allow-unsigned.
 
     Exit 0 when everything verifies, 1 when anything fails.
@@ -192,9 +211,10 @@ def verify(
         )
     if bundle is not None and len(files) != 1:
         raise UsageError("--bundle goes with exactly one FILE")
-    if files and (tags or asset_globs or include_drafts):
+    if files and (tags or asset_globs or include_drafts or predicate_types or home != "any"):
         raise UsageError(
-            "--tag, --assets and --include-drafts select releases: they go with --repo",
+            "--tag, --assets, --include-drafts, --home and --predicate-type select releases "
+            "and their signatures: they go with --repo",
             remediation="to verify local files pass only FILE arguments (and --bundle)",
         )
     if repo is not None:
@@ -228,6 +248,8 @@ def verify(
             bundle_release=bundle_release,
             include_drafts=include_drafts,
             on_result=None if as_json or is_tty() else _progress,
+            home=home,
+            predicate_types=predicate_types,
         )
     if as_json:
         emit_json(report.to_json())

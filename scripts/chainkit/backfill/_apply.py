@@ -13,6 +13,10 @@ Exactly the plan, nothing else. Per release with work:
 4. re-read the body, refuse if the text outside the marked section changed since
    the plan, and write the section (one PATCH; drafts stay drafts).
 
+With the plan's ``home`` ``attestations``, steps 2 and 3 are instead: download and hash
+each asset, then one attestation with the artifact attestations API
+(:mod:`chainkit.backfill._home`); ``both`` does that after step 3 too.
+
 Every completed step goes to the :class:`~chainkit.backfill._journal.Journal` first,
 so a re-run after a kill finishes the work without signing twice or uploading twice.
 """
@@ -41,11 +45,13 @@ from chainkit.attestation import (
 from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE, parse_checksum_file
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._evidence import Evidence
+from chainkit.backfill._home import ApiAttestation, AttestationsHome, Hashed
 from chainkit.backfill._journal import Journal
 from chainkit.backfill._notes import (
     NotesBundle,
     download_url,
     outside_digest,
+    render_api_section,
     render_section,
     section_budget,
     upsert_section,
@@ -331,12 +337,20 @@ class _Applier:
     def _release(self, planned: PlannedRelease) -> None:
         current = self.client.get_release(self.plan.repository, planned.id)
         to_bundle_home = planned.destination.kind == "bundle-release"
-        drift = self._release_drift(planned, current, to_bundle_home=to_bundle_home)
+        # nothing is uploaded to the release in attestations mode: immutable is no drift
+        drift = self._release_drift(
+            planned,
+            current,
+            to_bundle_home=to_bundle_home or self.plan.options.home == "attestations",
+        )
         if drift is not None:
             for asset in planned.to_sign:
                 self.report.add(Outcome(planned.tag, asset.name, "asset", "drift", drift))
             if not planned.to_sign:
                 self.report.add(Outcome(planned.tag, "release notes", "notes", "drift", drift))
+            return
+        if self.plan.options.home == "attestations":
+            self._api_release(planned, current)
             return
         home = self._home() if to_bundle_home else None
         dest = home if home is not None else current
@@ -378,6 +392,15 @@ class _Applier:
         attestation = None
         if attested and planned.attestation.action == "sign":
             attestation = self._attestation(planned, attested, dest, existing)
+        if self.plan.options.home == "both" and attested and planned.attestation.action == "sign":
+            fresh = self._rehash(planned, attested)
+            if fresh is None:
+                self.report.add(
+                    Outcome(planned.tag, "attestation (API)", "attestation", "drift",
+                            "an asset's bytes no longer match its bundle; not attested")
+                )  # fmt: skip
+            else:
+                self._api_attest(planned, [(pa, sha256) for pa, sha256, _ in fresh])
         listed = signed + [e for e in earlier if e[0].id not in {s[0].id for s in signed}]
         if wants_notes and listed:
             if attestation is None:  # none made now: link the latest earlier one of ours
@@ -415,7 +438,10 @@ class _Applier:
                     f"(planned: {planned.tag_commit[:12]}); plan again"
                 )
         if current.immutable and not to_bundle_home:
-            return "the release became immutable after the plan; plan again with --bundle-release"
+            return (
+                "the release became immutable after the plan; plan again with "
+                "--home attestations or --bundle-release"
+            )
         # a null updated_at (a re-sealed plan) never switches the edit check off: the
         # release's fields are compared as if it changed
         if planned.updated_at is not None and format_time(current.updated_at) == format_time(
@@ -443,6 +469,91 @@ class _Applier:
                 " plan again"
             )
         return None
+
+    # -- the attestations API as the home ----------------------------------------------
+    def _api_release(self, planned: PlannedRelease, current: Release) -> None:
+        """``--home attestations``: hash every asset in this run, then one attestation per
+        release (per 1024 assets) with the API, then the notes. Nothing goes to the release
+        but the notes edit."""
+        current_assets = {a.id: a for a in current.assets}
+        hashed: list[Hashed] = []
+        failed = False
+        for pa in planned.to_sign:
+            try:
+                sha256 = self._api_hash(planned, pa, current_assets)
+            except Error as exc:
+                if _fatal(exc):
+                    raise
+                self.report.add(Outcome(planned.tag, pa.name, "asset", "failed", exc.message))
+                sha256 = None
+            if sha256 is None:
+                failed = True
+            else:
+                hashed.append((pa, sha256))
+        if failed or not hashed:
+            self.report.add(
+                Outcome(
+                    planned.tag, "attestation and notes", "attestation", "skipped",
+                    "deferred until every asset of the release can be attested: re-run "
+                    "(or plan again)",
+                )
+            )  # fmt: skip
+            return
+        made = self._api_attest(planned, hashed)
+        for m in made:
+            for pa, _ in m.subjects:
+                detail = f"a subject of {m.label}"
+                self.report.add(Outcome(planned.tag, pa.name, "asset", m.result, detail))
+        if planned.notes.action == "update" and made:
+            failpoint("before-notes")
+            self._notes(planned, [(pa, sha, "") for pa, sha in hashed], current, None)
+
+    def _api_hash(
+        self, planned: PlannedRelease, pa: PlannedAsset, current_assets: dict[int, Asset]
+    ) -> str | None:
+        """The sha256 of ``pa``'s bytes downloaded now, if they are the plan's (else the
+        outcome says why and ``None``): the same drift, evidence and download checks as
+        for a bundle."""
+        asset = current_assets.get(pa.id)
+        drift = self._drifted(pa, asset)
+        if drift is not None or asset is None:
+            self.report.add(Outcome(planned.tag, pa.name, "asset", "drift", drift or ""))
+            return None
+        unproven = self._evidence_unproven(planned, pa, current_assets)
+        if unproven is not None:
+            detail = f"its evidence does not hold now ({unproven}): not attested"
+            self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
+            return None
+        sha256 = self._download(planned, pa, asset)
+        self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
+        if sha256 is not None:
+            self._fresh.add(pa.id)
+        return sha256
+
+    def _api_attest(self, planned: PlannedRelease, hashed: list[Hashed]) -> list[ApiAttestation]:
+        """Create (or find) the release's API attestations; one outcome per part."""
+        home = AttestationsHome(
+            repository=self.plan.repository,
+            plan_digest=self.plan.plan_digest,
+            client=self.client,
+            signer=self.signer,
+            verifier=self.verifier,
+            journal=self.journal,
+            pinned=self._run_policy(),
+            self_check=self._self_check,
+            now=self.now,
+            failpoint=failpoint,
+        )
+        made = home.attest(planned, hashed)
+        self.report.identity = self.report.identity or home.identity
+        for m in made:
+            detail = (
+                f"attestation {m.attestation_id}, {len(m.subjects)} subject(s)"
+                if m.result == "signed"
+                else f"found ours over these {len(m.subjects)} subject(s)"
+            )
+            self.report.add(Outcome(planned.tag, m.label, "attestation", m.result, detail))
+        return made
 
     # -- one asset --------------------------------------------------------------------
     def _drifted(self, pa: PlannedAsset, asset: Asset | None) -> str | None:
@@ -1111,27 +1222,39 @@ class _Applier:
         # identity (already-signed in the plan), so a later backfill extends the list; a
         # bundle chainkit did not make or verify is never listed under its identity.
         listed = {pa.name: bundle for pa, _, bundle in signed}
-        section = render_section(
-            repository=self.plan.repository,
-            tag=planned.tag,
-            bundles=[
-                NotesBundle(
-                    pa.name, listed[pa.name], download_url(dest.html_url, dest.tag, listed[pa.name])
-                )
-                for pa in planned.assets
-                if pa.name in listed
-            ],
-            identity=identity,
-            attestation=None
-            if attestation_name is None
-            else NotesBundle(
-                planned.tag,
-                attestation_name,
-                download_url(dest.html_url, dest.tag, attestation_name),
-            ),
-            max_chars=section_budget(current.body),
-            bundle_release=dest.tag if dest.id != planned.id else None,
-        )
+        if self.plan.options.home == "attestations":
+            section = render_api_section(
+                repository=self.plan.repository,
+                tag=planned.tag,
+                assets=[pa.name for pa in planned.assets if pa.name in listed],
+                identity=identity,
+                max_chars=section_budget(current.body),
+            )
+        else:
+            section = render_section(
+                api=self.plan.options.home == "both",
+                repository=self.plan.repository,
+                tag=planned.tag,
+                bundles=[
+                    NotesBundle(
+                        pa.name,
+                        listed[pa.name],
+                        download_url(dest.html_url, dest.tag, listed[pa.name]),
+                    )
+                    for pa in planned.assets
+                    if pa.name in listed
+                ],
+                identity=identity,
+                attestation=None
+                if attestation_name is None
+                else NotesBundle(
+                    planned.tag,
+                    attestation_name,
+                    download_url(dest.html_url, dest.tag, attestation_name),
+                ),
+                max_chars=section_budget(current.body),
+                bundle_release=dest.tag if dest.id != planned.id else None,
+            )
         body = upsert_section(current.body, section)
         if body == current.body:
             self.report.add(Outcome(planned.tag, "release notes", "notes", "done", "up to date"))

@@ -117,8 +117,8 @@ def classify(
                     "skip",
                     expected,
                     "the existing bundle does not verify, but the release is immutable "
-                    "and cannot take a replacement; configure a bundle release "
-                    "(e.g. --bundle-release sigstore-backfill) to publish a valid one",
+                    "and cannot take a replacement; plan with --home attestations, or "
+                    "configure a bundle release (e.g. --bundle-release sigstore-backfill)",
                 )
             if expected is None and not allow_unverified:
                 return Classification(
@@ -165,8 +165,9 @@ def classify(
             "immutable",
             "skip",
             expected,
-            "the release is immutable and rejects new assets; configure a release for "
-            "the bundles (e.g. --bundle-release sigstore-backfill) to sign it there",
+            "the release is immutable and rejects new assets: plan with --home attestations "
+            "(GitHub's attestations API, nothing uploaded to the release), or configure a "
+            "release for the bundles (e.g. --bundle-release sigstore-backfill)",
         )
     if expected is None:
         return Classification("unverified", "sign", None, "will be signed" + unverified_note)

@@ -59,6 +59,7 @@ _STEPS: dict[str, dict[str, str]] = {
     "attestation.signed": {"release_id": "int"},
     "attestation.uploaded": {"release_id": "int", "name": "text", "adopted?": "bool"},
     "notes.updated": {"release_id": "int"},
+    "attestation.created": {"release_id": "int", "part": "int", "id": "int", "subjects": "hex"},
 }
 
 

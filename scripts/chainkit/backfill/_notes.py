@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from chainkit._internal.hashing import sha256_chunks
 from chainkit._internal.markdown import code, link
+from chainkit.attestation import PREDICATE_TYPE
 from chainkit.backfill._errors import NotesError
 from chainkit.signing import GITHUB_ISSUER, CertificateFacts
 
@@ -29,6 +30,7 @@ __all__ = [
     "download_url",
     "outside_digest",
     "outside_text",
+    "render_api_section",
     "render_section",
     "section_budget",
     "upsert_section",
@@ -165,8 +167,12 @@ def render_section(
     attestation: NotesBundle | None = None,
     max_chars: int = MAX_BODY_CHARS,
     bundle_release: str | None = None,
+    api: bool = False,
 ) -> str:
     """The marked section: bundle list, then ``chainkit verify`` and ``sigstore`` commands.
+
+    ``api``: the release's assets are attested with GitHub's attestations API too
+    (``--home both``): the ``gh attestation verify`` command is added.
 
     ``identity`` is who signed: the commands pin its identity, issuer and source
     repository. ``bundle_release``: the tag of the release holding the bundles (an
@@ -202,6 +208,8 @@ def render_section(
                 f"--cert-identity {q(cert_identity)} "
                 f"--repository {q(source_repository)} {q(example.asset_name)}"
             )
+    if api and example is not None:
+        commands.append(_gh_command(repository, example.asset_name, cert_identity, issuer))
     block = "\n".join(commands)
     fence = _fence(block)
     head = [
@@ -253,6 +261,71 @@ def render_section(
     if len(text) > max_chars:
         raise NotesError(
             f"the backfill section needs at least {len(text)} characters, "
+            f"but only {max_chars} are left in the release notes",
+            remediation="shorten the release notes (GitHub allows 125,000 characters)",
+        )
+    return text
+
+
+def _gh_command(repository: str, asset_name: str, cert_identity: str, issuer: str) -> str:
+    q = shlex.quote
+    return (
+        f"gh attestation verify {q(asset_name)} --repo {q(repository)} "
+        f"--predicate-type {q(PREDICATE_TYPE)} --cert-identity {q(cert_identity)} "
+        f"--cert-oidc-issuer {q(issuer)}"
+    )
+
+
+def render_api_section(
+    *,
+    repository: str,
+    tag: str,
+    assets: Sequence[str],
+    identity: CertificateFacts,
+    max_chars: int = MAX_BODY_CHARS,
+) -> str:
+    """The marked section for ``--home attestations``: the attestations live in GitHub's
+    artifact attestations API (found by each asset's sha256), not on the release; the
+    ``chainkit verify`` and ``gh attestation verify`` commands that check them."""
+    q = shlex.quote
+    cert_identity = identity.identity or ""
+    issuer = identity.issuer or ""
+    source_repository = identity.source_repository or ""
+    commands = [
+        f"chainkit verify --repo {q(repository)} --tag {q(tag)} --home attestations "
+        f"--cert-identity {q(cert_identity)} --cert-oidc-issuer {q(issuer)} "
+        f"--source-repository {q(source_repository)}"
+    ]
+    example = next((a for a in assets if "<!--" not in a and "-->" not in a), None)
+    if example is not None:
+        commands.append(_gh_command(repository, example, cert_identity, issuer))
+    block = "\n".join(commands)
+    fence = _fence(block)
+    text = "\n".join(
+        [
+            BEGIN_MARKER,
+            "",
+            "### Sigstore attestation (backfilled)",
+            "",
+            f"The {len(assets)} asset(s) of this release are attested in GitHub's artifact "
+            f"attestations API (predicate type {code(PREDICATE_TYPE)}), found by each "
+            "asset's sha256. The attestation was made **after** this release was published, "
+            "over the bytes already published here, once their sha256 matched the "
+            "independent evidence it records. It is not build provenance.",
+            "",
+            f"Signed by {code(cert_identity)} (issuer {code(issuer)}, "
+            f"source repository {code(source_repository)}). Verify:",
+            "",
+            fence + "sh",
+            block,
+            fence,
+            "",
+            END_MARKER,
+        ]
+    )
+    if len(text) > max_chars:
+        raise NotesError(
+            f"the backfill section needs {len(text)} characters, "
             f"but only {max_chars} are left in the release notes",
             remediation="shorten the release notes (GitHub allows 125,000 characters)",
         )

@@ -18,6 +18,9 @@ Every write apply makes is derivable from the plan (plus the signing identity):
 - action ``replace``: the same, after deleting asset ``existing_bundle_id``;
 - per release with ``attestation.action == "sign"``: one DSSE attestation named
   ``attestation.name`` over the signed assets, uploaded next to the bundles;
+- ``options.home`` ``attestations``: instead of bundles, one attestation per release (per
+  1024 assets) over the assets to sign, created with the artifact attestations API;
+  ``both``: the bundles and attestation on the release, and that API too;
 - per release with ``notes.action == "update"``: one edit of the body, refused if
   the text outside the marked section no longer hashes to ``body_outside_sha256``;
 - ``bundle_release.create``: create that release first (once).
@@ -41,12 +44,14 @@ from chainkit.backfill._filters import Filters
 __all__ = [
     "ATTESTATION_ACTIONS",
     "DESTINATION_KINDS",
+    "HOMES",
     "NOTES_ACTIONS",
     "PLAN_SCHEMA",
     "AttestationPlan",
     "BundleRelease",
     "ChecksumFileRecord",
     "Destination",
+    "Home",
     "NotesPlan",
     "Plan",
     "PlanOptions",
@@ -65,6 +70,11 @@ DestinationKind = Literal["release", "bundle-release"]
 NOTES_ACTIONS: tuple[NotesAction, ...] = ("update", "skip")
 ATTESTATION_ACTIONS: tuple[AttestationAction, ...] = ("sign", "skip")
 DESTINATION_KINDS: tuple[DestinationKind, ...] = ("release", "bundle-release")
+Home = Literal["release-assets", "attestations", "both"]
+HOMES: tuple[Home, ...] = ("release-assets", "attestations", "both")
+"""Where apply publishes signatures: ``<asset>.sigstore.json`` bundles (and the backfill
+attestation) on the release, one attestation per release through GitHub's artifact
+attestations API, or both."""
 
 
 def format_time(value: datetime | None) -> str | None:
@@ -241,9 +251,12 @@ class PlanOptions:
     pypi_project: str | None = None
     pypi_index_url: str | None = None
     """Without user information."""
+    home: Home = "release-assets"
+    """Where the signatures go (:data:`HOMES`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "home": self.home,
             "allow_unverified": self.allow_unverified,
             "verify_existing": self.verify_existing,
             "bundle_release": self.bundle_release,

@@ -25,6 +25,7 @@ from chainkit.backfill._filters import SIGNATURE_SUFFIXES, Filters
 from chainkit.backfill._plan import (
     ATTESTATION_ACTIONS,
     DESTINATION_KINDS,
+    HOMES,
     NOTES_ACTIONS,
     PLAN_SCHEMA,
     AttestationPlan,
@@ -165,8 +166,17 @@ def _filters(data: Any) -> Filters:
 
 
 def _options(data: Any) -> PlanOptions:
+    if isinstance(data, dict) and "home" not in data:
+        # plans made before --home existed: their digest never covered a home, so apply
+        # cannot know which one the reviewer approved
+        raise PlanError(
+            "plan.options has no home: the plan was made by a chainkit without --home "
+            "(release-assets|attestations|both), so it does not say where apply publishes",
+            remediation=_REMEDIATION,
+        )
     r = _obj(data, "plan.options", PlanOptions)
     return PlanOptions(
+        home=r.choice("home", HOMES),
         allow_unverified=r.flag("allow_unverified"),
         verify_existing=r.flag("verify_existing"),
         bundle_release=r.text("bundle_release", optional=True),
@@ -296,6 +306,9 @@ def _check_asset(plan: Plan, release: PlannedRelease, asset: PlannedAsset, where
     # The planner's own decision for this evidence, for EVERY asset (a skipped one too: an
     # ``already-signed`` asset's expected sha256 decides which bytes its bundle is listed
     # for): a crafted status, action or expected sha256 differs from all it could decide.
+    api_only = plan.options.home == "attestations"
+    if api_only and asset.existing_bundle_id is not None:
+        raise _refuse(where, "--home attestations replaces no bundle on the release")
     exists = asset.existing_bundle_id is not None
     # an existing bundle is unverified (None), verified (True) or broken/invalid (False);
     # the planner acts only on an invalid one
@@ -307,7 +320,7 @@ def _check_asset(plan: Plan, release: PlannedRelease, asset: PlannedAsset, where
             asset.evidence,
             bundle_exists=exists,
             bundle_valid=valid if exists else None,
-            immutable=release.immutable,
+            immutable=release.immutable and not api_only,
             bundle_release=plan.options.bundle_release,
             allow_unverified=plan.options.allow_unverified,
         )
@@ -372,6 +385,12 @@ def _check_decisions(plan: Plan, source: str) -> None:
     planned_ids = {a.id for r in plan.releases for a in r.assets} | {
         c.asset_id for r in plan.releases for c in r.checksum_files
     }
+    if plan.options.home == "attestations" and (
+        plan.options.bundle_release is not None
+        or plan.bundle_release is not None
+        or plan.options.verify_existing
+    ):
+        raise _refuse(source, "--home attestations with a bundle release or --verify-existing")
     home = plan.bundle_release
     if home is not None and home.id is not None and home.create:
         raise _refuse(source, "the bundle release both exists (an id) and is to be created")

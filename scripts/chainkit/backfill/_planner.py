@@ -164,6 +164,12 @@ def build_plan(
     """
     if options.verify_existing != (verify_existing is not None):
         raise ValueError("options.verify_existing and the verify_existing callable disagree")
+    if options.home == "attestations" and (options.bundle_release or options.verify_existing):
+        raise BackfillUsageError(
+            "--bundle-release and --verify-existing are about bundles on releases; "
+            "--home attestations publishes none there",
+            remediation="drop them, or plan with --home both",
+        )
     if bundle_home is not None:
         if options.bundle_release is None or bundle_home.tag != options.bundle_release:
             raise ValueError("bundle_home is not the release named by options.bundle_release")
@@ -246,6 +252,9 @@ def _plan_release(
 ) -> PlannedRelease:
     index, records = _checksums(release, filters, fetch_small)
     redirected = release.immutable and options.bundle_release is not None
+    # --home attestations writes nothing to the release: bundles there, or its being
+    # immutable, decide nothing (the attestations API takes every verified asset)
+    api_only = options.home == "attestations"
     if redirected:
         assert options.bundle_release is not None
         destination = Destination("bundle-release", options.bundle_release)
@@ -266,6 +275,8 @@ def _plan_release(
         else:
             name = bundle_name(asset.name)
         existing = dest_assets.get(name) or dest_assets.get(asset.name + BUNDLE_SUFFIX)
+        if api_only:
+            existing = None
         valid: bool | None = None
         if existing is not None:
             if existing.state != "uploaded":
@@ -284,7 +295,7 @@ def _plan_release(
                 evidence,
                 bundle_exists=existing is not None,
                 bundle_valid=valid,
-                immutable=release.immutable,
+                immutable=release.immutable and not api_only,
                 bundle_release=options.bundle_release,
                 allow_unverified=options.allow_unverified,
             )
@@ -324,7 +335,11 @@ def _plan_release(
         outside = None
         notes = NotesPlan("skip", f"the release notes cannot take the section: {exc.message}")
     else:
-        if to_sign:
+        if to_sign and api_only:
+            notes = NotesPlan(
+                "update", f"say where the attestation of {to_sign} asset(s) is and how to verify"
+            )
+        elif to_sign:
             notes = NotesPlan("update", f"list {to_sign} new bundle(s) in the marked section")
         elif signed_before and not attested_before:
             notes = NotesPlan("update", "link the attestation of the existing bundle(s)")

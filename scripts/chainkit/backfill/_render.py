@@ -25,6 +25,12 @@ _STYLE = {
     "immutable": "magenta",
 }
 _MAX_ROWS = 1000
+_HOME_TEXT = {
+    "release-assets": "bundles and the backfill attestation are uploaded to each release",
+    "attestations": "one attestation per release (per 1024 assets) is created with GitHub's "
+    "artifact attestations API; nothing is uploaded to the release",
+    "both": "bundles on each release, and an attestation with GitHub's attestations API",
+}
 
 
 def _short(sha256: str | None) -> str:
@@ -51,6 +57,7 @@ def render_plan_markdown(plan: Plan, *, max_rows: int = _MAX_ROWS) -> str:
         + " (actions)",
         "- statuses: " + ", ".join(f"{k}: {v}" for k, v in s.statuses.items()),
     ]
+    lines.append(f"- home: `{plan.options.home}` ({_HOME_TEXT[plan.options.home]})")
     if plan.bundle_release is not None:
         b = plan.bundle_release
         lines.append(
@@ -113,7 +120,8 @@ def render_plan_table(plan: Plan, *, max_rows: int = _MAX_ROWS) -> Table:
         ("release", "asset", "status", "action", "sha256", "evidence", "reason"),
         rows,
         caption=(
-            f"digest {plan.plan_digest} | {s.releases} releases, {s.assets} assets | "
+            f"digest {plan.plan_digest} | home {plan.options.home} | "
+            f"{s.releases} releases, {s.assets} assets | "
             + ", ".join(f"{k} {v}" for k, v in s.actions.items())
         ),
     )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 from chainkit.backfill._approval import require_approval
 from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE
 from chainkit.backfill._filters import Filters
-from chainkit.backfill._plan import Plan, PlanOptions
+from chainkit.backfill._plan import Home, Plan, PlanOptions
 from chainkit.backfill._planfile import check_plan_for
 from chainkit.backfill._planner import ExistingBundleVerifier, build_plan
 from chainkit.backfill._pypi import PyPIDigests, fetch_pypi_digests, redact_url
@@ -80,6 +80,8 @@ class PlanRequest:
     pypi_project: str | None = None
     pypi_index_url: str | None = None
     """As given (it may carry credentials); the plan records it without them."""
+    home: Home = "release-assets"
+    """Where apply publishes: bundles on the release, the attestations API, or both."""
 
 
 def pypi_fetcher() -> PyPIFetcher:
@@ -125,6 +127,7 @@ def plan_backfill(
         bundle_release=request.bundle_release,
         pypi_project=request.pypi_project,
         pypi_index_url=index_url,
+        home=request.home,
     )
     bundle_home = None
     if request.bundle_release:

@@ -1,4 +1,4 @@
-"""The GitHub boundary: releases, assets, environments through PyGithub.
+"""The GitHub boundary: releases, assets, environments and artifact attestations through PyGithub.
 
 :class:`GitHubClient` (built with :meth:`GitHubClient.from_context`) is the only way
 chainkit talks to GitHub; it returns chainkit's frozen :class:`Release`, :class:`Asset`
@@ -14,6 +14,7 @@ from __future__ import annotations
 from chainkit.github._client import ClientSettings, GitHubClient, default_write_interval
 from chainkit.github._errors import (
     AssetExistsError,
+    AttestationsUnavailableError,
     AuthError,
     ForbiddenError,
     GitHubError,
@@ -23,11 +24,13 @@ from chainkit.github._errors import (
     NotFoundError,
     RateLimitedError,
 )
-from chainkit.github._models import Asset, Environment, Release
+from chainkit.github._models import Asset, Attestation, Environment, Release
 
 __all__ = [
     "Asset",
     "AssetExistsError",
+    "Attestation",
+    "AttestationsUnavailableError",
     "AuthError",
     "ClientSettings",
     "Environment",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import logging
 import time
 import urllib.parse
@@ -41,6 +42,7 @@ from chainkit._internal.net import connection_problem
 from chainkit.errors import Error
 from chainkit.github._errors import (
     AssetExistsError,
+    AttestationsUnavailableError,
     AuthError,
     ForbiddenError,
     GitHubError,
@@ -50,7 +52,7 @@ from chainkit.github._errors import (
     NotFoundError,
     RateLimitedError,
 )
-from chainkit.github._models import Asset, Environment, Release
+from chainkit.github._models import Asset, Attestation, Environment, Release
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -61,6 +63,8 @@ _log = logging.getLogger("chainkit.github")
 
 _CHUNK = 1 << 20
 PER_PAGE = 100
+MAX_ATTESTATIONS = 1000
+"""The most attestations listed for one digest (``gh attestation verify --limit``'s maximum)."""
 
 
 @dataclass(frozen=True)
@@ -704,6 +708,91 @@ class GitHubClient:
                 "POST", f"{self._repo_path(repository)}/releases", input=payload
             )
         return release_from_json(data)
+
+    # -- artifact attestations --------------------------------------------------------
+    def create_attestation(self, repository: str, bundle_json: bytes) -> int:
+        """Store a Sigstore bundle (DSSE, in-toto Statement v1) with the attestations API;
+        its attestation id. Every call creates a new one (callers list first).
+
+        403/404 "feature not available" is :class:`AttestationsUnavailableError` (no such
+        API for this repository); another 403 is the token's missing permission."""
+        try:
+            bundle = json.loads(bundle_json)
+        except ValueError as exc:
+            raise GitHubUsageError(f"the bundle to attest is not JSON: {exc}") from None
+        what = f"creating an attestation in {repository}"
+        try:
+            with self._errors(what):
+                _, data = self._requester.requestJsonAndCheck(
+                    "POST", f"{self._repo_path(repository)}/attestations", input={"bundle": bundle}
+                )
+        except GitHubError as exc:
+            # PyGithub makes a 404 whose message is not "Not Found" a generic exception
+            if isinstance(exc, RateLimitedError) or exc.status not in {403, 404}:
+                raise
+            unavailable = exc.status == 404 or "feature not available" in exc.message.lower()
+            if not unavailable:
+                raise ForbiddenError(
+                    exc.message,
+                    remediation="the token needs the attestations: write permission "
+                    "(in Actions: `permissions: attestations: write`)",
+                    status=exc.status,
+                ) from None
+            hidden = " (or the token cannot see the repository)" if exc.status == 404 else ""
+            raise AttestationsUnavailableError(
+                f"the artifact attestations API is not available for {repository}{hidden}: "
+                f"{exc.message}",
+                remediation="plan again with `--home release-assets` (bundles on the release); "
+                "the API needs a public repository, or GitHub Enterprise Cloud for private ones",
+                status=exc.status,
+            ) from None
+        try:
+            return int(data["id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _malformed("the created attestation", exc) from None
+
+    def list_attestations(
+        self, repository: str, subject_digest: str, *, predicate_type: str | None = None
+    ) -> list[Attestation]:
+        """The attestations of ``repository`` with a subject of ``subject_digest``
+        (``sha256:<hex>``), following ``rel="next"`` links (at most ``MAX_ATTESTATIONS``).
+
+        GitHub answers 404 when nothing matches: that is an empty list here. Items without
+        an inline ``bundle`` are left out (the snappy-compressed ``bundle_url`` is not read)."""
+        url: str | None = (
+            f"{self._repo_path(repository)}/attestations/"
+            f"{urllib.parse.quote(subject_digest, safe=':')}"
+        )
+        first: dict[str, Any] = {"per_page": PER_PAGE}
+        if predicate_type is not None:
+            first["predicate_type"] = predicate_type
+        params: dict[str, Any] | None = first
+        found: list[Attestation] = []
+        while url is not None and len(found) < MAX_ATTESTATIONS:
+            try:
+                with self._errors(f"listing attestations of {subject_digest} in {repository}"):
+                    headers, data = self._requester.requestJsonAndCheck(
+                        "GET", url, parameters=params
+                    )
+            except NotFoundError:
+                return found
+            items = data.get("attestations") if isinstance(data, dict) else None
+            for item in items or ():
+                bundle = item.get("bundle") if isinstance(item, dict) else None
+                if not isinstance(bundle, dict):
+                    _log.info("skipping an attestation listed without an inline bundle")
+                    continue
+                repo_id = item.get("repository_id")
+                initiator = item.get("initiator")
+                found.append(
+                    Attestation(
+                        bundle=json.dumps(bundle, separators=(",", ":")).encode(),
+                        repository_id=repo_id if isinstance(repo_id, int) else None,
+                        initiator=initiator if isinstance(initiator, str) else None,
+                    )
+                )
+            url, params = _next_link(headers), None
+        return found[:MAX_ATTESTATIONS]
 
 
 def default_write_interval(api_url: str) -> float:

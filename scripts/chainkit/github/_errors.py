@@ -6,18 +6,19 @@ exit code, and carries what callers decide on: :attr:`GitHubError.status` (the H
 status, when GitHub answered) and :attr:`GitHubError.is_auth_failure` (the token was
 rejected or may not do this: every further call would fail alike).
 
-================================ ====== =========================================
-error                            exit   when
-================================ ====== =========================================
-:class:`AuthError`               2      401: the token is missing, expired, revoked
-:class:`ForbiddenError`          2      403: the token lacks a permission
-:class:`NotFoundError`           2      404: no such repository/release/asset
-:class:`AssetExistsError`        2      422 ``already_exists``
-:class:`ImmutableReleaseError`   2      422: the release takes no new assets
-:class:`GitHubUsageError`        2      any other refusal (422, unsafe URLs, sizes)
-:class:`RateLimitedError`        3      the rate limit is exhausted
-:class:`GitHubServiceError`      3      5xx, unreachable, retries exhausted
-================================ ====== =========================================
+======================================== ====== =========================================
+error                                    exit   when
+======================================== ====== =========================================
+:class:`AuthError`                       2      401: the token is missing, expired, revoked
+:class:`ForbiddenError`                  2      403: the token lacks a permission
+:class:`NotFoundError`                   2      404: no such repository/release/asset
+:class:`AssetExistsError`                2      422 ``already_exists``
+:class:`ImmutableReleaseError`           2      422: the release takes no new assets
+:class:`AttestationsUnavailableError`    2      403/404: no attestations API here
+:class:`GitHubUsageError`                2      any other refusal (422, unsafe URLs, sizes)
+:class:`RateLimitedError`                3      the rate limit is exhausted
+:class:`GitHubServiceError`              3      5xx, unreachable, retries exhausted
+======================================== ====== =========================================
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from chainkit.errors import Error, ServiceError, UsageError
 
 __all__ = [
     "AssetExistsError",
+    "AttestationsUnavailableError",
     "AuthError",
     "ForbiddenError",
     "GitHubError",
@@ -87,3 +89,11 @@ class ImmutableReleaseError(GitHubUsageError):
 
 class RateLimitedError(GitHubServiceError):
     """GitHub's (primary or secondary) rate limit is exhausted (exit 3)."""
+
+
+class AttestationsUnavailableError(GitHubUsageError):
+    """403/404 from create-attestation: the attestations API is not available for this
+    repository (e.g. a user-owned private repository, or a plan without the feature).
+    Every release would fail alike, so it stops a run as an auth failure does."""
+
+    is_auth_failure = True

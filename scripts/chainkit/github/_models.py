@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["Asset", "Environment", "Release"]
+__all__ = ["Asset", "Attestation", "Environment", "Release"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,16 @@ class Environment:
     @property
     def protected(self) -> bool:
         return bool(self.required_reviewers)
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """One item of the artifact attestations list (``GET .../attestations/{digest}``).
+
+    ``bundle`` is the inline Sigstore bundle as JSON bytes, exactly as GitHub served it:
+    untrusted until verified (:mod:`chainkit.signing`) and parsed
+    (:mod:`chainkit.attestation`)."""
+
+    bundle: bytes
+    repository_id: int | None
+    initiator: str | None

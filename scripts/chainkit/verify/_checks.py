@@ -1,15 +1,19 @@
-"""One bundle or one attestation, checked: the steps the release and file walks share."""
+"""One bundle or one attestation, checked: the steps the release and file walks share;
+and the attestations the artifact attestations API lists for an asset's sha256."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from chainkit.attestation import PREDICATE_TYPE, parse_predicate, parse_statement
 from chainkit.errors import Error
 from chainkit.signing import BundleVerifier, IdentityPolicy
 from chainkit.verify._report import AttestationResult, BundleResult
 
-__all__ = ["check_attestation", "check_bundle"]
+__all__ = ["API_BUNDLE", "check_api_attestations", "check_attestation", "check_bundle"]
+
+API_BUNDLE = "attestations API"
+"""What a result names as its bundle when an API attestation verified (or failed) it."""
 
 
 def check_bundle(
@@ -88,3 +92,63 @@ def check_attestation(
     return AttestationResult(
         release=tag, name=name, ok=True, subjects=tuple(s.name for s in statement.subjects)
     )
+
+
+def check_api_attestations(
+    verifier: BundleVerifier,
+    policy: IdentityPolicy,
+    *,
+    subject: str,
+    release: str | None,
+    sha256: str,
+    bundles: Sequence[bytes],
+    predicate_types: frozenset[str],
+) -> BundleResult | None:
+    """The first of ``bundles`` (listed by the attestations API for ``sha256``) that is a
+    DSSE in-toto attestation of one of ``predicate_types``, verifies against ``policy`` and
+    has a subject whose sha256 is ``sha256``: ``verified``. Else the first failure
+    (``failed``), or ``None`` when no bundle of those predicate types was listed."""
+    first: BundleResult | None = None
+    for i, bundle_json in enumerate(bundles, 1):
+        source = f"attestation {i} of sha256:{sha256[:12]}"
+        try:
+            payload, verified = verifier.verify_statement(bundle_json, policy, source=source)
+            statement = parse_statement(payload, source="statement")
+            if statement.predicate_type not in predicate_types:
+                continue
+            if statement.predicate_type == PREDICATE_TYPE:
+                parse_predicate(statement.predicate, source="predicate")
+        except Error as exc:
+            first = first or BundleResult(
+                subject=subject,
+                bundle=API_BUNDLE,
+                release=release,
+                sha256=sha256,
+                ok=False,
+                status="failed",
+                reason=f"{source}: {exc.message}",
+            )
+            continue
+        if not any(s.sha256 == sha256 for s in statement.subjects):
+            first = first or BundleResult(
+                subject=subject,
+                bundle=API_BUNDLE,
+                release=release,
+                sha256=sha256,
+                ok=False,
+                status="failed",
+                reason=f"{source} has no subject with the asset's sha256",
+            )
+            continue
+        return BundleResult(
+            subject=subject,
+            bundle=API_BUNDLE,
+            release=release,
+            sha256=sha256,
+            ok=True,
+            status="verified",
+            identity=verified.identity,
+            source_repository_uri=verified.source_repository_uri,
+            log_index=verified.log_index,
+        )
+    return first

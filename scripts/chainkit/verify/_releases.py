@@ -4,25 +4,80 @@ bundle, and per attestation."""
 from __future__ import annotations
 
 import fnmatch
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import Literal
 
 from chainkit._internal.hashing import sha256_chunks
 from chainkit.attestation import (
     BUNDLE_SUFFIX,
+    PREDICATE_TYPE,
     bundle_name,
     bundle_release_prefix,
     github_asset_name,
     is_attestation_name,
 )
-from chainkit.github import Asset, GitHubClient, Release
+from chainkit.github import Asset, ForbiddenError, GitHubClient, Release
 from chainkit.signing import MAX_BUNDLE_BYTES, BundleVerifier, IdentityPolicy
-from chainkit.verify._checks import check_attestation, check_bundle
+from chainkit.verify._checks import check_api_attestations, check_attestation, check_bundle
 from chainkit.verify._errors import NothingToVerifyError
 from chainkit.verify._report import AttestationResult, BundleResult, VerifyReport
 
-__all__ = ["verify_releases", "verify_repository"]
+__all__ = ["HOMES", "Home", "verify_releases", "verify_repository"]
+
+_log = logging.getLogger("chainkit.verify")
 
 Result = BundleResult | AttestationResult
+Home = Literal["release-assets", "attestations", "any"]
+HOMES: tuple[Home, ...] = ("release-assets", "attestations", "any")
+"""Where a signature may be: a bundle on the release, an attestation in GitHub's artifact
+attestations API (found by the asset's sha256), or either."""
+
+
+class _Api:
+    """The attestations API lookup of one repository (``None`` home: no lookup)."""
+
+    def __init__(
+        self,
+        client: GitHubClient,
+        repository: str,
+        predicate_types: Sequence[str],
+        *,
+        required: bool,
+    ) -> None:
+        self.client = client
+        self.repository = repository
+        self.types = frozenset({PREDICATE_TYPE, *predicate_types})
+        self.required = required
+        self.forbidden: str | None = None
+
+    def bundles(self, sha256: str) -> list[bytes]:
+        """The bundles listed for ``sha256`` (of the accepted predicate types).
+
+        With ``home`` ``any`` a token that may not list attestations (403) means "none"
+        (warned once): bundles on releases still count. With ``attestations`` it is an
+        error."""
+        if self.forbidden is not None:
+            return []
+        found: list[bytes] = []
+        for predicate_type in sorted(self.types):
+            try:
+                listed = self.client.list_attestations(
+                    self.repository, f"sha256:{sha256}", predicate_type=predicate_type
+                )
+            except ForbiddenError as exc:
+                if self.required:
+                    raise
+                self.forbidden = exc.message
+                _log.warning(
+                    "attestations of %s cannot be listed (%s): only bundles on releases count",
+                    self.repository,
+                    exc.message,
+                )
+                return []
+            found += [a.bundle for a in listed]
+        return found
 
 
 class _Digests:
@@ -80,9 +135,51 @@ def _verify_asset(
     policy: IdentityPolicy,
     digests: _Digests,
     allow_unsigned: bool,
+    api: _Api | None = None,
+    bundles: bool = True,
 ) -> BundleResult:
     """One result for one asset: ``verified`` by the first bundle that verifies over its
-    real bytes, else ``failed`` (naming the first bundle's failure), else ``unsigned``."""
+    real bytes, else ``failed`` (naming the first bundle's failure), else ``unsigned``.
+
+    ``api``: an attestation the attestations API lists for the sha256 of the asset's
+    bytes (downloaded and hashed now) verifies it too; ``bundles`` false: bundles on
+    releases are not looked at (``--home attestations``)."""
+    candidates = candidates if bundles else []
+    found = _bundle_result(
+        asset, candidates, release=release, client=client, verifier=verifier, policy=policy,
+        digests=digests, allow_unsigned=allow_unsigned,
+    )  # fmt: skip
+    if found.status == "verified" or api is None:
+        return found
+    sha256 = digests.of(asset)
+    attested = check_api_attestations(
+        verifier,
+        policy,
+        subject=asset.name,
+        release=release.tag,
+        sha256=sha256,
+        bundles=api.bundles(sha256),
+        predicate_types=api.types,
+    )
+    if attested is not None and (attested.ok or found.status == "unsigned"):
+        return attested
+    if found.status == "unsigned":
+        where = "no bundle on the release and no" if bundles else "no"
+        return replace(found, sha256=sha256, reason=f"{where} attestation in the attestations API")
+    return found
+
+
+def _bundle_result(
+    asset: Asset,
+    candidates: Sequence[Asset],
+    *,
+    release: Release,
+    client: GitHubClient,
+    verifier: BundleVerifier,
+    policy: IdentityPolicy,
+    digests: _Digests,
+    allow_unsigned: bool,
+) -> BundleResult:
     if not candidates:
         return BundleResult(
             subject=asset.name,
@@ -120,6 +217,8 @@ def _verify_release(
     assets: Sequence[str],
     allow_unsigned: bool,
     home: Release | None = None,
+    api: _Api | None = None,
+    bundles: bool = True,
 ) -> Iterator[Result]:
     own = {a.name: a for a in release.assets if _is_bundle_file(a.name)}
     home_bundles = {a.name: a for a in home.assets} if home is not None else {}
@@ -139,6 +238,8 @@ def _verify_release(
                 policy=policy,
                 digests=digests,
                 allow_unsigned=allow_unsigned,
+                api=api,
+                bundles=bundles,
             )
     attestations: list[Asset] = []
     for bundle in own.values():
@@ -180,6 +281,9 @@ def verify_releases(
     assets: Sequence[str] = (),
     allow_unsigned: bool = False,
     bundle_release: Release | None = None,
+    home: Home = "release-assets",
+    repository: str | None = None,
+    predicate_types: Sequence[str] = (),
 ) -> Iterator[Result]:
     """Verify every asset (and attestation) of ``releases``; results stream out.
 
@@ -192,7 +296,18 @@ def verify_releases(
 
     ``bundle_release``: the release that holds the bundles of immutable releases
     (``backfill plan --bundle-release``); it is searched too, and not verified itself.
+
+    ``home``: where a signature counts (:data:`HOMES`); ``attestations`` and ``any`` look
+    up ``repository``'s artifact attestations by each asset's sha256, keeping chainkit's
+    backfill predicate type and ``predicate_types``, held to the same ``policy``.
     """
+    if home not in HOMES:
+        raise ValueError(f"home must be one of {HOMES}")
+    api = None
+    if home != "release-assets":
+        if repository is None:
+            raise ValueError("looking up attestations needs the repository")
+        api = _Api(client, repository, predicate_types, required=home == "attestations")
     for release in releases:
         if bundle_release is not None and release.id == bundle_release.id:
             continue
@@ -204,6 +319,8 @@ def verify_releases(
             assets=assets,
             allow_unsigned=allow_unsigned,
             home=bundle_release,
+            api=api,
+            bundles=home != "attestations",
         )
 
 
@@ -219,23 +336,27 @@ def verify_repository(
     bundle_release: str | None = None,
     include_drafts: bool = False,
     on_result: Callable[[Result], None] | None = None,
+    home: Home = "any",
+    predicate_types: Sequence[str] = (),
 ) -> VerifyReport:
     """Verify the releases of ``repository`` (those whose tag matches a ``tags`` glob, or
     all) as :func:`verify_releases` does, and collect the report. Drafts are not
     published (nobody outside the repository can download them): they are checked only
-    with ``include_drafts``.
+    with ``include_drafts``. ``home`` (default ``any``): a bundle on the release or an
+    attestation in the attestations API verifies an asset (see :func:`verify_releases`).
 
     ``on_result`` sees each result as it is made (progress). Raises
     :class:`NothingToVerifyError` (exit 2) when no release matches ``tags``, or the
     selected releases have no asset matching ``assets``.
     """
-    home = client.get_release_by_tag(repository, bundle_release) if bundle_release else None
+    signatures = home
+    home_release = client.get_release_by_tag(repository, bundle_release) if bundle_release else None
     matched = 0
 
     def selected() -> Iterator[Release]:
         nonlocal matched
         for release in client.iter_releases(repository):
-            if home is not None and release.id == home.id:
+            if home_release is not None and release.id == home_release.id:
                 continue
             if release.draft and not include_drafts:
                 continue
@@ -252,7 +373,10 @@ def verify_repository(
         policy=policy,
         assets=assets,
         allow_unsigned=allow_unsigned,
-        bundle_release=home,
+        bundle_release=home_release,
+        home=signatures,
+        repository=repository,
+        predicate_types=predicate_types,
     ):
         if on_result is not None:
             on_result(item)
