@@ -57,9 +57,9 @@ class Estimate:
     def __str__(self) -> str:
         from chainkit.github import format_duration
 
+        least = f"at least {format_duration(self.seconds)}" if self.seconds else "no wait"
         return (
-            f"{self.writes:,} writes: at least {format_duration(self.seconds)} "
-            f"at {self.budget} (--write-budget {self.budget.spec})"
+            f"{self.writes:,} writes: {least} at {self.budget} (--write-budget {self.budget.spec})"
         )
 
 
