@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from github import GithubException
 
 from chainkit.errors import ExitCode
 from chainkit.github._budget import (
@@ -15,6 +16,7 @@ from chainkit.github._budget import (
     WritePacer,
     format_duration,
 )
+from chainkit.github._client import _refusal_wait
 
 
 class Clock:
@@ -121,3 +123,31 @@ def test_minimum_seconds_is_the_pacers_schedule() -> None:
     assert format_duration(4 * 3600 + 60) == "4 h 1 min"
     assert format_duration(42) == "42 s"
     assert format_duration(360) == "6 min"
+
+
+def _refused(status: int, message: str, **headers: str) -> GithubException:
+    return GithubException(status, {"message": message}, headers)
+
+
+def test_refusal_wait_follows_githubs_advice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("chainkit.github._client.time.time", lambda: 1000.0)
+    secondary = "You have exceeded a secondary rate limit. Please wait a few minutes."
+    blocked = (
+        "... temporarily blocked from content creation. Please retry your request again later."
+    )
+    # retry-after wins
+    assert _refusal_wait(_refused(403, secondary, **{"Retry-After": "7"}), 3, 60) == 7
+    # no retry-after: at least a minute, doubling with each refusal
+    assert [_refusal_wait(_refused(403, blocked), n, 60) for n in range(4)] == [60, 120, 240, 480]
+    # a 429 is a rate limit whatever its body says
+    assert _refusal_wait(_refused(429, "Too Many Requests"), 0, 60) == 60
+    # the primary limit: until its reset
+    primary = _refused(
+        403,
+        "API rate limit exceeded",
+        **{"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1010"},
+    )
+    assert _refusal_wait(primary, 0, 60) == 11
+    # a 403 that is a permission problem, and other statuses, are no rate limit
+    assert _refusal_wait(_refused(403, "Resource not accessible by integration"), 0, 60) is None
+    assert _refusal_wait(_refused(422, secondary), 0, 60) is None
