@@ -53,7 +53,7 @@ class Window:
     seconds: float
 
     def __str__(self) -> str:
-        return f"{self.writes} writes/{self.seconds:g} s"
+        return f"{self.writes} write{'s' if self.writes != 1 else ''}/{self.seconds:g} s"
 
     @property
     def spec(self) -> str:
@@ -177,7 +177,14 @@ class WritePacer:
             if len(ends) >= window.writes:
                 free_at = ends[-window.writes] + window.seconds
                 if free_at - now > wait:
-                    wait, why = free_at - now, f"GitHub's write budget ({window})"
+                    wait, why = (
+                        free_at - now,
+                        (
+                            f"the {window.seconds:g} s between writes"
+                            if window.writes == 1
+                            else f"GitHub's write budget ({window})"
+                        ),
+                    )
         return wait, why
 
     @contextmanager

@@ -86,13 +86,15 @@ def test_the_next_write_waits_until_the_oldest_leaves_the_window(
     assert "(3 writes/100 s) before uploading 'a3'" in waits[1]
 
 
-def test_interval_spaces_writes() -> None:
+def test_interval_spaces_writes(caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
     p = WritePacer(WriteBudget.parse("80/60s").with_interval(1), clock=clock.now, sleep=clock.sleep)
+    caplog.set_level(logging.INFO)
     for _ in range(3):
         with p.write("x"):
             pass
     assert clock.sleeps == [1, 1]
+    assert "waiting 1 s for the 1 s between writes before x" in caplog.text
 
 
 def test_a_refusal_blocks_every_write(caplog: pytest.LogCaptureFixture) -> None:
