@@ -771,7 +771,11 @@ class GitHubClient:
                             status=exc.status,
                         ) from exc
                     if wait > self._max_retry_wait:
-                        raise RetryWaitTooLongError(what, wait, self._max_retry_wait) from exc
+                        raise RetryWaitTooLongError(
+                            f"GitHub refused it with a rate limit ({exc.status})",
+                            wait,
+                            self._max_retry_wait,
+                        ) from exc
                     attempt += 1
                     _log.warning(
                         "GitHub refused %s with a rate limit (%s); waiting %s as GitHub asks, "
