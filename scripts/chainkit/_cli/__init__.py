@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from chainkit._internal.ghenv import GitHubContext
-    from chainkit.github import GitHubClient
+    from chainkit.github import GitHubClient, WriteBudget
 
 __all__ = ["github_client"]
 
@@ -23,14 +23,22 @@ def github_client(
     context: GitHubContext,
     *,
     write_interval: float | None = None,
+    write_budget: WriteBudget | None = None,
     rerun: str = "re-run the command",
 ) -> GitHubClient:
     """The real GitHub client for ``context``; writes are spaced by ``write_interval``
-    seconds (``None``: 1 on GitHub, 0 on a loopback API); ``rerun`` is the advice after a
-    service failure (say "it resumes" only for a command that does)."""
-    from chainkit.github import ClientSettings, GitHubClient, default_write_interval
+    seconds (``None``: 1 on GitHub, 0 on a loopback API) and paced to ``write_budget``
+    (``None``: github.com's); ``rerun`` is the advice after a service failure (say "it
+    resumes" only for a command that does)."""
+    from chainkit.github import (
+        GITHUB_WRITE_BUDGET,
+        ClientSettings,
+        GitHubClient,
+        default_write_interval,
+    )
 
     interval = default_write_interval(context.api_url) if write_interval is None else write_interval
-    return GitHubClient.from_context(
-        context, settings=ClientSettings(write_interval=interval, rerun=rerun)
+    settings = ClientSettings(
+        write_interval=interval, write_budget=write_budget or GITHUB_WRITE_BUDGET, rerun=rerun
     )
+    return GitHubClient.from_context(context, settings=settings)

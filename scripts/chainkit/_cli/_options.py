@@ -23,6 +23,7 @@ __all__ = [
     "state_dir_option",
     "trust_config_option",
     "verbose_option",
+    "write_budget_option",
     "write_interval_option",
 ]
 
@@ -92,6 +93,16 @@ def write_interval_option() -> Callable[[F], F]:
         metavar="SECONDS",
         envvar="CHAINKIT_WRITE_INTERVAL",
         help="Seconds between writes (default 1 on GitHub, 0 on a loopback API).",
+    )
+
+
+def write_budget_option() -> Callable[[F], F]:
+    return env_option(
+        "--write-budget",
+        metavar="N/Ts,...",
+        envvar="CHAINKIT_WRITE_BUDGET",
+        help="GitHub's content-creation limits to pace writes to "
+        "(default github.com's: 80/60s,500/3600s; set your GitHub Enterprise Server's).",
     )
 
 

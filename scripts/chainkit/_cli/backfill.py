@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -22,6 +22,7 @@ from chainkit._cli._options import (
     repo_option,
     state_dir_option,
     trust_config_option,
+    write_budget_option,
     write_interval_option,
 )
 from chainkit._internal.ghenv import GitHubContext, parse_repository
@@ -37,6 +38,9 @@ from chainkit._internal.output import (
     set_interrupt_hint,
 )
 from chainkit.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from chainkit.github import WriteBudget
 
 __all__ = ["backfill"]
 
@@ -123,7 +127,8 @@ def backfill() -> None:
     show_default=True,
     help="Exit 1 when evidence disagrees for some asset (possible tampering).",
 )
-@json_option("Print {plan_file, plan_digest, summary} as JSON.")
+@write_budget_option()
+@json_option("Print {plan_file, plan_digest, summary, estimate} as JSON.")
 def plan(
     repo: str | None,
     tags: tuple[str, ...],
@@ -143,6 +148,7 @@ def plan(
     trust_config: Path | None,
     output: Path,
     fail_on_blocked: bool,
+    write_budget: str | None,
     as_json: bool,
 ) -> ExitCode:
     """Make a read-only plan: what would be signed, with the evidence for each asset.
@@ -153,6 +159,7 @@ def plan(
     from chainkit.backfill import (
         Filters,
         PlanRequest,
+        estimate,
         plan_backfill,
         pypi_fetcher,
         render_plan_markdown,
@@ -161,6 +168,7 @@ def plan(
     )
 
     repository = _require_repo(repo)
+    budget = _write_budget(write_budget)
     set_interrupt_hint(f"no plan was written to {output}; run the same plan command again")
     context = GitHubContext.from_env()
     client = github_client(context)
@@ -219,6 +227,7 @@ def plan(
         in_actions=context.in_actions,
     )
     blocked = summary.statuses.get("blocked", 0)
+    needs = estimate(the_plan, budget)
     if as_json:
         emit_json(
             {
@@ -227,12 +236,18 @@ def plan(
                 "repository": repository,
                 "home": home,
                 "summary": summary.to_json(),
+                "estimate": needs.to_json(),
             }
         )
     else:
         print_table(render_plan_table(the_plan))
-        emit_text(f"plan written to {output}\nplan_digest: {the_plan.plan_digest}")
-    append_step_summary(render_plan_markdown(the_plan), path=context.step_summary)
+        emit_text(
+            f"plan written to {output}\nplan_digest: {the_plan.plan_digest}\nestimate: {needs}"
+        )
+    append_step_summary(
+        render_plan_markdown(the_plan) + f"\n**Estimate**: {printable(str(needs))}.\n",
+        path=context.step_summary,
+    )
     stuck = sum(
         1
         for r in the_plan.releases
@@ -309,6 +324,21 @@ def _require_repo(repo: str | None) -> str:
 @identity_token_option()
 @state_dir_option()
 @write_interval_option()
+@write_budget_option()
+@env_option(
+    "--max-writes",
+    type=click.IntRange(min=1),
+    metavar="N",
+    envvar="CHAINKIT_MAX_WRITES",
+    help="Stop cleanly before a release that could take the run past N writes.",
+)
+@env_option(
+    "--deadline",
+    metavar="WHEN",
+    envvar="CHAINKIT_DEADLINE",
+    help="Stop cleanly before a release that could not be written by then: a duration "
+    "from now (5h30m) or an ISO 8601 time with a zone.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (outside Actions).")
 @click.option(
     "--allow-unprotected",
@@ -324,6 +354,9 @@ def apply(
     identity_token: str | None,
     state_dir: Path,
     write_interval: float | None,
+    write_budget: str | None,
+    max_writes: int | None,
+    deadline: str | None,
     yes: bool,
     allow_unprotected: bool,
     as_json: bool,
@@ -334,10 +367,15 @@ def apply(
     Resumable: re-running the same plan after an interruption finishes the work
     without signing twice or uploading twice; a finished plan makes no writes.
     """
-    from chainkit.backfill import ApplyRequest, load_plan, run_apply
+    from chainkit.backfill import ApplyRequest, RunLimits, load_plan, parse_deadline, run_apply
     from chainkit.github import default_write_interval
     from chainkit.signing import ambient_github_token, load_trust_config, static_token
 
+    budget = _write_budget(write_budget)
+    limits = RunLimits(
+        max_writes=max_writes,
+        deadline=parse_deadline(deadline) if deadline is not None else None,
+    )
     context = GitHubContext.from_env()
     the_plan = load_plan(plan_path)
     set_interrupt_hint(
@@ -352,9 +390,11 @@ def apply(
             "writes to GitHub are spaced %g s apart (GitHub's guidance; --write-interval)",
             write_interval,
         )
+    _log.info("writes are paced to GitHub's write budget: %s (--write-budget)", budget)
     client = github_client(
         context,
         write_interval=write_interval,
+        write_budget=budget,
         rerun="re-run the same apply: it resumes where it stopped",
     )
     request = ApplyRequest(
@@ -367,6 +407,7 @@ def apply(
         yes=yes,
         allow_unprotected=allow_unprotected,
         interactive=sys.stdin.isatty(),
+        limits=limits,
     )
     provider = static_token(identity_token) if identity_token else ambient_github_token()
 
@@ -398,10 +439,19 @@ def apply(
             f"{counts['done']} already done, {counts['skipped']} skipped, "
             f"{counts['blocked']} blocked, {counts['drift']} drifted, "
             f"{counts['conflict']} conflicts, {counts['failed']} failed; "
-            f"{report.certificates} certificate(s)"
+            f"{report.certificates} certificate(s); {report.writes} write(s)"
         )
+        if report.stopped is not None:
+            emit_text(report.remaining_text())
     append_step_summary(report.to_markdown(), path=context.step_summary)
     return ExitCode.OK if report.ok else ExitCode.FINDINGS
+
+
+def _write_budget(text: str | None) -> WriteBudget:
+    """``--write-budget`` parsed (exit 2 when it does not parse); github.com's by default."""
+    from chainkit.github import GITHUB_WRITE_BUDGET, WriteBudget
+
+    return GITHUB_WRITE_BUDGET if text is None else WriteBudget.parse(text)
 
 
 @contextlib.contextmanager

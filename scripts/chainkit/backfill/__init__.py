@@ -28,6 +28,7 @@ be used (exit 2).
 from __future__ import annotations
 
 from chainkit.backfill._approval import require_approval
+from chainkit.backfill._budgeted import Estimate, RunLimits, estimate, parse_deadline
 from chainkit.backfill._errors import BackfillError, PlanError
 from chainkit.backfill._filters import Filters
 from chainkit.backfill._plan import PLAN_SCHEMA, Plan, PlannedAsset, PlannedRelease, PlanOptions
@@ -50,6 +51,7 @@ __all__ = [
     "ApplyRequest",
     "ApplyResult",
     "BackfillError",
+    "Estimate",
     "ExistingBundleVerifier",
     "Filters",
     "Plan",
@@ -60,9 +62,12 @@ __all__ = [
     "PlannedRelease",
     "PyPIFetcher",
     "ReleaseSource",
+    "RunLimits",
     "build_plan",
     "check_plan_for",
+    "estimate",
     "load_plan",
+    "parse_deadline",
     "parse_plan",
     "plan_backfill",
     "pypi_fetcher",

@@ -42,6 +42,7 @@ from chainkit.attestation import (
     parse_statement,
     statement_bytes,
 )
+from chainkit.backfill._budgeted import RunLimits, remaining
 from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE, parse_checksum_file
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._evidence import Evidence
@@ -136,6 +137,14 @@ class ApplyReport:
     certificates: int = 0
     identity: CertificateFacts | None = None
     listener: Callable[[Outcome], None] | None = field(default=None, repr=False, compare=False)
+    stopped: str | None = None
+    """Why a budgeted run stopped before the end (``--max-writes``, ``--deadline``)."""
+    remaining: list[str] = field(default_factory=list)
+    """Tags of the releases a budgeted run left for the next run."""
+    remaining_assets: int = 0
+    remaining_writes: int = 0
+    writes: int = 0
+    """Writes made in this run."""
 
     def add(self, outcome: Outcome) -> None:
         if self.listener is not None:
@@ -185,7 +194,26 @@ class ApplyReport:
                 "source_repository": self.identity.source_repository or "",
             },
             "outcomes": [o.to_json() for o in self.outcomes],
+            "complete": self.stopped is None,
+            "stopped": self.stopped,
+            "writes": self.writes,
+            "remaining": {
+                "releases": len(self.remaining),
+                "assets": self.remaining_assets,
+                "writes": self.remaining_writes,
+                "tags": list(self.remaining),
+            },
         }
+
+    def remaining_text(self) -> str:
+        """What a budgeted run left, and how the next run continues ("" when complete)."""
+        if self.stopped is None:
+            return ""
+        return (
+            f"stopped before the end ({self.stopped}): {len(self.remaining)} release(s) with "
+            f"{self.remaining_assets} asset(s) and about {self.remaining_writes} write(s) "
+            "remain; apply the same plan again (a fresh state directory will do) to continue"
+        )
 
     def to_markdown(self) -> str:
         c = self.counts()
@@ -201,6 +229,8 @@ class ApplyReport:
                 [(o.release, o.item, o.result, o.detail) for o in self.outcomes],
             ),
         ]
+        if self.stopped is not None:
+            lines += ["", f"**Not complete**: {md.escape(self.remaining_text())}."]
         return "\n".join(lines) + "\n"
 
 
@@ -234,8 +264,10 @@ class _Applier:
         now: Callable[[], datetime],
         pypi: Callable[[str, str | None], PyPIDigests] | None = None,
         pypi_index_url: str | None = None,
+        limits: RunLimits | None = None,
     ) -> None:
         self.plan = plan
+        self.limits = limits or RunLimits()
         self.pypi = pypi
         self.pypi_index_url = pypi_index_url
         self._pypi_digests: PyPIDigests | str | None = None
@@ -322,9 +354,18 @@ class _Applier:
         if any(not r.is_idle for r in self.plan.releases):
             # one listing for the whole run (100 tags a page), not one request per release
             self._tag_commits = self.client.tag_commits(self.plan.repository)
-        for planned in self.plan.releases:
+        writes_before = self.client.pacer.writes
+        for index, planned in enumerate(self.plan.releases):
             if planned.is_idle:
                 continue
+            stop = self.limits.stop_before(planned, self.client.pacer, self.plan.options.home)
+            if stop is not None:  # between releases only: each one is finished or not begun
+                rest = remaining(self.plan.releases[index:], self.plan.options.home)
+                self.report.stopped = stop
+                self.report.remaining, self.report.remaining_assets = rest[0], rest[1]
+                self.report.remaining_writes = rest[2]
+                _log.warning("%s", self.report.remaining_text())
+                break
             try:
                 self._release(planned)
             except Error as exc:
@@ -332,6 +373,7 @@ class _Applier:
                     raise  # stop: the journal lets a re-run resume
                 self.report.add(Outcome(planned.tag, planned.tag, "notes", "failed", exc.message))
         self.report.certificates = self.signer.certificates
+        self.report.writes = self.client.pacer.writes - writes_before
         return self.report
 
     def _release(self, planned: PlannedRelease) -> None:
@@ -1276,8 +1318,11 @@ def apply_plan(
     listener: Callable[[Outcome], None] | None = None,
     pypi: Callable[[str, str | None], PyPIDigests] | None = None,
     pypi_index_url: str | None = None,
+    limits: RunLimits | None = None,
 ) -> ApplyReport:
     """Execute ``plan`` (already checked and approved) and report what happened.
+
+    ``limits`` (``--max-writes``, ``--deadline``) stop the run between releases.
 
     ``listener`` sees every outcome as it happens (the CLI drives a progress bar).
     ``pypi`` re-fetches the digests of ``plan.options.pypi_project`` from
@@ -1294,6 +1339,7 @@ def apply_plan(
         now=now or (lambda: datetime.now(timezone.utc)),
         pypi=pypi,
         pypi_index_url=pypi_index_url,
+        limits=limits,
     )
     applier.report.listener = listener
     return applier.run()

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from chainkit.backfill._approval import require_approval
+from chainkit.backfill._budgeted import RunLimits
 from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE
 from chainkit.backfill._filters import Filters
 from chainkit.backfill._plan import Home, Plan, PlanOptions
@@ -175,6 +176,8 @@ class ApplyRequest:
     """In Actions: apply even without an environment with required reviewers."""
     interactive: bool = False
     """Whether ``confirm`` can ask someone (stdin is a terminal)."""
+    limits: RunLimits = field(default_factory=RunLimits)
+    """When to stop between releases (``--max-writes``, ``--deadline``); none by default."""
     pypi_index_url: str | None = None
     """The index PyPI evidence is re-derived from (``None``: ``CHAINKIT_PYPI_INDEX_URL`` or
     PyPI); it must be the index the plan names, never one the plan chooses."""
@@ -256,6 +259,7 @@ def run_apply(
             listener=listener,
             pypi=pypi or pypi_fetcher(),
             pypi_index_url=request.pypi_index_url,
+            limits=request.limits,
         )
     return ApplyResult(report=report, approval=approval)
 
@@ -271,6 +275,7 @@ def _apply_backfill(
     listener: Callable[[Outcome], None] | None = None,
     pypi: PyPIFetcher | None = None,
     pypi_index_url: str | None = None,
+    limits: RunLimits | None = None,
 ) -> ApplyReport:
     """Execute ``plan`` (only after :func:`run_apply`'s gate)."""
     from chainkit.backfill._apply import apply_plan
@@ -287,4 +292,5 @@ def _apply_backfill(
             listener=listener,
             pypi=pypi,
             pypi_index_url=pypi_index_url,
+            limits=limits,
         )

@@ -6,11 +6,20 @@ and :class:`Environment` values and raises only :class:`GitHubError` subclasses
 (``AuthError``, ``ForbiddenError``, ``NotFoundError``, ``AssetExistsError``,
 ``ImmutableReleaseError``, ``RateLimitedError``, ``GitHubServiceError`` ...), which
 carry ``status`` and ``is_auth_failure``. PyGithub's objects and exceptions never
-leave this package (ADR 0003).
+leave this package (ADR 0003). Every write is paced to a :class:`WriteBudget` (GitHub's
+content-creation limits; :data:`GITHUB_WRITE_BUDGET` by default).
 """
 
 from __future__ import annotations
 
+from chainkit.github._budget import (
+    GITHUB_WRITE_BUDGET,
+    BudgetSyntaxError,
+    Window,
+    WriteBudget,
+    WritePacer,
+    format_duration,
+)
 from chainkit.github._client import ClientSettings, GitHubClient, default_write_interval
 from chainkit.github._errors import (
     AssetExistsError,
@@ -27,11 +36,13 @@ from chainkit.github._errors import (
 from chainkit.github._models import Asset, Attestation, Environment, Release
 
 __all__ = [
+    "GITHUB_WRITE_BUDGET",
     "Asset",
     "AssetExistsError",
     "Attestation",
     "AttestationsUnavailableError",
     "AuthError",
+    "BudgetSyntaxError",
     "ClientSettings",
     "Environment",
     "ForbiddenError",
@@ -43,5 +54,9 @@ __all__ = [
     "NotFoundError",
     "RateLimitedError",
     "Release",
+    "Window",
+    "WriteBudget",
+    "WritePacer",
     "default_write_interval",
+    "format_duration",
 ]

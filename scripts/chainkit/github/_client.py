@@ -9,12 +9,18 @@ All HTTP goes through PyGithub's :class:`~github.Requester.Requester` (public as
 - 5xx back off exponentially; a host that refuses connections or does not resolve is
   retried once, at once, so an unreachable API fails in seconds, not after 31 silent ones;
 - every retry is logged before its wait: what failed, and how long chainkit waits;
+- every write goes through :meth:`GitHubClient._write`, which spends the
+  :class:`~chainkit.github._budget.WriteBudget` (GitHub's content-creation limits, and the
+  spacing between writes) and, should GitHub refuse a write anyway with a secondary
+  limit, waits as GitHub asks (``retry-after``, else at least a minute, doubling) a
+  bounded number of times;
 - every failure becomes a :class:`GitHubError` with remediation, never a token.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import ipaddress
 import json
 import logging
@@ -40,6 +46,7 @@ from chainkit._internal.ghenv import DEFAULT_API_URL, GitHubContext
 from chainkit._internal.hashing import sha256_chunks
 from chainkit._internal.net import connection_problem
 from chainkit.errors import Error
+from chainkit.github._budget import GITHUB_WRITE_BUDGET, WriteBudget, WritePacer, format_duration
 from chainkit.github._errors import (
     AssetExistsError,
     AttestationsUnavailableError,
@@ -72,6 +79,8 @@ class ClientSettings:
     """How politely to talk to GitHub.
 
     ``write_interval``: seconds between mutating requests (GitHub asks for >= 1 s).
+    ``write_budget``: GitHub's content-creation limits every write is paced to.
+    ``secondary_retries``: how often a write refused by a secondary limit is retried.
     ``retries``: attempts for 5xx, connection errors and rate limits.
     ``backoff``: exponential backoff factor for 5xx and connection errors.
     ``max_rate_limit_wait``: longest wait for a rate-limit reset before giving up.
@@ -82,6 +91,8 @@ class ClientSettings:
     """
 
     write_interval: float = 1.0
+    write_budget: WriteBudget = GITHUB_WRITE_BUDGET
+    secondary_retries: int = 4
     retries: int = 6
     backoff: float = 0.5
     secondary_rate_wait: float = 60.0
@@ -150,7 +161,16 @@ def _announce_and_sleep(retry: Retry, response: Any) -> None:
 
 
 class _AnnouncedGithubRetry(GithubRetry):
-    """PyGithub's retry policy (rate limits, secondary limits, 5xx), saying every wait."""
+    """PyGithub's retry policy (rate limits, secondary limits, 5xx), saying every wait.
+
+    A write refused with 403 or 429 is not retried here: :meth:`GitHubClient._write`
+    decides, so that the wait is the write budget's (one place, shared by all writes).
+    """
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code in (403, 429) and method.upper() not in _READS:
+            return False
+        return bool(super().is_retry(method, status_code, has_retry_after))
 
     def increment(self, *args: Any, **kwargs: Any) -> Self:
         new = cast("Self", super().increment(*args, **kwargs))
@@ -190,6 +210,69 @@ def _increment_args(
     values = dict(zip(names, args, strict=False))
     values.update({k: v for k, v in kwargs.items() if k in names})
     return values.get("method"), values.get("url"), values.get("response"), values.get("error")
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_SECONDARY_ENDINGS = (
+    "please retry your request again later.",
+    "please wait a few minutes before you try again.",
+)
+
+
+def _refusal_wait(exc: GithubException, attempt: int, first: float) -> float | None:
+    """The wait GitHub asks for before retrying a write it refused with a rate limit, or
+    ``None`` when ``exc`` is no rate limit (BEHAVIOR.md sections 7 and 11).
+
+    ``retry-after`` if present; else the primary reset if ``x-ratelimit-remaining`` is
+    0; else ``first`` (at least a minute), doubling with every ``attempt``.
+    """
+    if exc.status not in (403, 429):
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
+    message = _message(exc).strip().lower()
+    primary = headers.get("x-ratelimit-remaining") == "0"
+    secondary = message.startswith("you have exceeded a secondary rate limit") or message.endswith(
+        _SECONDARY_ENDINGS
+    )
+    if not (primary or secondary or exc.status == 429):
+        return None  # a 403 that is a permission problem
+    after = headers.get("retry-after", "").strip()
+    if after.isdigit():
+        return float(after)
+    if primary:
+        with contextlib.suppress(ValueError):
+            return max(0.0, float(headers.get("x-ratelimit-reset", "")) - time.time()) + 1
+    return first * (1 << attempt)
+
+
+class _OneAttempt(io.RawIOBase):
+    """The caller's stream as the body of one upload attempt.
+
+    PyGithub closes the body it sent; closing this wrapper leaves the caller's stream
+    open, so that a retried upload (after a secondary-limit refusal) can send it again.
+    """
+
+    def __init__(self, inner: BinaryIO) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._inner.tell()
 
 
 def _is_loopback(api_url: str) -> bool:
@@ -302,8 +385,17 @@ class GitHubClient:
         token: str | None = None,
         timeout: float = 60.0,
         rerun: str = "re-run the command",
+        pacer: WritePacer | None = None,
+        secondary_retries: int = 4,
+        secondary_wait: float = 60.0,
+        max_retry_wait: float = 900.0,
     ) -> None:
         self._gh = github
+        self.pacer = pacer or WritePacer(GITHUB_WRITE_BUDGET)
+        """Every write of this client waits here for GitHub's write budget."""
+        self._secondary_retries = secondary_retries
+        self._secondary_wait = secondary_wait
+        self._max_retry_wait = max_retry_wait
         self._requester = github.requester
         self.api_url = api_url.rstrip("/")
         self._downloads = downloads or requests.Session()
@@ -340,7 +432,7 @@ class GitHubClient:
             timeout=int(settings.timeout),
             retry=retry,
             seconds_between_requests=None,
-            seconds_between_writes=settings.write_interval or None,
+            seconds_between_writes=None,  # the pacer spaces writes (write_interval)
             user_agent="chainkit",
         )
         # Asset downloads stream through their own session (PyGithub's getStream reads
@@ -367,6 +459,10 @@ class GitHubClient:
             token=secret,
             timeout=settings.timeout,
             rerun=settings.rerun,
+            pacer=WritePacer(settings.write_budget.with_interval(settings.write_interval)),
+            secondary_retries=settings.secondary_retries,
+            secondary_wait=max(60.0, settings.secondary_rate_wait),
+            max_retry_wait=settings.max_retry_wait,
         )
 
     def close(self) -> None:
@@ -653,6 +749,49 @@ class GitHubClient:
         return sha256
 
     # -- writes -----------------------------------------------------------------------
+    def _write(self, what: str, send: Callable[[], tuple[dict[str, Any], Any]]) -> Any:
+        """Every write: wait for the budget, ``send``, and wait as GitHub asks on a refusal.
+
+        ``send`` makes one request (through PyGithub's requester) and returns its headers
+        and data; it may be called again after a secondary-limit refusal, so it must start
+        the request afresh (rewind an upload). Gives up after ``secondary_retries``
+        retries with :class:`RateLimitedError` (exit 3).
+        """
+        attempt = 0
+        with self._errors(what):
+            while True:
+                try:
+                    with self.pacer.write(what):
+                        return send()[1]
+                except GithubException as exc:
+                    wait = _refusal_wait(exc, attempt, self._secondary_wait)
+                    if wait is None:
+                        raise
+                    if attempt >= self._secondary_retries:
+                        raise RateLimitedError(
+                            f"{what}: GitHub refused it with a rate limit {attempt + 1} "
+                            f"times ({exc.status}: {_message(exc)[:120]})",
+                            remediation=f"wait an hour, lower --write-budget; {self._rerun}",
+                            status=exc.status,
+                        ) from exc
+                    if wait > self._max_retry_wait:
+                        raise RetryWaitTooLongError(
+                            f"GitHub refused it with a rate limit ({exc.status})",
+                            wait,
+                            self._max_retry_wait,
+                        ) from exc
+                    attempt += 1
+                    _log.warning(
+                        "GitHub refused %s with a rate limit (%s); waiting %s as GitHub asks, "
+                        "then retry %d of %d",
+                        what,
+                        exc.status,
+                        format_duration(wait),
+                        attempt,
+                        self._secondary_retries,
+                    )
+                    self.pacer.block_for(wait)
+
     def upload_bytes(
         self,
         release: Release,
@@ -664,19 +803,25 @@ class GitHubClient:
     ) -> Asset:
         """Upload ``size`` bytes from ``payload`` as asset ``name`` via the release's upload_url."""
         target = release.upload_url.split("{?", 1)[0]
-        with self._errors(f"uploading {name!r} to {release.tag!r}"):
-            _, data = self._requester.requestMemoryBlobAndCheck(
+        start = payload.tell()
+
+        def send() -> tuple[dict[str, Any], Any]:
+            payload.seek(start)  # a retry after a refusal sends the whole body again
+            return self._requester.requestMemoryBlobAndCheck(
                 "POST",
                 target,
                 parameters={"name": name, "label": ""},
                 headers={"Content-Type": content_type, "Content-Length": str(size)},
-                file_like=payload,
+                file_like=cast("BinaryIO", _OneAttempt(payload)),
             )
-        return asset_from_json(data)
+
+        return asset_from_json(self._write(f"uploading {name!r} to {release.tag!r}", send))
 
     def delete_asset(self, asset: Asset) -> None:
-        with self._errors(f"deleting {asset.name!r}"):
-            self._requester.requestJsonAndCheck("DELETE", asset.url)
+        self._write(
+            f"deleting {asset.name!r}",
+            lambda: self._requester.requestJsonAndCheck("DELETE", asset.url),
+        )
 
     def update_body(self, release: Release, body: str) -> Release:
         """Replace the release notes; draft, prerelease, name and tag stay as they are."""
@@ -688,8 +833,10 @@ class GitHubClient:
         }
         if release.name is not None:
             payload["name"] = release.name
-        with self._errors(f"editing the notes of {release.tag!r}"):
-            _, data = self._requester.requestJsonAndCheck("PATCH", release.url, input=payload)
+        data = self._write(
+            f"editing the notes of {release.tag!r}",
+            lambda: self._requester.requestJsonAndCheck("PATCH", release.url, input=payload),
+        )
         return release_from_json(data)
 
     def create_release(
@@ -703,10 +850,12 @@ class GitHubClient:
             "prerelease": prerelease,
             "make_latest": "false",
         }
-        with self._errors(f"creating release {tag!r} in {repository}"):
-            _, data = self._requester.requestJsonAndCheck(
+        data = self._write(
+            f"creating release {tag!r} in {repository}",
+            lambda: self._requester.requestJsonAndCheck(
                 "POST", f"{self._repo_path(repository)}/releases", input=payload
-            )
+            ),
+        )
         return release_from_json(data)
 
     # -- artifact attestations --------------------------------------------------------
@@ -722,10 +871,12 @@ class GitHubClient:
             raise GitHubUsageError(f"the bundle to attest is not JSON: {exc}") from None
         what = f"creating an attestation in {repository}"
         try:
-            with self._errors(what):
-                _, data = self._requester.requestJsonAndCheck(
+            data = self._write(
+                what,
+                lambda: self._requester.requestJsonAndCheck(
                     "POST", f"{self._repo_path(repository)}/attestations", input={"bundle": bundle}
-                )
+                ),
+            )
         except GitHubError as exc:
             # PyGithub makes a 404 whose message is not "Not Found" a generic exception
             if isinstance(exc, RateLimitedError) or exc.status not in {403, 404}:

@@ -32,10 +32,13 @@ from chainkit.sandbox._seed_model import (
     SCOPES,
     SEED_VERSION,
     AssetSpec,
+    ContentLimit,
     DigestMode,
     EnvironmentSpec,
+    LimitsSpec,
     ReleaseSpec,
     RepoSpec,
+    SecondaryMessage,
     Seed,
     TokenSpec,
     asset_chunks,
@@ -293,6 +296,38 @@ def _repo(ctx: _Ctx, value: object, path: str) -> RepoSpec:
     )
 
 
+_MESSAGES = ("secondary", "content-creation")
+
+
+def _content_limit(ctx: _Ctx, value: object, path: str) -> ContentLimit:
+    o = ctx.obj(value, path, ContentLimit, required=("requests", "window_s"))
+    requests = o.integer("requests", minimum=1)
+    window = o.raw("window_s")
+    if isinstance(window, bool) or not isinstance(window, (int, float)) or not window > 0:
+        raise o.fail("window_s", "a number of seconds above 0")
+    return ContentLimit(requests=requests, window_s=float(window))
+
+
+def _limits(ctx: _Ctx, value: object, path: str) -> LimitsSpec:
+    o = ctx.obj(value, path, LimitsSpec)
+    default = LimitsSpec()
+    content = (
+        o.items("content", lambda v, w: _content_limit(ctx, v, w))
+        if o.has("content")
+        else default.content
+    )
+    status = o.choice("status", (403, 429)) if o.has("status") else default.status
+    retry_after = default.retry_after
+    if o.has("retry_after"):
+        retry_after = o.integer("retry_after", optional=True, minimum=0)
+    message: SecondaryMessage = default.message
+    if o.has("message"):
+        message = (
+            "secondary" if o.choice("message", _MESSAGES) == "secondary" else "content-creation"
+        )
+    return LimitsSpec(content=content, status=status, retry_after=retry_after, message=message)
+
+
 def parse_seed(data: object, *, source: str) -> Seed:
     """Validate a decoded seed document; ``source`` names it in error messages."""
     ctx = _Ctx(source)
@@ -323,7 +358,8 @@ def parse_seed(data: object, *, source: str) -> Seed:
             if any(x.full_name.lower() == repo.full_name.lower() for x in repos):
                 raise ctx.err(f"repos[{i}].full_name", f"duplicate repository {repo.full_name!r}")
             repos.append(repo)
-    return Seed(version=SEED_VERSION, tokens=tuple(tokens), repos=tuple(repos))
+    limits = _limits(ctx, o.raw("limits"), "limits") if o.has("limits") else LimitsSpec()
+    return Seed(version=SEED_VERSION, tokens=tuple(tokens), repos=tuple(repos), limits=limits)
 
 
 def load_seed(path: Path) -> Seed:

@@ -23,16 +23,20 @@ __all__ = [
     "DEFAULT_READ_TOKEN",
     "DEFAULT_WRITE_TOKEN",
     "DIGEST_RE",
+    "GITHUB_CONTENT_LIMITS",
     "MAX_ASSETS_PER_RELEASE",
     "MAX_ASSET_SIZE",
     "REPO_RE",
     "SCOPES",
     "SEED_VERSION",
     "AssetSpec",
+    "ContentLimit",
     "DigestMode",
     "EnvironmentSpec",
+    "LimitsSpec",
     "ReleaseSpec",
     "RepoSpec",
+    "SecondaryMessage",
     "Seed",
     "TokenSpec",
     "asset_chunks",
@@ -142,12 +146,42 @@ class RepoSpec:
 
 
 @dataclass(frozen=True)
+class ContentLimit:
+    """At most ``requests`` content-creating requests per token in any ``window_s`` seconds."""
+
+    requests: int
+    window_s: float
+
+
+GITHUB_CONTENT_LIMITS = (ContentLimit(80, 60.0), ContentLimit(500, 3600.0))
+"""github.com's documented content-creation limits (BEHAVIOR.md section 11)."""
+
+SecondaryMessage = Literal["secondary", "content-creation"]
+
+
+@dataclass(frozen=True)
+class LimitsSpec:
+    """GitHub's secondary (content-creation) limits and how an excess write is answered.
+
+    ``content``: the sliding windows (``()`` turns the limits off); ``status``: 403 or 429;
+    ``retry_after``: the ``retry-after`` seconds, or ``None`` to send none; ``message``:
+    which of GitHub's two recorded wordings the body carries.
+    """
+
+    content: tuple[ContentLimit, ...] = GITHUB_CONTENT_LIMITS
+    status: int = 403
+    retry_after: int | None = 60
+    message: SecondaryMessage = "secondary"
+
+
+@dataclass(frozen=True)
 class Seed:
     """Everything the stand-in serves when it starts on an empty state directory."""
 
     version: int = SEED_VERSION
     tokens: tuple[TokenSpec, ...] = ()
     repos: tuple[RepoSpec, ...] = ()
+    limits: LimitsSpec = LimitsSpec()
 
 
 # --------------------------------------------------------------------------- pseudo-random

@@ -80,7 +80,13 @@ def big_seed() -> dict[str, Any]:
             assets=[asset("draft.whl", "draft", digest="auto")],
         )
     )
-    return seed(environments=[REVIEWED], releases=releases)
+    doc = seed(environments=[REVIEWED], releases=releases)
+    doc["limits"] = {"content": SCALED_LIMITS}  # GitHub's limits, 60 times faster
+    return doc
+
+
+SCALED_LIMITS = [{"requests": 80, "window_s": 1}, {"requests": 500, "window_s": 60}]
+SCALED_BUDGET = "80/1s,500/60s"
 
 
 def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path) -> None:
@@ -113,8 +119,12 @@ def test_plan_apply_verify_on_120_releases(sandbox_factory: Any, tmp_path: Path)
 
     # -- apply (locally: --yes; the identity comes from the sandbox's OIDC issuer) ---
     sb.clear_requests()
-    result = sb.chainkit(*sb.apply_args(plan_file, plan["plan_digest"], tmp_path / "state"))
+    result = sb.chainkit(
+        *sb.apply_args(plan_file, plan["plan_digest"], tmp_path / "state"),
+        env=sb.env(CHAINKIT_WRITE_BUDGET=SCALED_BUDGET),
+    )
     assert result.exit_code == 1, result.output  # the swapped asset is a finding
+    assert sb.admin("GET", "limits").json()["refused"] == 0  # paced, never over the limit
     report = json.loads(result.stdout)
     assert report["summary"]["signed"] == signed
     assert report["summary"]["blocked"] == 1

@@ -1,7 +1,8 @@
 """The test-only admin endpoints under ``/_sandbox/`` (not part of GitHub's API).
 
 They need no token and are not counted, logged or faulted: health, the fault registry
-(``faults``), the request log (``requests``), and state changes a test needs that GitHub
+(``faults``), the request log (``requests``), the secondary limits and how many
+writes they admitted and refused (``limits``), and state changes a test needs that GitHub
 offers no API for (make a release immutable, swap an asset's bytes, give an asset a raw,
 unsanitised name, move a tag to another commit). Answers are small JSON bodies; errors
 are ``400``/``404``.
@@ -125,6 +126,8 @@ def handle(ex: Exchange, method: str, segs: list[str], query: str) -> Response:
         return _faults(ex, method)
     if segs == ["requests"]:
         return _requests(ex, method)
+    if segs == ["limits"] and method == "GET":
+        return Response(200, ex.state.write_budget.describe())
     if len(segs) == 5 and segs[0] == "repos" and segs[3] == "tags" and method == "PUT":
         repo = ex.store.repo_by_name(segs[1], segs[2])
         if repo is None:

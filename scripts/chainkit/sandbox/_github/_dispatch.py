@@ -14,6 +14,7 @@ import dataclasses
 import email.utils
 import hashlib
 import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -30,7 +31,7 @@ from chainkit.sandbox._github._exchange import (
     http_date,
     not_found,
 )
-from chainkit.sandbox._github._limits import CONTENT_CREATING
+from chainkit.sandbox._github._limits import CONTENT_CREATING, SECONDARY_DOC_URL
 from chainkit.sandbox._github._ratelimit import exceeded_message, rate_limit_body
 from chainkit.sandbox._github._routes import NO_RATE_HEADERS, NOT_COUNTED, OPERATIONS, route
 from chainkit.sandbox._github._store import Row
@@ -181,7 +182,7 @@ class Handler(Exchange):
         resp = self._operation(call)
         if method == "GET" and resp.status == 200 and resp.file is None and not resp.raw:
             self._conditional(resp, caller)
-        if kind not in NO_RATE_HEADERS:
+        if kind not in NO_RATE_HEADERS and resp.rate_headers:
             self._rate_headers(resp, caller, consume=counts and resp.status != 304)
         return resp
 
@@ -204,9 +205,17 @@ class Handler(Exchange):
             if not caller.may(_WRITE_SCOPE.get(kind, "contents"), "write"):
                 return error(403, "Resource not accessible by integration", kind)
         if kind in CONTENT_CREATING:
-            refusal = self.state.write_budget.admit(caller.key, kind, now=time.time())
-            if refusal is not None:
-                resp = error(refusal.status, refusal.message, kind)
+            request_id = secrets.token_hex(8).upper()
+            refusal = self.state.write_budget.admit(
+                caller.key, kind, now=time.time(), request_id=request_id
+            )
+            if refusal is not None:  # as recorded: no x-ratelimit-* headers (section 11)
+                resp = Response(
+                    refusal.status,
+                    {"documentation_url": SECONDARY_DOC_URL, "message": refusal.message},
+                    rate_headers=False,
+                )
+                resp.headers["x-github-request-id"] = request_id
                 if refusal.retry_after is not None:
                     resp.headers["retry-after"] = str(refusal.retry_after)
                 return resp

@@ -109,6 +109,8 @@ class Response:
     file: Path | None = None
     last_modified: str | None = None
     raw: bool = False
+    rate_headers: bool = True
+    """``False`` for an answer GitHub sends without ``x-ratelimit-*`` (a secondary limit)."""
 
     def encoded(self) -> bytes:
         if self.file is not None or self.body is None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from chainkit.sandbox._errors import SandboxServiceError, SandboxUsageError
 from chainkit.sandbox._github._dispatch import Handler
 from chainkit.sandbox._github._exchange import GitHubHTTPServer, ObservedResponse
+from chainkit.sandbox._github._limits import WriteBudget
 from chainkit.sandbox._github._state import ServerState
 from chainkit.sandbox._github._store import Store, now_iso
 from chainkit.sandbox._http import bind, serve, shut_down
@@ -90,6 +91,7 @@ class GitHubStandIn:
             return
         server = bind(_Server, self._host, self._port, what="the GitHub stand-in")
         server.store = self._store
+        self._state.write_budget = WriteBudget(self._store.limits())
         server.state = self._state
         server.observer = self._observer
         server.base_url = f"http://{self._host}:{server.server_address[1]}"

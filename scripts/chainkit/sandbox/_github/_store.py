@@ -22,8 +22,10 @@ from chainkit.github._names import sanitize_asset_name
 from chainkit.sandbox._errors import SandboxServiceError
 from chainkit.sandbox._github import _attestation_store
 from chainkit.sandbox._github._db import Conflict, Row, iso, now_iso
+from chainkit.sandbox._github._limits import limits_from_json, limits_json
 from chainkit.sandbox._github._release_store import ReleaseStore
 from chainkit.sandbox._seed import Seed, asset_chunks
+from chainkit.sandbox._seed_model import LimitsSpec
 
 __all__ = ["Conflict", "Row", "Store", "iso", "now_iso"]
 
@@ -183,8 +185,14 @@ class Store(ReleaseStore):
                              stamp, stamp),
                         )  # fmt: skip
                         tmp.replace(self.blob(int(cur.lastrowid or 0)))
+            self._set_meta("limits", limits_json(seed.limits))
             self._set_meta("seeded", now_iso())
             self._touch()
+
+    def limits(self) -> LimitsSpec:
+        """The seeded secondary limits (github.com's for a store seeded without them)."""
+        raw = self._meta("limits")
+        return LimitsSpec() if raw is None else limits_from_json(raw)
 
     # ----------------------------------------------------------------- reads
 

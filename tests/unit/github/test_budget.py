@@ -1,0 +1,155 @@
+"""The write budget and its pacer, on an injected clock (no test waits for real)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from github import GithubException
+
+from chainkit.errors import ExitCode
+from chainkit.github._budget import (
+    GITHUB_WRITE_BUDGET,
+    BudgetSyntaxError,
+    Window,
+    WriteBudget,
+    WritePacer,
+    format_duration,
+)
+from chainkit.github._client import _refusal_wait
+
+
+class Clock:
+    """A clock that moves only when the pacer sleeps or a test says so."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+def pacer(spec: str, clock: Clock) -> WritePacer:
+    return WritePacer(WriteBudget.parse(spec), clock=clock.now, sleep=clock.sleep)
+
+
+def test_parse() -> None:
+    budget = WriteBudget.parse("500/1h, 80/60s")
+    assert budget == GITHUB_WRITE_BUDGET  # sorted by window
+    assert budget.spec == "80/60s,500/3600s"
+    assert str(budget) == "80 writes/60 s, 500 writes/3600 s"
+    assert WriteBudget.parse("8/6s").windows == (Window(8, 6.0),)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "80", "80/60", "0/60s", "80/0s", "-1/60s", "80/60s,", "80/60s,90/1m", "8.5/6s", "80/6d"],
+)
+def test_parse_refuses(text: str) -> None:
+    with pytest.raises(BudgetSyntaxError) as info:
+        WriteBudget.parse(text)
+    assert info.value.exit_code == ExitCode.USAGE
+    assert "80/60s,500/3600s" in (info.value.remediation or "")
+
+
+def test_writes_within_the_budget_do_not_wait() -> None:
+    clock = Clock()
+    p = pacer("3/10s", clock)
+    for _ in range(3):
+        with p.write("x"):
+            pass
+    assert clock.sleeps == []
+    assert p.writes == 3
+
+
+def test_the_next_write_waits_until_the_oldest_leaves_the_window(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    p = pacer("2/10s,3/100s", clock)
+    starts = []
+    caplog.set_level(logging.INFO)
+    for i in range(5):
+        with p.write(f"uploading 'a{i}'"):
+            starts.append(clock.t)
+            clock.t += 1  # each write takes a second; counted from its end
+    # 2 per 10 s: the third starts 10 s after the first ended; 3 per 100 s: the fourth
+    # starts 100 s after the first ended, the fifth 100 s after the second ended
+    assert starts == [0, 1, 11, 101, 102]
+    waits = [r.getMessage() for r in caplog.records if r.name == "chainkit.github"]
+    assert waits[0] == "waiting 9 s for GitHub's write budget (2 writes/10 s) before uploading 'a2'"
+    assert "(3 writes/100 s) before uploading 'a3'" in waits[1]
+
+
+def test_interval_spaces_writes(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    p = WritePacer(WriteBudget.parse("80/60s").with_interval(1), clock=clock.now, sleep=clock.sleep)
+    caplog.set_level(logging.INFO)
+    for _ in range(3):
+        with p.write("x"):
+            pass
+    assert clock.sleeps == [1, 1]
+    assert "waiting 1 s for the 1 s between writes before x" in caplog.text
+
+
+def test_a_refusal_blocks_every_write(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    p = pacer("80/60s", clock)
+    p.block_for(60)
+    with caplog.at_level(logging.INFO), p.write("editing the notes of 'v1'"):
+        pass
+    assert clock.sleeps == [60]
+    assert "waiting 60 s for GitHub's secondary rate limit before editing" in caplog.text
+
+
+def test_a_failed_write_counts_too() -> None:
+    clock = Clock()
+    p = pacer("1/10s", clock)
+    with pytest.raises(RuntimeError), p.write("x"):
+        raise RuntimeError
+    with p.write("y"):
+        pass
+    assert clock.sleeps == [10]
+
+
+def test_minimum_seconds_is_the_pacers_schedule() -> None:
+    # 2,100 writes at 80/min and 500/h: four full hours, then 100 writes take a minute
+    assert GITHUB_WRITE_BUDGET.minimum_seconds(2100) == 4 * 3600 + 60
+    assert GITHUB_WRITE_BUDGET.minimum_seconds(80) == 0
+    assert GITHUB_WRITE_BUDGET.minimum_seconds(81) == 60
+    assert format_duration(4 * 3600 + 60) == "4 h 1 min"
+    assert format_duration(42) == "42 s"
+    assert format_duration(360) == "6 min"
+
+
+def _refused(status: int, message: str, **headers: str) -> GithubException:
+    return GithubException(status, {"message": message}, headers)
+
+
+def test_refusal_wait_follows_githubs_advice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("chainkit.github._client.time.time", lambda: 1000.0)
+    secondary = "You have exceeded a secondary rate limit. Please wait a few minutes."
+    blocked = (
+        "... temporarily blocked from content creation. Please retry your request again later."
+    )
+    # retry-after wins
+    assert _refusal_wait(_refused(403, secondary, **{"Retry-After": "7"}), 3, 60) == 7
+    # no retry-after: at least a minute, doubling with each refusal
+    assert [_refusal_wait(_refused(403, blocked), n, 60) for n in range(4)] == [60, 120, 240, 480]
+    # a 429 is a rate limit whatever its body says
+    assert _refusal_wait(_refused(429, "Too Many Requests"), 0, 60) == 60
+    # the primary limit: until its reset
+    primary = _refused(
+        403,
+        "API rate limit exceeded",
+        **{"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1010"},
+    )
+    assert _refusal_wait(primary, 0, 60) == 11
+    # a 403 that is a permission problem, and other statuses, are no rate limit
+    assert _refusal_wait(_refused(403, "Resource not accessible by integration"), 0, 60) is None
+    assert _refusal_wait(_refused(422, secondary), 0, 60) is None
