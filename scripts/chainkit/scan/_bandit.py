@@ -14,7 +14,15 @@ rule ``scan-error``: never silently dropped.
 
 A code finding's fingerprint is its test id, its path (relative to the root), a digest of
 its own source lines with whitespace normalised, and an occurrence index among identical
-ones in the same file: it survives line shifts and edits elsewhere in the file.
+ones in the same file: it survives line shifts and edits elsewhere in the file. For the
+tests that flag a secret in the line (:data:`SECRET_BEARING`: hardcoded passwords) the
+digest is the slow, salted scrypt digest the secrets scanner uses, so the fingerprint of a
+``password = "hunter2"`` line cannot be reversed with a dictionary at one SHA-256 a guess.
+
+bandit's own text is never published as it is: a rule's description is bandit's test name
+and a fixed sentence (never one result's ``issue_text``), and a result's message has every
+quoted literal replaced by ``'…'`` (``Possible hardcoded password: '<the password>'``);
+the messages of :data:`SECRET_BEARING` tests are fixed text.
 """
 
 from __future__ import annotations
@@ -33,7 +41,12 @@ from typing import Any
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
 from chainkit.findings import Finding, Location, Region, Rule, Severity, Tool, fingerprint
-from chainkit.scan._common import private_report_file, relative_posix, snippet_digest
+from chainkit.scan._common import (
+    private_report_file,
+    relative_posix,
+    secret_digest,
+    snippet_digest,
+)
 from chainkit.scan._errors import ScanInputError, ToolError
 from chainkit.scan._proc import check_path_argument, run, tool_env
 
@@ -45,6 +58,7 @@ else:  # pragma: no cover - Python 3.10
 __all__ = [
     "NOSEC_RULE",
     "SCAN_ERROR_RULE",
+    "SECRET_BEARING",
     "BanditRun",
     "bandit_tool",
     "nosec_findings",
@@ -59,6 +73,14 @@ MAX_SOURCE_BYTES = 16 * 1024 * 1024
 _Result = dict[str, Any]  # one entry of bandit's "results"
 _LINE = re.compile(r"(\d+) ?(.*)")
 _LEVELS = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
+# bandit tests whose finding is a secret in the line itself: fixed messages, scrypt digests
+SECRET_BEARING = {
+    "B105": "possible hardcoded password in a string (the value is not shown)",
+    "B106": "possible hardcoded password passed as an argument (the value is not shown)",
+    "B107": "possible hardcoded password as an argument default (the value is not shown)",
+}
+# a quoted literal in bandit's text: '...' or "..." (with escapes), prefixed or not
+_QUOTED = re.compile(r"""[rbuRBUfF]{0,2}('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""")
 
 SCAN_ERROR_RULE = Rule(
     id="scan-error",
@@ -184,22 +206,35 @@ def _own_lines(result: _Result) -> list[str]:
 
 
 def _rule(result: _Result) -> Rule:
-    test_id = str(result.get("test_id") or "bandit")
+    """The rule of a result, from bandit's static fields only (test id and name, CWE,
+    documentation link): never from the result's own text, which can quote the code."""
+    test_id = printable(str(result.get("test_id") or "bandit"))[:100]
+    test_name = printable(str(result.get("test_name") or test_id))[:200]
     cwe = result.get("issue_cwe") if isinstance(result.get("issue_cwe"), dict) else {}
     tags = ["security", "bandit"]
-    if isinstance(cwe, dict) and cwe.get("id"):
+    if isinstance(cwe, dict) and isinstance(cwe.get("id"), int):
         tags.append(f"external/cwe/cwe-{cwe['id']}")
     more = result.get("more_info")
     return Rule(
         id=test_id,
-        name=str(result.get("test_name") or test_id),
+        name=test_name,
         tool="bandit",
-        short_description=str(result.get("test_name") or test_id),
-        help_text=str(result.get("issue_text") or ""),
+        short_description=test_name,
+        help_text=f"bandit test {test_id} ({test_name}) flagged this code; see bandit's "
+        "documentation of the test for what it looks for and how to fix it.",
         help_uri=str(more) if isinstance(more, str) and more.startswith("https://") else None,
         default_severity=_LEVELS.get(str(result.get("issue_severity")).upper()),
         tags=tuple(tags),
     )
+
+
+def _message(result: _Result, rule: Rule) -> str:
+    """bandit's message with every quoted literal replaced (it may quote a secret); fixed
+    text for the tests that flag a secret."""
+    if rule.id in SECRET_BEARING:
+        return SECRET_BEARING[rule.id]
+    text = str(result.get("issue_text") or rule.short_description)[:1000]
+    return _QUOTED.sub("'…'", text)
 
 
 def _at_or_above(level: str, threshold: Severity) -> bool:
@@ -225,7 +260,14 @@ def to_findings(
             below += 1
             continue
         path = relative_posix(str(result.get("filename") or ""), root)
-        pending.append((result, path, snippet_digest(_own_lines(result))))
+        lines = _own_lines(result)
+        test_id = str(result.get("test_id") or "bandit")
+        digest = (
+            secret_digest(snippet_digest(lines), rule=test_id, path=path)
+            if test_id in SECRET_BEARING
+            else snippet_digest(lines)
+        )
+        pending.append((result, path, digest))
     pending.sort(key=lambda p: (p[1], int(p[0].get("line_number") or 0), str(p[0].get("test_id"))))
     seen: dict[tuple[str, str, str], int] = defaultdict(int)
     findings: list[Finding] = []
@@ -240,7 +282,7 @@ def to_findings(
         findings.append(
             Finding(
                 rule=rule,
-                message=str(result.get("issue_text") or rule.short_description),
+                message=_message(result, rule),
                 fingerprint=fingerprint(rule.id, path, digest, str(occurrence)),
                 severity=rule.default_severity,
                 locations=(Location(path, Region(max(line, 1), column)),),

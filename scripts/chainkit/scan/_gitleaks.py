@@ -39,7 +39,7 @@ from typing import Any, Literal
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
 from chainkit.findings import Finding, Location, Region, Rule, Severity, Tool, fingerprint
-from chainkit.scan._common import private_report_file, relative_posix
+from chainkit.scan._common import private_report_file, relative_posix, secret_digest
 from chainkit.scan._errors import ScanInputError, ToolError, ToolMissingError
 from chainkit.scan._proc import check_path_argument, run, tool_env, which
 
@@ -72,9 +72,6 @@ INSTALL = (
     "against the release's checksums.txt) and put it on PATH, or point --gitleaks / "
     f"{ENV_VAR} at it; see docs/scan.md"
 )
-# scrypt cost: ~16 MiB and tens of milliseconds per hash, per guess for anyone who tries
-# to recover a secret from a published fingerprint.
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 * 1024 * 1024}
 
 Mode = Literal["git", "dir"]
 
@@ -157,12 +154,6 @@ def resolve_gitleaks(
             remediation=INSTALL,
         )
     return Gitleaks(binary, match.group(0).lstrip("v"), source)
-
-
-def secret_digest(secret: str, *, rule: str, path: str) -> str:
-    """The slow, salted digest of a secret that its fingerprint is made of."""
-    salt = f"chainkit-scan-secrets/v1\0{rule}\0{path}".encode()
-    return hashlib.scrypt(secret.encode("utf-8"), salt=salt, **_SCRYPT).hex()
 
 
 def _entropy(text: str) -> float:
