@@ -1,0 +1,57 @@
+"""``scan secrets`` against hostile inputs: a rotated secret in the same place (unquoted at
+the end of a line, after non-ASCII text, a private key at the very start of a file), a
+gitleaks that writes no report, SIGTERM, and suppressions in the repository."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from integration.scan.conftest import GitRepo, RunScan, fake_token
+
+
+def fake_private_key(seed: str) -> str:
+    """A PEM block of the private-key shape (random base64, not a key), built at run time."""
+    body = base64.b64encode(
+        b"".join(hashlib.sha256(f"{seed}/{i}".encode()).digest() for i in range(12))
+    ).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    head, tail = "-----BEGIN RSA " + "PRIVATE KEY-----", "-----END RSA " + "PRIVATE KEY-----"
+    return "\n".join([head, *lines, tail]) + "\n"
+
+
+CASES = {
+    "env-unquoted-at-end-of-line": (".env", lambda s: f"SERVICE_API_KEY={fake_token(s)}\n"),
+    "yaml-unquoted": ("conf.yaml", lambda s: f"service:\n  api_key: {fake_token(s)}\n"),
+    "non-ascii-before": ("conf.yaml", lambda s: f"name: ü ü ü\nnom: é api_key: {fake_token(s)}\n"),
+    "pem-at-line-1-col-1": ("key.pem", fake_private_key),
+}
+
+
+@pytest.mark.parametrize("history", ["--history", "--no-history"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_rotated_secret_in_the_same_place_is_never_accepted_by_the_baseline(
+    gitleaks: Path, repo: GitRepo, run_scan: RunScan, tmp_path: Path, case: str, history: str
+) -> None:
+    name, make = CASES[case]
+    repo.commit("one", {name: make("before")})
+    baseline = tmp_path / "bl.json"
+    first = run_scan(
+        "secrets", history, "--write-baseline", baseline, "--format", "json", cwd=repo.path
+    )
+    assert first.code == 0, first.out + first.err
+    assert first.json()["findings"] == []  # accepted by the baseline just written
+    written = baseline.read_text()
+    assert '"entries": []' not in written  # located by its value, so it could be written
+    if history == "--history":  # git mode scans patches: the whole new value in one added hunk
+        repo.commit("remove", {name: None})
+    repo.commit("rotate", {name: make("after")})
+    again = run_scan("secrets", history, "--baseline", baseline, "--format", "json", cwd=repo.path)
+    assert again.code == 1, again.out + again.err
+    new = again.json()["findings"]
+    assert len(new) == 1
+    assert new[0]["properties"]["fingerprint_basis"] == "secret"
+    assert fake_token("after") not in again.out
