@@ -140,3 +140,25 @@ def test_output_follows_the_descriptor_paths_the_user_names(form: str) -> None:
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+def test_read_bounded_refuses_anything_but_a_regular_file(tmp_path: Path) -> None:
+    from chainkit._internal.fs import NotRegularFileError, TooLargeError, read_bounded
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # no writer: a blocking open or read would hang
+    with pytest.raises(NotRegularFileError, match="not a regular file"):
+        read_bounded(fifo, 10)
+    with pytest.raises(NotRegularFileError):
+        read_bounded(Path("/dev/zero"), 10)
+    with pytest.raises(NotRegularFileError):
+        read_bounded(tmp_path, 10)
+    real = tmp_path / "real"
+    real.write_bytes(b"data")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    assert read_bounded(link, 10) == b"data"
+    with pytest.raises(NotRegularFileError, match="symlink"):
+        read_bounded(link, 10, follow_symlinks=False)
+    with pytest.raises(TooLargeError):
+        read_bounded(real, 3)

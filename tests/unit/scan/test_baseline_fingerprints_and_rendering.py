@@ -418,3 +418,14 @@ def test_a_private_key_at_line_1_column_1_is_located() -> None:
         "Entropy": entropy_of("\n".join(block)),
     }
     assert _locate_secret(entry, [b.encode() for b in block]) == "\n".join(block)
+
+
+def test_a_baseline_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    import os
+
+    from chainkit.scan import BaselineError, load_baseline
+
+    fifo = tmp_path / "bl.json"
+    os.mkfifo(fifo)
+    with pytest.raises(BaselineError, match="not a regular file"):
+        load_baseline(fifo, scanner="code")
