@@ -133,8 +133,10 @@ def code(
 ) -> ExitCode:
     """Find dangerous Python patterns with bandit (default PATH: the current directory).
 
-    bandit's configuration is honoured: [tool.bandit] in ./pyproject.toml, ./.bandit, and
-    `# reason  # nosec BXXX` comments (a nosec without a reason is a finding).
+    bandit's configuration is read from [tool.bandit] in ./pyproject.toml and ./.bandit (only
+    exclude_dirs/exclude, skips, tests; other keys are refused), and `# reason  # nosec BXXX`
+    comments are honoured (a nosec without a reason is a finding). Symlinks are not followed;
+    nothing to scan is exit 2.
     """
     from chainkit.findings import Severity
     from chainkit.scan import CodeScanRequest, scan_code

@@ -4,11 +4,12 @@
 bandit runs isolated (``python -I``): a ``bandit.py`` or ``bandit/`` in the scanned
 directory is never imported in its place.
 
-bandit's configuration is honoured as bandit reads it: ``[tool.bandit]`` in the root's
-``pyproject.toml`` (passed as ``-c``), a ``.bandit`` INI file at the root (``--ini``),
-and ``# nosec`` comments (bandit applies them). A ``# nosec`` must say why in the same
-comment (``# fixed argument list  # nosec B603``: bandit reads what follows ``nosec`` up to
-the next ``#`` as test ids); one without a reason is a finding of the rule
+bandit's configuration - ``[tool.bandit]`` in the root's ``pyproject.toml`` and a
+``.bandit`` INI file at the root - is read by chainkit and passed on vetted (see
+``_bandit_config``); the files are enumerated by chainkit (never through a symlink) and
+given to bandit by name; ``# nosec`` comments are applied by bandit. A ``# nosec`` must say
+why in the same comment (``# fixed argument list  # nosec B603``: bandit reads what follows
+``nosec`` up to the next ``#`` as test ids); one without a reason is a finding of the rule
 ``nosec-without-reason``. Files bandit could not scan (a syntax error) are findings of the
 rule ``scan-error``: never silently dropped.
 
@@ -41,6 +42,7 @@ from typing import Any
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
 from chainkit.findings import Finding, Location, Region, Rule, Severity, Tool, fingerprint
+from chainkit.scan._bandit_config import BanditConfig, load_config, python_files, write_config
 from chainkit.scan._common import (
     private_report_file,
     relative_posix,
@@ -49,11 +51,6 @@ from chainkit.scan._common import (
 )
 from chainkit.scan._errors import ScanInputError, ToolError
 from chainkit.scan._proc import check_path_argument, run, tool_env
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = [
     "NOSEC_RULE",
@@ -119,12 +116,14 @@ def nosec_findings(files: list[str], *, root: Path) -> list[Finding]:
     named them, relative to ``root``)."""
     out: list[Finding] = []
     for name in sorted(files):
+        path = relative_posix(name, root)
+        if path.startswith(("../", "/")) or path == "..":
+            continue  # never outside the root
         try:
-            data = read_bounded(root / name, MAX_SOURCE_BYTES)
+            data = read_bounded(root / path, MAX_SOURCE_BYTES, follow_symlinks=False)
             tokens = list(tokenize.tokenize(io.BytesIO(data).readline))
         except (OSError, TooLargeError, SyntaxError, tokenize.TokenError):
-            continue  # bandit reports files it cannot parse (scan-error)
-        path = relative_posix(name, root)
+            continue  # bandit reports files it cannot parse (scan-error); never a symlink
         seen: dict[str, int] = defaultdict(int)
         for tok in tokens:
             if tok.type != tokenize.COMMENT or not _reasonless_nosec(tok.string):
@@ -150,8 +149,10 @@ class BanditRun:
 
     findings: tuple[Finding, ...]
     files_scanned: int
-    config: tuple[str, ...]
+    config: BanditConfig
     below_threshold: int
+    excluded: int = 0
+    symlinks: tuple[str, ...] = ()
 
 
 def bandit_tool() -> Tool:
@@ -166,33 +167,6 @@ def bandit_tool() -> Tool:
         fingerprint_key=FINGERPRINT_SCHEME,
         automation_id="chainkit/scan/code/",
     )
-
-
-def _has_bandit_table(pyproject: Path) -> bool:
-    try:
-        data = tomllib.loads(read_bounded(pyproject, 4 * 1024 * 1024).decode("utf-8"))
-    except (OSError, TooLargeError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ScanInputError(
-            f"cannot read {pyproject} for its [tool.bandit] table: {exc}",
-            remediation="fix the file; bandit's configuration is read from it",
-        ) from exc
-    tool = data.get("tool")
-    return isinstance(tool, dict) and "bandit" in tool
-
-
-def config_args(root: Path) -> tuple[list[str], tuple[str, ...]]:
-    """bandit's options for the project's configuration, and the files used."""
-    args: list[str] = []
-    used: list[str] = []
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and _has_bandit_table(pyproject):
-        args += ["-c", str(pyproject.absolute())]
-        used.append("pyproject.toml [tool.bandit]")
-    ini = root / ".bandit"
-    if ini.is_file():
-        args += ["--ini", str(ini.absolute())]
-        used.append(".bandit")
-    return args, tuple(used)
 
 
 def _own_lines(result: _Result) -> list[str]:
@@ -323,24 +297,31 @@ def run_bandit(
     """Run bandit over ``paths`` (recursively) with the project's configuration."""
     targets = [str(check_path_argument(p, what="path")) for p in paths] or ["."]
     for target in targets:
-        if not (root / target).exists() and not Path(target).exists():
+        if not (root / target).exists() and not (root / target).is_symlink():
             raise ScanInputError(f"no such file or directory: {target}")
-    config, used = config_args(root)
+    config = load_config(root)
+    files = python_files(targets, root=root, exclude=config.exclude)
+    if not files.scanned:
+        raise ScanInputError(
+            f"nothing to scan: no Python file under {', '.join(targets)} "
+            f"({files.excluded} excluded by {config.describe()}, "
+            f"{len(files.symlinks)} symlink(s) skipped)",
+            remediation="check the paths and exclude_dirs / exclude in the bandit configuration",
+        )
     with private_report_file("bandit.json") as report:
         argv = [
             sys.executable,
             "-I",  # isolated: the scanned directory is not on sys.path (a planted bandit.py)
             "-m",
             "bandit",
-            "--recursive",
             "--format",
             "json",
             "--output",
             str(report),
             "--quiet",
-            *config,
+            *write_config(config, report.parent),
             "--",
-            *targets,
+            *files.scanned,
         ]
         done = run(argv, cwd=root, timeout=timeout, waiting_for="bandit", env=tool_env())
         try:
@@ -359,7 +340,12 @@ def run_bandit(
         raise ToolError(f"bandit's JSON report is not JSON: {exc}", remediation=_UPGRADE) from exc
     findings, below = to_findings(data, root=root, severity=severity, confidence=confidence)
     metrics = data.get("metrics") if isinstance(data, dict) else None
-    files = [k for k in metrics if k != "_totals"] if isinstance(metrics, dict) else []
+    names = [k for k in metrics if k != "_totals"] if isinstance(metrics, dict) else []
+    if not names:
+        raise ToolError(
+            f"bandit was given {len(files.scanned)} file(s) but its report lists none scanned",
+            remediation=_UPGRADE,
+        )
     if severity <= Severity.LOW:  # the rule is low: shown at the lowest threshold only
-        findings += nosec_findings(files, root=root)
-    return BanditRun(tuple(findings), len(files), used, below)
+        findings += nosec_findings(names, root=root)
+    return BanditRun(tuple(findings), len(names), config, below, files.excluded, files.symlinks)

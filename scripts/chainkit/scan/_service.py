@@ -143,7 +143,18 @@ def scan_code(request: CodeScanRequest) -> ScanOutcome:
         confidence=request.confidence,
         timeout=request.timeout,
     )
-    notes = [f"bandit configuration: {', '.join(result.config) or 'bandit defaults'}"]
+    notes = [
+        f"bandit configuration: {result.config.describe()}",
+        f"{result.files_scanned} file(s) scanned; {result.excluded} file(s) or directories "
+        "excluded by the configuration",
+    ]
+    if result.config.skips:
+        notes.append(f"bandit tests skipped by the configuration: {', '.join(result.config.skips)}")
+    if result.symlinks:
+        notes.append(
+            f"{len(result.symlinks)} symlink(s) not followed: {', '.join(result.symlinks[:20])}"
+            + (" ..." if len(result.symlinks) > 20 else "")
+        )
     if result.below_threshold:
         notes.append(
             f"{result.below_threshold} bandit result(s) below --severity "
@@ -158,7 +169,11 @@ def scan_code(request: CodeScanRequest) -> ScanOutcome:
         properties={
             "severity_threshold": request.severity.label,
             "confidence_threshold": request.confidence.label,
-            "configuration": list(result.config),
+            "configuration": list(result.config.sources),
+            "applied_configuration": result.config.applied(),
+            "files_scanned": result.files_scanned,
+            "excluded_files": result.excluded,
+            "skipped_symlinks": list(result.symlinks),
             "below_threshold": result.below_threshold,
         },
         notes=tuple(notes),
