@@ -431,8 +431,13 @@ def run_gitleaks(
             raw = read_bounded(report, MAX_REPORT_BYTES)
         except (OSError, TooLargeError) as exc:
             raise ToolError(f"could not read gitleaks' report: {exc}") from exc
+    if not raw.strip():  # real gitleaks writes [] when clean: no report is no answer
+        raise ToolError(
+            f"gitleaks exited {done.returncode} without writing its report",
+            remediation="check that the binary is gitleaks 8; " + INSTALL,
+        )
     try:
-        data = json.loads(raw) if raw.strip() else []
+        data = json.loads(raw)
     except ValueError as exc:
         raise ToolError("gitleaks' JSON report is not JSON", remediation=INSTALL) from exc
     if done.returncode == LEAKS_EXIT and not data:

@@ -55,3 +55,30 @@ def test_a_rotated_secret_in_the_same_place_is_never_accepted_by_the_baseline(
     assert len(new) == 1
     assert new[0]["properties"]["fingerprint_basis"] == "secret"
     assert fake_token("after") not in again.out
+
+
+def fake_gitleaks(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / name
+    path.write_text('#!/bin/sh\nif [ "$1" = version ]; then echo 8.30.1; exit 0; fi\n' + body)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "exit 0\n",  # writes nothing: the pre-created report stays empty
+        # removes the report
+        'while [ "$1" != --report-path ]; do shift; done; rm -f "$2"; exit 0\n',
+        'while [ "$1" != --report-path ]; do shift; done; printf "  \\n" > "$2"; exit 0\n',
+    ],
+)
+def test_a_gitleaks_that_writes_no_report_is_a_tool_failure(
+    repo: GitRepo, run_scan: RunScan, tmp_path: Path, body: str
+) -> None:
+    repo.commit("clean", {"a.py": "x = 1\n"})
+    silent = fake_gitleaks(tmp_path, "gitleaks-silent", body)
+    for mode in ("--history", "--no-history"):
+        result = run_scan("secrets", mode, "--gitleaks", silent, cwd=repo.path)
+        assert result.code == 3, result.out + result.err
+        assert "gitleaks" in result.err and result.out == ""
