@@ -82,3 +82,49 @@ def test_a_gitleaks_that_writes_no_report_is_a_tool_failure(
         result = run_scan("secrets", mode, "--gitleaks", silent, cwd=repo.path)
         assert result.code == 3, result.out + result.err
         assert "gitleaks" in result.err and result.out == ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat_line.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead
+
+
+def test_sigterm_removes_the_report_and_kills_gitleaks(repo: GitRepo, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo.commit("clean", {"a.py": "x = 1\n"})
+    seen = tmp_path / "seen"
+    slow = fake_gitleaks(
+        tmp_path,
+        "gitleaks-slow",
+        'while [ "$1" != --report-path ]; do shift; done\n'
+        f'sleep 300 &\necho "$$ $! $2" > {seen}.tmp && mv {seen}.tmp {seen}\nwait\n',
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chainkit", "scan", "secrets", "--gitleaks", str(slow)],
+        cwd=repo.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not seen.exists():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    shell, sleeper, report = seen.read_text().split()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "terminated" in err and out == ""
+    assert not Path(report).exists() and not Path(report).parent.exists()
+    deadline = time.monotonic() + 10
+    while (_alive(int(shell)) or _alive(int(sleeper))) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(int(shell)) and not _alive(int(sleeper))
