@@ -85,6 +85,8 @@ def _emit(outcome: Any, fmt: str, output: Path | None, summary: bool) -> ExitCod
     for note in outcome.notes:
         if note.startswith("shallow clone"):
             _log.warning("%s", note)
+    for warning in outcome.warnings:
+        _log.warning("%s", warning)
     for entry in outcome.stale:
         _log.warning(
             "stale baseline entry (no longer found): %s %s %s",

@@ -42,6 +42,7 @@ from chainkit.findings import Finding, Location, Region, Rule, Severity, Tool, f
 from chainkit.scan._common import private_report_file, relative_posix, secret_digest
 from chainkit.scan._errors import ScanInputError, ToolError, ToolMissingError
 from chainkit.scan._proc import check_path_argument, run, tool_env, which
+from chainkit.scan._suppressions import Suppressions, allow_findings, suppressions
 
 __all__ = [
     "ENV_VAR",
@@ -92,6 +93,7 @@ class GitleaksRun:
     config: str | None
     place_fingerprints: int
     shallow: bool = False
+    suppressions: Suppressions | None = None
 
 
 def gitleaks_tool(gitleaks: Gitleaks) -> Tool:
@@ -445,10 +447,13 @@ def run_gitleaks(
     sources = _Sources(root, mode, timeout)
     findings, fallback = to_findings(data, root=root, mode=mode, sources=sources)
     del data, raw
+    findings += allow_findings(root, mode=mode, timeout=timeout)
+    shown = None if used is None else relative_posix(str(used), root)
     return GitleaksRun(
         tuple(findings),
         mode,
-        None if used is None else relative_posix(str(used), root),
+        shown,
         fallback,
         shallow=mode == "git" and is_shallow(root, timeout=timeout),
+        suppressions=suppressions(root, used, shown),
     )

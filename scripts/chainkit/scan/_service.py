@@ -74,6 +74,7 @@ class ScanOutcome:
     baseline: str | None
     written: str | None
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # also in notes; logged as warnings
 
     @property
     def exit_code(self) -> ExitCode:
@@ -101,6 +102,7 @@ def _finish(
     write_to: Path | None,
     properties: dict[str, object],
     notes: tuple[str, ...],
+    warnings: tuple[str, ...] = (),
 ) -> ScanOutcome:
     if write_to is not None:
         write_baseline(write_to, findings, scanner=scanner, previous=baseline)
@@ -129,7 +131,8 @@ def _finish(
         stale=stale,
         baseline=None if baseline is None else baseline.source,
         written=None if write_to is None else str(write_to),
-        notes=notes,
+        notes=(*notes, *(f"warning: {w}" for w in warnings)),
+        warnings=warnings,
     )
 
 
@@ -193,11 +196,18 @@ def scan_secrets(request: SecretScanRequest) -> ScanOutcome:
     result = run_gitleaks(
         gitleaks, request.source, mode=mode, config=request.config, timeout=request.timeout
     )
+    supp = result.suppressions
     notes = [
         f"gitleaks {gitleaks.version} ({gitleaks.source}) over "
         + ("the git history" if mode == "git" else "the files")
         + (f" with {result.config}" if result.config else " with its default rules")
     ]
+    if supp is not None and supp.ignore_file:
+        notes.append(
+            f"{supp.ignore_file} applied ({supp.ignore_entries} entries): the findings it "
+            "lists are not reported"
+        )
+    warnings = supp.warnings if supp is not None else ()
     if result.shallow:
         notes.append(
             "shallow clone: commits before its depth were not scanned (fetch the whole history, "
@@ -214,6 +224,11 @@ def scan_secrets(request: SecretScanRequest) -> ScanOutcome:
         result.findings,
         baseline=baseline,
         write_to=request.write_baseline,
-        properties={"mode": mode, "configuration": result.config, "shallow": result.shallow},
+        properties={
+            "mode": mode,
+            "configuration": supp.properties() if supp is not None else None,
+            "shallow": result.shallow,
+        },
         notes=tuple(notes),
+        warnings=warnings,
     )

@@ -93,7 +93,6 @@ def _alive(pid: int) -> bool:
 
 
 def test_sigterm_removes_the_report_and_kills_gitleaks(repo: GitRepo, tmp_path: Path) -> None:
-    import os
     import signal
     import subprocess
     import sys
@@ -128,3 +127,52 @@ def test_sigterm_removes_the_report_and_kills_gitleaks(repo: GitRepo, tmp_path: 
     while (_alive(int(shell)) or _alive(int(sleeper))) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(int(shell)) and not _alive(int(sleeper))
+
+
+ALLOW = "gitleaks" + ":allow"  # never spelt whole in this repository
+
+
+@pytest.mark.parametrize("history", ["--history", "--no-history"])
+def test_suppressions_in_the_repository_are_said_in_every_format(
+    gitleaks: Path, repo: GitRepo, run_scan: RunScan, history: str
+) -> None:
+    token = fake_token("allowed")
+    repo.commit(
+        "suppressions",
+        {
+            ".gitleaksignore": "# accepted\nabc123:a.py:generic-api-key:1\n",
+            ".gitleaks.toml": '[extend]\nuseDefault = true\n[allowlist]\npaths = [".*"]\n',
+            "a.py": f'api_token = "{token}"  # {ALLOW}\n',
+            "b.py": f'api_key = "{fake_token("b")}"  # test fixture, not a key  # {ALLOW}\n',
+        },
+    )
+    outs = {}
+    for fmt in ("table", "markdown", "json", "sarif"):
+        result = run_scan("secrets", history, "--format", fmt, cwd=repo.path)
+        assert result.code == 1, result.out + result.err
+        assert token not in result.out + result.err
+        assert "matches everything" in result.err  # the warning
+        outs[fmt] = result.out
+    for fmt in ("table", "markdown"):
+        assert ".gitleaksignore applied" in outs[fmt]
+        assert ".gitleaks.toml" in outs[fmt] and "matches everything" in outs[fmt]
+    import json
+
+    data = json.loads(outs["json"])
+    config = data["properties"]["configuration"]
+    assert config["config"] == ".gitleaks.toml" and config["gitleaksignore"] == ".gitleaksignore"
+    assert config["gitleaksignore_entries"] == 1 and len(config["warnings"]) == 1
+    assert [(f["rule"], f["locations"][0]["path"]) for f in data["findings"]] == [
+        ("gitleaks-allow-without-reason", "a.py")
+    ]
+    sarif = json.loads(outs["sarif"])
+    assert sarif["runs"][0]["properties"]["configuration"] == config
+
+
+def test_default_rules_are_named_as_such(gitleaks: Path, repo: GitRepo, run_scan: RunScan) -> None:
+    repo.commit("clean", {"a.py": "x = 1\n"})
+    result = run_scan("secrets", "--format", "json", cwd=repo.path)
+    assert result.code == 0, result.err
+    config = result.json()["properties"]["configuration"]
+    assert config["config"] is None and config["rules"] == "gitleaks' default rules"
+    assert config["gitleaksignore"] is None

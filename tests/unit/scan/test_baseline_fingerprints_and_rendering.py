@@ -429,3 +429,21 @@ def test_a_baseline_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(BaselineError, match="not a regular file"):
         load_baseline(fifo, scanner="code")
+
+
+@pytest.mark.parametrize(
+    ("line", "reasonless"),
+    [
+        ('token = "x"  # {m}', True),
+        ('token = "x" // {m}', True),
+        ("KEY=abc # {m}", True),
+        ('token = "x"  # test fixture, not a key  # {m}', False),
+        ("key: abc  # documented example from the vendor {m}", False),
+        ('token = "# not a comment"  # {m}', True),
+        ("mention `{m}` in prose, with words", False),
+    ],
+)
+def test_an_inline_gitleaks_allow_needs_a_reason(line: str, reasonless: bool) -> None:
+    from chainkit.scan._suppressions import MARKER, _reasonless
+
+    assert _reasonless(line.format(m=MARKER)) is reasonless
