@@ -447,3 +447,13 @@ def test_an_inline_gitleaks_allow_needs_a_reason(line: str, reasonless: bool) ->
     from chainkit.scan._suppressions import MARKER, _reasonless
 
     assert _reasonless(line.format(m=MARKER)) is reasonless
+
+
+@pytest.mark.parametrize("version", [True, 1.0])
+def test_a_baseline_version_must_be_the_integer_1(version: object) -> None:
+    from chainkit.scan import BaselineError
+    from chainkit.scan._baseline import parse_baseline
+
+    doc = {"format": "chainkit-scan-baseline", "version": version, "scanner": "code", "entries": []}
+    with pytest.raises(BaselineError, match="version"):
+        parse_baseline(doc, source="b.json", scanner="code")
