@@ -19,6 +19,7 @@ from chainkit.scan._baseline import (
     load_baseline,
     write_baseline,
 )
+from chainkit.scan._errors import ScanInputError
 from chainkit.scan._gitleaks import (
     Mode,
     gitleaks_tool,
@@ -136,12 +137,42 @@ def _finish(
     )
 
 
+def _inside(path: Path, root: Path) -> bool:
+    full = os.path.normpath(path if path.is_absolute() else Path.cwd() / root / path)
+    base = os.path.normpath(root.absolute())
+    return full == base or full.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def code_root(paths: tuple[Path, ...], root: Path) -> tuple[Path, tuple[Path, ...]]:
+    """The root that findings are reported relative to, and the paths under it: ``root``
+    when every path lies inside it; else the one directory given (or the directory of the
+    one file given) - so SARIF never holds an absolute path or ``..``, and fingerprints and
+    baselines do not depend on where chainkit was run from."""
+    if all(_inside(p, root) for p in paths):
+        return root, paths
+    if len(paths) == 1:
+        (only,) = paths
+        target = only if only.is_absolute() else root / only
+        if target.is_dir() and not target.is_symlink():
+            return target, ()
+        if target.is_file() and not target.is_symlink():
+            return target.parent, (Path(target.name),)
+    raise ScanInputError(
+        "paths outside the current directory: " + ", ".join(map(str, paths)),
+        remediation="run chainkit from their common directory, or pass one directory (the "
+        "root findings are reported relative to)",
+    )
+
+
 def scan_code(request: CodeScanRequest) -> ScanOutcome:
     """Run bandit with the project's configuration; compare with the baseline."""
     baseline = _baseline_first("code", request.baseline, request.write_baseline)
+    for path in request.paths:
+        check_path_argument(path, what="path")
+    root, paths = code_root(request.paths, request.root)
     result = run_bandit(
-        request.paths,
-        root=request.root,
+        paths,
+        root=root,
         severity=request.severity,
         confidence=request.confidence,
         timeout=request.timeout,
@@ -170,6 +201,7 @@ def scan_code(request: CodeScanRequest) -> ScanOutcome:
         baseline=baseline,
         write_to=request.write_baseline,
         properties={
+            "root": "." if root == request.root else root.name,
             "severity_threshold": request.severity.label,
             "confidence_threshold": request.confidence.label,
             "configuration": list(result.config.sources),

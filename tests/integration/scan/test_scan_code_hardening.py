@@ -191,3 +191,33 @@ def test_pyproject_bandit_keys_are_vetted_too(tmp_path: Path, run_scan: RunScan)
     )
     result = run_scan("code", cwd=root)
     assert result.code == 2 and "'baseline' is not accepted" in result.err
+
+
+def test_paths_outside_the_current_directory_are_reported_relative_to_the_scanned_root(
+    tmp_path: Path, run_scan: RunScan
+) -> None:
+    root = _project(tmp_path, {"app/danger.py": DANGER}, name="other")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    inside = json.loads(run_scan("code", "--format", "sarif", cwd=root).out)
+    for arg in (root, Path("..") / "other"):
+        result = run_scan("code", arg, "--format", "sarif", cwd=elsewhere)
+        assert result.code == 1, result.err
+        sarif = json.loads(result.out)
+        validate_sarif(sarif)
+        uris = {
+            loc["physicalLocation"]["artifactLocation"]["uri"]
+            for r in sarif["runs"][0]["results"]
+            for loc in r["locations"]
+        }
+        assert uris == {"app/danger.py"}
+        assert str(tmp_path) not in result.out and "../" not in result.out
+        fps = [r["partialFingerprints"] for r in sarif["runs"][0]["results"]]
+        assert fps == [r["partialFingerprints"] for r in inside["runs"][0]["results"]]
+    # a baseline written from elsewhere is the one written inside
+    base_out, base_in = tmp_path / "out.json", tmp_path / "in.json"
+    run_scan("code", root, "--write-baseline", base_out, cwd=elsewhere)
+    run_scan("code", "--write-baseline", base_in, cwd=root)
+    assert base_out.read_text() == base_in.read_text()
+    two = run_scan("code", root, elsewhere, cwd=tmp_path / "elsewhere")
+    assert two.code == 2 and "outside the current directory" in two.err
