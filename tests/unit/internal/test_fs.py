@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -147,8 +148,22 @@ def test_read_bounded_refuses_anything_but_a_regular_file(tmp_path: Path) -> Non
 
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # no writer: a blocking open or read would hang
-    with pytest.raises(NotRegularFileError, match="not a regular file"):
-        read_bounded(fifo, 10)
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            read_bounded(fifo, 10)
+        except BaseException as exc:  # noqa: BLE001 - judged below
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(5)
+    if reader.is_alive():  # it blocked: release it (a writer that closes at once), then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("read_bounded blocked on a FIFO")
+    assert len(outcome) == 1 and isinstance(outcome[0], NotRegularFileError)
+    assert "not a regular file" in str(outcome[0])
     with pytest.raises(NotRegularFileError):
         read_bounded(Path("/dev/zero"), 10)
     with pytest.raises(NotRegularFileError):

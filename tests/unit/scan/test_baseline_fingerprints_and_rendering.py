@@ -422,13 +422,28 @@ def test_a_private_key_at_line_1_column_1_is_located() -> None:
 
 def test_a_baseline_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
     import os
+    import threading
 
     from chainkit.scan import BaselineError, load_baseline
 
     fifo = tmp_path / "bl.json"
     os.mkfifo(fifo)
-    with pytest.raises(BaselineError, match="not a regular file"):
-        load_baseline(fifo, scanner="code")
+    outcome: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            load_baseline(fifo, scanner="code")
+        except BaseException as exc:  # noqa: BLE001 - judged below
+            outcome.append(exc)
+
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    loader.join(5)
+    if loader.is_alive():  # it blocked: release it, then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("a FIFO baseline blocked the scan")
+    assert len(outcome) == 1 and isinstance(outcome[0], BaselineError)
+    assert "not a regular file" in str(outcome[0])
 
 
 @pytest.mark.parametrize(
@@ -457,3 +472,33 @@ def test_a_baseline_version_must_be_the_integer_1(version: object) -> None:
     doc = {"format": "chainkit-scan-baseline", "version": version, "scanner": "code", "entries": []}
     with pytest.raises(BaselineError, match="version"):
         parse_baseline(doc, source="b.json", scanner="code")
+
+
+def test_quoted_literals_in_any_bandit_message_are_redacted_and_rules_are_static() -> None:
+    from chainkit.scan._bandit import to_findings
+
+    def result(test_id: str, text: str, line: int) -> dict[str, object]:
+        return {
+            "test_id": test_id,
+            "test_name": "some_test",
+            "issue_text": text,
+            "issue_severity": "MEDIUM",
+            "issue_confidence": "HIGH",
+            "filename": "a.py",
+            "line_number": line,
+            "line_range": [line],
+            "code": f"{line} x = 'v'\n",
+        }
+
+    data = {
+        "results": [
+            result("B999", 'Call with \'top-secret-arg\' and "other\\"value" quoted', 1),
+            result("B106", "Possible hardcoded password: 'hunter2hunter2'", 2),
+        ],
+        "errors": [],
+    }
+    found, _ = to_findings(data, root=Path(), severity=Severity.LOW, confidence=Severity.LOW)
+    text = json.dumps([(f.message, f.rule.help_text, f.rule.short_description) for f in found])
+    for value in ("top-secret-arg", "other", "q-lit", "hunter2hunter2"):
+        assert value not in text
+    assert found[0].message == "Call with '…' and '…' quoted"
