@@ -184,7 +184,9 @@ def secrets(
     """Find committed secrets with gitleaks (default PATH: the current directory).
 
     Secret values never appear in any output, log, report or baseline: only the rule, the
-    place, the commit and a fingerprint.
+    place, the commit and a fingerprint. The configuration, .gitleaksignore and an allowlist
+    matching everything are said in every format; an inline allow marker without a reason
+    is a finding.
     """
     from chainkit.scan import SecretScanRequest, scan_secrets
 
