@@ -12,6 +12,10 @@ exactly once, here, in :meth:`ChainkitGroup.main`:
   (disk full) -> :class:`~chainkit._internal.output.OutputError`, exit 3;
 - anything else is a bug -> a one-line report, the traceback with ``-v``, exit 3.
 
+SIGTERM (a CI job cancelled) is turned into an exception once, here, for every command, so
+that it unwinds like Ctrl-C: context managers run (temporary files are removed, child
+processes killed) and the command exits 143.
+
 Commands return an :class:`~chainkit.errors.ExitCode` (or ``None`` for 0).
 """
 
@@ -21,6 +25,7 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -60,6 +65,29 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 def _in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS", "").lower() == "true"
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread so that everything unwinds (a
+    ``BaseException``, like ``KeyboardInterrupt``, so no ``except Exception`` swallows it)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` while the command runs (main thread only)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread (an embedding application): leave it alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _StdoutGoneError(Exception):
@@ -155,7 +183,13 @@ class ChainkitGroup(click.Group):
         set_interrupt_hint(None)
         reset_stdout_closed()
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with _sigterm_raises():
+                rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except Terminated:
+            hint = interrupt_hint()
+            text = "terminated (SIGTERM)" + (f"\n  hint: {printable(hint)}" if hint else "")
+            click.echo(text, err=True)
+            return 143
         except click.exceptions.Exit as exc:
             return exc.exit_code
         except click.ClickException as exc:

@@ -85,6 +85,8 @@ def _emit(outcome: Any, fmt: str, output: Path | None, summary: bool) -> ExitCod
     for note in outcome.notes:
         if note.startswith("shallow clone"):
             _log.warning("%s", note)
+    for warning in outcome.warnings:
+        _log.warning("%s", warning)
     for entry in outcome.stale:
         _log.warning(
             "stale baseline entry (no longer found): %s %s %s",
@@ -133,8 +135,10 @@ def code(
 ) -> ExitCode:
     """Find dangerous Python patterns with bandit (default PATH: the current directory).
 
-    bandit's configuration is honoured: [tool.bandit] in ./pyproject.toml, ./.bandit, and
-    `# reason  # nosec BXXX` comments (a nosec without a reason is a finding).
+    bandit's configuration is read from [tool.bandit] in ./pyproject.toml and ./.bandit (only
+    exclude_dirs/exclude, skips, tests; other keys are refused), and `# reason  # nosec BXXX`
+    comments are honoured (a nosec without a reason is a finding). Symlinks are not followed;
+    nothing to scan is exit 2.
     """
     from chainkit.findings import Severity
     from chainkit.scan import CodeScanRequest, scan_code
@@ -180,7 +184,9 @@ def secrets(
     """Find committed secrets with gitleaks (default PATH: the current directory).
 
     Secret values never appear in any output, log, report or baseline: only the rule, the
-    place, the commit and a fingerprint.
+    place, the commit and a fingerprint. The configuration, .gitleaksignore and an allowlist
+    matching everything are said in every format; an inline allow marker without a reason
+    is a finding.
     """
     from chainkit.scan import SecretScanRequest, scan_secrets
 

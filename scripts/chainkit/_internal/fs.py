@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 __all__ = [
+    "NotRegularFileError",
     "TooLargeError",
     "UnsafePathError",
     "atomic_write_bytes",
@@ -183,10 +184,35 @@ class TooLargeError(ValueError):
         self.limit = limit
 
 
-def read_bounded(path: Path, limit: int) -> bytes:
-    """At most ``limit`` bytes of ``path``; :class:`TooLargeError` when it holds more
-    (``/dev/zero`` or a huge file is an error, never an endless read). ``OSError``s pass."""
-    with path.open("rb") as fh:
+class NotRegularFileError(OSError):
+    """A path to read is not a regular file (a FIFO, a device, a directory, a socket), or is
+    a symlink where the reader does not follow one."""
+
+
+def read_bounded(path: Path, limit: int, *, follow_symlinks: bool = True) -> bytes:
+    """At most ``limit`` bytes of the regular file ``path``; :class:`TooLargeError` when it
+    holds more, :class:`NotRegularFileError` for anything but a regular file (a FIFO would
+    block forever, ``/dev/zero`` never ends) and, with ``follow_symlinks=False``, for a
+    symlink. The file is opened without blocking and checked on the open descriptor, so it
+    cannot be swapped between the check and the read. Other ``OSError``s pass."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _CLOEXEC
+    if not follow_symlinks:
+        flags |= _NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if not follow_symlinks and path.is_symlink():
+            raise NotRegularFileError(f"{path} is a symlink; refusing to follow it") from exc
+        raise
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        os.close(fd)
+        raise
+    if not regular:
+        os.close(fd)
+        raise NotRegularFileError(f"{path} is not a regular file")
+    with os.fdopen(fd, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
         raise TooLargeError(path, limit)

@@ -168,6 +168,13 @@ def _numbers_check(value: Any, where: str) -> None:
 _TIME_RE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
 
 
+def _same_kind(value: Any, choice: Any) -> bool:
+    """Whether ``value`` is of ``choice``'s type (strings of any ``str`` subclass match)."""
+    if isinstance(value, str) and isinstance(choice, str):
+        return True
+    return type(value) is type(choice)
+
+
 class Obj:
     """Typed access to one object of a document, refusing missing, unknown and mistyped keys.
 
@@ -272,8 +279,10 @@ class Obj:
         return parsed.replace(tzinfo=timezone.utc)
 
     def choice(self, key: str, choices: Sequence[_T]) -> _T:
+        """The value at ``key``, equal to one of ``choices`` *and of its type*: ``true`` or
+        ``1.0`` is not the version ``1`` (Python's ``True == 1 == 1.0``)."""
         value = self.data.get(key)
-        if value not in choices:
+        if not any(_same_kind(value, c) and value == c for c in choices):
             raise self.fail(key, "one of " + ", ".join(map(str, choices)))
         return cast(_T, value)
 

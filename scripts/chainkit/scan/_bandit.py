@@ -4,17 +4,26 @@
 bandit runs isolated (``python -I``): a ``bandit.py`` or ``bandit/`` in the scanned
 directory is never imported in its place.
 
-bandit's configuration is honoured as bandit reads it: ``[tool.bandit]`` in the root's
-``pyproject.toml`` (passed as ``-c``), a ``.bandit`` INI file at the root (``--ini``),
-and ``# nosec`` comments (bandit applies them). A ``# nosec`` must say why in the same
-comment (``# fixed argument list  # nosec B603``: bandit reads what follows ``nosec`` up to
-the next ``#`` as test ids); one without a reason is a finding of the rule
+bandit's configuration - ``[tool.bandit]`` in the root's ``pyproject.toml`` and a
+``.bandit`` INI file at the root - is read by chainkit and passed on vetted (see
+``_bandit_config``); the files are enumerated by chainkit (never through a symlink) and
+given to bandit by name; ``# nosec`` comments are applied by bandit. A ``# nosec`` must say
+why in the same comment (``# fixed argument list  # nosec B603``: bandit reads what follows
+``nosec`` up to the next ``#`` as test ids); one without a reason is a finding of the rule
 ``nosec-without-reason``. Files bandit could not scan (a syntax error) are findings of the
 rule ``scan-error``: never silently dropped.
 
 A code finding's fingerprint is its test id, its path (relative to the root), a digest of
 its own source lines with whitespace normalised, and an occurrence index among identical
-ones in the same file: it survives line shifts and edits elsewhere in the file.
+ones in the same file: it survives line shifts and edits elsewhere in the file. For the
+tests that flag a secret in the line (:data:`SECRET_BEARING`: hardcoded passwords) the
+digest is the slow, salted scrypt digest the secrets scanner uses, so the fingerprint of a
+``password = "hunter2"`` line cannot be reversed with a dictionary at one SHA-256 a guess.
+
+bandit's own text is never published as it is: a rule's description is bandit's test name
+and a fixed sentence (never one result's ``issue_text``), and a result's message has every
+quoted literal replaced by ``'…'`` (``Possible hardcoded password: '<the password>'``);
+the messages of :data:`SECRET_BEARING` tests are fixed text.
 """
 
 from __future__ import annotations
@@ -33,18 +42,20 @@ from typing import Any
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
 from chainkit.findings import Finding, Location, Region, Rule, Severity, Tool, fingerprint
-from chainkit.scan._common import private_report_file, relative_posix, snippet_digest
+from chainkit.scan._bandit_config import BanditConfig, load_config, python_files, write_config
+from chainkit.scan._common import (
+    private_report_file,
+    relative_posix,
+    secret_digest,
+    snippet_digest,
+)
 from chainkit.scan._errors import ScanInputError, ToolError
 from chainkit.scan._proc import check_path_argument, run, tool_env
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = [
     "NOSEC_RULE",
     "SCAN_ERROR_RULE",
+    "SECRET_BEARING",
     "BanditRun",
     "bandit_tool",
     "nosec_findings",
@@ -59,6 +70,14 @@ MAX_SOURCE_BYTES = 16 * 1024 * 1024
 _Result = dict[str, Any]  # one entry of bandit's "results"
 _LINE = re.compile(r"(\d+) ?(.*)")
 _LEVELS = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
+# bandit tests whose finding is a secret in the line itself: fixed messages, scrypt digests
+SECRET_BEARING = {
+    "B105": "possible hardcoded password in a string (the value is not shown)",
+    "B106": "possible hardcoded password passed as an argument (the value is not shown)",
+    "B107": "possible hardcoded password as an argument default (the value is not shown)",
+}
+# a quoted literal in bandit's text: '...' or "..." (with escapes), prefixed or not
+_QUOTED = re.compile(r"""[rbuRBUfF]{0,2}('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""")
 
 SCAN_ERROR_RULE = Rule(
     id="scan-error",
@@ -97,12 +116,14 @@ def nosec_findings(files: list[str], *, root: Path) -> list[Finding]:
     named them, relative to ``root``)."""
     out: list[Finding] = []
     for name in sorted(files):
+        path = relative_posix(name, root)
+        if path.startswith(("../", "/")) or path == "..":
+            continue  # never outside the root
         try:
-            data = read_bounded(root / name, MAX_SOURCE_BYTES)
+            data = read_bounded(root / path, MAX_SOURCE_BYTES, follow_symlinks=False)
             tokens = list(tokenize.tokenize(io.BytesIO(data).readline))
         except (OSError, TooLargeError, SyntaxError, tokenize.TokenError):
-            continue  # bandit reports files it cannot parse (scan-error)
-        path = relative_posix(name, root)
+            continue  # bandit reports files it cannot parse (scan-error); never a symlink
         seen: dict[str, int] = defaultdict(int)
         for tok in tokens:
             if tok.type != tokenize.COMMENT or not _reasonless_nosec(tok.string):
@@ -128,8 +149,10 @@ class BanditRun:
 
     findings: tuple[Finding, ...]
     files_scanned: int
-    config: tuple[str, ...]
+    config: BanditConfig
     below_threshold: int
+    excluded: int = 0
+    symlinks: tuple[str, ...] = ()
 
 
 def bandit_tool() -> Tool:
@@ -146,33 +169,6 @@ def bandit_tool() -> Tool:
     )
 
 
-def _has_bandit_table(pyproject: Path) -> bool:
-    try:
-        data = tomllib.loads(read_bounded(pyproject, 4 * 1024 * 1024).decode("utf-8"))
-    except (OSError, TooLargeError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ScanInputError(
-            f"cannot read {pyproject} for its [tool.bandit] table: {exc}",
-            remediation="fix the file; bandit's configuration is read from it",
-        ) from exc
-    tool = data.get("tool")
-    return isinstance(tool, dict) and "bandit" in tool
-
-
-def config_args(root: Path) -> tuple[list[str], tuple[str, ...]]:
-    """bandit's options for the project's configuration, and the files used."""
-    args: list[str] = []
-    used: list[str] = []
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and _has_bandit_table(pyproject):
-        args += ["-c", str(pyproject.absolute())]
-        used.append("pyproject.toml [tool.bandit]")
-    ini = root / ".bandit"
-    if ini.is_file():
-        args += ["--ini", str(ini.absolute())]
-        used.append(".bandit")
-    return args, tuple(used)
-
-
 def _own_lines(result: _Result) -> list[str]:
     wanted = {int(n) for n in result.get("line_range") or [] if isinstance(n, int)}
     out: list[str] = []
@@ -184,22 +180,35 @@ def _own_lines(result: _Result) -> list[str]:
 
 
 def _rule(result: _Result) -> Rule:
-    test_id = str(result.get("test_id") or "bandit")
+    """The rule of a result, from bandit's static fields only (test id and name, CWE,
+    documentation link): never from the result's own text, which can quote the code."""
+    test_id = printable(str(result.get("test_id") or "bandit"))[:100]
+    test_name = printable(str(result.get("test_name") or test_id))[:200]
     cwe = result.get("issue_cwe") if isinstance(result.get("issue_cwe"), dict) else {}
     tags = ["security", "bandit"]
-    if isinstance(cwe, dict) and cwe.get("id"):
+    if isinstance(cwe, dict) and isinstance(cwe.get("id"), int):
         tags.append(f"external/cwe/cwe-{cwe['id']}")
     more = result.get("more_info")
     return Rule(
         id=test_id,
-        name=str(result.get("test_name") or test_id),
+        name=test_name,
         tool="bandit",
-        short_description=str(result.get("test_name") or test_id),
-        help_text=str(result.get("issue_text") or ""),
+        short_description=test_name,
+        help_text=f"bandit test {test_id} ({test_name}) flagged this code; see bandit's "
+        "documentation of the test for what it looks for and how to fix it.",
         help_uri=str(more) if isinstance(more, str) and more.startswith("https://") else None,
         default_severity=_LEVELS.get(str(result.get("issue_severity")).upper()),
         tags=tuple(tags),
     )
+
+
+def _message(result: _Result, rule: Rule) -> str:
+    """bandit's message with every quoted literal replaced (it may quote a secret); fixed
+    text for the tests that flag a secret."""
+    if rule.id in SECRET_BEARING:
+        return SECRET_BEARING[rule.id]
+    text = str(result.get("issue_text") or rule.short_description)[:1000]
+    return _QUOTED.sub("'…'", text)
 
 
 def _at_or_above(level: str, threshold: Severity) -> bool:
@@ -225,7 +234,14 @@ def to_findings(
             below += 1
             continue
         path = relative_posix(str(result.get("filename") or ""), root)
-        pending.append((result, path, snippet_digest(_own_lines(result))))
+        lines = _own_lines(result)
+        test_id = str(result.get("test_id") or "bandit")
+        digest = (
+            secret_digest(snippet_digest(lines), rule=test_id, path=path)
+            if test_id in SECRET_BEARING
+            else snippet_digest(lines)
+        )
+        pending.append((result, path, digest))
     pending.sort(key=lambda p: (p[1], int(p[0].get("line_number") or 0), str(p[0].get("test_id"))))
     seen: dict[tuple[str, str, str], int] = defaultdict(int)
     findings: list[Finding] = []
@@ -240,7 +256,7 @@ def to_findings(
         findings.append(
             Finding(
                 rule=rule,
-                message=str(result.get("issue_text") or rule.short_description),
+                message=_message(result, rule),
                 fingerprint=fingerprint(rule.id, path, digest, str(occurrence)),
                 severity=rule.default_severity,
                 locations=(Location(path, Region(max(line, 1), column)),),
@@ -281,24 +297,31 @@ def run_bandit(
     """Run bandit over ``paths`` (recursively) with the project's configuration."""
     targets = [str(check_path_argument(p, what="path")) for p in paths] or ["."]
     for target in targets:
-        if not (root / target).exists() and not Path(target).exists():
+        if not (root / target).exists() and not (root / target).is_symlink():
             raise ScanInputError(f"no such file or directory: {target}")
-    config, used = config_args(root)
+    config = load_config(root)
+    files = python_files(targets, root=root, exclude=config.exclude)
+    if not files.scanned:
+        raise ScanInputError(
+            f"nothing to scan: no Python file under {', '.join(targets)} "
+            f"({files.excluded} excluded by {config.describe()}, "
+            f"{len(files.symlinks)} symlink(s) skipped)",
+            remediation="check the paths and exclude_dirs / exclude in the bandit configuration",
+        )
     with private_report_file("bandit.json") as report:
         argv = [
             sys.executable,
             "-I",  # isolated: the scanned directory is not on sys.path (a planted bandit.py)
             "-m",
             "bandit",
-            "--recursive",
             "--format",
             "json",
             "--output",
             str(report),
             "--quiet",
-            *config,
+            *write_config(config, report.parent),
             "--",
-            *targets,
+            *files.scanned,
         ]
         done = run(argv, cwd=root, timeout=timeout, waiting_for="bandit", env=tool_env())
         try:
@@ -317,7 +340,12 @@ def run_bandit(
         raise ToolError(f"bandit's JSON report is not JSON: {exc}", remediation=_UPGRADE) from exc
     findings, below = to_findings(data, root=root, severity=severity, confidence=confidence)
     metrics = data.get("metrics") if isinstance(data, dict) else None
-    files = [k for k in metrics if k != "_totals"] if isinstance(metrics, dict) else []
+    names = [k for k in metrics if k != "_totals"] if isinstance(metrics, dict) else []
+    if not names:
+        raise ToolError(
+            f"bandit was given {len(files.scanned)} file(s) but its report lists none scanned",
+            remediation=_UPGRADE,
+        )
     if severity <= Severity.LOW:  # the rule is low: shown at the lowest threshold only
-        findings += nosec_findings(files, root=root)
-    return BanditRun(tuple(findings), len(files), used, below)
+        findings += nosec_findings(names, root=root)
+    return BanditRun(tuple(findings), len(names), config, below, files.excluded, files.symlinks)

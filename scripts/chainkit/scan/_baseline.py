@@ -6,6 +6,10 @@ A baseline is a small versioned JSON document chainkit owns::
      "entries": [{"fingerprint": "<64 hex>", "rule": "B602", "path": "app/run.py",
                   "reason": "why this is accepted"}]}
 
+A finding fingerprinted by its place (``fingerprint_basis: place``: a secret that could not
+be located again, so its fingerprint would be the same for a rotated secret) is never
+written to a baseline and never accepted by one: it is always reported.
+
 It is read with one bounded reader and parsed strictly (unknown, missing or mistyped keys
 are exit 2), and written atomically, never through a symlink. Entries name a rule, a
 path and a fingerprint, never a secret or a line of code: a secret's fingerprint is a
@@ -136,6 +140,12 @@ def load_baseline(path: Path, *, scanner: Scanner) -> Baseline:
     return parse_baseline(data, source=source, scanner=scanner)
 
 
+def acceptable(finding: Finding) -> bool:
+    """Whether a baseline may accept ``finding``: not when its fingerprint is of its place
+    only (a different secret in the same place would have the same one)."""
+    return finding.properties.get("fingerprint_basis") != "place"
+
+
 def _entry_of(f: Finding, reasons: Mapping[str, str]) -> BaselineEntry:
     path = next((loc.path for loc in f.locations if loc.path is not None), "")
     return BaselineEntry(f.fingerprint, f.rule.id, path, reasons.get(f.fingerprint, ""))
@@ -147,7 +157,7 @@ def baseline_document(
     """The baseline of ``findings`` as JSON text, sorted (a stable diff); reasons of
     entries already in ``previous`` are kept."""
     reasons = {e.fingerprint: e.reason for e in previous.entries} if previous else {}
-    entries = {f.fingerprint: _entry_of(f, reasons) for f in findings}
+    entries = {f.fingerprint: _entry_of(f, reasons) for f in findings if acceptable(f)}
     ordered = sorted(entries.values(), key=lambda e: (e.path, e.rule, e.fingerprint))
     doc = {
         "format": FORMAT,
@@ -187,8 +197,8 @@ def compare(findings: Iterable[Finding], baseline: Baseline | None) -> Compared:
     if baseline is None:
         return Compared(items, (), ())
     accepted_fps = baseline.fingerprints
-    new = tuple(f for f in items if f.fingerprint not in accepted_fps)
-    accepted = tuple(f for f in items if f.fingerprint in accepted_fps)
+    accepted = tuple(f for f in items if f.fingerprint in accepted_fps and acceptable(f))
+    new = tuple(f for f in items if not (f.fingerprint in accepted_fps and acceptable(f)))
     present = {f.fingerprint for f in items}
     stale = tuple(e for e in baseline.entries if e.fingerprint not in present)
     return Compared(new, accepted, stale)

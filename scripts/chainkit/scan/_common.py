@@ -1,5 +1,5 @@
 """Helpers shared by the scanners: private temporary report files, path normalising,
-snippet hashing."""
+snippet hashing, the slow salted digest of anything that may hold a secret."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from pathlib import Path
 
 from chainkit._internal.fs import create_new
 
-__all__ = ["private_report_file", "relative_posix", "snippet_digest"]
+__all__ = ["private_report_file", "relative_posix", "secret_digest", "snippet_digest"]
 
 _SPACE = re.compile(r"\s+")
+# scrypt cost: ~16 MiB and tens of milliseconds per hash, per guess for anyone who tries
+# to recover a secret from a published fingerprint.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 * 1024 * 1024}
 
 
 @contextlib.contextmanager
@@ -46,3 +49,11 @@ def snippet_digest(lines: list[str]) -> str:
     line shifts, keep the digest)."""
     text = "\n".join(_SPACE.sub(" ", line).strip() for line in lines)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def secret_digest(secret: str, *, rule: str, path: str) -> str:
+    """The slow (scrypt), salted (by rule and path) digest of a secret, or of a source line
+    that holds one: what a fingerprint is made of where a plain hash could be reversed by
+    guessing (a weak password is found in a dictionary at one SHA-256 per guess)."""
+    salt = f"chainkit-scan-secrets/v1\0{rule}\0{path}".encode()
+    return hashlib.scrypt(secret.encode("utf-8"), salt=salt, **_SCRYPT).hex()

@@ -39,9 +39,10 @@ from typing import Any, Literal
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
 from chainkit.findings import Finding, Location, Region, Rule, Severity, Tool, fingerprint
-from chainkit.scan._common import private_report_file, relative_posix
+from chainkit.scan._common import private_report_file, relative_posix, secret_digest
 from chainkit.scan._errors import ScanInputError, ToolError, ToolMissingError
 from chainkit.scan._proc import check_path_argument, run, tool_env, which
+from chainkit.scan._suppressions import Suppressions, allow_findings, suppressions
 
 __all__ = [
     "ENV_VAR",
@@ -72,9 +73,6 @@ INSTALL = (
     "against the release's checksums.txt) and put it on PATH, or point --gitleaks / "
     f"{ENV_VAR} at it; see docs/scan.md"
 )
-# scrypt cost: ~16 MiB and tens of milliseconds per hash, per guess for anyone who tries
-# to recover a secret from a published fingerprint.
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 * 1024 * 1024}
 
 Mode = Literal["git", "dir"]
 
@@ -95,6 +93,7 @@ class GitleaksRun:
     config: str | None
     place_fingerprints: int
     shallow: bool = False
+    suppressions: Suppressions | None = None
 
 
 def gitleaks_tool(gitleaks: Gitleaks) -> Tool:
@@ -159,12 +158,6 @@ def resolve_gitleaks(
     return Gitleaks(binary, match.group(0).lstrip("v"), source)
 
 
-def secret_digest(secret: str, *, rule: str, path: str) -> str:
-    """The slow, salted digest of a secret that its fingerprint is made of."""
-    salt = f"chainkit-scan-secrets/v1\0{rule}\0{path}".encode()
-    return hashlib.scrypt(secret.encode("utf-8"), salt=salt, **_SCRYPT).hex()
-
-
 def _entropy(text: str) -> float:
     counts = Counter(text)
     n = len(text)
@@ -178,16 +171,16 @@ class _Sources:
         self.root = root
         self.mode = mode
         self.timeout = timeout
-        self._cache: dict[tuple[str, str], list[str] | None] = {}
+        self._cache: dict[tuple[str, str], list[bytes] | None] = {}
         self._git: Path | None = None
 
-    def lines(self, commit: str, path: str) -> list[str] | None:
+    def lines(self, commit: str, path: str) -> list[bytes] | None:
         key = (commit, path)
         if key not in self._cache:
             self._cache[key] = self._read(commit, path)
         return self._cache[key]
 
-    def _read(self, commit: str, path: str) -> list[str] | None:
+    def _read(self, commit: str, path: str) -> list[bytes] | None:
         data: bytes | None
         if self.mode == "git":
             if not _COMMIT.fullmatch(commit):
@@ -210,43 +203,55 @@ class _Sources:
                 data = None
         if data is None or len(data) > MAX_SOURCE_BYTES:
             return None
-        return data.decode("utf-8", "replace").split("\n")
+        return data.split(b"\n")  # bytes: gitleaks' columns count bytes
 
 
-def _by_pattern(match: str, block: str) -> list[str]:
-    """Secrets in ``block`` where the redacted ``match`` has ``REDACTED`` (every occurrence
-    of the secret was replaced, so later ones must repeat the first)."""
+def _redacted_pattern(match: str) -> re.Pattern[str]:
+    """The redacted ``match`` as a pattern: ``REDACTED`` is the secret (every occurrence was
+    replaced, so later ones must repeat the first). Used with ``fullmatch`` over the span
+    gitleaks reported, so an empty prefix or suffix cannot make the secret one character."""
     parts = match.split(REDACTED)
-    pattern = re.escape(parts[0]) + "(?P<s>.+?)"
+    pattern = re.escape(parts[0]) + "(?P<s>.+)"
     for part in parts[1:-1]:
         pattern += re.escape(part) + "(?P=s)"
     pattern += re.escape(parts[-1])
-    return list(dict.fromkeys(m.group("s") for m in re.finditer(pattern, block, flags=re.DOTALL)))
+    return re.compile(pattern, flags=re.DOTALL)
 
 
-def _by_columns(entry: Mapping[str, Any], lines: list[str]) -> list[str]:
+# (start, end) corrections, most likely first: gitleaks counts a match that does not start
+# on its first line from the newline before (+1), and a multi-line match's end one further
+_SHIFTS = sorted(
+    ((s, e) for s in (0, 1, -1) for e in (0, 1, -1)), key=lambda t: abs(t[0]) + abs(t[1])
+)
+
+
+def _spans(entry: Mapping[str, Any], lines: list[bytes]) -> list[str]:
     """The text from the start column of the first line to the end column of the last
-    (1-based, inclusive), then one off either way (gitleaks counts a match that starts at
-    a newline from the line before, and multi-line matches one further)."""
+    (1-based, inclusive, in bytes as gitleaks counts them), with each end corrected by one
+    either way independently; most likely first, each a whole UTF-8 text."""
     first, last = int(entry.get("StartColumn") or 0), int(entry.get("EndColumn") or 0)
-    block = "\n".join(lines)
+    block = b"\n".join(lines)
     last_line_at = len(block) - len(lines[-1])
-    out = []
-    for shift in (0, -1, 1):
-        a, b = first - 1 + shift, last_line_at + last + shift
+    out: list[str] = []
+    for ds, de in _SHIFTS:
+        a, b = first - 1 + ds, last_line_at + last + de
         if 0 <= a < b <= len(block):
-            out.append(block[a:b])
-    return out
+            try:
+                out.append(block[a:b].decode("utf-8"))
+            except UnicodeDecodeError:
+                continue  # a span that cuts a character is not the match
+    return list(dict.fromkeys(out))
 
 
-def _locate_secret(entry: Mapping[str, Any], lines: list[str] | None) -> str | None:
-    """The secret at ``entry``'s place in ``lines``, checked against the entropy gitleaks
-    reported (when it reported one); None when it cannot be told apart."""
+def _locate_secret(entry: Mapping[str, Any], lines: list[bytes] | None) -> str | None:
+    """The secret at ``entry``'s place in ``lines``: the reported span (the whole match),
+    with the redacted match's text around the secret matching it exactly, checked against
+    the entropy gitleaks reported (when it reported one); None when it cannot be found."""
     if lines is None:
         return None
     start = int(entry.get("StartLine") or 0)
     end = max(int(entry.get("EndLine") or start), start)
-    if start < 1 or start > len(lines):
+    if start < 1 or end > len(lines):
         return None
     raw = entry.get("Entropy")
     entropy = float(raw) if isinstance(raw, (int, float)) else 0.0
@@ -255,10 +260,13 @@ def _locate_secret(entry: Mapping[str, Any], lines: list[str] | None) -> str | N
         return entropy <= 0 or abs(_entropy(candidate) - entropy) < 1e-3
 
     match = str(entry.get("Match") or "")
-    if match != REDACTED and REDACTED in match:
-        found = [c for c in _by_pattern(match, "\n".join(lines[start - 1 : end])) if fits(c)]
-        return found[0] if len(found) == 1 else None  # two different secrets: ambiguous
-    return next((c for c in _by_columns(entry, lines[start - 1 : end]) if fits(c)), None)
+    pattern = _redacted_pattern(match) if REDACTED in match else None
+    for span in _spans(entry, lines[start - 1 : end]):
+        found = pattern.fullmatch(span) if pattern is not None else None
+        candidate = found.group("s") if found is not None else (span if pattern is None else None)
+        if candidate and fits(candidate):
+            return candidate
+    return None
 
 
 def _text(entry: Mapping[str, Any], key: str, limit: int = 4096) -> str:
@@ -425,8 +433,13 @@ def run_gitleaks(
             raw = read_bounded(report, MAX_REPORT_BYTES)
         except (OSError, TooLargeError) as exc:
             raise ToolError(f"could not read gitleaks' report: {exc}") from exc
+    if not raw.strip():  # real gitleaks writes [] when clean: no report is no answer
+        raise ToolError(
+            f"gitleaks exited {done.returncode} without writing its report",
+            remediation="check that the binary is gitleaks 8; " + INSTALL,
+        )
     try:
-        data = json.loads(raw) if raw.strip() else []
+        data = json.loads(raw)
     except ValueError as exc:
         raise ToolError("gitleaks' JSON report is not JSON", remediation=INSTALL) from exc
     if done.returncode == LEAKS_EXIT and not data:
@@ -434,10 +447,13 @@ def run_gitleaks(
     sources = _Sources(root, mode, timeout)
     findings, fallback = to_findings(data, root=root, mode=mode, sources=sources)
     del data, raw
+    findings += allow_findings(root, mode=mode, timeout=timeout)
+    shown = None if used is None else relative_posix(str(used), root)
     return GitleaksRun(
         tuple(findings),
         mode,
-        None if used is None else relative_posix(str(used), root),
+        shown,
         fallback,
         shallow=mode == "git" and is_shallow(root, timeout=timeout),
+        suppressions=suppressions(root, used, shown),
     )

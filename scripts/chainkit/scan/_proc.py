@@ -3,8 +3,10 @@ what they wait for, and path arguments that cannot be mistaken for options."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess  # nosec B404  # argument lists only, never a shell (see run())
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,26 +58,40 @@ def run(
     if not Path(argv[0]).is_absolute():
         raise ValueError("the binary must be an absolute path")
     try:
-        proc = subprocess.run(  # noqa: S603  # nosec B603  # absolute binary, list, no shell
+        proc = subprocess.Popen(  # noqa: S603  # nosec B603  # absolute binary, list, no shell
             list(argv),
             cwd=cwd,
-            capture_output=True,
             stdin=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=dict(env) if env is not None else None,
+            start_new_session=True,  # its own process group: killed as a whole on the way out
         )
-    except subprocess.TimeoutExpired as exc:
-        raise ToolError(
-            f"gave up after {timeout:g} s waiting for {waiting_for}",
-            remediation="re-run; for a very large repository scan a smaller path",
-        ) from exc
     except OSError as exc:
         raise ToolError(
             f"could not run {Path(argv[0]).name} for {waiting_for}: {exc.strerror or exc}",
             remediation="check that the tool is installed and executable",
         ) from exc
-    return Completed(proc.returncode, proc.stdout, proc.stderr)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill_group(proc)
+        raise ToolError(
+            f"gave up after {timeout:g} s waiting for {waiting_for}",
+            remediation="re-run; for a very large repository scan a smaller path",
+        ) from exc
+    except BaseException:  # Ctrl-C, SIGTERM (the CLI raises it), anything: no orphans
+        _kill_group(proc)
+        raise
+    return Completed(proc.returncode, stdout, stderr)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill ``proc`` and everything it started in its process group, and reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.communicate(timeout=5)
 
 
 def tool_env() -> dict[str, str]:

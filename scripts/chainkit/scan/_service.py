@@ -19,6 +19,7 @@ from chainkit.scan._baseline import (
     load_baseline,
     write_baseline,
 )
+from chainkit.scan._errors import ScanInputError
 from chainkit.scan._gitleaks import (
     Mode,
     gitleaks_tool,
@@ -74,6 +75,7 @@ class ScanOutcome:
     baseline: str | None
     written: str | None
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # also in notes; logged as warnings
 
     @property
     def exit_code(self) -> ExitCode:
@@ -101,6 +103,7 @@ def _finish(
     write_to: Path | None,
     properties: dict[str, object],
     notes: tuple[str, ...],
+    warnings: tuple[str, ...] = (),
 ) -> ScanOutcome:
     if write_to is not None:
         write_baseline(write_to, findings, scanner=scanner, previous=baseline)
@@ -129,21 +132,63 @@ def _finish(
         stale=stale,
         baseline=None if baseline is None else baseline.source,
         written=None if write_to is None else str(write_to),
-        notes=notes,
+        notes=(*notes, *(f"warning: {w}" for w in warnings)),
+        warnings=warnings,
+    )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    full = os.path.normpath(path if path.is_absolute() else Path.cwd() / root / path)
+    base = os.path.normpath(root.absolute())
+    return full == base or full.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def code_root(paths: tuple[Path, ...], root: Path) -> tuple[Path, tuple[Path, ...]]:
+    """The root that findings are reported relative to, and the paths under it: ``root``
+    when every path lies inside it; else the one directory given (or the directory of the
+    one file given) - so SARIF never holds an absolute path or ``..``, and fingerprints and
+    baselines do not depend on where chainkit was run from."""
+    if all(_inside(p, root) for p in paths):
+        return root, paths
+    if len(paths) == 1:
+        (only,) = paths
+        target = only if only.is_absolute() else root / only
+        if target.is_dir() and not target.is_symlink():
+            return target, ()
+        if target.is_file() and not target.is_symlink():
+            return target.parent, (Path(target.name),)
+    raise ScanInputError(
+        "paths outside the current directory: " + ", ".join(map(str, paths)),
+        remediation="run chainkit from their common directory, or pass one directory (the "
+        "root findings are reported relative to)",
     )
 
 
 def scan_code(request: CodeScanRequest) -> ScanOutcome:
     """Run bandit with the project's configuration; compare with the baseline."""
     baseline = _baseline_first("code", request.baseline, request.write_baseline)
+    for path in request.paths:
+        check_path_argument(path, what="path")
+    root, paths = code_root(request.paths, request.root)
     result = run_bandit(
-        request.paths,
-        root=request.root,
+        paths,
+        root=root,
         severity=request.severity,
         confidence=request.confidence,
         timeout=request.timeout,
     )
-    notes = [f"bandit configuration: {', '.join(result.config) or 'bandit defaults'}"]
+    notes = [
+        f"bandit configuration: {result.config.describe()}",
+        f"{result.files_scanned} file(s) scanned; {result.excluded} file(s) or directories "
+        "excluded by the configuration",
+    ]
+    if result.config.skips:
+        notes.append(f"bandit tests skipped by the configuration: {', '.join(result.config.skips)}")
+    if result.symlinks:
+        notes.append(
+            f"{len(result.symlinks)} symlink(s) not followed: {', '.join(result.symlinks[:20])}"
+            + (" ..." if len(result.symlinks) > 20 else "")
+        )
     if result.below_threshold:
         notes.append(
             f"{result.below_threshold} bandit result(s) below --severity "
@@ -156,9 +201,14 @@ def scan_code(request: CodeScanRequest) -> ScanOutcome:
         baseline=baseline,
         write_to=request.write_baseline,
         properties={
+            "root": "." if root == request.root else root.name,
             "severity_threshold": request.severity.label,
             "confidence_threshold": request.confidence.label,
-            "configuration": list(result.config),
+            "configuration": list(result.config.sources),
+            "applied_configuration": result.config.applied(),
+            "files_scanned": result.files_scanned,
+            "excluded_files": result.excluded,
+            "skipped_symlinks": list(result.symlinks),
             "below_threshold": result.below_threshold,
         },
         notes=tuple(notes),
@@ -178,11 +228,18 @@ def scan_secrets(request: SecretScanRequest) -> ScanOutcome:
     result = run_gitleaks(
         gitleaks, request.source, mode=mode, config=request.config, timeout=request.timeout
     )
+    supp = result.suppressions
     notes = [
         f"gitleaks {gitleaks.version} ({gitleaks.source}) over "
         + ("the git history" if mode == "git" else "the files")
         + (f" with {result.config}" if result.config else " with its default rules")
     ]
+    if supp is not None and supp.ignore_file:
+        notes.append(
+            f"{supp.ignore_file} applied ({supp.ignore_entries} entries): the findings it "
+            "lists are not reported"
+        )
+    warnings = supp.warnings if supp is not None else ()
     if result.shallow:
         notes.append(
             "shallow clone: commits before its depth were not scanned (fetch the whole history, "
@@ -199,6 +256,11 @@ def scan_secrets(request: SecretScanRequest) -> ScanOutcome:
         result.findings,
         baseline=baseline,
         write_to=request.write_baseline,
-        properties={"mode": mode, "configuration": result.config, "shallow": result.shallow},
+        properties={
+            "mode": mode,
+            "configuration": supp.properties() if supp is not None else None,
+            "shallow": result.shallow,
+        },
         notes=tuple(notes),
+        warnings=warnings,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,39 @@ def test_output_follows_the_descriptor_paths_the_user_names(form: str) -> None:
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+def test_read_bounded_refuses_anything_but_a_regular_file(tmp_path: Path) -> None:
+    from chainkit._internal.fs import NotRegularFileError, TooLargeError, read_bounded
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # no writer: a blocking open or read would hang
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            read_bounded(fifo, 10)
+        except BaseException as exc:  # noqa: BLE001 - judged below
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(5)
+    if reader.is_alive():  # it blocked: release it (a writer that closes at once), then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("read_bounded blocked on a FIFO")
+    assert len(outcome) == 1 and isinstance(outcome[0], NotRegularFileError)
+    assert "not a regular file" in str(outcome[0])
+    with pytest.raises(NotRegularFileError):
+        read_bounded(Path("/dev/zero"), 10)
+    with pytest.raises(NotRegularFileError):
+        read_bounded(tmp_path, 10)
+    real = tmp_path / "real"
+    real.write_bytes(b"data")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    assert read_bounded(link, 10) == b"data"
+    with pytest.raises(NotRegularFileError, match="symlink"):
+        read_bounded(link, 10, follow_symlinks=False)
+    with pytest.raises(TooLargeError):
+        read_bounded(real, 3)

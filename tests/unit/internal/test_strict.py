@@ -92,3 +92,13 @@ def test_impossible_times_and_trailing_newlines_are_refused() -> None:
         r.time("t")
     with pytest.raises(ValueError, match=r"plan\.h: must be a string of the right form"):
         r.text("h", pattern=re.compile(r"^[a-z]+$"))
+
+
+@pytest.mark.parametrize("value", [True, 1.0, "1"])
+def test_choice_is_typed_bool_and_float_are_not_int(value: object) -> None:
+    from chainkit._internal.strict import DocumentError, Obj
+
+    obj = Obj({"version": value}, "doc", ("version",), error=lambda e: e)
+    with pytest.raises(DocumentError, match=r"doc\.version"):
+        obj.choice("version", (1,))
+    assert Obj({"v": 1}, "doc", ("v",), error=lambda e: e).choice("v", (1,)) == 1

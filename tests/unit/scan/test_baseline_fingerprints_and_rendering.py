@@ -213,7 +213,7 @@ def entropy_of(text: str) -> float:
 
 
 def test_a_secret_is_located_again_from_the_redacted_match() -> None:
-    lines = ["x = 1", f'api_token = "{SECRET}"']
+    lines = [b"x = 1", f'api_token = "{SECRET}"'.encode()]
     entry = {
         "StartLine": 2,
         "EndLine": 2,
@@ -262,7 +262,7 @@ def test_gitleaks_findings_fall_back_to_the_place_when_the_secret_is_gone(
         "StartLine": 1,
         "EndLine": 1,
         "StartColumn": 1,
-        "EndColumn": 40,
+        "EndColumn": 46,
         "Match": 'api_token = "REDACTED"',
         "Secret": "REDACTED",
         "Entropy": entropy_of(SECRET),
@@ -281,7 +281,7 @@ def test_gitleaks_findings_fall_back_to_the_place_when_the_secret_is_gone(
         [entry],
         root=tmp_path,
         mode="dir",
-        sources=FakeSources([f'api_token = "{SECRET}"']),  # type: ignore[arg-type]
+        sources=FakeSources([f'api_token = "{SECRET}"'.encode()]),  # type: ignore[arg-type]
     )
     assert fallback == 0
     assert located[0].fingerprint == fingerprint(
@@ -334,7 +334,7 @@ def test_a_nosec_needs_a_reason(comment: str, reasonless: bool) -> None:
 
 def test_a_multi_line_secret_is_located_by_its_columns() -> None:
     block = ["-----BEGIN KEY-----", SECRET[:16], "-----END KEY-----"]
-    lines = ["x = 1", 'KEY = """' + block[0], block[1], block[2] + '"""']
+    lines = [t.encode() for t in ["x = 1", 'KEY = """' + block[0], block[1], block[2] + '"""']]
     secret = "\n".join(block)
     entry = {  # gitleaks' columns for such a match are one further than the text
         "StartLine": 2,
@@ -345,3 +345,160 @@ def test_a_multi_line_secret_is_located_by_its_columns() -> None:
         "Entropy": entropy_of(secret),
     }
     assert _locate_secret(entry, lines) == secret
+
+
+def test_a_place_fingerprint_is_never_written_to_or_accepted_by_a_baseline(
+    tmp_path: Path,
+) -> None:
+    from chainkit.scan._baseline import Baseline, BaselineEntry, baseline_document, compare
+
+    entry = {
+        "RuleID": "generic-api-key",
+        "File": "a.py",
+        "StartLine": 1,
+        "EndLine": 1,
+        "StartColumn": 1,
+        "EndColumn": 46,
+        "Match": 'api_token = "REDACTED"',
+        "Entropy": entropy_of(SECRET),
+        "Commit": "",
+    }
+    found, _ = gitleaks_findings(
+        [entry],
+        root=tmp_path,
+        mode="dir",
+        sources=FakeSources(None),  # type: ignore[arg-type]
+    )
+    assert json.loads(baseline_document(found, scanner="secrets"))["entries"] == []
+    listed = Baseline(
+        "secrets", (BaselineEntry(found[0].fingerprint, "generic-api-key", "a.py"),), "b"
+    )
+    compared = compare(found, listed)
+    assert compared.new == tuple(found) and compared.accepted == ()
+
+
+@pytest.mark.parametrize(
+    ("lines", "entry", "secret"),
+    [
+        # unquoted at the end of the line: the secret is the rest of the reported span
+        (
+            [b"SERVICE_API_KEY=" + SECRET.encode()],
+            {"StartColumn": 1, "EndColumn": 48, "Match": "SERVICE_API_KEY=REDACTED"},
+            SECRET,
+        ),
+        # non-ASCII before the match: gitleaks' columns count bytes
+        (
+            [b"x", "name: \u00fc \u00fc api_key: ".encode() + SECRET.encode()],
+            {
+                "StartLine": 2,
+                "EndLine": 2,
+                "StartColumn": 14,
+                "EndColumn": 54,
+                "Match": "api_key: REDACTED",
+            },
+            SECRET,
+        ),
+    ],
+)
+def test_a_secret_is_the_whole_reported_span_in_bytes(
+    lines: list[bytes], entry: dict[str, object], secret: str
+) -> None:
+    full = {"StartLine": 1, "EndLine": 1, **entry, "Entropy": entropy_of(secret)}
+    assert _locate_secret(full, lines) == secret
+
+
+def test_a_private_key_at_line_1_column_1_is_located() -> None:
+    block = ["-----BEGIN KEY-----", SECRET, "-----END KEY-----"]
+    entry = {  # the start is exact, the end one further: the corrections are independent
+        "StartLine": 1,
+        "EndLine": 3,
+        "StartColumn": 1,
+        "EndColumn": len(block[2]) + 1,
+        "Match": "REDACTED",
+        "Entropy": entropy_of("\n".join(block)),
+    }
+    assert _locate_secret(entry, [b.encode() for b in block]) == "\n".join(block)
+
+
+def test_a_baseline_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    from chainkit.scan import BaselineError, load_baseline
+
+    fifo = tmp_path / "bl.json"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            load_baseline(fifo, scanner="code")
+        except BaseException as exc:  # noqa: BLE001 - judged below
+            outcome.append(exc)
+
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    loader.join(5)
+    if loader.is_alive():  # it blocked: release it, then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("a FIFO baseline blocked the scan")
+    assert len(outcome) == 1 and isinstance(outcome[0], BaselineError)
+    assert "not a regular file" in str(outcome[0])
+
+
+@pytest.mark.parametrize(
+    ("line", "reasonless"),
+    [
+        ('token = "x"  # {m}', True),
+        ('token = "x" // {m}', True),
+        ("KEY=abc # {m}", True),
+        ('token = "x"  # test fixture, not a key  # {m}', False),
+        ("key: abc  # documented example from the vendor {m}", False),
+        ('token = "# not a comment"  # {m}', True),
+        ("mention `{m}` in prose, with words", False),
+    ],
+)
+def test_an_inline_gitleaks_allow_needs_a_reason(line: str, reasonless: bool) -> None:
+    from chainkit.scan._suppressions import MARKER, _reasonless
+
+    assert _reasonless(line.format(m=MARKER)) is reasonless
+
+
+@pytest.mark.parametrize("version", [True, 1.0])
+def test_a_baseline_version_must_be_the_integer_1(version: object) -> None:
+    from chainkit.scan import BaselineError
+    from chainkit.scan._baseline import parse_baseline
+
+    doc = {"format": "chainkit-scan-baseline", "version": version, "scanner": "code", "entries": []}
+    with pytest.raises(BaselineError, match="version"):
+        parse_baseline(doc, source="b.json", scanner="code")
+
+
+def test_quoted_literals_in_any_bandit_message_are_redacted_and_rules_are_static() -> None:
+    from chainkit.scan._bandit import to_findings
+
+    def result(test_id: str, text: str, line: int) -> dict[str, object]:
+        return {
+            "test_id": test_id,
+            "test_name": "some_test",
+            "issue_text": text,
+            "issue_severity": "MEDIUM",
+            "issue_confidence": "HIGH",
+            "filename": "a.py",
+            "line_number": line,
+            "line_range": [line],
+            "code": f"{line} x = 'v'\n",
+        }
+
+    data = {
+        "results": [
+            result("B999", 'Call with \'top-secret-arg\' and "other\\"value" quoted', 1),
+            result("B106", "Possible hardcoded password: 'hunter2hunter2'", 2),
+        ],
+        "errors": [],
+    }
+    found, _ = to_findings(data, root=Path(), severity=Severity.LOW, confidence=Severity.LOW)
+    text = json.dumps([(f.message, f.rule.help_text, f.rule.short_description) for f in found])
+    for value in ("top-secret-arg", "other", "q-lit", "hunter2hunter2"):
+        assert value not in text
+    assert found[0].message == "Call with '…' and '…' quoted"
