@@ -1,16 +1,18 @@
 """The test-only admin endpoints under ``/_sandbox/`` (not part of GitHub's API).
 
 They need no token and are not counted, logged or faulted: health, the fault registry
-(``faults``), the request log (``requests``), and state changes a test needs that GitHub
-offers no API for (make a release immutable, swap an asset's bytes, give an asset a raw,
-unsanitised name, move a tag to another commit). Answers are small JSON bodies; errors
-are ``400``/``404``.
+(``faults``), the seeded fault plan (``fault-plan``), the request log (``requests``), and
+state changes a test needs that GitHub offers no API for (make a release immutable, swap
+an asset's bytes, give an asset a raw, unsanitised name, move a tag to another commit).
+Answers are small JSON bodies; errors are ``400``/``404``.
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from chainkit.sandbox._errors import SandboxUsageError
+from chainkit.sandbox._fault_plan import parse_fault_spec
 from chainkit.sandbox._github import _render as render
 from chainkit.sandbox._github._exchange import Exchange, Response, int_or_none
 from chainkit.sandbox._github._faults import parse_fault
@@ -38,6 +40,26 @@ def _faults(ex: Exchange, method: str) -> Response:
             return Response(400, {"message": problem})
         registry.add(fault)
         return Response(201, {"ok": True})
+    return _not_found()
+
+
+def _fault_plan(ex: Exchange, method: str) -> Response:
+    # The seeded fault plan (docs/sandbox.md, 'Faults'), shared with the Sigstore stand-in.
+    plan = ex.state.plan
+    if method == "GET":
+        return Response(200, plan.describe())
+    if method == "DELETE":
+        plan.clear()
+        return Response(204)
+    if method == "PUT":
+        data, bad = ex.json_body("admin")
+        if bad is not None:
+            return bad
+        try:
+            plan.replace(parse_fault_spec(data, source="fault-plan"))
+        except SandboxUsageError as exc:
+            return Response(400, {"message": exc.message})
+        return Response(200, plan.describe())
     return _not_found()
 
 
@@ -125,6 +147,8 @@ def handle(ex: Exchange, method: str, segs: list[str], query: str) -> Response:
         return _faults(ex, method)
     if segs == ["requests"]:
         return _requests(ex, method)
+    if segs == ["fault-plan"]:
+        return _fault_plan(ex, method)
     if len(segs) == 5 and segs[0] == "repos" and segs[3] == "tags" and method == "PUT":
         repo = ex.store.repo_by_name(segs[1], segs[2])
         if repo is None:
