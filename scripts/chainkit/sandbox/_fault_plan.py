@@ -217,8 +217,7 @@ class _Live:
     def __init__(self, rule: FaultRule, seed: int, index: int) -> None:
         self.rule = rule
         self.pattern = re.compile(rule.path)
-        # Fault injection, not security: a seeded generator is the point.
-        self.rng = random.Random(f"{seed}:{index}")  # noqa: S311  # nosec B311 - seeded fault injection, not security
+        self.rng = random.Random(f"{seed}:{index}")  # noqa: S311 - seeded fault injection, not security  # nosec B311
         self.matched = 0
         self.fired = 0
 
