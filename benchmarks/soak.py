@@ -366,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )  # fmt: skip
         injected = soak.admin("GET", "fault-plan")["injected"]
         soak.admin("DELETE", "fault-plan")
-        log = soak.admin("GET", "requests")
+        log = soak.admin("GET", "requests") + soak.admin("GET", "requests?service=sigstore")
         checked = check(soak, seed_doc, plan)
         entries = soak.tree_size() - tree0
     finally:

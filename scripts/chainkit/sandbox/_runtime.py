@@ -195,7 +195,7 @@ class Sandbox:
             host=self._host,
             port=sigstore_port,
             faults=github.state.plan,
-            requests=github.state.requests,
+            requests=github.state.sigstore_requests,
         )
         github.start()
         try:

@@ -29,8 +29,8 @@ def plan(sb: GitHubSandbox | FullSandbox, *rules: dict[str, Any], seed: int = 1)
     assert r.status_code == 200, r.text
 
 
-def faulted(sb: GitHubSandbox | FullSandbox) -> list[dict[str, Any]]:
-    log = sb.admin("GET", "requests").json()
+def faulted(sb: GitHubSandbox | FullSandbox, service: str = "github") -> list[dict[str, Any]]:
+    log = sb.admin("GET", "requests", params={"service": service}).json()
     return [e for e in log if e["fault"]]
 
 
@@ -213,7 +213,8 @@ def test_sigstore_faults_by_service(sandbox_factory: Callable[..., FullSandbox])
         resp.read()
     conn.close()
     assert len(info.value.partial) == 7
-    seen = [(e["service"], e["status"], e["fault_kind"]) for e in faulted(sb)]
+    assert faulted(sb) == []  # GitHub's log holds GitHub's requests only
+    seen = [(e["service"], e["status"], e["fault_kind"]) for e in faulted(sb, "sigstore")]
     assert seen == [
         ("rekor", 503, "status_503"),
         ("tsa", 500, "status_500"),
@@ -235,8 +236,8 @@ def test_sigstore_requests_are_logged_without_credentials(
         timeout=30,
     )
     assert r.status_code >= 400  # no key: refused, but logged
-    log = sb.requests_log()
-    (entry,) = [e for e in log if e.get("service") == "fulcio"]
+    log = sb.admin("GET", "requests", params={"service": "sigstore"}).json()
+    (entry,) = [e for e in log if e["service"] == "fulcio"]
     assert (entry["method"], entry["path"], entry["status"]) == (
         "POST",
         "/api/v2/signingCert",
@@ -244,6 +245,9 @@ def test_sigstore_requests_are_logged_without_credentials(
     )
     assert entry["bytes_in"] == 2 and entry["bytes_out"] > 0
     assert jwt not in json.dumps(log)
+    assert sb.admin("GET", "requests", params={"service": "x"}).status_code == 400
+    assert sb.admin("DELETE", "requests").status_code == 204
+    assert sb.admin("GET", "requests", params={"service": "sigstore"}).json() == []
 
 
 # ------------------------------------------------------------------- `sandbox up --faults`

@@ -63,11 +63,17 @@ def _fault_plan(ex: Exchange, method: str) -> Response:
     return _not_found()
 
 
-def _requests(ex: Exchange, method: str) -> Response:
+def _requests(ex: Exchange, method: str, query: str) -> Response:
+    # GitHub's requests by default; ?service=sigstore: the Sandbox's Sigstore stand-in's.
+    service = (parse_qs(query).get("service") or ["github"])[-1]
+    if service not in ("github", "sigstore"):
+        return Response(400, {"message": "service must be github or sigstore"})
+    log = ex.state.requests if service == "github" else ex.state.sigstore_requests
     if method == "GET":
-        return Response(200, ex.state.requests.entries())
+        return Response(200, log.entries())
     if method == "DELETE":
         ex.state.requests.clear()
+        ex.state.sigstore_requests.clear()
         return Response(204)
     return _not_found()
 
@@ -146,7 +152,7 @@ def handle(ex: Exchange, method: str, segs: list[str], query: str) -> Response:
     if segs == ["faults"]:
         return _faults(ex, method)
     if segs == ["requests"]:
-        return _requests(ex, method)
+        return _requests(ex, method, query)
     if segs == ["fault-plan"]:
         return _fault_plan(ex, method)
     if len(segs) == 5 and segs[0] == "repos" and segs[3] == "tags" and method == "PUT":

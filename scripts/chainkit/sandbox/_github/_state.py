@@ -45,5 +45,7 @@ class ServerState:
         self.plan = FaultPlan()
         """Seeded faults (``--faults``); a :class:`Sandbox` shares it with the Sigstore stand-in."""
         self.requests = RequestLog()
+        self.sigstore_requests = RequestLog()
+        """The Sigstore stand-in's requests, in a :class:`Sandbox` (``?service=sigstore``)."""
         self.limits = RateLimits()
         self.write_budget = WriteBudget()
