@@ -31,6 +31,12 @@ def sandbox() -> None:
     envvar="CHAINKIT_SANDBOX_SEED",
     help="Seed file (YAML or JSON) for a fresh sandbox; default: the built-in demo.",
 )
+@click.option(
+    "--faults",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Fault spec (YAML or JSON) to inject, seeded (docs/sandbox.md, 'Faults'); "
+    "faults are never stored: `up` again without it serves the same state without faults.",
+)
 @sandbox_dir_option()
 @click.option("--github-port", type=click.IntRange(0, 65535), default=0, help="0: a free port.")
 @click.option("--sigstore-port", type=click.IntRange(0, 65535), default=0, help="0: a free port.")
@@ -38,6 +44,7 @@ def sandbox() -> None:
 @click.option("--env", "as_env", is_flag=True, help="Print `export` lines for a POSIX shell.")
 def up(
     seed: Path | None,
+    faults: Path | None,
     directory: Path,
     github_port: int,
     sigstore_port: int,
@@ -52,7 +59,13 @@ def up(
     from chainkit.sandbox import identity_token
     from chainkit.sandbox import up as start
 
-    info = start(directory, seed_path=seed, github_port=github_port, sigstore_port=sigstore_port)
+    info = start(
+        directory,
+        seed_path=seed,
+        github_port=github_port,
+        sigstore_port=sigstore_port,
+        faults_path=faults,
+    )
     token = identity_token(info.dir)
     data = info.to_json(identity_token=token)
     if as_json:

@@ -32,6 +32,7 @@ from typing import Any
 
 from chainkit._internal.fs import atomic_write_text
 from chainkit.sandbox._errors import SandboxServiceError, SandboxUsageError
+from chainkit.sandbox._fault_plan import FaultPlan, FaultSpec, load_fault_spec
 from chainkit.sandbox._github import GitHubStandIn
 from chainkit.sandbox._seed import Seed, default_seed, load_seed
 from chainkit.sandbox._sigstore import SigstoreAuthority, SigstoreStandIn
@@ -143,8 +144,10 @@ class Sandbox:
         sigstore_port: int = 0,
         host: str = "127.0.0.1",
         response_observer: Callable[[Any], None] | None = None,
+        faults: FaultSpec | None = None,
     ) -> None:
         self.dir = directory.resolve()
+        self._faults = faults
         self._observer = response_observer
         self._seed = seed
         self._host = host
@@ -182,8 +185,18 @@ class Sandbox:
         )
         if fresh or not github.seeded:
             github.seed(self._seed or default_seed())
+        # Faults are never stored: ``faults=`` applies at every start, the seed's on a fresh one.
+        spec = self._faults or (self._seed.faults if fresh and self._seed else None)
+        if spec is not None:
+            github.state.plan.replace(spec)
         authority = SigstoreAuthority(self.dir / "sigstore")
-        sigstore = SigstoreStandIn(authority, host=self._host, port=sigstore_port)
+        sigstore = SigstoreStandIn(
+            authority,
+            host=self._host,
+            port=sigstore_port,
+            faults=github.state.plan,
+            requests=github.state.sigstore_requests,
+        )
         github.start()
         try:
             sigstore.start()
@@ -206,6 +219,13 @@ class Sandbox:
             repositories=tuple(meta.get("repositories", ())),
         )
         return self.info
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The running sandbox's fault plan (both stand-ins): replace, clear, describe."""
+        if self._github is None:
+            raise SandboxUsageError("the sandbox is not running", remediation="call start() first")
+        return self._github.state.plan
 
     def _choose_ports(self, previous: dict[str, int]) -> tuple[int, int]:
         """Explicit ports win; otherwise reuse the last ports if they are free."""
@@ -307,6 +327,7 @@ def up(
     github_port: int = 0,
     sigstore_port: int = 0,
     timeout: float = _START_TIMEOUT,
+    faults_path: Path | None = None,
 ) -> SandboxInfo:
     """Start the sandbox in a background process and wait until both stand-ins answer.
 
@@ -315,7 +336,15 @@ def up(
     directory = directory.resolve()
     if seed_path is not None:
         load_seed(seed_path)  # fail fast, in this process, with a clear usage error
+    if faults_path is not None:
+        load_fault_spec(faults_path)
     running = status(directory)
+    if running is not None and faults_path is not None:
+        raise SandboxUsageError(
+            f"the sandbox in {directory} is already running; its faults were set when it started",
+            remediation="run `chainkit sandbox down` first, or PUT the spec to "
+            "/_sandbox/fault-plan of the running GitHub stand-in",
+        )
     if seed_path is not None and (running is not None or _read_json(directory / _META)):
         # said here, in the caller's process: the server's own warning goes to its log file
         _log.warning(
@@ -340,6 +369,8 @@ def up(
     argv = [sys.executable, "-m", "chainkit.sandbox._serve", "--dir", str(directory)]
     if seed_path is not None:
         argv += ["--seed", str(seed_path.resolve())]
+    if faults_path is not None:
+        argv += ["--faults", str(faults_path.resolve())]
     argv += ["--github-port", str(github_port), "--sigstore-port", str(sigstore_port)]
     with (directory / _LOG).open("ab") as log:
         proc = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell  # nosec B603
@@ -427,7 +458,12 @@ def _state_file(directory: Path, info: SandboxInfo) -> Iterator[None]:
 
 
 def serve_forever(
-    directory: Path, *, seed_path: Path | None, github_port: int, sigstore_port: int
+    directory: Path,
+    *,
+    seed_path: Path | None,
+    github_port: int,
+    sigstore_port: int,
+    faults_path: Path | None = None,
 ) -> int:
     """Body of the background process (``python -m chainkit.sandbox._serve``)."""
     from chainkit.errors import Error, UsageError
@@ -442,8 +478,13 @@ def serve_forever(
     signal.signal(signal.SIGINT, _on_signal)
     try:
         seed = load_seed(seed_path) if seed_path is not None else None
+        faults = load_fault_spec(faults_path) if faults_path is not None else None
         sandbox = Sandbox(
-            directory, seed=seed, github_port=github_port, sigstore_port=sigstore_port
+            directory,
+            seed=seed,
+            github_port=github_port,
+            sigstore_port=sigstore_port,
+            faults=faults,
         )
         info = sandbox.start()
     except Error as exc:

@@ -22,6 +22,7 @@ from typing import Any
 from chainkit._internal.hashing import sha256_chunks
 from chainkit._internal.strict import DocumentError, Obj, dataclass_keys, load_json, load_yaml
 from chainkit.sandbox._errors import SandboxUsageError
+from chainkit.sandbox._fault_plan import parse_fault_spec
 from chainkit.sandbox._seed_model import (
     DEFAULT_READ_TOKEN,
     DEFAULT_WRITE_TOKEN,
@@ -359,7 +360,12 @@ def parse_seed(data: object, *, source: str) -> Seed:
                 raise ctx.err(f"repos[{i}].full_name", f"duplicate repository {repo.full_name!r}")
             repos.append(repo)
     limits = _limits(ctx, o.raw("limits"), "limits") if o.has("limits") else LimitsSpec()
-    return Seed(version=SEED_VERSION, tokens=tuple(tokens), repos=tuple(repos), limits=limits)
+    faults = None
+    if o.has("faults"):
+        faults = parse_fault_spec(o.raw("faults"), source=source, where="faults")
+    return Seed(
+        version=SEED_VERSION, tokens=tuple(tokens), repos=tuple(repos), limits=limits, faults=faults
+    )
 
 
 def load_seed(path: Path) -> Seed:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from chainkit.sandbox._fault_plan import FaultSpec
+
 __all__ = [
     "CHUNK_SIZE",
     "DEFAULT_READ_TOKEN",
@@ -182,6 +184,9 @@ class Seed:
     tokens: tuple[TokenSpec, ...] = ()
     repos: tuple[RepoSpec, ...] = ()
     limits: LimitsSpec = LimitsSpec()
+    faults: FaultSpec | None = None
+    """Seeded faults (docs/sandbox.md, 'Faults'): in memory, applied when this seed starts
+    a fresh sandbox; never stored, so a later start serves the state without them."""
 
 
 # --------------------------------------------------------------------------- pseudo-random

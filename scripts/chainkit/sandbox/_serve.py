@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chainkit.sandbox._serve")
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--seed", type=Path, default=None)
+    parser.add_argument("--faults", type=Path, default=None)
     parser.add_argument("--github-port", type=int, default=0)
     parser.add_argument("--sigstore-port", type=int, default=0)
     args = parser.parse_args(argv)
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         seed_path=args.seed,
         github_port=args.github_port,
         sigstore_port=args.sigstore_port,
+        faults_path=args.faults,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 
 import pytest
 import requests
@@ -120,7 +121,14 @@ def test_request_log(github_sandbox: GitHubSandbox) -> None:
         "kind": "list-releases",
         "operation_id": "repos/list-releases",
         "fault": False,
+        "fault_kind": None,
+        "bytes_in": 0,
+        "bytes_out": log[1]["bytes_out"],
+        "ms": log[1]["ms"],
     }
+    assert log[1]["bytes_out"] > 100 and log[1]["ms"] >= 0
+    # The token the client sent is never recorded (nor any other header).
+    assert github_sandbox.write_token not in json.dumps(log)
     assert log[2]["path"] == f"/repositories/{repo.id}/releases"
     assert github_sandbox.admin("DELETE", "requests").status_code == 204
     assert github_sandbox.requests_log() == []

@@ -1,17 +1,19 @@
 """The test-only admin endpoints under ``/_sandbox/`` (not part of GitHub's API).
 
 They need no token and are not counted, logged or faulted: health, the fault registry
-(``faults``), the request log (``requests``), the secondary limits and how many
-writes they admitted and refused (``limits``), and state changes a test needs that GitHub
-offers no API for (make a release immutable, swap an asset's bytes, give an asset a raw,
-unsanitised name, move a tag to another commit). Answers are small JSON bodies; errors
-are ``400``/``404``.
+(``faults``), the seeded fault plan (``fault-plan``), the request log (``requests``),
+the secondary limits and how many writes they admitted and refused (``limits``), and
+state changes a test needs that GitHub offers no API for (make a release immutable, swap
+an asset's bytes, give an asset a raw, unsanitised name, move a tag to another commit).
+Answers are small JSON bodies; errors are ``400``/``404``.
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from chainkit.sandbox._errors import SandboxUsageError
+from chainkit.sandbox._fault_plan import parse_fault_spec
 from chainkit.sandbox._github import _render as render
 from chainkit.sandbox._github._exchange import Exchange, Response, int_or_none
 from chainkit.sandbox._github._faults import parse_fault
@@ -42,11 +44,37 @@ def _faults(ex: Exchange, method: str) -> Response:
     return _not_found()
 
 
-def _requests(ex: Exchange, method: str) -> Response:
+def _fault_plan(ex: Exchange, method: str) -> Response:
+    # The seeded fault plan (docs/sandbox.md, 'Faults'), shared with the Sigstore stand-in.
+    plan = ex.state.plan
     if method == "GET":
-        return Response(200, ex.state.requests.entries())
+        return Response(200, plan.describe())
+    if method == "DELETE":
+        plan.clear()
+        return Response(204)
+    if method == "PUT":
+        data, bad = ex.json_body("admin")
+        if bad is not None:
+            return bad
+        try:
+            plan.replace(parse_fault_spec(data, source="fault-plan"))
+        except SandboxUsageError as exc:
+            return Response(400, {"message": exc.message})
+        return Response(200, plan.describe())
+    return _not_found()
+
+
+def _requests(ex: Exchange, method: str, query: str) -> Response:
+    # GitHub's requests by default; ?service=sigstore: the Sandbox's Sigstore stand-in's.
+    service = (parse_qs(query).get("service") or ["github"])[-1]
+    if service not in ("github", "sigstore"):
+        return Response(400, {"message": "service must be github or sigstore"})
+    log = ex.state.requests if service == "github" else ex.state.sigstore_requests
+    if method == "GET":
+        return Response(200, log.entries())
     if method == "DELETE":
         ex.state.requests.clear()
+        ex.state.sigstore_requests.clear()
         return Response(204)
     return _not_found()
 
@@ -125,9 +153,11 @@ def handle(ex: Exchange, method: str, segs: list[str], query: str) -> Response:
     if segs == ["faults"]:
         return _faults(ex, method)
     if segs == ["requests"]:
-        return _requests(ex, method)
+        return _requests(ex, method, query)
     if segs == ["limits"] and method == "GET":
         return Response(200, ex.state.write_budget.describe())
+    if segs == ["fault-plan"]:
+        return _fault_plan(ex, method)
     if len(segs) == 5 and segs[0] == "repos" and segs[3] == "tags" and method == "PUT":
         repo = ex.store.repo_by_name(segs[1], segs[2])
         if repo is None:

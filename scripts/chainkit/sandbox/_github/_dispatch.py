@@ -31,6 +31,7 @@ from chainkit.sandbox._github._exchange import (
     http_date,
     not_found,
 )
+from chainkit.sandbox._github._inject import inject
 from chainkit.sandbox._github._limits import CONTENT_CREATING, SECONDARY_DOC_URL
 from chainkit.sandbox._github._ratelimit import exceeded_message, rate_limit_body
 from chainkit.sandbox._github._routes import NO_RATE_HEADERS, NOT_COUNTED, OPERATIONS, route
@@ -77,6 +78,7 @@ class Handler(Exchange):
         raw_path, _, query = self.path.partition("?")
         length = self.content_length()
         self._body_left = length or 0
+        self._started, self._bytes_in, self.cut_after = time.monotonic(), length or 0, None
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True
         segs = [unquote(s) for s in raw_path.split("/")[1:]]
@@ -90,6 +92,12 @@ class Handler(Exchange):
             self.send(resp)
             return
         kind, target = route(method, segs, self.headers.get("Accept") or "")
+        decision = self.state.plan.decide("github", method, raw_path)
+        if decision is not None:  # seeded faults (``--faults``): _fault_plan, _inject
+            self.state.plan.delay(decision)
+            if decision.rule is not None:
+                inject(self, decision.rule, (method, kind, target, raw_path, query, length))
+                return
         fault = self.state.faults.take(method, raw_path)
         if fault is not None:
             self.drain()
@@ -255,8 +263,12 @@ class Handler(Exchange):
         resp: Response,
         *,
         fault: bool = False,
+        fault_kind: str | None = None,
     ) -> None:
         # Log before sending: a client that reads the log right after its response sees it.
+        size = resp.file.stat().st_size if resp.file is not None else len(resp.encoded())
+        if self.cut_after is not None:
+            size = min(size, self.cut_after)
         self.state.requests.record(
             {
                 "method": method if self.command != "HEAD" else "HEAD",
@@ -266,6 +278,10 @@ class Handler(Exchange):
                 "kind": kind,
                 "operation_id": OPERATIONS.get(kind),
                 "fault": fault,
+                "fault_kind": fault_kind or ("canned" if fault else None),
+                "bytes_in": self._bytes_in,
+                "bytes_out": 0 if resp.status in (204, 304) or self.command == "HEAD" else size,
+                "ms": round((time.monotonic() - self._started) * 1000, 3),
             }
         )
         body = self.send(resp)
@@ -288,3 +304,23 @@ class Handler(Exchange):
             )
         except Exception:  # noqa: BLE001 - an observer must not break the server
             _log.exception("response observer failed")
+
+    def log_fault(
+        self, method: str, raw_path: str, query: str, kind: str, fault_kind: str, *, bytes_in: int
+    ) -> None:
+        """Log a request that got no answer (the connection was cut): ``status`` is 0."""
+        self.state.requests.record(
+            {
+                "method": method,
+                "path": raw_path,
+                "query": query,
+                "status": 0,
+                "kind": kind,
+                "operation_id": OPERATIONS.get(kind),
+                "fault": True,
+                "fault_kind": fault_kind,
+                "bytes_in": bytes_in,
+                "bytes_out": 0,
+                "ms": round((time.monotonic() - self._started) * 1000, 3),
+            }
+        )

@@ -213,6 +213,8 @@ class Exchange(TrackedHandler):
     timeout = 120
     server: GitHubHTTPServer
     _body_left: int = 0
+    cut_after: int | None = None
+    """Set by a ``cut_body_after_bytes`` fault: send that much of the body, then hang up."""
 
     @property
     def store(self) -> Store:
@@ -313,10 +315,14 @@ class Exchange(TrackedHandler):
         self.end_headers()
         if self.command == "HEAD" or resp.status in (204, 304):
             return body
+        left = size if self.cut_after is None else min(size, self.cut_after)
+        if self.cut_after is not None:
+            self.close_connection = True
         if resp.file is not None:
             with resp.file.open("rb") as fh:
-                while chunk := fh.read(CHUNK):
+                while left > 0 and (chunk := fh.read(min(CHUNK, left))):
                     self.wfile.write(chunk)
+                    left -= len(chunk)
             return None
-        self.wfile.write(body)
+        self.wfile.write(body[:left])
         return body

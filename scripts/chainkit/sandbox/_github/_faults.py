@@ -1,9 +1,10 @@
 """The fault registry of the GitHub stand-in (test-only, in memory).
 
 A fault is a canned response for the next ``times`` requests whose method and raw path
-match (``POST /_sandbox/faults``). :class:`FaultRegistry` is the one place faults are
-parsed, matched and consumed; richer injection (latency, dropped connections, partial
-bodies) belongs here, as new :class:`Fault` fields that dispatch applies.
+match (``POST /_sandbox/faults``). :class:`FaultRegistry` is the one place these canned
+faults are parsed, matched and consumed. Seeded faults (latency, shares, cut connections,
+``starter`` uploads, rate limits, Sigstore faults) are ``chainkit.sandbox._fault_plan``,
+applied by ``_inject``; dispatch consults the plan first.
 """
 
 from __future__ import annotations

@@ -85,6 +85,11 @@ class GitHubStandIn:
     def seeded(self) -> bool:
         return self._store.seeded
 
+    @property
+    def state(self) -> ServerState:
+        """In-memory state (faults, request log): a :class:`Sandbox` shares parts of it."""
+        return self._state
+
     def start(self) -> None:
         """Bind and serve in background daemon threads."""
         if self._server is not None:

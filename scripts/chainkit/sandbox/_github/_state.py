@@ -1,7 +1,7 @@
 """In-memory state of a running GitHub stand-in (starts afresh with every start).
 
-Primary rate limits, the secondary-limit budget (a seam), injected faults and the
-request log. Everything persistent is in ``_store``.
+Primary rate limits, the secondary-limit budget (a seam), injected faults (canned ones
+and the seeded plan) and the request log. Everything persistent is in ``_store``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from chainkit.sandbox._fault_plan import FaultPlan
 from chainkit.sandbox._github._faults import FaultRegistry
 from chainkit.sandbox._github._limits import WriteBudget
 from chainkit.sandbox._github._ratelimit import RateLimits
@@ -41,6 +42,10 @@ class RequestLog:
 class ServerState:
     def __init__(self) -> None:
         self.faults = FaultRegistry()
+        self.plan = FaultPlan()
+        """Seeded faults (``--faults``); a :class:`Sandbox` shares it with the Sigstore stand-in."""
         self.requests = RequestLog()
+        self.sigstore_requests = RequestLog()
+        """The Sigstore stand-in's requests, in a :class:`Sandbox` (``?service=sigstore``)."""
         self.limits = RateLimits()
         self.write_budget = WriteBudget()

@@ -1,10 +1,17 @@
-"""The HTTP front of the local Sigstore: Fulcio, Rekor v1 and the TSA on one port."""
+"""The HTTP front of the local Sigstore: Fulcio, Rekor v1 and the TSA on one port.
+
+Seeded faults (``chainkit.sandbox._fault_plan``, services ``fulcio``, ``rekor``, ``tsa``)
+apply before a request is served: latency, an error status (the request is not served),
+or an answer cut after some body bytes. Requests are logged to the sandbox's request log
+when one is given (``service`` names which of the three answered).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import threading
+import time
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,6 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 from cryptography.hazmat.primitives import serialization
 
 from chainkit.sandbox._errors import SandboxUsageError
+from chainkit.sandbox._fault_plan import FaultPlan, sigstore_service
+from chainkit.sandbox._github._state import RequestLog
 from chainkit.sandbox._http import LoopbackServer, TrackedHandler, bind, serve, shut_down
 from chainkit.sandbox._sigstore._authority import GITHUB_ISSUER, SigstoreAuthority
 from chainkit.sandbox._sigstore._common import Rejected
@@ -37,12 +46,17 @@ class _Server(LoopbackServer):
     tsa: TimestampAuthority
     authority: SigstoreAuthority
     base_url: str
+    plan: FaultPlan
+    requests: RequestLog | None
 
 
 class _Handler(TrackedHandler):
     server: _Server
     server_version = "chainkit-sandbox-sigstore"
     timeout = 60  # idle kept-alive connections end after a minute
+    _cut_after: int | None = None
+    _status = 0
+    _sent = 0
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -59,14 +73,35 @@ class _Handler(TrackedHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
+        self._status = status
+        if self._cut_after is not None:
+            body = body[: self._cut_after]
+            self.close_connection = True
         if self.command != "HEAD":
             self.wfile.write(body)
+            self._sent = len(body)
 
     def _json(self, status: int, value: Any, **headers: str) -> None:
         self._send(status, json.dumps(value).encode(), "application/json", **headers)
 
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
+        started, self._cut_after, self._status, self._sent = time.monotonic(), None, 0, 0
+        service = sigstore_service(url.path)
+        decision = self.server.plan.decide(service, method, url.path)
+        fault_kind = None
+        if decision is not None:
+            self.server.plan.delay(decision)
+            rule = decision.rule
+            if rule is not None:
+                fault_kind = rule.effect
+                self._cut_after = rule.cut_body_after_bytes
+            if rule is not None and rule.status is not None:
+                self._body()  # read and drop the request, so the connection stays usable
+                message = f"sandbox fault: {rule.status}"
+                self._json(rule.status, {"code": rule.status, "message": message})
+                self._record(method, url.path, service, started, fault_kind)
+                return
         try:
             self._route(method, url.path.rstrip("/") or "/", parse_qs(url.query))
         except Rejected as exc:
@@ -75,6 +110,28 @@ class _Handler(TrackedHandler):
         except Exception:  # noqa: BLE001 - a bug: answer 500, log it, keep serving
             _log.exception("sigstore stand-in failed on %s %s", method, url.path)
             self._json(500, {"code": 500, "message": "internal error in the sandbox stand-in"})
+        self._record(method, url.path, service, started, fault_kind)
+
+    def _record(
+        self, method: str, path: str, service: str, started: float, fault_kind: str | None
+    ) -> None:
+        log = self.server.requests
+        if log is None:
+            return
+        log.record(
+            {
+                "service": service,
+                "method": method,
+                "path": path,
+                "status": self._status,
+                "kind": service,
+                "fault": fault_kind is not None,
+                "fault_kind": fault_kind,
+                "bytes_in": int(self.headers.get("Content-Length") or 0),
+                "bytes_out": self._sent,
+                "ms": round((time.monotonic() - started) * 1000, 3),
+            }
+        )
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -144,9 +201,17 @@ class SigstoreStandIn:
     """
 
     def __init__(
-        self, authority: SigstoreAuthority, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        authority: SigstoreAuthority,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: FaultPlan | None = None,
+        requests: RequestLog | None = None,
     ) -> None:
         self._authority = authority
+        self._faults = faults or FaultPlan()
+        self._requests = requests
         self._host = host
         self._port = port
         self._server: _Server | None = None
@@ -166,6 +231,8 @@ class SigstoreStandIn:
         self._port = int(port)
         server.authority = self._authority
         server.base_url = self.url
+        server.plan = self._faults
+        server.requests = self._requests
         try:
             server.fulcio = Fulcio(self._authority)
             server.rekor = RekorLog(self._authority, origin=f"{self._host}:{self._port}")
