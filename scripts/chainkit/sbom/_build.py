@@ -26,6 +26,7 @@ from chainkit.sbom._vulns import Vuln
 __all__ = ["BuildOptions", "build_document", "purl_of", "timestamp_from"]
 
 _PLACEHOLDER = uuid.UUID(int=0)
+_EPOCH = re.compile(r"[0-9]+", re.ASCII)
 _HEX = re.compile(r"[0-9a-fA-F]{32,128}")
 _HASHES = {"sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512", "md5": "MD5"}
 GROUP_PROPERTY = "chainkit:group"
@@ -46,6 +47,10 @@ class BuildOptions:
 def timestamp_from(epoch: str | None, *, reproducible: bool) -> datetime:
     if epoch is not None and epoch != "":
         try:
+            # the reproducible-builds spec: ASCII digits only (no sign, space or underscore,
+            # all of which int() accepts)
+            if not _EPOCH.fullmatch(epoch):
+                raise ValueError(epoch)
             seconds = int(epoch)
             return datetime.fromtimestamp(seconds, tz=timezone.utc)
         except (ValueError, OverflowError, OSError):
