@@ -2,7 +2,8 @@
 
 Components are matched by their purl without the version (``pkg:pypi/name``), else by name.
 A name present with one version on each side is upgraded or downgraded (PEP 440 order;
-versions that do not parse compare as text); names with several versions on a side are
+PEP 440-equal versions such as ``1.0`` and ``1.0.0`` are no change; when either version is
+not PEP 440 the change is ``changed``, neither up nor down); names with several versions on a side are
 compared as sets (added/removed versions).
 """
 
@@ -21,7 +22,7 @@ class Change:
     name: str
     old: str | None
     new: str | None
-    kind: str  # added | removed | upgraded | downgraded | license
+    kind: str  # added | removed | upgraded | downgraded | changed | license
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,18 @@ def _key(component: SbomComponent) -> str:
     return component.name.lower()
 
 
-def _newer(old: str, new: str) -> bool:
+def _version_change(old: str, new: str) -> str | None:
+    """``upgraded``/``downgraded`` in PEP 440 order, ``None`` when PEP 440-equal (``1.0`` and
+    ``1.0.0``), ``changed`` when either side is not a PEP 440 version (no order claimed)."""
     from packaging.version import InvalidVersion, Version
 
     try:
-        return Version(new) > Version(old)
+        before, after = Version(old), Version(new)
     except InvalidVersion:
-        return new > old
+        return "changed"
+    if before == after:
+        return None
+    return "upgraded" if after > before else "downgraded"
 
 
 def diff_sboms(old: Sbom, new: Sbom) -> SbomDiff:
@@ -66,8 +72,9 @@ def diff_sboms(old: Sbom, new: Sbom) -> SbomDiff:
         if was and now and len(was) == 1 and len(now) == 1:
             (v_old, c_old), (v_new, c_new) = next(iter(was.items())), next(iter(now.items()))
             if v_old != v_new:
-                kind = "upgraded" if _newer(v_old, v_new) else "downgraded"
-                changes.append(Change(name, v_old or None, v_new or None, kind))
+                kind = _version_change(v_old, v_new)
+                if kind is not None:
+                    changes.append(Change(name, v_old or None, v_new or None, kind))
             if sorted(c_old.licenses) != sorted(c_new.licenses):
                 changes.append(
                     Change(
