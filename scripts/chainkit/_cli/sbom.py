@@ -241,11 +241,16 @@ def check(
     _write(output, render_check(result, report, "json" if as_json else fmt), "report")
     _summary(render_check(result, report, "markdown"), summary)
     _log.info("NTIA minimum elements: %s%% (%d of %d)", result.score, result.present, result.total)
-    if result.unknown_licenses and not deny_unknown_licenses:
+    if result.unchecked_components:
+        from chainkit._internal.output import printable
+
+        shown = result.unchecked_components
+        names = ", ".join(printable(n) for n in shown[:10]) + (", …" if len(shown) > 10 else "")
         _log.warning(
-            "%d component(s) have no SPDX licence and were not checked against the policy; "
-            "--deny-unknown-licenses reports them",
-            result.unknown_licenses,
+            "%d component(s) have a licence entry that is not SPDX (or none), which no allow "
+            "list can check: %s; --deny-unknown-licenses reports them as findings",
+            len(shown),
+            names,
         )
     return ExitCode.FINDINGS if report.blocking else ExitCode.OK
 

@@ -110,6 +110,9 @@ class CheckResult:
     findings: tuple[Finding, ...]
     unknown_licenses: int = 0
     """Components without an SPDX licence (findings only with ``deny_unknown_licenses``)."""
+    unchecked_components: tuple[str, ...] = ()
+    """``name version`` of the components with a non-SPDX (or no) licence entry that no finding
+    reports (without ``deny_unknown_licenses``): the CLI names them in a warning."""
 
     def report(self, *, today: dt.date, policy: Policy | None = None) -> Report:
         """The findings with the policy's verdicts (default: every finding blocks)."""
@@ -217,6 +220,7 @@ def check_sbom(sbom: Sbom, options: CheckOptions) -> CheckResult:
             )
         )
     unknown = 0
+    unchecked: list[str] = []
     for component in sbom.components:
         verdict = evaluate(component.licenses, options.allow_licenses)
         unknown += bool(verdict.unknown)
@@ -233,18 +237,24 @@ def check_sbom(sbom: Sbom, options: CheckOptions) -> CheckResult:
                     properties={"licenses": list(component.licenses)},
                 )
             )
-        elif options.allow_licenses is not None and not verdict.allowed and not verdict.unknown:
+        if options.allow_licenses is not None and verdict.denied:
+            # reported whatever other (unknown) entries the component lists
             findings.append(
                 Finding(
                     LICENSE_DENIED,
                     f"{component.name} {component.version or ''}".strip()
-                    + f" is licensed {' AND '.join(component.licenses)}, not allowed",
+                    + f" is licensed {' AND '.join(verdict.denied)}, not allowed",
                     fingerprint(LICENSE_DENIED.id, *key),
                     Severity.HIGH,
                     _location(sbom, component),
-                    properties={"licenses": list(component.licenses)},
+                    properties={
+                        "licenses": list(component.licenses),
+                        "denied": list(verdict.denied),
+                    },
                 )
             )
+        if verdict.unknown and not options.deny_unknown_licenses:
+            unchecked.append(f"{component.name} {component.version or ''}".strip())
     return CheckResult(
         score=score,
         present=present,
@@ -253,4 +263,5 @@ def check_sbom(sbom: Sbom, options: CheckOptions) -> CheckResult:
         components=tuple(g for g in gaps if g.missing),
         findings=tuple(findings),
         unknown_licenses=unknown,
+        unchecked_components=tuple(unchecked),
     )

@@ -30,6 +30,9 @@ class LicenseVerdict:
     allowed: bool
     unknown: tuple[str, ...]
     """Parts that are not SPDX: the whole text when it does not parse, else unknown keys."""
+    denied: tuple[str, ...] = ()
+    """SPDX entries the allow list does not satisfy, whatever else the component lists (an
+    extra free-text entry never hides a denied SPDX one)."""
 
 
 def _parse(text: str) -> Any | None:
@@ -85,15 +88,13 @@ def _satisfied(node: Any, allowed: frozenset[str]) -> bool:
 def evaluate(licenses: tuple[str, ...], allowed: frozenset[str] | None) -> LicenseVerdict:
     """Whether ``licenses`` (one component's entries) pass ``allowed`` (``None``: no list)."""
     unknown: list[str] = []
-    ok = True
+    denied: list[str] = []
     for text in licenses:
         parsed = _parse(text)
         if parsed is None:
             unknown.append(text)
-            ok = False
-            continue
-        if allowed is not None and not _satisfied(parsed, allowed):
-            ok = False
+        elif allowed is not None and not _satisfied(parsed, allowed):
+            denied.append(text)
     if not licenses:
         return LicenseVerdict(False, ("(none)",))
-    return LicenseVerdict(ok if allowed is not None else not unknown, tuple(unknown))
+    return LicenseVerdict(not unknown and not denied, tuple(unknown), tuple(denied))

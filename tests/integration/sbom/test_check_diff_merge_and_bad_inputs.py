@@ -98,7 +98,8 @@ def test_check_reports_unknown_licences_only_when_asked(sbom_cli: RunSbom, tmp_p
     path = _write(tmp_path / "c.json", doc)
     quiet = sbom_cli("check", path, "--allow-licenses", "MIT")
     assert quiet.code == 0
-    assert "1 component(s) have no SPDX licence" in quiet.err
+    assert "1 component(s) have a licence entry that is not SPDX (or none)" in quiet.err
+    assert ": c;" in quiet.err
     run = sbom_cli("check", path, "--deny-unknown-licenses", "--json")
     assert run.code == 1
     ids = [f["rule"] for f in run.json()["findings"]["findings"]]
