@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
+import logging
 import re
 import sys
 from collections.abc import Iterable
@@ -22,10 +23,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from chainkit import deps
+from chainkit._internal.output import printable
 from chainkit.sbom._errors import SbomInputError
+from chainkit.sbom._licenses import valid_expression
 from chainkit.sbom._probe import InstalledDist, probe
 
 Edge = tuple[str, str | None, str, str | None]
+_log = logging.getLogger("chainkit.sbom")
 
 __all__ = [
     "Edge",
@@ -157,12 +161,23 @@ _MAX_LICENSE_TEXT = 120
 
 
 def licenses_from_metadata(
-    expression: str | None, classifiers: Iterable[str], license_field: str | None
+    expression: str | None,
+    classifiers: Iterable[str],
+    license_field: str | None,
+    *,
+    what: str = "a distribution",
 ) -> tuple[str | None, tuple[str, ...]]:
-    """PEP 639 ``License-Expression`` first, then ``License ::`` classifiers, then
+    """PEP 639 ``License-Expression`` first (when it is a valid SPDX expression: an invalid
+    one is noted on the log and never written), then ``License ::`` classifiers, then
     ``License`` (when it is one short line: a full licence text is not a name)."""
     if expression and expression.strip():
-        return expression.strip(), ()
+        if valid_expression(expression.strip()):
+            return expression.strip(), ()
+        _log.warning(
+            "%s: License-Expression is not a valid SPDX expression; "
+            "the licence is taken from its classifiers or License field instead",
+            what,
+        )
     names: list[str] = []
     for classifier in classifiers:
         if not classifier.startswith("License ::"):
@@ -232,7 +247,10 @@ def _environment(source: EnvironmentSource) -> Inventory:
     edges: list[Edge] = []
     for key, dist in sorted(seen.items()):
         expression, names = licenses_from_metadata(
-            dist.license_expression, dist.classifiers, dist.license
+            dist.license_expression,
+            dist.classifiers,
+            dist.license,
+            what=printable(f"{dist.name} {dist.version}"),
         )
         packages.append(
             Package(
@@ -268,10 +286,14 @@ def _root_from_pyproject(path: Path) -> tuple[Package | None, tuple[str, ...]]:
         Person(name, addr if addr and _EMAIL.fullmatch(addr) else None)
         for name, addr in info.authors
     )
+    expression, names = (None, ())
+    if info.license:
+        expression, names = licenses_from_metadata(info.license, (), info.license, what=str(path))
     root = Package(
         name=info.name,
         version=info.version,
-        license_expression=info.license,
+        license_expression=expression,
+        license_names=names,
         supplier=next((a.name for a in authors if a.name), None),
         authors=authors,
     )
@@ -356,7 +378,10 @@ def _with_metadata(inventory: Inventory, python: Path | None) -> Inventory:
             packages.append(package)
             continue
         expression, names = licenses_from_metadata(
-            dist.license_expression, dist.classifiers, dist.license
+            dist.license_expression,
+            dist.classifiers,
+            dist.license,
+            what=printable(f"{dist.name} {dist.version}"),
         )
         packages.append(
             dataclasses.replace(

@@ -12,10 +12,11 @@ name, a typo, ``LicenseRef-...``) is *unknown*: never allowed by the list, and r
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LicenseVerdict", "evaluate", "parse_allow_list"]
+__all__ = ["LicenseVerdict", "evaluate", "parse_allow_list", "valid_expression"]
 
 
 @functools.cache
@@ -45,6 +46,25 @@ def _parse(text: str) -> Any | None:
     except (ExpressionError, ValueError, TypeError, RecursionError):
         return None
     return parsed
+
+
+_LICENSE_REF = re.compile(r"(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+", re.ASCII)
+_UNKNOWN_KEYS = "Unknown license key(s)"
+
+
+def valid_expression(text: str) -> bool:
+    """Whether ``text`` is a valid SPDX licence expression (as PEP 639 ``License-Expression``
+    requires): correct syntax, and every key an SPDX id or exception or a ``LicenseRef-``."""
+    try:
+        info = _licensing().validate(text, strict=True)
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        # the library fails with AttributeError on some syntax errors ("MIT OR")
+        return False
+    if not info.errors:
+        return True
+    return all(e.startswith(_UNKNOWN_KEYS) for e in info.errors) and all(
+        _LICENSE_REF.fullmatch(str(symbol)) for symbol in info.invalid_symbols
+    )
 
 
 def _symbols_text(node: Any) -> str:
