@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from chainkit.sbom._errors import SbomInputError
+from chainkit.sbom._errors import InvalidSbomError, SbomInputError
 from chainkit.sbom._inventory import Inventory, Package
 from chainkit.sbom._iri import is_iri_reference
 from chainkit.sbom._validate import validate_json, validate_xml
@@ -252,9 +252,19 @@ def _serialise(bom: Any, options: BuildOptions, *, graph_known: bool = True) -> 
     from cyclonedx.output import make_outputter
     from cyclonedx.schema import OutputFormat, SchemaVersion
 
+    from xml.parsers.expat import ExpatError
+
     fmt = OutputFormat.XML if options.fmt == "xml" else OutputFormat.JSON
     outputter = make_outputter(bom, fmt, SchemaVersion.from_version(options.spec))
-    text: str = outputter.output_as_string(indent=2)
+    try:
+        text: str = outputter.output_as_string(indent=2)
+    except (ExpatError, ValueError) as exc:
+        # text XML 1.0 cannot carry (a control character in some field)
+        raise InvalidSbomError(
+            f"the SBOM cannot be written as {options.fmt.upper()}: {type(exc).__name__}",
+            remediation="remove control characters from the input's metadata, or use --format "
+            "json",
+        ) from None
     if not graph_known and fmt is OutputFormat.JSON:
         # The library writes an entry for every component; an empty one states "depends on
         # nothing", which a source without a graph does not know.

@@ -9,6 +9,7 @@ own interpreter. The probe uses only the standard library (Python 3.8+).
 
 from __future__ import annotations
 
+import re
 import subprocess  # the probe runs in the target interpreter (argument lists)  # nosec B404
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,12 +89,21 @@ class Probed:
     distributions: tuple[InstalledDist, ...]
 
 
+# C0 controls but TAB, LF and CR; DEL; C1 controls: never valid in XML 1.0 (NUL) or
+# discouraged there, and terminal escapes where an SBOM is printed
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    """A free-text field (licence, people, classifiers) with its control characters removed."""
+    return _CONTROLS.sub("", value) if isinstance(value, str) else None
 
 
 def _texts(value: Any) -> tuple[str, ...]:
-    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+    if not isinstance(value, list):
+        return ()
+    return tuple(_CONTROLS.sub("", v) for v in value if isinstance(v, str))
 
 
 def _sha256(value: Any) -> str | None:
@@ -116,9 +126,20 @@ def parse_probe(data: Any) -> Probed:
     for entry in data["distributions"]:
         if not isinstance(entry, dict):
             continue
-        name, version = _text(entry.get("name")), _text(entry.get("version"))
-        if not name or not version:
+        name, version = entry.get("name"), entry.get("version")
+        if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
             continue  # a broken .dist-info without Name/Version: nothing to identify
+        if _ANY_CONTROL.search(name) or _ANY_CONTROL.search(version):
+            # an identity is not repaired (the purl would then name another version than
+            # the one installed) nor skipped (the SBOM would hide the distribution)
+            from chainkit._internal.output import printable
+
+            raise SbomInputError(
+                f"an installed distribution's name or version contains control characters "
+                f"({printable(name)} {printable(version)})",
+                remediation="reinstall or remove that distribution; its metadata is corrupt "
+                "or hostile",
+            )
         dists.append(
             InstalledDist(
                 name=name,

@@ -96,7 +96,10 @@ def validate_xml(text: str, spec: str, *, what: str) -> None:
     from cyclonedx.validation import make_schemabased_validator
 
     validator = make_schemabased_validator(OutputFormat.XML, SchemaVersion.from_version(spec))
-    error = validator.validate_str(text)
+    try:
+        error = validator.validate_str(text)
+    except (ValueError, SyntaxError):  # lxml's XMLSyntaxError is a SyntaxError
+        error = True
     if error is not None:
         raise InvalidSbomError(
             f"{what} is not valid CycloneDX {spec} XML",
