@@ -249,10 +249,10 @@ def _bom(
 
 
 def _serialise(bom: Any, options: BuildOptions, *, graph_known: bool = True) -> str:
+    from xml.parsers.expat import ExpatError
+
     from cyclonedx.output import make_outputter
     from cyclonedx.schema import OutputFormat, SchemaVersion
-
-    from xml.parsers.expat import ExpatError
 
     fmt = OutputFormat.XML if options.fmt == "xml" else OutputFormat.JSON
     outputter = make_outputter(bom, fmt, SchemaVersion.from_version(options.spec))
@@ -262,8 +262,7 @@ def _serialise(bom: Any, options: BuildOptions, *, graph_known: bool = True) -> 
         # text XML 1.0 cannot carry (a control character in some field)
         raise InvalidSbomError(
             f"the SBOM cannot be written as {options.fmt.upper()}: {type(exc).__name__}",
-            remediation="remove control characters from the input's metadata, or use --format "
-            "json",
+            remediation="remove control characters from the input's metadata, or use --format json",
         ) from None
     if not graph_known and fmt is OutputFormat.JSON:
         # The library writes an entry for every component; an empty one states "depends on

@@ -3,8 +3,8 @@
 Components are matched by their purl without the version (``pkg:pypi/name``), else by name.
 A name present with one version on each side is upgraded or downgraded (PEP 440 order;
 PEP 440-equal versions such as ``1.0`` and ``1.0.0`` are no change; when either version is
-not PEP 440 the change is ``changed``, neither up nor down); names with several versions on a side are
-compared as sets (added/removed versions).
+not PEP 440 the change is ``changed``, neither up nor down); names with several versions on a
+side are compared as sets (added/removed versions).
 """
 
 from __future__ import annotations

@@ -286,7 +286,8 @@ def _root_from_pyproject(path: Path) -> tuple[Package | None, tuple[str, ...]]:
         Person(name, addr if addr and _EMAIL.fullmatch(addr) else None)
         for name, addr in info.authors
     )
-    expression, names = (None, ())
+    expression: str | None = None
+    names: tuple[str, ...] = ()
     if info.license:
         expression, names = licenses_from_metadata(info.license, (), info.license, what=str(path))
     root = Package(

@@ -97,10 +97,10 @@ def validate_xml(text: str, spec: str, *, what: str) -> None:
 
     validator = make_schemabased_validator(OutputFormat.XML, SchemaVersion.from_version(spec))
     try:
-        error = validator.validate_str(text)
+        failed = validator.validate_str(text) is not None
     except (ValueError, SyntaxError):  # lxml's XMLSyntaxError is a SyntaxError
-        error = True
-    if error is not None:
+        failed = True
+    if failed:
         raise InvalidSbomError(
             f"{what} is not valid CycloneDX {spec} XML",
             remediation="this is a bug in chainkit; please report it",

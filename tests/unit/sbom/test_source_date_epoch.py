@@ -17,7 +17,8 @@ def test_digits_are_seconds_since_1970() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["-1", "+5", "1_700_000_000", " 1700000000 ", "1700000000\n", "１７", "0x10", "1e9"]
+    "text",
+    ["-1", "+5", "1_700_000_000", " 1700000000 ", "1700000000\n", "\uff11\uff17", "0x10", "1e9"],
 )
 def test_anything_but_ascii_digits_is_an_input_error(text: str) -> None:
     with pytest.raises(SbomInputError, match="SOURCE_DATE_EPOCH"):
