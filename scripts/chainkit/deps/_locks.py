@@ -170,6 +170,7 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
     packages = _packages(path, data, "package")
     edges: list[Edge] = []
     roots: list[tuple[str, str]] = []
+    extra_roots: list[tuple[str, str]] = []
     project_names: set[str] = set()
     for pkg in packages:
         parent = canonicalize_name(pkg["name"])
@@ -177,10 +178,13 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
         is_project = bool({"editable", "virtual"} & set(source))
         if is_project:
             project_names.add(parent)
-        tables: list[tuple[str | None, list[Any]]] = [(None, _list(pkg.get("dependencies")))]
+        tables: list[tuple[str | None, bool, list[Any]]] = [
+            (None, False, _list(pkg.get("dependencies")))
+        ]
         for key in ("optional-dependencies", "dev-dependencies"):
-            tables += [(str(g), _list(v)) for g, v in _table(pkg.get(key)).items()]
-        for group, entries in tables:
+            extra = key == "optional-dependencies"
+            tables += [(str(g), extra, _list(v)) for g, v in _table(pkg.get(key)).items()]
+        for group, extra, entries in tables:
             for entry in map(_table, entries):
                 child = _text(entry.get("name"))
                 if child is None:
@@ -192,11 +196,16 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
                     _text(entry.get("marker")),
                     parent_version=_text(pkg.get("version")),
                     child_version=_text(entry.get("version")),
+                    extra=extra,
                 )
                 edges.append(edge)
                 if is_project:
                     roots.append((edge.child, group or MAIN_GROUP))
-    groups = _groups_by_reachability(roots, [e for e in edges if e.group is None])
+                    if extra and group is not None:
+                        extra_roots.append((edge.child, group))
+    runtime_edges = [e for e in edges if e.group is None]
+    groups = _groups_by_reachability(roots, runtime_edges)
+    extras = _groups_by_reachability(extra_roots, runtime_edges)
     deps: list[Dependency] = []
     for pkg in packages:
         source = _table(pkg.get("source"))
@@ -209,6 +218,7 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
                 hashes=_uv_hashes(pkg),
                 artifacts=_uv_artifacts(pkg),
                 groups=tuple(sorted(groups.get(name, ()))),
+                extras=tuple(sorted(extras.get(name, ()))),
                 origin=f"uv source: {_known(kinds[0], _UV_SOURCES)}" if kinds else None,
             )
         )

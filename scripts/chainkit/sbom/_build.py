@@ -202,7 +202,8 @@ def _bom(
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.model.tool import ToolRepository
 
-    packages = [p for p in inventory.packages if not (options.no_dev and p.dev)]
+    # --no-dev: dependency/dev groups only; extras are runtime dependencies a user opts into
+    packages = [p for p in inventory.packages if not (options.no_dev and p.dev_only)]
     components = {_ref_key(p): _component(p) for p in packages}
     by_name: dict[str, list[Any]] = {}
     for package in packages:

@@ -105,6 +105,9 @@ class Package:
     authors: tuple[Person, ...] = ()
     groups: tuple[str, ...] = ()
     dev: bool = False
+    """Only in non-main groups (an extra or a dependency/dev group): scope ``optional``."""
+    dev_only: bool = False
+    """Only in dependency/dev groups (not an extra's): what ``--no-dev`` leaves out."""
     origin: str | None = None
     record_sha256: str | None = None
     """Environments: SHA-256 of the installed ``RECORD`` (not an artifact hash)."""
@@ -324,6 +327,7 @@ def _from_collected(
                 hashes=dep.hashes,
                 groups=dep.groups,
                 dev=dep.dev,
+                dev_only=dep.dev_only,
                 origin=dep.origin,
                 artifacts=dep.artifacts,
             )
@@ -335,7 +339,7 @@ def _from_collected(
         if edge.child not in present:
             continue
         if edge.parent in project_keys:
-            if edge.group is None:
+            if edge.group is None or edge.extra:  # runtime and extras; not dev groups
                 root_children.add((edge.child, edge.child_version))
         elif edge.parent in present and edge.parent != edge.child:
             edges.add((edge.parent, edge.parent_version, edge.child, edge.child_version))
