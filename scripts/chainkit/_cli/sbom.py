@@ -305,13 +305,31 @@ def merge(files: tuple[Path, ...], output: Path, reproducible: bool) -> ExitCode
         source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
         tool_version=__version__,
     )
-    for bare, versions in result.conflicts:
-        _log.warning(
-            "conflicting versions of %s: %s", printable(bare), printable(", ".join(versions))
-        )
+    for conflict in result.conflicts:
+        if conflict.kind == "version":
+            _log.warning(
+                "conflicting versions of %s: %s",
+                printable(conflict.subject),
+                printable(", ".join(conflict.values)),
+            )
+        else:
+            _log.error(
+                "conflicting %s for %s: %s%s",
+                conflict.kind,
+                printable(conflict.subject),
+                printable(" | ".join(conflict.values)),
+                "; both are kept under their own purls"
+                if conflict.kind == "source"
+                else "; the first input's copy is kept",
+            )
     _write(output, result.document, "merged SBOM")
-    _log.info("%d components from %d SBOMs", result.components, len(files))
-    return ExitCode.OK
+    _log.info(
+        "%d components, %d vulnerabilities from %d SBOMs",
+        result.components,
+        result.vulnerabilities,
+        len(files),
+    )
+    return ExitCode.FINDINGS if result.blocking else ExitCode.OK
 
 
 @sbom.command()

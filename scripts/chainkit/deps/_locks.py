@@ -26,6 +26,7 @@ from chainkit.deps._model import (
     Dependency,
     Edge,
     LockFile,
+    PackageSource,
 )
 
 __all__ = ["LOCK_FILE_NAMES", "collect_lock", "is_lock_file"]
@@ -144,6 +145,61 @@ def _pylock_artifacts(pkg: Mapping[str, Any]) -> tuple[Artifact, ...]:
     )
 
 
+_PYPI_INDEXES = frozenset({"https://pypi.org/simple", "https://pypi.python.org/simple"})
+
+
+def _registry(url: str | None) -> PackageSource | None:
+    """An index other than PyPI's, else ``None``."""
+    if url is None or url.rstrip("/") in _PYPI_INDEXES:
+        return None
+    return PackageSource("registry", url)
+
+
+def _uv_source(source: Mapping[str, Any]) -> PackageSource | None:
+    """uv's ``source = {...}``: ``git = "URL?rev=…#COMMIT"``, ``directory``/``path``/
+    ``editable``/``virtual`` (a path), ``url`` (an archive), ``registry`` (an index)."""
+    if (git := _text(source.get("git"))) is not None:
+        url, _, commit = git.partition("#")
+        return PackageSource("vcs", url.split("?", 1)[0], commit or None, "git")
+    for kind in ("directory", "path", "editable", "virtual"):
+        if (path := _text(source.get(kind))) is not None:
+            return PackageSource(kind, path)
+    if (archive := _text(source.get("url"))) is not None:
+        return PackageSource("url", archive)
+    return _registry(_text(source.get("registry")))
+
+
+def _poetry_source(source: Mapping[str, Any]) -> PackageSource | None:
+    """poetry's ``[package.source]``: ``type`` git/directory/file/url with ``url`` (git's
+    ``resolved_reference`` is the commit); ``legacy``: an index other than PyPI."""
+    kind, url = _text(source.get("type")), _text(source.get("url"))
+    if kind is None:
+        return None
+    if kind == "git":
+        return PackageSource("vcs", url, _text(source.get("resolved_reference")), "git")
+    if kind == "legacy":
+        return _registry(url)
+    if kind in ("directory", "file", "url"):
+        return PackageSource({"file": "path"}.get(kind, kind), url)
+    return PackageSource("other", url)
+
+
+def _pylock_source(pkg: Mapping[str, Any]) -> PackageSource | None:
+    """PEP 751: ``vcs`` (``type``, ``url`` or ``path``, ``commit-id``), ``directory``
+    (``path``), ``archive`` (``url`` or ``path``), else ``index`` (an index other than
+    PyPI)."""
+    vcs = _table(pkg.get("vcs"))
+    if vcs:
+        where = _text(vcs.get("url")) or _text(vcs.get("path"))
+        return PackageSource("vcs", where, _text(vcs.get("commit-id")), _text(vcs.get("type")))
+    if "directory" in pkg:
+        return PackageSource("directory", _text(_table(pkg["directory"]).get("path")))
+    if "archive" in pkg:
+        archive = _table(pkg["archive"])
+        return PackageSource("url", _text(archive.get("url")) or _text(archive.get("path")))
+    return _registry(_text(pkg.get("index")))
+
+
 def _groups_by_reachability(
     roots: Iterable[tuple[str, str]], edges: Iterable[Edge]
 ) -> dict[str, set[str]]:
@@ -219,6 +275,7 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
                 artifacts=_uv_artifacts(pkg),
                 groups=tuple(sorted(groups.get(name, ()))),
                 extras=tuple(sorted(extras.get(name, ()))),
+                source=_uv_source(source),
                 origin=f"uv source: {_known(kinds[0], _UV_SOURCES)}" if kinds else None,
             )
         )
@@ -244,6 +301,7 @@ def _poetry(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
                 version=_text(pkg.get("version")),
                 hashes=tuple(h for f in map(_table, files) if (h := _text(f.get("hash")))),
                 groups=tuple(groups),
+                source=_poetry_source(_table(pkg.get("source"))),
                 origin=None
                 if kind in (None, "legacy")
                 else f"poetry source: {_known(kind, _POETRY_SOURCES)}",
@@ -298,6 +356,7 @@ def _pylock(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
                 hashes=_pylock_hashes(pkg),
                 artifacts=_pylock_artifacts(pkg),
                 marker=_text(pkg.get("marker")),
+                source=_pylock_source(pkg),
                 origin=None if origin is None else f"pylock: {origin}",
             )
         )

@@ -67,9 +67,53 @@ def timestamp_from(epoch: str | None, *, reproducible: bool) -> datetime:
 
 
 def purl_of(package: Package) -> Any:
+    """``pkg:pypi/NAME@VERSION`` for a package from PyPI. A package from elsewhere never gets
+    that purl (it would claim PyPI's artifact): the purl spec's qualifiers name the source,
+    ``repository_url`` (another index), ``vcs_url`` (``git+URL@COMMIT``) or ``download_url``
+    (an archive URL); a local directory or path has no URL to name and is ``pkg:generic``."""
     from packageurl import PackageURL
 
-    return PackageURL(type="pypi", name=package.key, version=package.version)
+    source = package.source
+    if source is None:
+        return PackageURL(type="pypi", name=package.key, version=package.version)
+    qualifiers: dict[str, str] = {}
+    if source.kind == "registry" and source.url:
+        qualifiers["repository_url"] = source.url
+    elif source.kind == "vcs" and source.url:
+        vcs = source.vcs or "git"
+        url = source.url if source.url.startswith(f"{vcs}+") else f"{vcs}+{source.url}"
+        qualifiers["vcs_url"] = f"{url}@{source.commit}" if source.commit else url
+    elif source.kind == "url" and source.url:
+        qualifiers["download_url"] = source.url
+    else:  # directory, path, editable, virtual, or a source without its URL
+        return PackageURL(type="generic", name=package.key, version=package.version)
+    return PackageURL(type="pypi", name=package.key, version=package.version, qualifiers=qualifiers)
+
+
+def _source_references(package: Package) -> list[Any]:
+    """A ``vcs`` reference (the repository; the commit as its comment) or a ``distribution``
+    reference (the archive) for a package that is not from an index."""
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
+
+    source = package.source
+    if source is None or not source.url or not _absolute_iri(source.url):
+        return []
+    if source.kind == "vcs":
+        return [
+            ExternalReference(
+                type=ExternalReferenceType.VCS,
+                url=XsUri(source.url),
+                comment=f"commit {source.commit}" if source.commit else None,
+            )
+        ]
+    if source.kind == "url" and not any(a.url == source.url for a in package.artifacts):
+        return [ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(source.url))]
+    return []
+
+
+def _absolute_iri(url: str) -> bool:
+    scheme, sep, _ = url.partition("://")
+    return bool(sep) and scheme.replace("+", "").isalnum() and is_iri_reference(url)
 
 
 def _component(package: Package, *, root: bool = False) -> Any:
@@ -109,6 +153,7 @@ def _component(package: Package, *, root: bool = False) -> Any:
         # is left out rather than failing the SBOM
         if artifact.url.startswith(("https://", "http://")) and is_iri_reference(artifact.url)
     ]
+    references.extend(_source_references(package))
     licenses: list[Any] = []
     if package.license_expression:
         licenses.append(LicenseExpression(package.license_expression))

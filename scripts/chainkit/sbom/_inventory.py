@@ -113,6 +113,9 @@ class Package:
     """Environments: SHA-256 of the installed ``RECORD`` (not an artifact hash)."""
     artifacts: tuple[deps.Artifact, ...] = ()
     """Lock files: each sdist/wheel URL with its hashes."""
+    source: deps.PackageSource | None = None
+    """Lock files: where a package that is not from PyPI comes from (VCS, path, URL, another
+    index)."""
 
     @property
     def key(self) -> str:
@@ -330,6 +333,7 @@ def _from_collected(
                 dev_only=dep.dev_only,
                 origin=dep.origin,
                 artifacts=dep.artifacts,
+                source=dep.source,
             )
         )
     present = {p.key for p in packages}
