@@ -365,13 +365,14 @@ def attach(
         ambient_github_token,
         load_trust_config,
         static_token,
+        token_claims,
     )
 
     if not repo:
         raise UsageError("sbom attach needs --repo OWNER/NAME", remediation="pass --repo")
     context = GitHubContext.from_env()
     client = github_client(context)
-    signer = verifier = None
+    signer = verifier = claims = None
     if sign:
         config = load_trust_config(trust_config)
         provider = static_token(identity_token) if identity_token else ambient_github_token()
@@ -380,11 +381,15 @@ def attach(
         def signer() -> KeylessSigner:
             return KeylessSigner(trust_config=config, token_provider=provider)
 
+        def claims() -> dict[str, object]:
+            return token_claims(provider())
+
     result = attach_sbom(
         AttachRequest(repo, tag, file, name=name, sign=sign),
         client=client,
         signer=signer,
         verifier=verifier,
+        claims=claims,
     )
     if as_json:
         emit_json(
