@@ -174,6 +174,9 @@ class Collected:
     unnamed: tuple[Declared, ...] = ()
     """Where URL and path requirements without a name are (requirements files): they have
     nothing to audit, and their text is never reported."""
+    direct: tuple[Dependency, ...] = ()
+    """The URL requirements among them that name their package (``name @ URL``), with their
+    :class:`PackageSource`: for an SBOM, never audited (no version, not from an index)."""
 
     @property
     def hashed(self) -> bool:

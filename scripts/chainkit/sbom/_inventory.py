@@ -312,7 +312,8 @@ def _from_collected(
 ) -> Inventory:
     packages: list[Package] = []
     project_keys: set[str] = set()
-    for dep in collected.dependencies:
+    # requirements' named URL lines (name @ URL) are listed with their source, never as PyPI
+    for dep in (*collected.dependencies, *collected.direct):
         is_project = dep.origin in ("uv source: editable", "uv source: virtual") or (
             root is not None and dep.canonical_name == root.key
         )

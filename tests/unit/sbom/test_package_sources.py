@@ -211,3 +211,31 @@ def test_merge_reports_a_pypi_and_a_fork_copy_as_a_blocking_conflict_and_keeps_b
     assert result.blocking
     purls = {c["purl"] for c in json.loads(result.document)["components"]}
     assert purls == {PYPI, FORK}
+
+
+def test_requirements_direct_url_lines_are_listed_with_their_source_not_as_pypi(
+    tmp_path: Path,
+) -> None:
+    from chainkit.sbom._inventory import RequirementsSource
+
+    path = _write(
+        tmp_path,
+        "requirements.txt",
+        f"requests @ git+https://github.com/evil/requests@{COMMIT}\n"
+        "idna @ https://files.example/idna-3.7.tar.gz\n"
+        "six==1.16.0\n",
+    )
+    collected = deps.collect(deps.Requirements((path,)))
+    assert [d.name for d in collected.dependencies] == ["six"]  # what is audited is unchanged
+    assert [(d.name, d.source) for d in collected.direct] == [
+        ("requests", deps.PackageSource("vcs", "https://github.com/evil/requests", COMMIT, "git")),
+        ("idna", deps.PackageSource("url", "https://files.example/idna-3.7.tar.gz")),
+    ]
+    document = json.loads(
+        build_document(collect_inventory(RequirementsSource(path)), BuildOptions())
+    )
+    assert sorted(c["purl"] for c in document["components"]) == [
+        "pkg:pypi/idna?download_url=https://files.example/idna-3.7.tar.gz",
+        f"pkg:pypi/requests?vcs_url=git%2Bhttps://github.com/evil/requests%40{COMMIT}",
+        "pkg:pypi/six@1.16.0",
+    ]
