@@ -241,11 +241,16 @@ def check(
     _write(output, render_check(result, report, "json" if as_json else fmt), "report")
     _summary(render_check(result, report, "markdown"), summary)
     _log.info("NTIA minimum elements: %s%% (%d of %d)", result.score, result.present, result.total)
-    if result.unknown_licenses and not deny_unknown_licenses:
+    if result.unchecked_components:
+        from chainkit._internal.output import printable
+
+        shown = result.unchecked_components
+        names = ", ".join(printable(n) for n in shown[:10]) + (", …" if len(shown) > 10 else "")
         _log.warning(
-            "%d component(s) have no SPDX licence and were not checked against the policy; "
-            "--deny-unknown-licenses reports them",
-            result.unknown_licenses,
+            "%d component(s) have a licence entry that is not SPDX (or none), which no allow "
+            "list can check: %s; --deny-unknown-licenses reports them as findings",
+            len(shown),
+            names,
         )
     return ExitCode.FINDINGS if report.blocking else ExitCode.OK
 
@@ -300,13 +305,31 @@ def merge(files: tuple[Path, ...], output: Path, reproducible: bool) -> ExitCode
         source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
         tool_version=__version__,
     )
-    for bare, versions in result.conflicts:
-        _log.warning(
-            "conflicting versions of %s: %s", printable(bare), printable(", ".join(versions))
-        )
+    for conflict in result.conflicts:
+        if conflict.kind == "version":
+            _log.warning(
+                "conflicting versions of %s: %s",
+                printable(conflict.subject),
+                printable(", ".join(conflict.values)),
+            )
+        else:
+            _log.error(
+                "conflicting %s for %s: %s%s",
+                conflict.kind,
+                printable(conflict.subject),
+                printable(" | ".join(conflict.values)),
+                "; both are kept under their own purls"
+                if conflict.kind == "source"
+                else "; the first input's copy is kept",
+            )
     _write(output, result.document, "merged SBOM")
-    _log.info("%d components from %d SBOMs", result.components, len(files))
-    return ExitCode.OK
+    _log.info(
+        "%d components, %d vulnerabilities from %d SBOMs",
+        result.components,
+        result.vulnerabilities,
+        len(files),
+    )
+    return ExitCode.FINDINGS if result.blocking else ExitCode.OK
 
 
 @sbom.command()
@@ -342,13 +365,14 @@ def attach(
         ambient_github_token,
         load_trust_config,
         static_token,
+        token_claims,
     )
 
     if not repo:
         raise UsageError("sbom attach needs --repo OWNER/NAME", remediation="pass --repo")
     context = GitHubContext.from_env()
     client = github_client(context)
-    signer = verifier = None
+    signer = verifier = claims = None
     if sign:
         config = load_trust_config(trust_config)
         provider = static_token(identity_token) if identity_token else ambient_github_token()
@@ -357,11 +381,15 @@ def attach(
         def signer() -> KeylessSigner:
             return KeylessSigner(trust_config=config, token_provider=provider)
 
+        def claims() -> dict[str, object]:
+            return token_claims(provider())
+
     result = attach_sbom(
         AttachRequest(repo, tag, file, name=name, sign=sign),
         client=client,
         signer=signer,
         verifier=verifier,
+        claims=claims,
     )
     if as_json:
         emit_json(

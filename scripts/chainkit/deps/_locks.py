@@ -26,6 +26,7 @@ from chainkit.deps._model import (
     Dependency,
     Edge,
     LockFile,
+    PackageSource,
 )
 
 __all__ = ["LOCK_FILE_NAMES", "collect_lock", "is_lock_file"]
@@ -144,6 +145,61 @@ def _pylock_artifacts(pkg: Mapping[str, Any]) -> tuple[Artifact, ...]:
     )
 
 
+_PYPI_INDEXES = frozenset({"https://pypi.org/simple", "https://pypi.python.org/simple"})
+
+
+def _registry(url: str | None) -> PackageSource | None:
+    """An index other than PyPI's, else ``None``."""
+    if url is None or url.rstrip("/") in _PYPI_INDEXES:
+        return None
+    return PackageSource("registry", url)
+
+
+def _uv_source(source: Mapping[str, Any]) -> PackageSource | None:
+    """uv's ``source = {...}``: ``git = "URL?rev=…#COMMIT"``, ``directory``/``path``/
+    ``editable``/``virtual`` (a path), ``url`` (an archive), ``registry`` (an index)."""
+    if (git := _text(source.get("git"))) is not None:
+        url, _, commit = git.partition("#")
+        return PackageSource("vcs", url.split("?", 1)[0], commit or None, "git")
+    for kind in ("directory", "path", "editable", "virtual"):
+        if (path := _text(source.get(kind))) is not None:
+            return PackageSource(kind, path)
+    if (archive := _text(source.get("url"))) is not None:
+        return PackageSource("url", archive)
+    return _registry(_text(source.get("registry")))
+
+
+def _poetry_source(source: Mapping[str, Any]) -> PackageSource | None:
+    """poetry's ``[package.source]``: ``type`` git/directory/file/url with ``url`` (git's
+    ``resolved_reference`` is the commit); ``legacy``: an index other than PyPI."""
+    kind, url = _text(source.get("type")), _text(source.get("url"))
+    if kind is None:
+        return None
+    if kind == "git":
+        return PackageSource("vcs", url, _text(source.get("resolved_reference")), "git")
+    if kind == "legacy":
+        return _registry(url)
+    if kind in ("directory", "file", "url"):
+        return PackageSource({"file": "path"}.get(kind, kind), url)
+    return PackageSource("other", url)
+
+
+def _pylock_source(pkg: Mapping[str, Any]) -> PackageSource | None:
+    """PEP 751: ``vcs`` (``type``, ``url`` or ``path``, ``commit-id``), ``directory``
+    (``path``), ``archive`` (``url`` or ``path``), else ``index`` (an index other than
+    PyPI)."""
+    vcs = _table(pkg.get("vcs"))
+    if vcs:
+        where = _text(vcs.get("url")) or _text(vcs.get("path"))
+        return PackageSource("vcs", where, _text(vcs.get("commit-id")), _text(vcs.get("type")))
+    if "directory" in pkg:
+        return PackageSource("directory", _text(_table(pkg["directory"]).get("path")))
+    if "archive" in pkg:
+        archive = _table(pkg["archive"])
+        return PackageSource("url", _text(archive.get("url")) or _text(archive.get("path")))
+    return _registry(_text(pkg.get("index")))
+
+
 def _groups_by_reachability(
     roots: Iterable[tuple[str, str]], edges: Iterable[Edge]
 ) -> dict[str, set[str]]:
@@ -170,6 +226,7 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
     packages = _packages(path, data, "package")
     edges: list[Edge] = []
     roots: list[tuple[str, str]] = []
+    extra_roots: list[tuple[str, str]] = []
     project_names: set[str] = set()
     for pkg in packages:
         parent = canonicalize_name(pkg["name"])
@@ -177,10 +234,13 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
         is_project = bool({"editable", "virtual"} & set(source))
         if is_project:
             project_names.add(parent)
-        tables: list[tuple[str | None, list[Any]]] = [(None, _list(pkg.get("dependencies")))]
+        tables: list[tuple[str | None, bool, list[Any]]] = [
+            (None, False, _list(pkg.get("dependencies")))
+        ]
         for key in ("optional-dependencies", "dev-dependencies"):
-            tables += [(str(g), _list(v)) for g, v in _table(pkg.get(key)).items()]
-        for group, entries in tables:
+            extra = key == "optional-dependencies"
+            tables += [(str(g), extra, _list(v)) for g, v in _table(pkg.get(key)).items()]
+        for group, extra, entries in tables:
             for entry in map(_table, entries):
                 child = _text(entry.get("name"))
                 if child is None:
@@ -192,11 +252,16 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
                     _text(entry.get("marker")),
                     parent_version=_text(pkg.get("version")),
                     child_version=_text(entry.get("version")),
+                    extra=extra,
                 )
                 edges.append(edge)
                 if is_project:
                     roots.append((edge.child, group or MAIN_GROUP))
-    groups = _groups_by_reachability(roots, [e for e in edges if e.group is None])
+                    if extra and group is not None:
+                        extra_roots.append((edge.child, group))
+    runtime_edges = [e for e in edges if e.group is None]
+    groups = _groups_by_reachability(roots, runtime_edges)
+    extras = _groups_by_reachability(extra_roots, runtime_edges)
     deps: list[Dependency] = []
     for pkg in packages:
         source = _table(pkg.get("source"))
@@ -209,6 +274,8 @@ def _uv(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list[Edg
                 hashes=_uv_hashes(pkg),
                 artifacts=_uv_artifacts(pkg),
                 groups=tuple(sorted(groups.get(name, ()))),
+                extras=tuple(sorted(extras.get(name, ()))),
+                source=_uv_source(source),
                 origin=f"uv source: {_known(kinds[0], _UV_SOURCES)}" if kinds else None,
             )
         )
@@ -234,6 +301,7 @@ def _poetry(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
                 version=_text(pkg.get("version")),
                 hashes=tuple(h for f in map(_table, files) if (h := _text(f.get("hash")))),
                 groups=tuple(groups),
+                source=_poetry_source(_table(pkg.get("source"))),
                 origin=None
                 if kind in (None, "legacy")
                 else f"poetry source: {_known(kind, _POETRY_SOURCES)}",
@@ -288,6 +356,7 @@ def _pylock(path: Path, data: Mapping[str, Any]) -> tuple[list[Dependency], list
                 hashes=_pylock_hashes(pkg),
                 artifacts=_pylock_artifacts(pkg),
                 marker=_text(pkg.get("marker")),
+                source=_pylock_source(pkg),
                 origin=None if origin is None else f"pylock: {origin}",
             )
         )

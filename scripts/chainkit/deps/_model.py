@@ -17,6 +17,7 @@ __all__ = [
     "Edge",
     "Environment",
     "LockFile",
+    "PackageSource",
     "ProjectInfo",
     "PyProject",
     "Requirements",
@@ -77,6 +78,22 @@ class Artifact:
 
 
 @dataclass(frozen=True)
+class PackageSource:
+    """Where a locked package comes from when it is not PyPI's index.
+
+    ``kind`` is ``registry`` (an index other than PyPI: ``url`` is the index), ``vcs`` (``url``
+    is the repository, ``commit`` the resolved commit when the lock file records it),
+    ``directory``/``path`` (``url`` is the path as the lock file writes it), ``url``/``archive``
+    (``url`` is the archive). Every value is the lock file's unchecked text."""
+
+    kind: str
+    url: str | None = None
+    commit: str | None = None
+    vcs: str | None = None
+    """``git``, ``hg``, … for ``vcs``."""
+
+
+@dataclass(frozen=True)
 class Dependency:
     """One declared or locked dependency.
 
@@ -101,6 +118,12 @@ class Dependency:
     artifacts: tuple[Artifact, ...] = ()
     """The files a lock file lists with a URL (``uv.lock``, ``pylock.toml``; ``poetry.lock``
     names files without URLs)."""
+    extras: tuple[str, ...] = ()
+    """The groups in ``groups`` that are extras (``[project.optional-dependencies]``, uv's
+    ``optional-dependencies``): runtime dependencies a user opts into, unlike dependency and
+    dev groups."""
+    source: PackageSource | None = None
+    """Where a non-registry dependency comes from, or a registry other than PyPI."""
 
     @property
     def canonical_name(self) -> str:
@@ -110,6 +133,11 @@ class Dependency:
     def dev(self) -> bool:
         """Only in non-main groups (dev, test, docs, an extra)."""
         return bool(self.groups) and MAIN_GROUP not in self.groups
+
+    @property
+    def dev_only(self) -> bool:
+        """Only in dependency or dev groups: neither a runtime dependency nor an extra's."""
+        return self.dev and not self.extras
 
 
 @dataclass(frozen=True)
@@ -128,6 +156,8 @@ class Edge:
     marker: str | None = None
     parent_version: str | None = None
     child_version: str | None = None
+    extra: bool = False
+    """``group`` is an extra (optional dependencies), not a dependency or dev group."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +174,9 @@ class Collected:
     unnamed: tuple[Declared, ...] = ()
     """Where URL and path requirements without a name are (requirements files): they have
     nothing to audit, and their text is never reported."""
+    direct: tuple[Dependency, ...] = ()
+    """The URL requirements among them that name their package (``name @ URL``), with their
+    :class:`PackageSource`: for an SBOM, never audited (no version, not from an index)."""
 
     @property
     def hashed(self) -> bool:

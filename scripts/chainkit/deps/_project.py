@@ -126,6 +126,7 @@ def collect_pyproject(source: PyProject) -> Collected:
                     specifier=spec,
                     marker=str(req.marker) if req.marker is not None else None,
                     groups=(group,),
+                    extras=(group,) if where.startswith("[project.optional") else (),
                     origin="url" if req.url else None,
                     declared=(Declared(shown, line),),
                 )

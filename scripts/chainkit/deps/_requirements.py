@@ -15,7 +15,7 @@ from pathlib import Path
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit.deps._common import display, missing
 from chainkit.deps._errors import InputError
-from chainkit.deps._model import Collected, Declared, Dependency, Requirements
+from chainkit.deps._model import Collected, Declared, Dependency, PackageSource, Requirements
 
 __all__ = ["MAX_REQUIREMENTS_BYTES", "PINNED", "collect_requirements"]
 
@@ -41,6 +41,9 @@ class Line:
     marker: str | None
     line: int
     hashes: tuple[str, ...]
+    direct: tuple[str, str] | None = None
+    """A URL requirement that names its package (``name @ URL``, ``URL#egg=name``): the name
+    and the URL."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def scan_full(path: Path) -> tuple[list[Line], list[Include]]:
             str(r.marker) if r.marker is not None else None,
             r.requirement_line.line_number,
             tuple(str(h) for h in r.hash_options),
+            (str(r.name), str(r.link.url)) if r.is_url and r.name and r.link else None,
         )
         for r in parsed.requirements
     ]
@@ -216,11 +220,24 @@ def collect_requirements(source: Requirements) -> Collected:
     scanned = expand(source.paths)
     deps: list[Dependency] = []
     unnamed: list[Declared] = []
+    direct: list[Dependency] = []
     for path, lines in scanned:
         shown = display(path)
         for line in lines:
             if line.name is None:
                 unnamed.append(Declared(shown, line.line))
+                if line.direct is not None:
+                    name, url = line.direct
+                    direct.append(
+                        Dependency(
+                            name=name,
+                            marker=line.marker,
+                            hashes=line.hashes,
+                            origin="url",
+                            source=url_source(url),
+                            declared=(Declared(shown, line.line),),
+                        )
+                    )
                 continue
             pinned = PINNED.match(line.specifier)
             deps.append(
@@ -242,4 +259,24 @@ def collect_requirements(source: Requirements) -> Collected:
         dependencies=tuple(deps),
         default_location=Declared(display(files[0]), 1),
         unnamed=tuple(unnamed),
+        direct=tuple(direct),
     )
+
+
+_VCS_SCHEMES = ("git+", "hg+", "svn+", "bzr+")
+
+
+def url_source(url: str) -> PackageSource:
+    """Where a direct-URL requirement points: ``vcs`` (``git+URL@REV``: the repository and the
+    revision), ``path`` (``file:``), else ``url`` (an archive)."""
+    bare = url.split("#", 1)[0]
+    if bare.startswith(_VCS_SCHEMES):
+        vcs, _, rest = bare.partition("+")
+        scheme, sep, tail = rest.partition("://")
+        revision = None
+        if "@" in tail.rsplit("/", 1)[-1]:
+            tail, _, revision = tail.rpartition("@")
+        return PackageSource("vcs", f"{scheme}{sep}{tail}", revision or None, vcs)
+    if bare.startswith("file:"):
+        return PackageSource("path", bare)
+    return PackageSource("url", bare)

@@ -37,7 +37,7 @@ from chainkit.sbom._inventory import (
     collect_inventory,
 )
 from chainkit.sbom._licenses import parse_allow_list
-from chainkit.sbom._merge import MergeResult, merge_sboms
+from chainkit.sbom._merge import Conflict, MergeResult, merge_sboms
 from chainkit.sbom._read import Sbom, SbomComponent, load_sbom, parse_sbom
 from chainkit.sbom._validate import SPEC_VERSIONS, validate_json
 from chainkit.sbom._vulns import AuditOptions, audit_vulnerabilities
@@ -50,6 +50,7 @@ __all__ = [
     "BuildOptions",
     "CheckOptions",
     "CheckResult",
+    "Conflict",
     "EnvironmentSource",
     "InvalidSbomError",
     "LockSource",

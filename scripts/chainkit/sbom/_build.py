@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from chainkit.sbom._errors import SbomInputError
+from chainkit.sbom._errors import InvalidSbomError, SbomInputError
 from chainkit.sbom._inventory import Inventory, Package
 from chainkit.sbom._iri import is_iri_reference
 from chainkit.sbom._validate import validate_json, validate_xml
@@ -26,6 +26,7 @@ from chainkit.sbom._vulns import Vuln
 __all__ = ["BuildOptions", "build_document", "purl_of", "timestamp_from"]
 
 _PLACEHOLDER = uuid.UUID(int=0)
+_EPOCH = re.compile(r"[0-9]+", re.ASCII)
 _HEX = re.compile(r"[0-9a-fA-F]{32,128}")
 _HASHES = {"sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512", "md5": "MD5"}
 GROUP_PROPERTY = "chainkit:group"
@@ -46,6 +47,10 @@ class BuildOptions:
 def timestamp_from(epoch: str | None, *, reproducible: bool) -> datetime:
     if epoch is not None and epoch != "":
         try:
+            # the reproducible-builds spec: ASCII digits only (no sign, space or underscore,
+            # all of which int() accepts)
+            if not _EPOCH.fullmatch(epoch):
+                raise ValueError(epoch)
             seconds = int(epoch)
             return datetime.fromtimestamp(seconds, tz=timezone.utc)
         except (ValueError, OverflowError, OSError):
@@ -62,9 +67,53 @@ def timestamp_from(epoch: str | None, *, reproducible: bool) -> datetime:
 
 
 def purl_of(package: Package) -> Any:
+    """``pkg:pypi/NAME@VERSION`` for a package from PyPI. A package from elsewhere never gets
+    that purl (it would claim PyPI's artifact): the purl spec's qualifiers name the source,
+    ``repository_url`` (another index), ``vcs_url`` (``git+URL@COMMIT``) or ``download_url``
+    (an archive URL); a local directory or path has no URL to name and is ``pkg:generic``."""
     from packageurl import PackageURL
 
-    return PackageURL(type="pypi", name=package.key, version=package.version)
+    source = package.source
+    if source is None:
+        return PackageURL(type="pypi", name=package.key, version=package.version)
+    qualifiers: dict[str, str] = {}
+    if source.kind == "registry" and source.url:
+        qualifiers["repository_url"] = source.url
+    elif source.kind == "vcs" and source.url:
+        vcs = source.vcs or "git"
+        url = source.url if source.url.startswith(f"{vcs}+") else f"{vcs}+{source.url}"
+        qualifiers["vcs_url"] = f"{url}@{source.commit}" if source.commit else url
+    elif source.kind == "url" and source.url:
+        qualifiers["download_url"] = source.url
+    else:  # directory, path, editable, virtual, or a source without its URL
+        return PackageURL(type="generic", name=package.key, version=package.version)
+    return PackageURL(type="pypi", name=package.key, version=package.version, qualifiers=qualifiers)
+
+
+def _source_references(package: Package) -> list[Any]:
+    """A ``vcs`` reference (the repository; the commit as its comment) or a ``distribution``
+    reference (the archive) for a package that is not from an index."""
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
+
+    source = package.source
+    if source is None or not source.url or not _absolute_iri(source.url):
+        return []
+    if source.kind == "vcs":
+        return [
+            ExternalReference(
+                type=ExternalReferenceType.VCS,
+                url=XsUri(source.url),
+                comment=f"commit {source.commit}" if source.commit else None,
+            )
+        ]
+    if source.kind == "url" and not any(a.url == source.url for a in package.artifacts):
+        return [ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(source.url))]
+    return []
+
+
+def _absolute_iri(url: str) -> bool:
+    scheme, sep, _ = url.partition("://")
+    return bool(sep) and scheme.replace("+", "").isalnum() and is_iri_reference(url)
 
 
 def _component(package: Package, *, root: bool = False) -> Any:
@@ -104,6 +153,7 @@ def _component(package: Package, *, root: bool = False) -> Any:
         # is left out rather than failing the SBOM
         if artifact.url.startswith(("https://", "http://")) and is_iri_reference(artifact.url)
     ]
+    references.extend(_source_references(package))
     licenses: list[Any] = []
     if package.license_expression:
         licenses.append(LicenseExpression(package.license_expression))
@@ -197,7 +247,8 @@ def _bom(
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.model.tool import ToolRepository
 
-    packages = [p for p in inventory.packages if not (options.no_dev and p.dev)]
+    # --no-dev: dependency/dev groups only; extras are runtime dependencies a user opts into
+    packages = [p for p in inventory.packages if not (options.no_dev and p.dev_only)]
     components = {_ref_key(p): _component(p) for p in packages}
     by_name: dict[str, list[Any]] = {}
     for package in packages:
@@ -244,12 +295,21 @@ def _bom(
 
 
 def _serialise(bom: Any, options: BuildOptions, *, graph_known: bool = True) -> str:
+    from xml.parsers.expat import ExpatError
+
     from cyclonedx.output import make_outputter
     from cyclonedx.schema import OutputFormat, SchemaVersion
 
     fmt = OutputFormat.XML if options.fmt == "xml" else OutputFormat.JSON
     outputter = make_outputter(bom, fmt, SchemaVersion.from_version(options.spec))
-    text: str = outputter.output_as_string(indent=2)
+    try:
+        text: str = outputter.output_as_string(indent=2)
+    except (ExpatError, ValueError) as exc:
+        # text XML 1.0 cannot carry (a control character in some field)
+        raise InvalidSbomError(
+            f"the SBOM cannot be written as {options.fmt.upper()}: {type(exc).__name__}",
+            remediation="remove control characters from the input's metadata, or use --format json",
+        ) from None
     if not graph_known and fmt is OutputFormat.JSON:
         # The library writes an entry for every component; an empty one states "depends on
         # nothing", which a source without a graph does not know.

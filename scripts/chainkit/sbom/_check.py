@@ -65,6 +65,17 @@ NTIA_SCORE = Rule(
     default_severity=Severity.HIGH,
     tags=("sbom", "ntia"),
 )
+SBOM_INCONSISTENT = Rule(
+    "SBOM-INCONSISTENT",
+    "sbom-inconsistent",
+    TOOL.name,
+    "The SBOM's references do not hold together: a bom-ref is used by several components, or "
+    "a dependencies entry names a bom-ref that is not in the SBOM",
+    help_text="Regenerate the SBOM; give each component its own bom-ref and list only "
+    "components of the SBOM in dependencies.",
+    default_severity=Severity.MEDIUM,
+    tags=("sbom", "ntia"),
+)
 LICENSE_DENIED = Rule(
     "LICENSE-NOT-ALLOWED",
     "license-not-allowed",
@@ -110,6 +121,9 @@ class CheckResult:
     findings: tuple[Finding, ...]
     unknown_licenses: int = 0
     """Components without an SPDX licence (findings only with ``deny_unknown_licenses``)."""
+    unchecked_components: tuple[str, ...] = ()
+    """``name version`` of the components with a non-SPDX (or no) licence entry that no finding
+    reports (without ``deny_unknown_licenses``): the CLI names them in a warning."""
 
     def report(self, *, today: dt.date, policy: Policy | None = None) -> Report:
         """The findings with the policy's verdicts (default: every finding blocks)."""
@@ -165,7 +179,11 @@ def render_check(result: CheckResult, report: Report, fmt: str) -> str:
     return render_table(report, summary_text=result.summary(), appendix=lines)
 
 
-def _missing(component: SbomComponent, depends: set[str]) -> tuple[str, ...]:
+def _missing(
+    component: SbomComponent, depends: set[str], broken: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    """The NTIA elements ``component`` lacks; ``broken``: bom-refs whose relationships cannot
+    be trusted (duplicated, or depending on a ref that is not in the SBOM)."""
     gaps = []
     if not (component.supplier or component.has_author):
         gaps.append("supplier")
@@ -175,7 +193,7 @@ def _missing(component: SbomComponent, depends: set[str]) -> tuple[str, ...]:
         gaps.append("version")
     if not component.identifier:
         gaps.append("unique identifier")
-    if component.bom_ref is None or component.bom_ref not in depends:
+    if component.bom_ref is None or component.bom_ref not in depends or component.bom_ref in broken:
         gaps.append("dependency relationships")
     return tuple(gaps)
 
@@ -192,7 +210,21 @@ def check_sbom(sbom: Sbom, options: CheckOptions) -> CheckResult:
     """The NTIA score and the licence findings of ``sbom``."""
     depends = set(sbom.dependencies)
     everything = ([sbom.root] if sbom.root is not None else []) + list(sbom.components)
-    gaps = [ComponentGaps(c.name, c.version, _missing(c, depends)) for c in everything]
+    refs = [c.bom_ref for c in everything if c.bom_ref is not None]
+    duplicated = {r for r in refs if refs.count(r) > 1}
+    services = sbom.document.get("services") if isinstance(sbom.document, dict) else None
+    refs += [
+        s["bom-ref"]
+        for s in (services if isinstance(services, list) else [])
+        if isinstance(s, dict) and isinstance(s.get("bom-ref"), str)
+    ]
+    dangling = {
+        parent: tuple(c for c in children if c not in set(refs))
+        for parent, children in sbom.dependencies.items()
+        if parent not in set(refs) or any(c not in set(refs) for c in children)
+    }
+    broken = frozenset(duplicated | set(dangling))
+    gaps = [ComponentGaps(c.name, c.version, _missing(c, depends, broken)) for c in everything]
     document_missing = tuple(
         name
         for name, present in (
@@ -216,7 +248,30 @@ def check_sbom(sbom: Sbom, options: CheckOptions) -> CheckResult:
                 properties={"score": score, "minScore": options.min_score},
             )
         )
+    for ref in sorted(duplicated):
+        findings.append(
+            Finding(
+                SBOM_INCONSISTENT,
+                "several components share one bom-ref",
+                fingerprint(SBOM_INCONSISTENT.id, sbom.source, "duplicate", ref),
+                Severity.MEDIUM,
+                _location(sbom, None),
+                properties={"bomRef": ref},
+            )
+        )
+    for parent, missing in sorted(dangling.items()):
+        findings.append(
+            Finding(
+                SBOM_INCONSISTENT,
+                "a dependencies entry refers to a bom-ref that is not in the SBOM",
+                fingerprint(SBOM_INCONSISTENT.id, sbom.source, "dangling", parent),
+                Severity.MEDIUM,
+                _location(sbom, None),
+                properties={"ref": parent, "missing": list(missing)},
+            )
+        )
     unknown = 0
+    unchecked: list[str] = []
     for component in sbom.components:
         verdict = evaluate(component.licenses, options.allow_licenses)
         unknown += bool(verdict.unknown)
@@ -233,18 +288,24 @@ def check_sbom(sbom: Sbom, options: CheckOptions) -> CheckResult:
                     properties={"licenses": list(component.licenses)},
                 )
             )
-        elif options.allow_licenses is not None and not verdict.allowed and not verdict.unknown:
+        if options.allow_licenses is not None and verdict.denied:
+            # reported whatever other (unknown) entries the component lists
             findings.append(
                 Finding(
                     LICENSE_DENIED,
                     f"{component.name} {component.version or ''}".strip()
-                    + f" is licensed {' AND '.join(component.licenses)}, not allowed",
+                    + f" is licensed {' AND '.join(verdict.denied)}, not allowed",
                     fingerprint(LICENSE_DENIED.id, *key),
                     Severity.HIGH,
                     _location(sbom, component),
-                    properties={"licenses": list(component.licenses)},
+                    properties={
+                        "licenses": list(component.licenses),
+                        "denied": list(verdict.denied),
+                    },
                 )
             )
+        if verdict.unknown and not options.deny_unknown_licenses:
+            unchecked.append(f"{component.name} {component.version or ''}".strip())
     return CheckResult(
         score=score,
         present=present,
@@ -253,4 +314,5 @@ def check_sbom(sbom: Sbom, options: CheckOptions) -> CheckResult:
         components=tuple(g for g in gaps if g.missing),
         findings=tuple(findings),
         unknown_licenses=unknown,
+        unchecked_components=tuple(unchecked),
     )

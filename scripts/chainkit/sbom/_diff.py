@@ -1,19 +1,23 @@
 """``sbom diff``: what changed between two SBOMs of a project.
 
-Components are matched by their purl without the version (``pkg:pypi/name``), else by name.
+Components are matched by their purl's name (whatever its type and qualifiers), else by
+name; a change of source (the purl's type or its ``repository_url``/``vcs_url``/
+``download_url``: PyPI to a git fork) is reported as ``source``.
 A name present with one version on each side is upgraded or downgraded (PEP 440 order;
-versions that do not parse compare as text); names with several versions on a side are
-compared as sets (added/removed versions).
+PEP 440-equal versions such as ``1.0`` and ``1.0.0`` are no change; when either version is
+not PEP 440 the change is ``changed``, neither up nor down); names with several versions on a
+side are compared as sets (added/removed versions).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from chainkit.sbom._read import Sbom, SbomComponent
 
-__all__ = ["Change", "SbomDiff", "diff_sboms", "render_diff"]
+__all__ = ["Change", "SbomDiff", "diff_sboms", "render_diff", "source_of"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class Change:
     name: str
     old: str | None
     new: str | None
-    kind: str  # added | removed | upgraded | downgraded | license
+    kind: str  # added | removed | upgraded | downgraded | changed | source | license
 
 
 @dataclass(frozen=True)
@@ -35,27 +39,68 @@ class SbomDiff:
         return not (self.changes or self.vulnerabilities_introduced or self.vulnerabilities_fixed)
 
 
+_SOURCE_QUALIFIERS = ("repository_url", "vcs_url", "download_url")
+
+
+def _parsed(component: SbomComponent) -> Any | None:
+    from packageurl import PackageURL
+
+    if not component.purl:
+        return None
+    try:
+        return PackageURL.from_string(component.purl)
+    except ValueError:
+        return None
+
+
 def _key(component: SbomComponent) -> str:
+    """The package's name (namespace/name of its purl, whatever its type and qualifiers), so
+    a package that moves from PyPI to a fork is one package whose source changed."""
+    purl = _parsed(component)
+    if purl is not None:
+        return f"{purl.namespace or ''}/{purl.name}".lower()
     if component.purl:
         return component.purl.split("@", 1)[0].split("?", 1)[0].lower()
     return component.name.lower()
 
 
-def _newer(old: str, new: str) -> bool:
+def source_of(component: SbomComponent) -> str:
+    """Where the purl says the package comes from: its type, and the qualifiers that name a
+    source (``pypi``, ``pypi?vcs_url=git+https://…@commit``, ``generic``)."""
+    purl = _parsed(component)
+    if purl is None:
+        return "(no purl)" if not component.purl else "(invalid purl)"
+    qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+    named = "&".join(f"{k}={qualifiers[k]}" for k in _SOURCE_QUALIFIERS if k in qualifiers)
+    return f"{purl.type}?{named}" if named else str(purl.type)
+
+
+def _version_change(old: str, new: str) -> str | None:
+    """``upgraded``/``downgraded`` in PEP 440 order, ``None`` when PEP 440-equal (``1.0`` and
+    ``1.0.0``), ``changed`` when either side is not a PEP 440 version (no order claimed)."""
     from packaging.version import InvalidVersion, Version
 
     try:
-        return Version(new) > Version(old)
+        before, after = Version(old), Version(new)
     except InvalidVersion:
-        return new > old
+        return "changed"
+    if before == after:
+        return None
+    return "upgraded" if after > before else "downgraded"
 
 
 def diff_sboms(old: Sbom, new: Sbom) -> SbomDiff:
-    def index(sbom: Sbom) -> dict[str, dict[str, SbomComponent]]:
-        found: dict[str, dict[str, SbomComponent]] = {}
+    def index(sbom: Sbom) -> dict[str, dict[tuple[str, str], SbomComponent]]:
+        found: dict[str, dict[tuple[str, str], SbomComponent]] = {}
         for c in sbom.components:
-            found.setdefault(_key(c), {})[c.version or ""] = c
+            found.setdefault(_key(c), {})[(c.version or "", source_of(c))] = c
         return found
+
+    def shown(entry: tuple[str, str]) -> str | None:
+        version, source = entry
+        if source == "pypi":
+            return version or None
+        return f"{version or '-'} ({source})"
 
     before, after = index(old), index(new)
     changes: list[Change] = []
@@ -64,10 +109,16 @@ def diff_sboms(old: Sbom, new: Sbom) -> SbomDiff:
         any_c = next(iter((now or was).values()))
         name = any_c.name
         if was and now and len(was) == 1 and len(now) == 1:
-            (v_old, c_old), (v_new, c_new) = next(iter(was.items())), next(iter(now.items()))
+            ((v_old, _), c_old), ((v_new, _), c_new) = (
+                next(iter(was.items())),
+                next(iter(now.items())),
+            )
+            if source_of(c_old) != source_of(c_new):
+                changes.append(Change(name, source_of(c_old), source_of(c_new), "source"))
             if v_old != v_new:
-                kind = "upgraded" if _newer(v_old, v_new) else "downgraded"
-                changes.append(Change(name, v_old or None, v_new or None, kind))
+                kind = _version_change(v_old, v_new)
+                if kind is not None:
+                    changes.append(Change(name, v_old or None, v_new or None, kind))
             if sorted(c_old.licenses) != sorted(c_new.licenses):
                 changes.append(
                     Change(
@@ -75,10 +126,10 @@ def diff_sboms(old: Sbom, new: Sbom) -> SbomDiff:
                     )
                 )
             continue
-        for version in sorted(set(was) - set(now)):
-            changes.append(Change(name, version or None, None, "removed"))
-        for version in sorted(set(now) - set(was)):
-            changes.append(Change(name, None, version or None, "added"))
+        for entry in sorted(set(was) - set(now)):
+            changes.append(Change(name, shown(entry), None, "removed"))
+        for entry in sorted(set(now) - set(was)):
+            changes.append(Change(name, None, shown(entry), "added"))
     old_v = {v for v, _ in old.vulnerabilities}
     new_v = {v for v, _ in new.vulnerabilities}
     return SbomDiff(tuple(changes), tuple(sorted(new_v - old_v)), tuple(sorted(old_v - new_v)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
+import logging
 import re
 import sys
 from collections.abc import Iterable
@@ -22,10 +23,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from chainkit import deps
+from chainkit._internal.output import printable
 from chainkit.sbom._errors import SbomInputError
+from chainkit.sbom._licenses import valid_expression
 from chainkit.sbom._probe import InstalledDist, probe
 
 Edge = tuple[str, str | None, str, str | None]
+_log = logging.getLogger("chainkit.sbom")
 
 __all__ = [
     "Edge",
@@ -101,11 +105,17 @@ class Package:
     authors: tuple[Person, ...] = ()
     groups: tuple[str, ...] = ()
     dev: bool = False
+    """Only in non-main groups (an extra or a dependency/dev group): scope ``optional``."""
+    dev_only: bool = False
+    """Only in dependency/dev groups (not an extra's): what ``--no-dev`` leaves out."""
     origin: str | None = None
     record_sha256: str | None = None
     """Environments: SHA-256 of the installed ``RECORD`` (not an artifact hash)."""
     artifacts: tuple[deps.Artifact, ...] = ()
     """Lock files: each sdist/wheel URL with its hashes."""
+    source: deps.PackageSource | None = None
+    """Lock files: where a package that is not from PyPI comes from (VCS, path, URL, another
+    index)."""
 
     @property
     def key(self) -> str:
@@ -157,12 +167,23 @@ _MAX_LICENSE_TEXT = 120
 
 
 def licenses_from_metadata(
-    expression: str | None, classifiers: Iterable[str], license_field: str | None
+    expression: str | None,
+    classifiers: Iterable[str],
+    license_field: str | None,
+    *,
+    what: str = "a distribution",
 ) -> tuple[str | None, tuple[str, ...]]:
-    """PEP 639 ``License-Expression`` first, then ``License ::`` classifiers, then
+    """PEP 639 ``License-Expression`` first (when it is a valid SPDX expression: an invalid
+    one is noted on the log and never written), then ``License ::`` classifiers, then
     ``License`` (when it is one short line: a full licence text is not a name)."""
     if expression and expression.strip():
-        return expression.strip(), ()
+        if valid_expression(expression.strip()):
+            return expression.strip(), ()
+        _log.warning(
+            "%s: License-Expression is not a valid SPDX expression; "
+            "the licence is taken from its classifiers or License field instead",
+            what,
+        )
     names: list[str] = []
     for classifier in classifiers:
         if not classifier.startswith("License ::"):
@@ -232,7 +253,10 @@ def _environment(source: EnvironmentSource) -> Inventory:
     edges: list[Edge] = []
     for key, dist in sorted(seen.items()):
         expression, names = licenses_from_metadata(
-            dist.license_expression, dist.classifiers, dist.license
+            dist.license_expression,
+            dist.classifiers,
+            dist.license,
+            what=printable(f"{dist.name} {dist.version}"),
         )
         packages.append(
             Package(
@@ -268,10 +292,15 @@ def _root_from_pyproject(path: Path) -> tuple[Package | None, tuple[str, ...]]:
         Person(name, addr if addr and _EMAIL.fullmatch(addr) else None)
         for name, addr in info.authors
     )
+    expression: str | None = None
+    names: tuple[str, ...] = ()
+    if info.license:
+        expression, names = licenses_from_metadata(info.license, (), info.license, what=str(path))
     root = Package(
         name=info.name,
         version=info.version,
-        license_expression=info.license,
+        license_expression=expression,
+        license_names=names,
         supplier=next((a.name for a in authors if a.name), None),
         authors=authors,
     )
@@ -283,7 +312,8 @@ def _from_collected(
 ) -> Inventory:
     packages: list[Package] = []
     project_keys: set[str] = set()
-    for dep in collected.dependencies:
+    # requirements' named URL lines (name @ URL) are listed with their source, never as PyPI
+    for dep in (*collected.dependencies, *collected.direct):
         is_project = dep.origin in ("uv source: editable", "uv source: virtual") or (
             root is not None and dep.canonical_name == root.key
         )
@@ -301,8 +331,10 @@ def _from_collected(
                 hashes=dep.hashes,
                 groups=dep.groups,
                 dev=dep.dev,
+                dev_only=dep.dev_only,
                 origin=dep.origin,
                 artifacts=dep.artifacts,
+                source=dep.source,
             )
         )
     present = {p.key for p in packages}
@@ -312,7 +344,7 @@ def _from_collected(
         if edge.child not in present:
             continue
         if edge.parent in project_keys:
-            if edge.group is None:
+            if edge.group is None or edge.extra:  # runtime and extras; not dev groups
                 root_children.add((edge.child, edge.child_version))
         elif edge.parent in present and edge.parent != edge.child:
             edges.add((edge.parent, edge.parent_version, edge.child, edge.child_version))
@@ -356,7 +388,10 @@ def _with_metadata(inventory: Inventory, python: Path | None) -> Inventory:
             packages.append(package)
             continue
         expression, names = licenses_from_metadata(
-            dist.license_expression, dist.classifiers, dist.license
+            dist.license_expression,
+            dist.classifiers,
+            dist.license,
+            what=printable(f"{dist.name} {dist.version}"),
         )
         packages.append(
             dataclasses.replace(

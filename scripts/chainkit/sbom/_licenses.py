@@ -12,10 +12,11 @@ name, a typo, ``LicenseRef-...``) is *unknown*: never allowed by the list, and r
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LicenseVerdict", "evaluate", "parse_allow_list"]
+__all__ = ["LicenseVerdict", "evaluate", "parse_allow_list", "valid_expression"]
 
 
 @functools.cache
@@ -30,6 +31,9 @@ class LicenseVerdict:
     allowed: bool
     unknown: tuple[str, ...]
     """Parts that are not SPDX: the whole text when it does not parse, else unknown keys."""
+    denied: tuple[str, ...] = ()
+    """SPDX entries the allow list does not satisfy, whatever else the component lists (an
+    extra free-text entry never hides a denied SPDX one)."""
 
 
 def _parse(text: str) -> Any | None:
@@ -42,6 +46,25 @@ def _parse(text: str) -> Any | None:
     except (ExpressionError, ValueError, TypeError, RecursionError):
         return None
     return parsed
+
+
+_LICENSE_REF = re.compile(r"(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+", re.ASCII)
+_UNKNOWN_KEYS = "Unknown license key(s)"
+
+
+def valid_expression(text: str) -> bool:
+    """Whether ``text`` is a valid SPDX licence expression (as PEP 639 ``License-Expression``
+    requires): correct syntax, and every key an SPDX id or exception or a ``LicenseRef-``."""
+    try:
+        info = _licensing().validate(text, strict=True)
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        # the library fails with AttributeError on some syntax errors ("MIT OR")
+        return False
+    if not info.errors:
+        return True
+    return all(e.startswith(_UNKNOWN_KEYS) for e in info.errors) and all(
+        _LICENSE_REF.fullmatch(str(symbol)) for symbol in info.invalid_symbols
+    )
 
 
 def _symbols_text(node: Any) -> str:
@@ -85,15 +108,13 @@ def _satisfied(node: Any, allowed: frozenset[str]) -> bool:
 def evaluate(licenses: tuple[str, ...], allowed: frozenset[str] | None) -> LicenseVerdict:
     """Whether ``licenses`` (one component's entries) pass ``allowed`` (``None``: no list)."""
     unknown: list[str] = []
-    ok = True
+    denied: list[str] = []
     for text in licenses:
         parsed = _parse(text)
         if parsed is None:
             unknown.append(text)
-            ok = False
-            continue
-        if allowed is not None and not _satisfied(parsed, allowed):
-            ok = False
+        elif allowed is not None and not _satisfied(parsed, allowed):
+            denied.append(text)
     if not licenses:
         return LicenseVerdict(False, ("(none)",))
-    return LicenseVerdict(ok if allowed is not None else not unknown, tuple(unknown))
+    return LicenseVerdict(not unknown and not denied, tuple(unknown), tuple(denied))

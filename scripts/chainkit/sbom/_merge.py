@@ -20,24 +20,102 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainkit.sbom._build import timestamp_from
+from chainkit.sbom._diff import source_of
 from chainkit.sbom._read import Sbom, SbomComponent
 from chainkit.sbom._validate import validate_json
 
-__all__ = ["MergeResult", "merge_sboms"]
+__all__ = ["Conflict", "MergeResult", "merge_sboms"]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Inputs that disagree about a package.
+
+    ``kind`` is ``version`` (several versions of one package: both kept, a warning: merging
+    the SBOMs of several projects normally holds several versions), or, blocking (exit 1),
+    ``source`` (one name and version from different sources, such as PyPI and a git fork:
+    both kept under their own purls), ``hashes`` or ``licenses`` (one purl with different
+    hashes or licences: the first input's copy is kept)."""
+
+    subject: str
+    kind: str
+    values: tuple[str, ...]
+
+    @property
+    def blocking(self) -> bool:
+        return self.kind != "version"
 
 
 @dataclass(frozen=True)
 class MergeResult:
     document: bytes
-    conflicts: tuple[tuple[str, tuple[str, ...]], ...]
-    """(purl without version, the versions seen) for each package with several versions."""
+    conflicts: tuple[Conflict, ...]
     components: int
+    vulnerabilities: int = 0
+
+    @property
+    def blocking(self) -> bool:
+        return any(c.blocking for c in self.conflicts)
 
 
 def _key(component: SbomComponent, position: int) -> str:
     if component.purl:
         return component.purl
     return f"sbom{position}:{component.bom_ref or component.name}"
+
+
+def _hashes(component: SbomComponent) -> tuple[str, ...]:
+    raw = component.raw.get("hashes") if isinstance(component.raw, dict) else None
+    return tuple(
+        sorted(
+            f"{h.get('alg')}:{str(h.get('content', '')).lower()}"
+            for h in (raw if isinstance(raw, list) else [])
+            if isinstance(h, dict)
+        )
+    )
+
+
+def _identity(component: SbomComponent) -> str:
+    """name@version, whatever the purl's type and qualifiers."""
+    from packageurl import PackageURL
+
+    try:
+        purl = PackageURL.from_string(component.purl or "")
+        name = f"{purl.namespace}/{purl.name}" if purl.namespace else str(purl.name)
+    except ValueError:
+        name = component.name
+    return f"{name.lower()}@{component.version or ''}"
+
+
+def _vulnerabilities(sboms: Sequence[Sbom], refs_of: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Every input's vulnerabilities, deduplicated by id and source, ``affects`` remapped to
+    the merged ``bom-ref``s (an entry whose component is not in the SBOM is dropped)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for sbom, refs in zip(sboms, refs_of, strict=True):
+        entries = sbom.document.get("vulnerabilities") if isinstance(sbom.document, dict) else None
+        for raw in entries if isinstance(entries, list) else []:
+            if not isinstance(raw, dict):
+                continue
+            vuln = copy.deepcopy(raw)
+            vuln.pop("bom-ref", None)  # unique per document only; nothing in a merge refers to it
+            affects = []
+            for target in vuln.get("affects", []):
+                if isinstance(target, dict) and target.get("ref") in refs:
+                    affects.append({**target, "ref": refs[target["ref"]]})
+            key = json.dumps([vuln.get("id"), vuln.get("source")], sort_keys=True)
+            if key in merged:
+                have = merged[key].setdefault("affects", [])
+                have.extend(a for a in affects if a not in have)
+                continue
+            if affects:
+                vuln["affects"] = affects
+            else:
+                vuln.pop("affects", None)
+            merged[key] = vuln
+    for vuln in merged.values():
+        if "affects" in vuln:
+            vuln["affects"] = sorted(vuln["affects"], key=lambda a: json.dumps(a, sort_keys=True))
+    return [merged[k] for k in sorted(merged)]
 
 
 def merge_sboms(
@@ -52,8 +130,13 @@ def merge_sboms(
     components: dict[str, dict[str, Any]] = {}
     depends: dict[str, set[str]] = {}
     versions: dict[str, set[str]] = {}
+    sources: dict[str, set[str]] = {}
+    kept: dict[str, SbomComponent] = {}
+    differing: list[Conflict] = []
+    refs_of: list[dict[str, str]] = []
     for position, sbom in enumerate(sboms, start=1):
         refs: dict[str, str] = {}
+        refs_of.append(refs)
         members = ([sbom.root] if sbom.root is not None else []) + list(sbom.components)
         for component in members:
             key = _key(component, position)
@@ -64,9 +147,19 @@ def merge_sboms(
                 raw.pop("components", None)
                 raw["bom-ref"] = key
                 components[key] = raw
+                kept[key] = component
+            else:
+                first = kept[key]
+                for kind, a, b in (
+                    ("hashes", _hashes(first), _hashes(component)),
+                    ("licenses", tuple(sorted(first.licenses)), tuple(sorted(component.licenses))),
+                ):
+                    if a and b and a != b:
+                        differing.append(Conflict(key, kind, (" ".join(a), " ".join(b))))
             if component.purl:
-                bare = component.purl.split("@", 1)[0]
+                bare = component.purl.split("@", 1)[0].split("?", 1)[0]
                 versions.setdefault(bare, set()).add(component.version or "")
+                sources.setdefault(_identity(component), set()).add(source_of(component))
         for ref, children in sbom.dependencies.items():
             if ref not in refs:
                 continue
@@ -74,9 +167,20 @@ def merge_sboms(
             mapped.update(refs[c] for c in children if c in refs)
     for key in components:
         depends.setdefault(key, set())
-    conflicts = tuple(
-        (bare, tuple(sorted(v))) for bare, v in sorted(versions.items()) if len(v) > 1
+    conflicts = (
+        *(
+            Conflict(bare, "version", tuple(sorted(v)))
+            for bare, v in sorted(versions.items())
+            if len(v) > 1
+        ),
+        *(
+            Conflict(identity, "source", tuple(sorted(s)))
+            for identity, s in sorted(sources.items())
+            if len(s) > 1
+        ),
+        *sorted(set(differing), key=lambda c: (c.subject, c.kind, c.values)),
     )
+    vulnerabilities = _vulnerabilities(sboms, refs_of)
     document: dict[str, Any] = {
         "$schema": f"http://cyclonedx.org/schema/bom-{spec}.schema.json",
         "bomFormat": "CycloneDX",
@@ -95,6 +199,8 @@ def merge_sboms(
             for k, v in sorted(depends.items())
         ],
     }
+    if vulnerabilities:
+        document["vulnerabilities"] = vulnerabilities
     if reproducible or source_date_epoch:
         digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
         serial = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:chainkit:sbom:sha256:{digest}")
@@ -103,4 +209,6 @@ def merge_sboms(
     document["serialNumber"] = f"urn:uuid:{serial}"
     validate_json(document, spec, what="the merged SBOM")
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    return MergeResult(text.encode("utf-8"), conflicts, len(components))
+    return MergeResult(
+        text.encode("utf-8"), tuple(conflicts), len(components), len(vulnerabilities)
+    )

@@ -9,7 +9,12 @@ own interpreter. The probe uses only the standard library (Python 3.8+).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import signal
 import subprocess  # the probe runs in the target interpreter (argument lists)  # nosec B404
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,12 +93,21 @@ class Probed:
     distributions: tuple[InstalledDist, ...]
 
 
+# C0 controls but TAB, LF and CR; DEL; C1 controls: never valid in XML 1.0 (NUL) or
+# discouraged there, and terminal escapes where an SBOM is printed
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    """A free-text field (licence, people, classifiers) with its control characters removed."""
+    return _CONTROLS.sub("", value) if isinstance(value, str) else None
 
 
 def _texts(value: Any) -> tuple[str, ...]:
-    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+    if not isinstance(value, list):
+        return ()
+    return tuple(_CONTROLS.sub("", v) for v in value if isinstance(v, str))
 
 
 def _sha256(value: Any) -> str | None:
@@ -116,9 +130,20 @@ def parse_probe(data: Any) -> Probed:
     for entry in data["distributions"]:
         if not isinstance(entry, dict):
             continue
-        name, version = _text(entry.get("name")), _text(entry.get("version"))
-        if not name or not version:
+        name, version = entry.get("name"), entry.get("version")
+        if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
             continue  # a broken .dist-info without Name/Version: nothing to identify
+        if _ANY_CONTROL.search(name) or _ANY_CONTROL.search(version):
+            # an identity is not repaired (the purl would then name another version than
+            # the one installed) nor skipped (the SBOM would hide the distribution)
+            from chainkit._internal.output import printable
+
+            raise SbomInputError(
+                f"an installed distribution's name or version contains control characters "
+                f"({printable(name)} {printable(version)})",
+                remediation="reinstall or remove that distribution; its metadata is corrupt "
+                "or hostile",
+            )
         dists.append(
             InstalledDist(
                 name=name,
@@ -137,16 +162,69 @@ def parse_probe(data: Any) -> Probed:
     return Probed(str(data.get("prefix", "")), marker_env, tuple(dists))
 
 
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill ``process`` and everything it started (its own process group on POSIX)."""
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+            os.killpg(process.pid, signal.SIGKILL)
+    else:  # pragma: no cover - Windows
+        process.kill()
+
+
+def _run_bounded(command: list[str]) -> tuple[int, bytes]:
+    """Exit status and stdout of ``command``: at most ``_MAX_OUTPUT + 1`` bytes are read, and
+    the process group is killed beyond that or after ``_TIMEOUT`` seconds
+    (:class:`SbomToolError`)."""
+    process = subprocess.Popen(  # noqa: S603 - an argument list, the user's interpreter  # nosec B603
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=os.name == "posix",
+    )
+    stream = process.stdout
+    if stream is None:  # pragma: no cover - stdout=PIPE always gives one
+        _kill(process)
+        raise SbomToolError(f"{command[0]}: no output pipe")
+    chunks: list[bytes] = []
+    size = [0]
+
+    def read() -> None:
+        while size[0] <= _MAX_OUTPUT:
+            chunk = stream.read(min(1 << 20, _MAX_OUTPUT + 1 - size[0]))
+            if not chunk:
+                return
+            chunks.append(chunk)
+            size[0] += len(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(_TIMEOUT)
+    timed_out = reader.is_alive()
+    if timed_out or size[0] > _MAX_OUTPUT:
+        _kill(process)
+        reader.join()
+        process.wait()
+        if timed_out:
+            raise SbomToolError(f"{command[0]}: the environment probe took over {_TIMEOUT} s")
+        raise SbomToolError(
+            f"{command[0]}: the environment listing is larger than {_MAX_OUTPUT} bytes"
+        )
+    try:
+        code = process.wait(timeout=_TIMEOUT)
+    except subprocess.TimeoutExpired:  # closed its output but keeps running
+        _kill(process)
+        process.wait()
+        raise SbomToolError(f"{command[0]}: the environment probe took over {_TIMEOUT} s") from None
+    finally:
+        stream.close()
+    return code, b"".join(chunks)
+
+
 def probe(python: Path) -> Probed:
     """The distributions installed for ``python`` (an interpreter path)."""
     try:
-        done = subprocess.run(  # noqa: S603 - an argument list, the user's interpreter  # nosec B603
-            [str(python), "-I", "-c", PROBE],
-            capture_output=True,
-            timeout=_TIMEOUT,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        code, stdout = _run_bounded([str(python), "-I", "-c", PROBE])
     except FileNotFoundError:
         raise SbomInputError(
             f"no interpreter at {python}",
@@ -156,17 +234,15 @@ def probe(python: Path) -> Probed:
         raise SbomInputError(
             f"{python} is not executable", remediation="pass a Python interpreter"
         ) from None
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except OSError as exc:
         raise SbomToolError(f"could not run {python}: {type(exc).__name__}") from None
-    if done.returncode != 0:
+    if code != 0:
         raise SbomInputError(
-            f"{python} could not list its distributions (exit {done.returncode})",
+            f"{python} could not list its distributions (exit {code})",
             remediation="pass a Python 3.8+ interpreter",
         )
-    if len(done.stdout) > _MAX_OUTPUT:
-        raise SbomToolError(f"{python}: the environment listing is larger than {_MAX_OUTPUT} bytes")
     try:
-        data = load_json(done.stdout, source="environment probe", max_bytes=_MAX_OUTPUT)
+        data = load_json(stdout, source="environment probe", max_bytes=_MAX_OUTPUT)
     except DocumentError as exc:
         raise SbomToolError(f"{python}: unreadable environment listing: {exc}") from None
     return parse_probe(data)

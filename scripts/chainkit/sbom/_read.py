@@ -38,17 +38,31 @@ class SbomComponent:
 
     @property
     def identifier(self) -> str | None:
-        """The unique identifier NTIA asks for: purl, else CPE or SWID tag id."""
-        if self.purl:
+        """The unique identifier NTIA asks for: a valid purl (whose version, when it has one,
+        is the component's), else a CPE or SWID tag id."""
+        if self.purl and self.purl_valid:
             return self.purl
         if isinstance(self.raw, dict):
-            cpe = self.raw.get("cpe")
+            cpe = _stripped(self.raw.get("cpe"))
             swid = self.raw.get("swid")
-            if isinstance(cpe, str) and cpe:
+            if cpe is not None:
                 return cpe
-            if isinstance(swid, dict) and isinstance(swid.get("tagId"), str):
-                return str(swid["tagId"])
+            if isinstance(swid, dict) and (tag := _stripped(swid.get("tagId"))) is not None:
+                return tag
         return None
+
+    @property
+    def purl_valid(self) -> bool:
+        """Whether ``purl`` parses as a package URL and names the component's version."""
+        from packageurl import PackageURL
+
+        if not self.purl:
+            return False
+        try:
+            parsed = PackageURL.from_string(self.purl)
+        except ValueError:
+            return False
+        return not (parsed.version and self.version and parsed.version != self.version)
 
 
 @dataclass(frozen=True)
@@ -82,17 +96,37 @@ def _licenses(entries: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _stripped(value: Any) -> str | None:
+    """``value`` without surrounding white space, ``None`` when it is not a non-blank string."""
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def named(entity: Any) -> str | None:
+    """An organisation or contact's non-blank name, else its non-blank e-mail address (an
+    entry with neither names nobody)."""
+    if not isinstance(entity, dict):
+        return None
+    found = _stripped(entity.get("name")) or _stripped(entity.get("email"))
+    if found is None:
+        contacts = entity.get("contact")
+        for contact in contacts if isinstance(contacts, list) else []:
+            found = found or named(contact)
+    return found
+
+
 def _component(raw: dict[str, Any]) -> SbomComponent:
-    supplier = raw.get("supplier")
-    supplier_name = supplier.get("name") if isinstance(supplier, dict) else None
     authors = raw.get("authors")
-    has_author = bool(authors) or bool(raw.get("author")) or bool(raw.get("publisher"))
+    has_author = (
+        any(named(a) for a in (authors if isinstance(authors, list) else []))
+        or _stripped(raw.get("author")) is not None
+        or _stripped(raw.get("publisher")) is not None
+    )
     return SbomComponent(
         bom_ref=raw.get("bom-ref"),
-        name=raw["name"],
-        version=raw.get("version"),
-        purl=raw.get("purl"),
-        supplier=supplier_name if isinstance(supplier_name, str) and supplier_name else None,
+        name=_stripped(raw.get("name")) or "",
+        version=_stripped(raw.get("version")),
+        purl=_stripped(raw.get("purl")),
+        supplier=named(raw.get("supplier")),
         has_author=has_author,
         licenses=_licenses(raw.get("licenses")),
         raw=raw,
@@ -127,14 +161,17 @@ def parse_sbom(document: Any, *, source: str) -> Sbom:
         )
     validate_json(document, spec, what=source)
     metadata = document.get("metadata", {})
-    authors = [a.get("name") or a.get("email") for a in metadata.get("authors", [])]
+    authors = [named(a) for a in metadata.get("authors", [])]
     tools = metadata.get("tools", [])
     tool_names = (
-        [t.get("name") for t in tools]
+        [_stripped(t.get("name")) for t in tools]
         if isinstance(tools, list)
-        else [t.get("name") for t in [*tools.get("components", []), *tools.get("services", [])]]
+        else [
+            _stripped(t.get("name"))
+            for t in [*tools.get("components", []), *tools.get("services", [])]
+        ]
     )
-    makers = tuple(str(n) for n in (authors or tool_names) if n)
+    makers = tuple(n for n in authors if n) or tuple(n for n in tool_names if n)
     root_raw = metadata.get("component")
     deps: dict[str, tuple[str, ...]] = {}
     for entry in document.get("dependencies", []):

@@ -96,8 +96,11 @@ def validate_xml(text: str, spec: str, *, what: str) -> None:
     from cyclonedx.validation import make_schemabased_validator
 
     validator = make_schemabased_validator(OutputFormat.XML, SchemaVersion.from_version(spec))
-    error = validator.validate_str(text)
-    if error is not None:
+    try:
+        failed = validator.validate_str(text) is not None
+    except (ValueError, SyntaxError):  # lxml's XMLSyntaxError is a SyntaxError
+        failed = True
+    if failed:
         raise InvalidSbomError(
             f"{what} is not valid CycloneDX {spec} XML",
             remediation="this is a bug in chainkit; please report it",

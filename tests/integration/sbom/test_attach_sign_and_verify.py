@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from _plugins.sandbox import FullSandbox, release, seed
 from integration.sbom.conftest import ASSETS
 
@@ -115,3 +117,59 @@ def test_an_immutable_release_gets_a_clear_error_naming_the_alternatives(
     assert "draft" in out
     assert "attest-sbom" in out
     assert sb.writes() == []
+
+
+def test_a_bundle_signed_by_another_identity_is_refused_naming_both(
+    sandbox_factory: Callable[..., FullSandbox], tmp_path: Path
+) -> None:
+    sb = sandbox_factory(seed(releases=[release("v1.0.0")]))
+    path = _sbom(sb, tmp_path)
+    theirs = sb.identity_token(ref="refs/heads/attacker")
+    code, out = _attach(sb, path, "--name", "app.cdx.json", "--sign", "--identity-token", theirs)
+    assert code == 0, out
+    writes = len(sb.writes())
+    # the maintainer's run: same SBOM bytes, a valid bundle, but not signed by this run
+    ours = sb.identity_token()
+    code, out = _attach(sb, path, "--name", "app.cdx.json", "--sign", "--identity-token", ours)
+    assert code == 2, out
+    assert "app.cdx.json.sigstore.json on 'v1.0.0' was signed by" in out
+    assert sb.identity(ref="refs/heads/attacker") in out
+    assert sb.identity() in out
+    assert "delete the asset" in out
+    assert len(sb.writes()) == writes
+
+
+def test_a_foreign_bundle_is_refused_before_the_sbom_is_uploaded(
+    sandbox_factory: Callable[..., FullSandbox], tmp_path: Path
+) -> None:
+    sb = sandbox_factory(seed(releases=[release("v1.0.0")]))
+    path = _sbom(sb, tmp_path)
+    theirs = sb.identity_token(ref="refs/heads/attacker")
+    assert _attach(sb, path, "--name", "a.cdx.json", "--sign", "--identity-token", theirs)[0] == 0
+    # only the bundle stays on the release: deleting the SBOM asset is not enough
+    for asset in sb.releases()["v1.0.0"].get_assets():
+        if asset.name == "a.cdx.json":
+            asset.delete_asset()
+    code, out = _attach(sb, path, "--name", "a.cdx.json", "--sign",
+                        "--identity-token", sb.identity_token())  # fmt: skip
+    assert code == 2, out
+    names = {a.name for a in sb.releases()["v1.0.0"].get_assets()}
+    assert names == {"a.cdx.json.sigstore.json"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x.sigstore.json",
+        "X.SIGSTORE.JSON",
+        "chainkit-backfill-attestation-20250101T000000Z.sigstore.json",
+    ],
+)
+def test_names_of_bundles_or_attestations_are_refused(
+    sandbox_factory: Callable[..., FullSandbox], tmp_path: Path, name: str
+) -> None:
+    sb = sandbox_factory(seed(releases=[release("v1.0.0")]))
+    code, out = _attach(sb, _sbom(sb, tmp_path), "--name", name)
+    assert code == 2
+    assert "named like a Sigstore bundle or attestation" in out
+    assert list(sb.releases()["v1.0.0"].get_assets()) == []

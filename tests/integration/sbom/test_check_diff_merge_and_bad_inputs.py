@@ -98,7 +98,8 @@ def test_check_reports_unknown_licences_only_when_asked(sbom_cli: RunSbom, tmp_p
     path = _write(tmp_path / "c.json", doc)
     quiet = sbom_cli("check", path, "--allow-licenses", "MIT")
     assert quiet.code == 0
-    assert "1 component(s) have no SPDX licence" in quiet.err
+    assert "1 component(s) have a licence entry that is not SPDX (or none)" in quiet.err
+    assert ": c;" in quiet.err
     run = sbom_cli("check", path, "--deny-unknown-licenses", "--json")
     assert run.code == 1
     ids = [f["rule"] for f in run.json()["findings"]["findings"]]
@@ -217,6 +218,28 @@ def test_merge_deduplicates_by_purl_keeps_graphs_and_reports_conflicts(
     uv_graph = {(d["ref"], c) for d in uv_doc["dependencies"] for c in d.get("dependsOn", [])}
     assert uv_graph <= graph
     assert "conflicting versions of pkg:pypi/idna: 2.0, 3.10" in run.err
+
+
+def test_merge_exits_1_when_one_purl_has_different_hashes(
+    sbom_cli: RunSbom, tmp_path: Path
+) -> None:
+    def one(content: str) -> dict[str, Any]:
+        component = {
+            "type": "library",
+            "bom-ref": "a",
+            "name": "a",
+            "version": "1.0",
+            "purl": "pkg:pypi/a@1.0",
+            "hashes": [{"alg": "SHA-256", "content": content * 64}],
+        }
+        return _doc([component], dependencies=[{"ref": "a"}])
+
+    first, second = _write(tmp_path / "1.json", one("a")), _write(tmp_path / "2.json", one("b"))
+    out = tmp_path / "merged.json"
+    run = sbom_cli("merge", first, second, "-o", out)
+    assert run.code == 1, run.err
+    assert "conflicting hashes for pkg:pypi/a@1.0" in run.err
+    assert reference_errors(out.read_text(), "1.6") == []
 
 
 @pytest.mark.parametrize(

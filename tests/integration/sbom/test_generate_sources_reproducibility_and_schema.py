@@ -148,11 +148,23 @@ def test_uv_lock_sbom_lists_exactly_the_pinned_packages_with_hashes_and_graph(
     root = doc["metadata"]["component"]
     assert root["name"] == "httpx"
     root_deps = {c for p, c in _graph(doc) if p == root["bom-ref"]}
-    assert {r.split("@")[0] for r in root_deps} == {
+    scope = {c["bom-ref"]: c.get("scope") for c in got.values()}
+    assert {r.split("@")[0] for r in root_deps if scope[r] == "required"} == {
         "pkg:pypi/anyio",
         "pkg:pypi/certifi",
         "pkg:pypi/httpcore",
         "pkg:pypi/idna",
+    }
+    # the extras' direct dependencies hang off the root too (scope optional)
+    extras = {
+        str(canonicalize_name(d["name"]))
+        for p in locked.values()
+        if "editable" in p.get("source", {})
+        for entries in p.get("optional-dependencies", {}).values()
+        for d in entries
+    }
+    assert {r.split("@")[0] for r in root_deps if scope[r] == "optional"} == {
+        f"pkg:pypi/{name}" for name in extras
     }
 
 
@@ -272,12 +284,13 @@ def test_reproducible_without_source_date_epoch_is_a_usage_error(sbom_cli: RunSb
     assert "SOURCE_DATE_EPOCH" in run.err
 
 
-def test_no_dev_leaves_out_components_only_in_extras_or_dev_groups(sbom_cli: RunSbom) -> None:
+def test_no_dev_keeps_extras_this_lock_has_no_dev_group(sbom_cli: RunSbom) -> None:
     full = _components(_generate(sbom_cli, "lock", UV_LOCK))
     runtime = _components(_generate(sbom_cli, "lock", UV_LOCK, "--no-dev"))
     optional = {k for k, c in full.items() if c.get("scope") == "optional"}
     assert ("brotli", "1.1.0") in optional  # httpx[brotli]
-    assert set(runtime) == set(full) - optional
+    assert set(runtime) == set(full)  # extras are runtime dependencies a user opts into
+    assert runtime[("brotli", "1.1.0")]["scope"] == "optional"
     assert ("certifi", "2025.4.26") in runtime
 
 

@@ -64,3 +64,49 @@ def test_the_running_interpreter_lists_itself() -> None:
     probed = probe(Path(sys.executable))
     assert any(d.name.lower() == "pytest" for d in probed.distributions)
     assert probed.markers["python_version"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _fake(tmp_path: Path, script: str) -> Path:
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\n" + script)
+    fake.chmod(0o755)
+    return fake
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script as the interpreter")
+def test_output_beyond_the_limit_is_not_read_and_the_process_group_is_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chainkit.sbom._probe as probe_module
+
+    monkeypatch.setattr(probe_module, "_MAX_OUTPUT", 1000)
+    # endless output from a child of the script: only killing the group stops it
+    fake = _fake(tmp_path, "yes 0123456789 &\nwait\n")
+    with pytest.raises(SbomToolError, match="larger than 1000 bytes"):
+        probe(fake)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script as the interpreter")
+def test_at_most_the_limit_plus_one_byte_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    import chainkit.sbom._probe as probe_module
+
+    monkeypatch.setattr(probe_module, "_MAX_OUTPUT", 10)
+    code, out = probe_module._run_bounded(["sh", "-c", "printf '%s' 0123456789"])
+    assert (code, out) == (0, b"0123456789")
+    with pytest.raises(SbomToolError, match="larger than 10 bytes"):
+        probe_module._run_bounded(["sh", "-c", "head -c 100000000 /dev/zero"])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script as the interpreter")
+def test_a_probe_that_hangs_is_killed_after_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import chainkit.sbom._probe as probe_module
+
+    monkeypatch.setattr(probe_module, "_TIMEOUT", 1)
+    started = time.monotonic()
+    with pytest.raises(SbomToolError, match="took over 1 s"):
+        probe(_fake(tmp_path, "sleep 60 &\nwait\n"))
+    assert time.monotonic() - started < 30
