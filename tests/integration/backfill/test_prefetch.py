@@ -115,12 +115,19 @@ def test_the_next_asset_downloads_while_a_write_waits(
     assert uploads[:3] == [f"{n}-1.0.0.whl.sigstore.json" for n in "abc"]
 
 
+@pytest.mark.parametrize("how", ["--no-prefetch", "CHAINKIT_PREFETCH=0"])
 def test_no_prefetch_is_one_step_after_another(
-    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    how: str, sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sb: FullSandbox = sandbox_factory(three_wheels())
     rec = Recorder(monkeypatch)
-    result = _apply(sb, tmp_path, "--no-prefetch")
+    plan = tmp_path / "plan.json"
+    digest = make_plan(sb, plan)["plan_digest"]
+    args = sb.apply_args(plan, digest, tmp_path / "state")
+    if how.startswith("--"):
+        result = sb.chainkit(*args, how)
+    else:
+        result = sb.chainkit(*args, env=sb.env(CHAINKIT_PREFETCH="0"))
     assert result.exit_code == 0, result.output
     assert rec.order()[:6] == [
         ("downloaded", "a-1.0.0.whl"),
