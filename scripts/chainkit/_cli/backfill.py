@@ -339,6 +339,13 @@ def _require_repo(repo: str | None) -> str:
     help="Stop cleanly before a release that could not be written by then: a duration "
     "from now (5h30m) or an ISO 8601 time with a zone.",
 )
+@env_option(
+    "--prefetch/--no-prefetch",
+    default=True,
+    envvar="CHAINKIT_PREFETCH",
+    help="Download the next asset of a release while a write waits (the default); "
+    "--no-prefetch (or CHAINKIT_PREFETCH=0) does one step after another, for debugging.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (outside Actions).")
 @click.option(
     "--allow-unprotected",
@@ -357,6 +364,7 @@ def apply(
     write_budget: str | None,
     max_writes: int | None,
     deadline: str | None,
+    prefetch: bool,
     yes: bool,
     allow_unprotected: bool,
     as_json: bool,
@@ -408,6 +416,7 @@ def apply(
         allow_unprotected=allow_unprotected,
         interactive=sys.stdin.isatty(),
         limits=limits,
+        prefetch=prefetch,
     )
     provider = static_token(identity_token) if identity_token else ambient_github_token()
 

@@ -29,6 +29,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,6 +61,7 @@ from chainkit.backfill._notes import (
 from chainkit.backfill._plan import Plan, PlannedAsset, PlannedRelease, format_time
 from chainkit.backfill._planner import _ChecksumIndex
 from chainkit.backfill._predicate import build_statement
+from chainkit.backfill._prefetch import Prefetcher, Ticket
 from chainkit.backfill._pypi import INDEX_URL_ENV, PyPIDigests, index_url_from_env, redact_url
 from chainkit.errors import Error, ServiceError
 from chainkit.github import (
@@ -234,6 +236,30 @@ class ApplyReport:
         return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class _Settled:
+    """An asset decided without downloading it (drift, done before, blocked)."""
+
+    outcome: Outcome
+    result: tuple[PlannedAsset, str, str] | None
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """An asset to download (``fetched``: its download, maybe under way), then sign."""
+
+    asset: Asset
+    remote: Asset | None
+    """The bundle of this name at the destination when it was decided."""
+    fetched: Ticket[tuple[str, int]]
+    """sha256 and size of the bytes downloaded to the work file in this run."""
+
+
+_Decided = _Settled | _Ready | Error
+"""What the main thread decided for an asset before its turn; an error is raised at
+the asset's turn (after the writes of the assets before it)."""
+
+
 def _policy_of_bundle(bundle_json: bytes) -> tuple[IdentityPolicy, CertificateFacts]:
     """A policy pinning exactly the identity in a bundle's certificate (self-check)."""
     facts = bundle_facts(load_bundle(bundle_json, source="the signed bundle"))
@@ -265,8 +291,13 @@ class _Applier:
         pypi: Callable[[str, str | None], PyPIDigests] | None = None,
         pypi_index_url: str | None = None,
         limits: RunLimits | None = None,
+        prefetch: bool = True,
     ) -> None:
         self.plan = plan
+        self._prefetch = Prefetcher(enabled=prefetch)
+        """Downloads the next asset of a release while the main thread writes."""
+        self._download_to = client.downloader() if prefetch else client.download
+        """The prefetch thread's download (its own HTTP session)."""
         self.limits = limits or RunLimits()
         self.pypi = pypi
         self.pypi_index_url = pypi_index_url
@@ -355,6 +386,13 @@ class _Applier:
             # one listing for the whole run (100 tags a page), not one request per release
             self._tag_commits = self.client.tag_commits(self.plan.repository)
         writes_before = self.client.pacer.writes
+        with self._prefetch:  # nothing prefetched outlives the run
+            self._releases()
+        self.report.certificates = self.signer.certificates
+        self.report.writes = self.client.pacer.writes - writes_before
+        return self.report
+
+    def _releases(self) -> None:
         for index, planned in enumerate(self.plan.releases):
             if planned.is_idle:
                 continue
@@ -372,9 +410,6 @@ class _Applier:
                 if _fatal(exc):
                     raise  # stop: the journal lets a re-run resume
                 self.report.add(Outcome(planned.tag, planned.tag, "notes", "failed", exc.message))
-        self.report.certificates = self.signer.certificates
-        self.report.writes = self.client.pacer.writes - writes_before
-        return self.report
 
     def _release(self, planned: PlannedRelease) -> None:
         current = self.client.get_release(self.plan.repository, planned.id)
@@ -400,11 +435,23 @@ class _Applier:
         current_assets = {a.id: a for a in current.assets}
         signed: list[tuple[PlannedAsset, str, str]] = []  # (asset, sha256, bundle name)
         failed = False
-        for planned_asset in planned.assets:
-            if planned_asset.action == "skip":
-                continue
+        # The pipeline: asset k+1 is decided (reads only) and its download handed to the
+        # prefetch thread just before asset k's first write; everything else, journal
+        # and writes included, happens here in plan order.
+        items = [pa for pa in planned.assets if pa.action != "skip"]
+        decided: dict[int, _Decided] = {}
+
+        def decide(k: int) -> None:
+            if k < len(items) and k not in decided:
+                decided[k] = self._decide(planned, items[k], current_assets, existing)
+
+        for k, planned_asset in enumerate(items):
+            decide(k)
+            ahead = partial(decide, k + 1) if self._prefetch.enabled else None
             try:
-                result = self._asset(planned, planned_asset, current_assets, dest, existing)
+                result = self._asset(
+                    planned, planned_asset, decided.pop(k), current_assets, dest, existing, ahead
+                )
             except Error as exc:
                 if _fatal(exc):
                     raise
@@ -566,7 +613,8 @@ class _Applier:
             detail = f"its evidence does not hold now ({unproven}): not attested"
             self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
             return None
-        sha256 = self._download(planned, pa, asset)
+        fetched = Prefetcher.inline(partial(self._fetch, pa, asset))  # nothing to overlap here
+        sha256 = self._download(planned, pa, asset, fetched)
         self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
         if sha256 is not None:
             self._fresh.add(pa.id)
@@ -610,36 +658,73 @@ class _Applier:
             return "the asset changed since the plan (size, digest or updated_at)"
         return None
 
-    def _asset(
+    def _decide(
         self,
         planned: PlannedRelease,
         pa: PlannedAsset,
         current_assets: dict[int, Asset],
-        dest: Release,
         existing: dict[str, Asset],
-    ) -> tuple[PlannedAsset, str, str] | None:
+    ) -> _Decided:
+        """Everything about ``pa`` that comes before its download (reads only: no journal
+        record, no outcome, no write); a download goes to the prefetch thread."""
         # An earlier run's "asset.blocked" is not trusted (the state directory may be
-        # planted): the download below reproduces the mismatch, or signs the asset.
+        # planted): the download reproduces the mismatch, or signs the asset.
         asset = current_assets.get(pa.id)
         drift = self._drifted(pa, asset)
         if drift is not None or asset is None:
-            self.report.add(Outcome(planned.tag, pa.name, "asset", "drift", drift or ""))
-            return None
+            return _Settled(Outcome(planned.tag, pa.name, "asset", "drift", drift or ""), None)
         remote = existing.get(pa.bundle_name)
-        done = self._done_before(pa, asset, remote)
-        if done is not None:
-            self.report.add(Outcome(planned.tag, pa.name, "asset", "done", bundle=done[2]))
-            return done
-        # The plan's evidence is not trusted (anyone can re-seal a plan): unless GitHub's own
-        # digest (re-read above) vouches for the bytes, it is re-derived in this run.
-        unproven = self._evidence_unproven(planned, pa, current_assets)
+        try:
+            done = self._done_before(pa, asset, remote)
+            if done is not None:
+                outcome = Outcome(planned.tag, pa.name, "asset", "done", bundle=done[2])
+                return _Settled(outcome, done)
+            # The plan's evidence is not trusted (anyone can re-seal a plan): unless GitHub's
+            # own digest (re-read with the release) vouches for the bytes, it is re-derived
+            # in this run.
+            unproven = self._evidence_unproven(planned, pa, current_assets)
+        except Error as exc:
+            return exc
         if unproven is not None:
             detail = f"its evidence does not hold now ({unproven}): not signed"
-            self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
-            return None
+            return _Settled(Outcome(planned.tag, pa.name, "asset", "blocked", detail), None)
+        fetched = self._prefetch.submit(partial(self._fetch, pa, asset))
+        return _Ready(asset, remote, fetched)
+
+    def _fetch(self, pa: PlannedAsset, asset: Asset) -> tuple[str, int]:
+        """Download ``asset`` to its work file: its sha256 and size. The prefetch thread's
+        step (or the main thread's with ``--no-prefetch``): no journal, no report."""
+        work = self.journal.work_file(pa.id, pa.name)
+        sha256 = self._download_to(asset, work, progress=lambda _: self._prefetch.check())
+        return sha256, work.stat().st_size
+
+    def _asset(
+        self,
+        planned: PlannedRelease,
+        pa: PlannedAsset,
+        decided: _Decided,
+        current_assets: dict[int, Asset],
+        dest: Release,
+        existing: dict[str, Asset],
+        ahead: Callable[[], None] | None = None,
+    ) -> tuple[PlannedAsset, str, str] | None:
+        """``pa``'s turn, in plan order: journal, sign, upload. ``ahead`` (the pipeline)
+        decides the next asset and starts its download just before the first write."""
+        if isinstance(decided, Error):
+            raise decided
+        if isinstance(decided, _Settled):
+            self.report.add(decided.outcome)
+            return decided.result
+        if existing.get(pa.bundle_name) is not decided.remote:
+            # an upload since the decision gave this name to another bundle (GitHub may
+            # store a name differently): decide again from what is there now
+            decided.fetched.result()
+            again = self._decide(planned, pa, current_assets, existing)
+            return self._asset(planned, pa, again, current_assets, dest, existing, ahead)
+        asset, remote = decided.asset, decided.remote
         # The digest signed is always that of bytes downloaded and hashed in this run: the
         # state directory is not trusted (a journal entry never chooses what is signed).
-        sha256 = self._download(planned, pa, asset)
+        sha256 = self._download(planned, pa, asset, decided.fetched)
         if sha256 is None:
             return None
         self._fresh.add(pa.id)
@@ -655,6 +740,8 @@ class _Applier:
             self.journal.record("asset.signed", asset_id=pa.id, sha256=sha256)
             failpoint("after-sign")
         self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
+        if ahead is not None:
+            ahead()
         stored = self._upload(
             planned, pa, dest, existing, bundle_json, replace=pa.action == "replace", sha256=sha256
         )
@@ -850,17 +937,24 @@ class _Applier:
         self.report.identity = self.report.identity or pinned[1]
         return data
 
-    def _download(self, planned: PlannedRelease, pa: PlannedAsset, asset: Asset) -> str | None:
-        """Download ``asset`` and hash it in this run; ``None`` when it is not the plan's."""
+    def _download(
+        self,
+        planned: PlannedRelease,
+        pa: PlannedAsset,
+        asset: Asset,
+        fetched: Ticket[tuple[str, int]],
+    ) -> str | None:
+        """``asset`` downloaded and hashed in this run (``fetched``), recorded; ``None``
+        when it is not the plan's."""
         work = self.journal.work_file(pa.id, pa.name)
-        sha256 = self.client.download(asset, work)
+        sha256, size = fetched.result()
         self._record_once("asset.downloaded", asset_id=pa.id, sha256=sha256)
         failpoint("after-download")
         stated = asset.sha256  # GitHub's digest now, if it states one
         mismatch = (
             (pa.expected_sha256 is not None and sha256 != pa.expected_sha256)
             or (stated is not None and sha256 != stated)
-            or work.stat().st_size != asset.size
+            or size != asset.size
         )
         if mismatch:
             work.unlink(missing_ok=True)
@@ -1319,10 +1413,13 @@ def apply_plan(
     pypi: Callable[[str, str | None], PyPIDigests] | None = None,
     pypi_index_url: str | None = None,
     limits: RunLimits | None = None,
+    prefetch: bool = True,
 ) -> ApplyReport:
     """Execute ``plan`` (already checked and approved) and report what happened.
 
     ``limits`` (``--max-writes``, ``--deadline``) stop the run between releases.
+    ``prefetch``: download the next asset of a release while the main thread writes
+    (``False``: one step after another, ``--no-prefetch``).
 
     ``listener`` sees every outcome as it happens (the CLI drives a progress bar).
     ``pypi`` re-fetches the digests of ``plan.options.pypi_project`` from
@@ -1340,6 +1437,7 @@ def apply_plan(
         pypi=pypi,
         pypi_index_url=pypi_index_url,
         limits=limits,
+        prefetch=prefetch,
     )
     applier.report.listener = listener
     return applier.run()

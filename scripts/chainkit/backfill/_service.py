@@ -181,6 +181,8 @@ class ApplyRequest:
     pypi_index_url: str | None = None
     """The index PyPI evidence is re-derived from (``None``: ``CHAINKIT_PYPI_INDEX_URL`` or
     PyPI); it must be the index the plan names, never one the plan chooses."""
+    prefetch: bool = True
+    """Download the next asset of a release while a write waits (``--no-prefetch``)."""
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,7 @@ def run_apply(
             pypi=pypi or pypi_fetcher(),
             pypi_index_url=request.pypi_index_url,
             limits=request.limits,
+            prefetch=request.prefetch,
         )
     return ApplyResult(report=report, approval=approval)
 
@@ -276,6 +279,7 @@ def _apply_backfill(
     pypi: PyPIFetcher | None = None,
     pypi_index_url: str | None = None,
     limits: RunLimits | None = None,
+    prefetch: bool = True,
 ) -> ApplyReport:
     """Execute ``plan`` (only after :func:`run_apply`'s gate)."""
     from chainkit.backfill._apply import apply_plan
@@ -293,4 +297,5 @@ def _apply_backfill(
             pypi=pypi,
             pypi_index_url=pypi_index_url,
             limits=limits,
+            prefetch=prefetch,
         )

@@ -20,6 +20,7 @@ All HTTP goes through PyGithub's :class:`~github.Requester.Requester` (public as
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import ipaddress
 import json
@@ -747,6 +748,23 @@ class GitHubClient:
 
             sha256 = sha256_chunks(written())
         return sha256
+
+    def downloader(self) -> Callable[..., str]:
+        """:meth:`download` for another thread: the same API, token, timeout and retry
+        policy over an HTTP session of its own (a :class:`requests.Session` is not
+        documented as safe to share between threads; PyGithub's requester is not touched
+        by downloads at all). Reads only: it cannot write."""
+        session = requests.Session()
+        session.headers.update(self._downloads.headers)
+        for prefix, adapter in self._downloads.adapters.items():
+            if isinstance(adapter, requests.adapters.HTTPAdapter):
+                retries = adapter.max_retries
+                session.mount(prefix, requests.adapters.HTTPAdapter(max_retries=retries))
+        reader = copy.copy(self)
+        reader._downloads = session
+        reader._gh = reader._requester = None  # type: ignore[assignment]
+        reader.pacer = None  # type: ignore[assignment]
+        return reader.download
 
     # -- writes -----------------------------------------------------------------------
     def _write(self, what: str, send: Callable[[], tuple[dict[str, Any], Any]]) -> Any:

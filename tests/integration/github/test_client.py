@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +209,34 @@ def test_a_download_retry_after_beyond_the_cap_is_a_service_error(
         client.download(release.assets[0], tmp_path / "a.whl")
     assert "asked to wait 61 s" in exc.value.message
     assert "60 s" in exc.value.message
+    assert slept == []
+
+
+def test_a_downloader_for_another_thread_has_its_own_session_and_the_same_policy(
+    github_sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("chainkit.github._client._sleep", slept.append)
+    sb = github_sandbox_factory(seed(1))
+    client = client_for(sb, sb.read_token, ClientSettings(write_interval=0, max_retry_wait=60))
+    release = next(client.iter_releases("acme/widgets"))
+    download = client.downloader()
+    reader = download.__self__  # type: ignore[attr-defined]
+    assert reader._downloads is not client._downloads  # requests sessions are not shared
+    assert reader.pacer is None  # and it has no write path
+    got: list[str] = []
+    asset = release.assets[0]
+    worker = threading.Thread(target=lambda: got.append(download(asset, tmp_path / "a")))
+    worker.start()
+    worker.join(30)
+    assert got == [hashlib.sha256(b"bytes 0").hexdigest()]
+    # the same retry policy as the client's own downloads
+    sb.add_fault(
+        method="GET", path=r"/assets/\d+$", status=503, headers={"retry-after": "61"}, times=10
+    )
+    with pytest.raises(GitHubServiceError) as exc:
+        download(release.assets[0], tmp_path / "b")
+    assert "asked to wait 61 s" in exc.value.message
     assert slept == []
 
 

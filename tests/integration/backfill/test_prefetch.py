@@ -1,0 +1,184 @@
+"""The apply pipeline: the next asset downloads while the main thread writes.
+
+No test asserts a timing: the overlap is shown by the order of recorded events, with an
+upload that waits (bounded) for the next asset's download to finish.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _plugins.sandbox import FullSandbox, asset, release, seed
+from chainkit.github import GitHubClient, GitHubServiceError
+from integration.backfill._flow import apply, make_plan
+
+MAIN = threading.main_thread()
+
+
+def three_wheels(releases: int = 1) -> dict[str, Any]:
+    return seed(
+        releases=[
+            release(
+                f"v1.{i}.0",
+                published_at=f"2025-0{1 + i}-01T00:00:00Z",
+                assets=[asset(f"{n}-1.{i}.0.whl", f"{n}{i}", digest="auto") for n in "abc"],
+            )
+            for i in range(releases)
+        ]
+    )
+
+
+class Recorder:
+    """Records downloads and uploads (with the thread they ran on) in the order they end."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.events: list[tuple[str, str, bool]] = []
+        self.downloaded: dict[str, threading.Event] = {}
+        self.hold: dict[str, str] = {}
+        """upload name -> asset name: the upload waits until that asset is downloaded."""
+        self.fail: dict[str, Exception] = {}
+        self._lock = threading.Lock()
+        download, upload = GitHubClient.download, GitHubClient.upload_bytes
+
+        def recorded_download(client: GitHubClient, a: Any, dest: Path, **kw: Any) -> str:
+            if a.name in self.fail:
+                self._add("download failed", a.name)
+                raise self.fail[a.name]
+            sha256 = download(client, a, dest, **kw)
+            self._add("downloaded", a.name)
+            self.downloaded.setdefault(a.name, threading.Event()).set()
+            return sha256
+
+        def recorded_upload(
+            client: GitHubClient, rel: Any, *args: Any, name: str, **kw: Any
+        ) -> Any:
+            self._add("upload starts", name)
+            if name in self.hold:
+                done = self.downloaded.setdefault(self.hold[name], threading.Event())
+                done.wait(timeout=60)  # a bound, not an assertion: the order is asserted
+            self._add("upload ends", name)
+            return upload(client, rel, *args, name=name, **kw)
+
+        monkeypatch.setattr(GitHubClient, "download", recorded_download)
+        monkeypatch.setattr(GitHubClient, "upload_bytes", recorded_upload)
+
+    def _add(self, what: str, name: str) -> None:
+        with self._lock:
+            self.events.append((what, name, threading.current_thread() is MAIN))
+
+    def order(self) -> list[tuple[str, str]]:
+        return [(what, name) for what, name, _ in self.events]
+
+
+def _apply(sb: FullSandbox, tmp_path: Path, *extra: str) -> Any:
+    plan = tmp_path / "plan.json"
+    digest = make_plan(sb, plan)["plan_digest"]
+    return apply(sb, plan, digest, tmp_path / "state", *extra)
+
+
+def test_the_next_asset_downloads_while_a_write_waits(
+    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb: FullSandbox = sandbox_factory(three_wheels())
+    rec = Recorder(monkeypatch)
+    rec.hold = {
+        "a-1.0.0.whl.sigstore.json": "b-1.0.0.whl",
+        "b-1.0.0.whl.sigstore.json": "c-1.0.0.whl",
+    }
+    result = _apply(sb, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["signed"] == 3
+    order = rec.order()
+    # while the main thread is inside the upload of a's bundle, b is downloaded; then c
+    # while b's bundle uploads
+    a_up, b_up = (
+        order.index(("upload starts", "a-1.0.0.whl.sigstore.json")),
+        order.index(("upload starts", "b-1.0.0.whl.sigstore.json")),
+    )
+    assert a_up < order.index(("downloaded", "b-1.0.0.whl"))
+    assert order.index(("downloaded", "b-1.0.0.whl")) < order.index(
+        ("upload ends", "a-1.0.0.whl.sigstore.json")
+    )
+    assert b_up < order.index(("downloaded", "c-1.0.0.whl"))
+    assert order.index(("downloaded", "c-1.0.0.whl")) < order.index(
+        ("upload ends", "b-1.0.0.whl.sigstore.json")
+    )
+    # downloads on the prefetch thread, every write on the main thread, in plan order
+    assert all(not main for what, _, main in rec.events if what == "downloaded")
+    assert all(main for what, _, main in rec.events if what.startswith("upload"))
+    uploads = [name for what, name in order if what == "upload starts"]
+    assert uploads[:3] == [f"{n}-1.0.0.whl.sigstore.json" for n in "abc"]
+
+
+@pytest.mark.parametrize("how", ["--no-prefetch", "CHAINKIT_PREFETCH=0"])
+def test_no_prefetch_is_one_step_after_another(
+    how: str, sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb: FullSandbox = sandbox_factory(three_wheels())
+    rec = Recorder(monkeypatch)
+    plan = tmp_path / "plan.json"
+    digest = make_plan(sb, plan)["plan_digest"]
+    args = sb.apply_args(plan, digest, tmp_path / "state")
+    if how.startswith("--"):
+        result = sb.chainkit(*args, how)
+    else:
+        result = sb.chainkit(*args, env=sb.env(CHAINKIT_PREFETCH="0"))
+    assert result.exit_code == 0, result.output
+    assert rec.order()[:6] == [
+        ("downloaded", "a-1.0.0.whl"),
+        ("upload starts", "a-1.0.0.whl.sigstore.json"),
+        ("upload ends", "a-1.0.0.whl.sigstore.json"),
+        ("downloaded", "b-1.0.0.whl"),
+        ("upload starts", "b-1.0.0.whl.sigstore.json"),
+        ("upload ends", "b-1.0.0.whl.sigstore.json"),
+    ]
+    assert all(main for _, _, main in rec.events)
+
+
+@pytest.mark.parametrize("switch", [(), ("--no-prefetch",)])
+def test_a_failed_prefetch_stops_at_its_asset_after_the_write_before_it(
+    switch: tuple[str, ...], sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb: FullSandbox = sandbox_factory(three_wheels())
+    rec = Recorder(monkeypatch)
+    rec.fail = {"b-1.0.0.whl": GitHubServiceError("downloading 'b-1.0.0.whl': GitHub failed (502)")}
+    result = _apply(sb, tmp_path, *switch)
+    # the same error, exit code and end state with the pipeline on or off: a's bundle is
+    # written, nothing after b's failed download is
+    assert result.exit_code == 3, result.output
+    assert "downloading 'b-1.0.0.whl': GitHub failed (502)" in result.stderr
+    assert [name for what, name in rec.order() if what == "upload starts"] == [
+        "a-1.0.0.whl.sigstore.json"
+    ]
+    assert [w["method"] for w in sb.writes()] == ["POST"]
+    assert sb.tree_size() == 1  # only a was signed
+    # the journal holds a's steps only: b's download was never recorded
+    (journal,) = (tmp_path / "state").glob("*/journal.jsonl")
+    steps = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    asset_steps = [s["step"] for s in steps if str(s.get("step", "")).startswith("asset.")]
+    assert asset_steps == ["asset.downloaded", "asset.signed", "asset.uploaded"]
+
+
+def test_a_budgeted_stop_leaves_nothing_prefetched_behind(
+    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb: FullSandbox = sandbox_factory(three_wheels(releases=2))
+    rec = Recorder(monkeypatch)
+    # per release: three bundles, the attestation, the notes; 6 leaves no room for a second
+    result = _apply(sb, tmp_path, "--max-writes", "6")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["complete"] is False and report["writes"] == 5
+    (left,) = report["remaining"]["tags"]
+    # the pipeline never reaches into the release the budget leaves: nothing of it was
+    # downloaded, signed or written
+    names = [name for _, name in rec.order()]
+    assert [what for what, _ in rec.order()].count("downloaded") == 3
+    assert not any(left.removeprefix("v") in name for name in names)
+    assert sb.tree_size() == 4  # v1.0.0's three bundles and its attestation
+    assert len(sb.writes()) == 5

@@ -1,0 +1,101 @@
+"""The apply pipeline's one background thread: order, errors, depth, cancellation.
+
+Synchronised with events, never with sleeps; a wait's timeout only bounds a broken run.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import CancelledError
+
+import pytest
+
+from chainkit.backfill._prefetch import Cancelled, Prefetcher
+from chainkit.github import GitHubServiceError
+
+BOUND = 30.0
+
+
+def test_steps_run_on_one_background_thread_and_come_back_in_order() -> None:
+    threads: list[threading.Thread] = []
+
+    def step(value: int) -> int:
+        threads.append(threading.current_thread())
+        return value * 2
+
+    with Prefetcher(enabled=True) as pre:
+        assert [pre.submit(lambda v=v: step(v)).result() for v in range(3)] == [0, 2, 4]
+    assert len(set(threads)) == 1
+    assert threads[0] is not threading.main_thread() and threads[0].daemon
+
+
+def test_a_steps_error_is_raised_where_it_is_taken_as_the_same_object() -> None:
+    error = GitHubServiceError("downloading 'b.whl': GitHub failed (502)")
+
+    def fails() -> int:
+        raise error
+
+    with Prefetcher(enabled=True) as pre:
+        ticket = pre.submit(fails)
+        with pytest.raises(GitHubServiceError) as raised:
+            ticket.result()
+    assert raised.value is error
+
+
+def test_at_most_depth_steps_are_ahead() -> None:
+    with Prefetcher(enabled=True, depth=1) as pre:
+        first = pre.submit(lambda: 1)
+        with pytest.raises(RuntimeError, match="take one first"):
+            pre.submit(lambda: 2)
+        assert first.result() == 1
+        assert pre.submit(lambda: 3).result() == 3
+
+
+def test_disabled_runs_each_step_on_the_caller_when_taken() -> None:
+    ran: list[str] = []
+    with Prefetcher(enabled=False) as pre:
+        ticket = pre.submit(lambda: ran.append(threading.current_thread().name) or 7)
+        assert ran == []  # nothing runs ahead
+        assert ticket.result() == 7
+    assert ran == [threading.main_thread().name]
+
+
+def test_close_cancels_a_running_step_at_its_next_check_and_the_thread_ends() -> None:
+    started, go = threading.Event(), threading.Event()
+    worker: list[threading.Thread] = []
+    pre = Prefetcher(enabled=True)
+
+    def download() -> str:
+        worker.append(threading.current_thread())
+        started.set()
+        go.wait(BOUND)
+        pre.check()  # between two chunks
+        return "never"
+
+    ticket = pre.submit(download)
+    assert started.wait(BOUND)
+    pre.close()  # as a stop, an error or Ctrl-C leaves the run
+    go.set()
+    with pytest.raises(Cancelled):
+        ticket.result()
+    worker[0].join(BOUND)
+    assert not worker[0].is_alive()
+
+
+def test_a_step_not_started_never_starts_after_close() -> None:
+    ran: list[int] = []
+    blocker, go = threading.Event(), threading.Event()
+    pre = Prefetcher(enabled=True, depth=2)
+
+    def first() -> None:
+        blocker.set()
+        go.wait(BOUND)
+
+    pre.submit(first)
+    second = pre.submit(lambda: ran.append(2))
+    assert blocker.wait(BOUND)
+    pre.close()
+    go.set()
+    with pytest.raises(CancelledError):
+        second.result()
+    assert ran == []
