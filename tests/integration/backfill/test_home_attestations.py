@@ -76,7 +76,8 @@ def test_one_write_per_release_then_nothing_on_reapply(
     assert listed(sb, "bbb")[0]["bundle"] == item["bundle"]  # one attestation, both digests
     assert [a.name for a in sb.releases()["v1.0.0"].get_assets()] == ["a.whl", "b.whl"]
     body = sb.releases()["v1.0.0"].body
-    assert "gh attestation verify a.whl --repo acme/widgets" in body
+    assert "gh attestation verify --repo acme/widgets" in body
+    assert f"--cert-oidc-issuer {ISSUER} a.whl\n" in body
     assert f"--predicate-type {PREDICATE_TYPE}" in body
     assert "--home attestations" in body
     # the command the notes give passes right away
