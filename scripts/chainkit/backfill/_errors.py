@@ -11,6 +11,7 @@ from __future__ import annotations
 from chainkit.errors import Error, ServiceError, UsageError, VerificationError
 
 __all__ = [
+    "AttestationUnconfirmedError",
     "BackfillError",
     "BackfillServiceError",
     "BackfillUsageError",
@@ -36,6 +37,12 @@ class BackfillServiceError(BackfillError, ServiceError):
 
 class BackfillVerificationError(BackfillError, VerificationError):
     """Something failed verification (exit 1)."""
+
+
+class AttestationUnconfirmedError(BackfillUsageError):
+    """Apply cannot tell whether a release's attestation already exists in the attestations
+    API (every list of its subjects' digests is cut at 1000), so creates none (exit 2;
+    in apply, that release fails and the others go on)."""
 
 
 class ChecksumFileError(BackfillUsageError):

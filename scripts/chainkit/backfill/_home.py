@@ -33,7 +33,7 @@ from chainkit.attestation import (
     parse_statement,
     statement_bytes,
 )
-from chainkit.backfill._errors import BackfillUsageError
+from chainkit.backfill._errors import AttestationUnconfirmedError, BackfillUsageError
 from chainkit.backfill._journal import Journal
 from chainkit.backfill._plan import PlannedAsset, PlannedRelease
 from chainkit.backfill._predicate import build_statement
@@ -159,27 +159,51 @@ class AttestationsHome:
         return ApiAttestation(part, count, "signed", ident, subjects)
 
     def _exists(self, planned: PlannedRelease, wanted: list[tuple[str, str]], part: int) -> bool:
-        """Whether an attestation of exactly ``wanted`` by this run's identity is listed."""
+        """Whether an attestation of exactly ``wanted`` by this run's identity is listed.
+
+        Ours would be listed under every subject's digest, so one whole list (GitHub lists
+        at most ``MAX_ATTESTATIONS`` per digest) without it means there is none. While
+        every list read is truncated, it cannot be ruled out: this journal's own record
+        confirms it, else :class:`AttestationUnconfirmedError` - never a duplicate."""
+        recorded = (
+            self.journal.last(
+                "attestation.created",
+                release_id=planned.id,
+                part=part,
+                subjects=_subjects_key(wanted),
+            )
+            is not None
+        )
         if self.pinned is None:
             # nothing to hold a listed bundle to: only our own journal's record counts
-            return (
-                self.journal.last(
-                    "attestation.created",
-                    release_id=planned.id,
-                    part=part,
-                    subjects=_subjects_key(wanted),
-                )
-                is not None
+            return recorded
+        digests = list(dict.fromkeys(sha256 for _, sha256 in wanted))
+        read = 0
+        for digest in digests:
+            listed = self.client.list_attestations(
+                self.repository, f"sha256:{digest}", predicate_type=PREDICATE_TYPE
             )
-        digest = f"sha256:{wanted[0][1]}"
-        listed = self.client.list_attestations(
-            self.repository, digest, predicate_type=PREDICATE_TYPE
+            for i, item in enumerate(listed):
+                if self._matches(item.bundle, self.pinned[0], planned, wanted, f"attestation {i}"):
+                    self.identity = self.identity or self.pinned[1]
+                    return True
+            if not listed.truncated:
+                return False
+            read = len(listed)
+        if recorded:
+            self.identity = self.identity or self.pinned[1]
+            return True
+        remedy = (
+            "delete the attestations of these digests that are not this backfill's, or plan "
+            "this release again with `--home release-assets`"
         )
-        for i, item in enumerate(listed):
-            if self._matches(item.bundle, self.pinned[0], planned, wanted, f"attestation {i}"):
-                self.identity = self.identity or self.pinned[1]
-                return True
-        return False
+        raise AttestationUnconfirmedError(
+            f"{planned.tag!r}: GitHub lists more than {read} attestations of the backfill type "
+            f"for each of the {len(digests)} subject digest(s) of attestation part {part}, and "
+            f"none of the first {read} is this backfill's: chainkit cannot confirm that none "
+            f"exists, so it creates none (it could be a duplicate); {remedy}",
+            remediation=remedy,
+        )
 
     def _matches(
         self,

@@ -191,22 +191,22 @@ def render_section(
         f"--cert-oidc-issuer {q(issuer)} "
         f"--source-repository {q(source_repository)}"
     )
-    # an example whose name cannot close the section early (names may hold anything)
-    example = next(
-        (b for b in bundles if "<!--" not in b.asset_name and "-->" not in b.asset_name), None
-    )
+    # an example whose name is one plain line and cannot close the section early (names
+    # may hold anything); file names are never options (``./-x``)
+    shown = _example([b.asset_name for b in bundles])
+    example = next((b for b in bundles if b.asset_name == shown), None)
     commands = [chainkit_cmd]
     if example is not None:
         commands.append(
-            f"sigstore verify identity --bundle {q(example.bundle_name)} "
+            f"sigstore verify identity --bundle {_file_arg(example.bundle_name)} "
             f"--cert-identity {q(cert_identity)} "
-            f"--cert-oidc-issuer {q(issuer)} {q(example.asset_name)}"
+            f"--cert-oidc-issuer {q(issuer)} {_file_arg(example.asset_name)}"
         )
         if issuer == GITHUB_ISSUER:
             commands.append(
-                f"sigstore verify github --bundle {q(example.bundle_name)} "
+                f"sigstore verify github --bundle {_file_arg(example.bundle_name)} "
                 f"--cert-identity {q(cert_identity)} "
-                f"--repository {q(source_repository)} {q(example.asset_name)}"
+                f"--repository {q(source_repository)} {_file_arg(example.asset_name)}"
             )
     if api and example is not None:
         commands.append(_gh_command(repository, example.asset_name, cert_identity, issuer))
@@ -267,12 +267,24 @@ def render_section(
     return text
 
 
+def _file_arg(name: str) -> str:
+    """``name`` as a shell word naming a file in the current directory: quoted, and
+    ``./``-prefixed when it starts with ``-`` (never an option)."""
+    return shlex.quote(f"./{name}" if name.startswith("-") else name)
+
+
+def _example(names: Sequence[str]) -> str | None:
+    """The first name safe to show in a command: printable (no line breaks or controls),
+    and unable to close the section early. ``None`` when no name is."""
+    return next((n for n in names if n.isprintable() and "<!--" not in n and "-->" not in n), None)
+
+
 def _gh_command(repository: str, asset_name: str, cert_identity: str, issuer: str) -> str:
     q = shlex.quote
     return (
-        f"gh attestation verify {q(asset_name)} --repo {q(repository)} "
+        f"gh attestation verify --repo {q(repository)} "
         f"--predicate-type {q(PREDICATE_TYPE)} --cert-identity {q(cert_identity)} "
-        f"--cert-oidc-issuer {q(issuer)}"
+        f"--cert-oidc-issuer {q(issuer)} {_file_arg(asset_name)}"
     )
 
 
@@ -296,7 +308,7 @@ def render_api_section(
         f"--cert-identity {q(cert_identity)} --cert-oidc-issuer {q(issuer)} "
         f"--source-repository {q(source_repository)}"
     ]
-    example = next((a for a in assets if "<!--" not in a and "-->" not in a), None)
+    example = _example(assets)
     if example is not None:
         commands.append(_gh_command(repository, example, cert_identity, issuer))
     block = "\n".join(commands)

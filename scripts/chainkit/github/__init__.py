@@ -20,7 +20,12 @@ from chainkit.github._budget import (
     WritePacer,
     format_duration,
 )
-from chainkit.github._client import ClientSettings, GitHubClient, default_write_interval
+from chainkit.github._client import (
+    MAX_ATTESTATIONS,
+    ClientSettings,
+    GitHubClient,
+    default_write_interval,
+)
 from chainkit.github._errors import (
     AssetExistsError,
     AttestationsUnavailableError,
@@ -33,13 +38,15 @@ from chainkit.github._errors import (
     NotFoundError,
     RateLimitedError,
 )
-from chainkit.github._models import Asset, Attestation, Environment, Release
+from chainkit.github._models import Asset, Attestation, AttestationList, Environment, Release
 
 __all__ = [
     "GITHUB_WRITE_BUDGET",
+    "MAX_ATTESTATIONS",
     "Asset",
     "AssetExistsError",
     "Attestation",
+    "AttestationList",
     "AttestationsUnavailableError",
     "AuthError",
     "BudgetSyntaxError",

@@ -60,12 +60,12 @@ from chainkit.github._errors import (
     NotFoundError,
     RateLimitedError,
 )
-from chainkit.github._models import Asset, Attestation, Environment, Release
+from chainkit.github._models import Asset, Attestation, AttestationList, Environment, Release
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["ClientSettings", "GitHubClient", "default_write_interval"]
+__all__ = ["MAX_ATTESTATIONS", "ClientSettings", "GitHubClient", "default_write_interval"]
 
 _log = logging.getLogger("chainkit.github")
 
@@ -73,6 +73,9 @@ _CHUNK = 1 << 20
 PER_PAGE = 100
 MAX_ATTESTATIONS = 1000
 """The most attestations listed for one digest (``gh attestation verify --limit``'s maximum)."""
+MAX_ATTESTATION_PAGES = -(-MAX_ATTESTATIONS // PER_PAGE) + 1
+"""The most requests one attestations list makes: a list that has not ended by then is
+refused (a ``Link`` that loops, or pages emptier than asked for)."""
 
 
 @dataclass(frozen=True)
@@ -351,15 +354,35 @@ def release_from_json(data: dict[str, Any]) -> Release:
         raise _malformed("a release", exc) from None
 
 
-def _next_link(headers: dict[str, Any]) -> str | None:
-    """The ``rel="next"`` URL of a ``Link`` header, parsed as GitHub writes it."""
+def _next_link(headers: dict[str, Any], base: str | None = None) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header, parsed as GitHub writes it.
+
+    ``base`` (the API URL): the link must stay on it - a path (``/...``), or an absolute
+    URL with the same scheme and host whose path starts with ``base``'s path - or
+    :class:`GitHubServiceError` (PyGithub asserts on another host)."""
     link = headers.get("link") or headers.get("Link")
     if not link:
         return None
     for part in str(link).split(", "):
         url, _, rel = part.partition("; ")
         if rel.strip() == 'rel="next"':
-            return url.strip().lstrip("<").rstrip(">")
+            found = url.strip().lstrip("<").rstrip(">")
+            if base is not None:
+                there, api = urllib.parse.urlsplit(found), urllib.parse.urlsplit(base)
+                prefix = api.path.rstrip("/") + "/"
+                on_path = not there.scheme and not there.netloc and found.startswith("/")
+                same = (
+                    there.scheme.lower() == api.scheme.lower()
+                    and there.netloc.lower() == api.netloc.lower()
+                    and there.path.startswith(prefix)
+                )
+                if not (on_path or same):
+                    raise GitHubServiceError(
+                        f"GitHub's next-page link leaves {base}: {found[:200]!r}",
+                        remediation="check GITHUB_API_URL points at GitHub's REST API "
+                        "(a proxy may rewrite Link headers); re-run the command",
+                    )
+            return found
     return None
 
 
@@ -922,12 +945,19 @@ class GitHubClient:
 
     def list_attestations(
         self, repository: str, subject_digest: str, *, predicate_type: str | None = None
-    ) -> list[Attestation]:
+    ) -> AttestationList:
         """The attestations of ``repository`` with a subject of ``subject_digest``
-        (``sha256:<hex>``), following ``rel="next"`` links (at most ``MAX_ATTESTATIONS``).
+        (``sha256:<hex>``), following ``rel="next"`` links: at most ``MAX_ATTESTATIONS``
+        listed (``truncated`` when GitHub has more), in at most ``MAX_ATTESTATION_PAGES``
+        requests.
 
         GitHub answers 404 when nothing matches: that is an empty list here. Items without
-        an inline ``bundle`` are left out (the snappy-compressed ``bundle_url`` is not read)."""
+        an inline ``bundle`` are left out (the snappy-compressed ``bundle_url`` is not read).
+        A list that does not end (a next link already followed, or more pages than
+        ``MAX_ATTESTATIONS`` needs), a next link off the API, or a body that is not a list
+        of objects is :class:`GitHubServiceError`; a 403 is :class:`ForbiddenError` (the
+        token may not read attestations)."""
+        what = f"listing attestations of {subject_digest} in {repository}"
         url: str | None = (
             f"{self._repo_path(repository)}/attestations/"
             f"{urllib.parse.quote(subject_digest, safe=':')}"
@@ -937,20 +967,56 @@ class GitHubClient:
             first["predicate_type"] = predicate_type
         params: dict[str, Any] | None = first
         found: list[Attestation] = []
-        while url is not None and len(found) < MAX_ATTESTATIONS:
+        listed = 0
+        visited: set[str] = set()
+        while url is not None:
+            if listed >= MAX_ATTESTATIONS:
+                _log.warning(
+                    "%s: GitHub lists more than %d; only the first %d are read",
+                    what,
+                    MAX_ATTESTATIONS,
+                    MAX_ATTESTATIONS,
+                )
+                return AttestationList(tuple(found[:MAX_ATTESTATIONS]), truncated=True)
+            if url in visited or len(visited) >= MAX_ATTESTATION_PAGES:
+                why = (
+                    "links back to a page already read"
+                    if url in visited
+                    else (
+                        f"still has a next page after {len(visited)} pages "
+                        f"({listed} attestations listed)"
+                    )
+                )
+                raise GitHubServiceError(
+                    f"{what}: GitHub's attestations list did not end: it {why}",
+                    remediation=f"GitHub may be degraded; {self._rerun} later",
+                )
+            visited.add(url)
             try:
-                with self._errors(f"listing attestations of {subject_digest} in {repository}"):
+                with self._errors(what):
                     headers, data = self._requester.requestJsonAndCheck(
                         "GET", url, parameters=params
                     )
             except NotFoundError:
-                return found
+                return AttestationList(tuple(found))
+            except ForbiddenError as exc:
+                raise ForbiddenError(
+                    exc.message,
+                    remediation="the token needs the attestations: read permission "
+                    "(in Actions: `permissions: attestations: read`)",
+                    status=exc.status,
+                ) from None
             items = data.get("attestations") if isinstance(data, dict) else None
-            for item in items or ():
-                bundle = item.get("bundle") if isinstance(item, dict) else None
-                if not isinstance(bundle, dict):
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise _malformed("a list of attestations", TypeError("expected a list of objects"))
+            for item in items:
+                listed += 1
+                bundle = item.get("bundle")
+                if bundle is None:
                     _log.info("skipping an attestation listed without an inline bundle")
                     continue
+                if not isinstance(bundle, dict):
+                    raise _malformed("an attestation", TypeError("the bundle is not an object"))
                 repo_id = item.get("repository_id")
                 initiator = item.get("initiator")
                 found.append(
@@ -960,8 +1026,10 @@ class GitHubClient:
                         initiator=initiator if isinstance(initiator, str) else None,
                     )
                 )
-            url, params = _next_link(headers), None
-        return found[:MAX_ATTESTATIONS]
+            url, params = _next_link(headers, self.api_url), None
+        return AttestationList(
+            tuple(found[:MAX_ATTESTATIONS]), truncated=len(found) > MAX_ATTESTATIONS
+        )
 
 
 def default_write_interval(api_url: str) -> float:

@@ -6,10 +6,11 @@ rest of chainkit never touches PyGithub objects or raw JSON.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["Asset", "Attestation", "Environment", "Release"]
+__all__ = ["Asset", "Attestation", "AttestationList", "Environment", "Release"]
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,20 @@ class Attestation:
     bundle: bytes
     repository_id: int | None
     initiator: str | None
+
+
+@dataclass(frozen=True)
+class AttestationList:
+    """The attestations listed for one subject digest, and whether the list is whole.
+
+    ``truncated``: GitHub had more than the client reads (``MAX_ATTESTATIONS``): an
+    attestation that is not in ``items`` may still exist. Iterate it like a list."""
+
+    items: tuple[Attestation, ...]
+    truncated: bool = False
+
+    def __iter__(self) -> Iterator[Attestation]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)

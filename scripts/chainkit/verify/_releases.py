@@ -51,13 +51,16 @@ class _Api:
         self.types = frozenset({PREDICATE_TYPE, *predicate_types})
         self.required = required
         self.forbidden: str | None = None
+        self.truncated: dict[str, int] = {}
+        """sha256 -> how many attestations were read of a list GitHub had more of."""
 
     def bundles(self, sha256: str) -> list[bytes]:
         """The bundles listed for ``sha256`` (of the accepted predicate types).
 
         With ``home`` ``any`` a token that may not list attestations (403) means "none"
         (warned once): bundles on releases still count. With ``attestations`` it is an
-        error."""
+        error. A list GitHub had more of than chainkit reads (``MAX_ATTESTATIONS``) is
+        warned about and remembered in :attr:`truncated`."""
         if self.forbidden is not None:
             return []
         found: list[bytes] = []
@@ -76,6 +79,16 @@ class _Api:
                     exc.message,
                 )
                 return []
+            if listed.truncated:
+                self.truncated[sha256] = len(listed)
+                _log.warning(
+                    "GitHub lists more than %d attestations of sha256:%s (%s): only the "
+                    "first %d are checked",
+                    len(listed),
+                    sha256,
+                    predicate_type,
+                    len(listed),
+                )
             found += [a.bundle for a in listed]
         return found
 
@@ -161,11 +174,19 @@ def _verify_asset(
         bundles=api.bundles(sha256),
         predicate_types=api.types,
     )
+    read = api.truncated.get(sha256)
+    cut = (
+        f" (GitHub lists more than {read} for this digest: only the first {read} were checked)"
+        if read is not None
+        else ""
+    )
     if attested is not None and (attested.ok or found.status == "unsigned"):
-        return attested
+        return attested if attested.ok else replace(attested, reason=f"{attested.reason}{cut}")
     if found.status == "unsigned":
         where = "no bundle on the release and no" if bundles else "no"
-        return replace(found, sha256=sha256, reason=f"{where} attestation in the attestations API")
+        return replace(
+            found, sha256=sha256, reason=f"{where} attestation in the attestations API{cut}"
+        )
     return found
 
 

@@ -76,7 +76,8 @@ def test_one_write_per_release_then_nothing_on_reapply(
     assert listed(sb, "bbb")[0]["bundle"] == item["bundle"]  # one attestation, both digests
     assert [a.name for a in sb.releases()["v1.0.0"].get_assets()] == ["a.whl", "b.whl"]
     body = sb.releases()["v1.0.0"].body
-    assert "gh attestation verify a.whl --repo acme/widgets" in body
+    assert "gh attestation verify --repo acme/widgets" in body
+    assert f"--cert-oidc-issuer {ISSUER} a.whl\n" in body
     assert f"--predicate-type {PREDICATE_TYPE}" in body
     assert "--home attestations" in body
     # the command the notes give passes right away
@@ -273,3 +274,27 @@ def test_a_token_that_may_not_list_attestations(sandbox_factory: Any, tmp_path: 
     required = sb.chainkit(*verify_args(sb, "--home", "attestations"))
     assert required.exit_code == 2, required.output
     assert "403" in required.output
+
+
+def test_verify_and_apply_end_on_a_list_that_never_ends(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb: FullSandbox = sandbox_factory(two_wheels())
+    plan = make_plan(sb, tmp_path / "plan.json", "--home", "attestations")
+    self_link = f'<{sb.api_url}{ATTEST}/sha256:{sha("aaa")}?per_page=100>; rel="next"'
+    for body in ({"attestations": []}, {"attestations": [{"bundle_url": "https://x/y"}]}):
+        sb.admin("DELETE", "faults")
+        sb.admin(
+            "POST",
+            "faults",
+            json={"method": "GET", "path": f"^{ATTEST}/", "status": 200, "times": 200,
+                  "headers": {"link": self_link}, "body": body},
+        ).raise_for_status()  # fmt: skip
+        sb.clear_requests()
+        verified = sb.chainkit(*verify_args(sb, "--home", "attestations"))
+        assert verified.exit_code == 3, verified.output
+        assert "did not end" in verified.output
+        applied = apply(sb, tmp_path / "plan.json", plan["plan_digest"], tmp_path / "state")
+        assert applied.exit_code != 0 and "did not end" in applied.output
+        assert f"POST {ATTEST}" not in api_writes(sb)
+        assert sum(1 for r in sb.requests_log() if f"{ATTEST}/" in r["path"]) <= 6

@@ -11,7 +11,12 @@ import pytest
 import requests
 
 from _plugins.sandbox import repository, seed, token
-from chainkit.github import AttestationsUnavailableError, ForbiddenError, GitHubUsageError
+from chainkit.github import (
+    AttestationsUnavailableError,
+    ForbiddenError,
+    GitHubServiceError,
+    GitHubUsageError,
+)
 from integration.github.test_client import client_for
 
 WHEEL = hashlib.sha256(b"wheel").hexdigest()
@@ -39,8 +44,8 @@ def test_create_then_list_across_pages(github_sandbox_factory: Any, sigstore_san
     assert {a.initiator for a in listed} == {"user"}
     typed = client.list_attestations("acme/widgets", f"sha256:{WHEEL}", predicate_type=PREDICATE)
     assert len(typed) == 103
-    assert client.list_attestations("acme/widgets", f"sha256:{WHEEL}", predicate_type="x") == []
-    assert client.list_attestations("acme/widgets", f"sha256:{OTHER}") == []  # GitHub's 404
+    assert len(client.list_attestations("acme/widgets", f"sha256:{WHEEL}", predicate_type="x")) == 0
+    assert len(client.list_attestations("acme/widgets", f"sha256:{OTHER}")) == 0  # GitHub's 404
 
 
 def test_create_refusals(github_sandbox_factory: Any, sigstore_sandbox: Any) -> None:
@@ -57,3 +62,51 @@ def test_create_refusals(github_sandbox_factory: Any, sigstore_sandbox: Any) -> 
     with pytest.raises(AttestationsUnavailableError) as unavailable:
         client_for(sb, sb.write_token).create_attestation("acme/widgets", bundle)
     assert "--home release-assets" in (unavailable.value.remediation or "")
+
+
+def _list_fault(sb: Any, **fault: Any) -> None:
+    fault = {"method": "GET", "path": "/attestations/sha256", "status": 200, **fault}
+    requests.post(f"{sb.url}/_sandbox/faults", json=fault, timeout=30).raise_for_status()
+
+
+def _list_requests(sb: Any) -> int:
+    log = requests.get(f"{sb.url}/_sandbox/requests", timeout=30).json()
+    return sum(1 for r in log if "/attestations/" in r["path"])
+
+
+@pytest.mark.parametrize("absolute", [True, False])
+def test_a_list_that_links_to_itself_ends(github_sandbox_factory: Any, absolute: bool) -> None:
+    sb = github_sandbox_factory(SEED)
+    path = f"/repos/acme/widgets/attestations/sha256:{WHEEL}?per_page=100"
+    link = f"{sb.url}{path}" if absolute else path
+    # 50 canned pages: before the fix the client read all 50 (or, unbounded, forever)
+    body = {"attestations": [{"bundle_url": "https://x/y", "repository_id": 1}]}
+    _list_fault(sb, times=50, headers={"link": f'<{link}>; rel="next"'}, body=body)
+    with pytest.raises(GitHubServiceError, match="did not end"):
+        client_for(sb, sb.write_token).list_attestations("acme/widgets", f"sha256:{WHEEL}")
+    assert _list_requests(sb) <= 3
+
+
+def test_a_next_link_to_another_host_is_refused(github_sandbox_factory: Any) -> None:
+    sb = github_sandbox_factory(SEED)
+    _list_fault(sb, times=1, headers={"link": '<https://evil.example.net/steal?x=1>; rel="next"'},
+                body={"attestations": []})  # fmt: skip
+    with pytest.raises(GitHubServiceError, match="leaves"):
+        client_for(sb, sb.write_token).list_attestations("acme/widgets", f"sha256:{WHEEL}")
+    assert _list_requests(sb) == 1
+
+
+@pytest.mark.parametrize("body", [{"attestations": 5}, {"attestations": "abc"}, [1, 2]])
+def test_a_malformed_list_is_a_service_error(github_sandbox_factory: Any, body: Any) -> None:
+    sb = github_sandbox_factory(SEED)
+    _list_fault(sb, times=None, body=body)
+    with pytest.raises(GitHubServiceError, match="cannot read"):
+        client_for(sb, sb.write_token).list_attestations("acme/widgets", f"sha256:{WHEEL}")
+
+
+def test_a_list_refused_names_the_read_permission(github_sandbox_factory: Any) -> None:
+    sb = github_sandbox_factory(SEED)
+    _list_fault(sb, status=403, times=None, body={"message": "Resource not accessible"})
+    with pytest.raises(ForbiddenError) as caught:
+        client_for(sb, sb.write_token).list_attestations("acme/widgets", f"sha256:{WHEEL}")
+    assert "attestations: read" in (caught.value.remediation or "")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import shlex
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -194,3 +196,69 @@ def test_asset_named_like_a_marker_cannot_break_the_section() -> None:
     text = section(bundles=[evil, *BUNDLES])
     assert text.count(END_MARKER) == 1
     assert upsert_section("body", text).count(END_MARKER) == 1
+
+
+FLAGS = {
+    "gh": {"verify": ["--repo", "--predicate-type", "--cert-identity", "--cert-oidc-issuer"]},
+    "sigstore": {
+        "identity": ["--bundle", "--cert-identity", "--cert-oidc-issuer"],
+        "github": ["--bundle", "--cert-identity", "--repository"],
+    },
+}
+HOSTILE = ["--bundle", "-x.whl", "my wheel.whl", "x`$(id)`.whl", "x\n## pwn [c](https://evil)"]
+
+
+def _fenced_block(text: str) -> tuple[str, list[str]]:
+    """The fence and the lines inside the section's code block."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("```"))
+    fence = lines[start].removesuffix("sh")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i] == fence)
+    return fence, lines[start + 1 : end]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_asset_names_stay_one_file_operand_of_one_command(name: str) -> None:
+    from chainkit.backfill._notes import render_api_section
+
+    for text in (
+        render_api_section(
+            repository="acme/widgets", tag="v1", assets=[name, "ok.whl"], identity=IDENTITY
+        ),
+        section(bundles=[NotesBundle(name, f"{name}.sigstore.json", "https://h/b.json")], api=True),
+    ):
+        fence, block = _fenced_block(text)
+        assert "`" * len(fence) not in "\n".join(block)  # the fence is not closed early
+        for line in block:
+            words = shlex.split(line)  # each line parses as one shell command
+            if words[0] in FLAGS:
+                # flags first, each with its value; the file last, never an option
+                assert words[3::2][: len(FLAGS[words[0]][words[2]])] == FLAGS[words[0]][words[2]]
+                assert len(words) == 3 + 2 * len(FLAGS[words[0]][words[2]]) + 1
+                assert not words[-1].startswith("-")
+                assert words[-1] in {name, f"./{name}", "ok.whl"}
+        if "\n" in name:  # a name over two lines is never the example
+            assert all("pwn" not in line for line in block)
+
+
+def test_a_name_starting_with_a_dash_is_a_relative_path() -> None:
+    from chainkit.backfill._notes import render_api_section
+
+    text = render_api_section(
+        repository="acme/widgets", tag="v1", assets=["--bundle"], identity=IDENTITY
+    )
+    gh = next(line for line in text.splitlines() if line.startswith("gh "))
+    assert gh.endswith(f"--cert-oidc-issuer {IDENTITY.issuer} ./--bundle")
+    bundles = [NotesBundle("-x.whl", "-x.whl.sigstore.json", "https://h/b.json")]
+    sig = next(line for line in section(bundles=bundles).splitlines() if "verify identity" in line)
+    assert "--bundle ./-x.whl.sigstore.json " in sig and sig.endswith(" ./-x.whl")
+
+
+def test_no_gh_command_when_no_name_is_one_plain_line() -> None:
+    from chainkit.backfill._notes import render_api_section
+
+    text = render_api_section(
+        repository="acme/widgets", tag="v1", assets=["a\nb.whl", "c\x1bd"], identity=IDENTITY
+    )
+    assert "gh attestation verify" not in text
+    assert "chainkit verify" in text
