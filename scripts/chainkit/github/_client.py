@@ -587,30 +587,40 @@ class GitHubClient:
 
     def iter_releases(self, repository: str) -> Iterator[Release]:
         """Every release, newest first, with its assets: one request per 100 releases."""
-        url: str | None = f"{self._repo_path(repository)}/releases"
-        params: dict[str, Any] | None = {"per_page": PER_PAGE}
-        while url is not None:
-            with self._errors(f"listing releases of {repository}"):
-                headers, data = self._requester.requestJsonAndCheck("GET", url, parameters=params)
-            for item in data or ():
+        for page in self._pages(f"listing releases of {repository}", "releases", repository):
+            for item in page:
                 yield release_from_json(item)
-            url, params = _next_link(headers), None
 
     def tag_commits(self, repository: str) -> dict[str, str]:
         """Every tag's commit sha (``list-tags``): one request per 100 tags."""
-        url: str | None = f"{self._repo_path(repository)}/tags"
-        params: dict[str, Any] | None = {"per_page": PER_PAGE}
         commits: dict[str, str] = {}
-        while url is not None:
-            with self._errors(f"listing tags of {repository}"):
-                headers, data = self._requester.requestJsonAndCheck("GET", url, parameters=params)
-            for item in data or ():
+        for page in self._pages(f"listing tags of {repository}", "tags", repository):
+            for item in page:
                 commit = item.get("commit") if isinstance(item, dict) else None
                 sha = commit.get("sha") if isinstance(commit, dict) else None
-                if isinstance(item.get("name"), str) and isinstance(sha, str):
+                if isinstance(sha, str) and isinstance(item.get("name"), str):
                     commits[item["name"]] = sha
-            url, params = _next_link(headers), None
         return commits
+
+    def _pages(self, what: str, collection: str, repository: str) -> Iterator[list[Any]]:
+        """The pages of a repository list, following ``Link`` only on the API (never to a
+        page already read: a list that does not end is a service error, not a hang)."""
+        url: str | None = f"{self._repo_path(repository)}/{collection}"
+        params: dict[str, Any] | None = {"per_page": PER_PAGE}
+        seen: set[str] = set()
+        while url is not None:
+            with self._errors(what):
+                headers, data = self._requester.requestJsonAndCheck("GET", url, parameters=params)
+            if data is not None and not isinstance(data, list):
+                raise _malformed(f"a page ({what})", TypeError(type(data).__name__))
+            yield data or []
+            seen.add(url)
+            url, params = _next_link(headers, self.api_url), None
+            if url is not None and url in seen:
+                raise GitHubServiceError(
+                    f"{what}: GitHub's list did not end (a next-page link to a page already read)",
+                    remediation="check GITHUB_API_URL points at GitHub's REST API; re-run",
+                )
 
     def get_release(self, repository: str, release_id: int) -> Release:
         with self._errors(f"reading release {release_id} of {repository}"):
