@@ -7,13 +7,35 @@ from collections.abc import Callable, Sequence
 
 from chainkit.attestation import PREDICATE_TYPE, parse_predicate, parse_statement
 from chainkit.errors import Error
-from chainkit.signing import BundleVerifier, IdentityPolicy
+from chainkit.signing import BundleVerifier, IdentityPolicy, VerifiedBundle
 from chainkit.verify._report import AttestationResult, BundleResult
 
 __all__ = ["API_BUNDLE", "check_api_attestations", "check_attestation", "check_bundle"]
 
 API_BUNDLE = "attestations API"
 """What a result names as its bundle when an API attestation verified (or failed) it."""
+
+
+def _result(
+    subject: str,
+    bundle: str,
+    release: str | None,
+    sha256: str,
+    *,
+    reason: str = "",
+    verified: VerifiedBundle | None = None,
+) -> BundleResult:
+    """A ``failed`` result (with ``reason``), or ``verified`` from the verifier's answer."""
+    if verified is None:
+        return BundleResult(
+            subject=subject, bundle=bundle, release=release, sha256=sha256,
+            ok=False, status="failed", reason=reason,
+        )  # fmt: skip
+    return BundleResult(
+        subject=subject, bundle=bundle, release=release, sha256=sha256, ok=True,
+        status="verified", identity=verified.identity,
+        source_repository_uri=verified.source_repository_uri, log_index=verified.log_index,
+    )  # fmt: skip
 
 
 def check_bundle(
@@ -30,26 +52,8 @@ def check_bundle(
     try:
         verified = verifier.verify_digest(sha256, bundle_json, policy, source=repr(bundle_name))
     except Error as exc:
-        return BundleResult(
-            subject=subject,
-            bundle=bundle_name,
-            release=release,
-            sha256=sha256,
-            ok=False,
-            status="failed",
-            reason=exc.message,
-        )
-    return BundleResult(
-        subject=subject,
-        bundle=bundle_name,
-        release=release,
-        sha256=sha256,
-        ok=True,
-        status="verified",
-        identity=verified.identity,
-        source_repository_uri=verified.source_repository_uri,
-        log_index=verified.log_index,
-    )
+        return _result(subject, bundle_name, release, sha256, reason=exc.message)
+    return _result(subject, bundle_name, release, sha256, verified=verified)
 
 
 def check_attestation(
@@ -119,36 +123,13 @@ def check_api_attestations(
             if statement.predicate_type == PREDICATE_TYPE:
                 parse_predicate(statement.predicate, source="predicate")
         except Error as exc:
-            first = first or BundleResult(
-                subject=subject,
-                bundle=API_BUNDLE,
-                release=release,
-                sha256=sha256,
-                ok=False,
-                status="failed",
-                reason=f"{source}: {exc.message}",
+            first = first or _result(
+                subject, API_BUNDLE, release, sha256, reason=f"{source}: {exc.message}"
             )
             continue
         if not any(s.sha256 == sha256 for s in statement.subjects):
-            first = first or BundleResult(
-                subject=subject,
-                bundle=API_BUNDLE,
-                release=release,
-                sha256=sha256,
-                ok=False,
-                status="failed",
-                reason=f"{source} has no subject with the asset's sha256",
-            )
+            reason = f"{source} has no subject with the asset's sha256"
+            first = first or _result(subject, API_BUNDLE, release, sha256, reason=reason)
             continue
-        return BundleResult(
-            subject=subject,
-            bundle=API_BUNDLE,
-            release=release,
-            sha256=sha256,
-            ok=True,
-            status="verified",
-            identity=verified.identity,
-            source_repository_uri=verified.source_repository_uri,
-            log_index=verified.log_index,
-        )
+        return _result(subject, API_BUNDLE, release, sha256, verified=verified)
     return first
