@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from chainkit._cli._report import deliver, step_summary
 from chainkit.errors import ExitCode, UsageError
 
 __all__ = ["audit"]
@@ -121,9 +122,6 @@ def audit(
     files, or --env. Pinned inputs are audited as written; nothing is installed. Exit codes:
     0 nothing unignored at or above --fail-on, 1 findings, 2 bad input, 3 audit failed.
     """
-    from chainkit._internal.fs import write_output
-    from chainkit._internal.ghenv import GitHubContext
-    from chainkit._internal.output import append_step_summary, emit_text
     from chainkit.audit import (
         AuditRequest,
         FailOn,
@@ -176,24 +174,8 @@ def audit(
 
     for skipped in report.skipped:
         _log.warning("not audited: %s (%s): %s", skipped.name, skipped.source, skipped.reason)
-    text = render(report, fmt)
-    if output is None:
-        emit_text(text)
-    else:
-        try:
-            write_output(output, text)
-        except OSError as exc:
-            raise UsageError(
-                f"could not write the report to {output}: {exc}",
-                remediation="check that the directory exists and is writable",
-            ) from exc
-        _log.info("report written to %s", output)
-    if summary:
-        ctx = GitHubContext.from_env()
-        if ctx.step_summary is None:
-            _log.warning("--summary: GITHUB_STEP_SUMMARY is not set; no summary written")
-        else:
-            append_step_summary(render(report, "markdown"), path=ctx.step_summary)
+    deliver(output, render(report, fmt))
+    step_summary(summary, lambda: render(report, "markdown"))
     _log.info("%s; %s", summary_line(report), verdict(report))
     if report.exit_code == ExitCode.FAILURE:
         _log.error("nothing was audited: every package was skipped (see the warnings above)")

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from chainkit._cli._options import identity_token_option, repo_option, trust_config_option
+from chainkit._cli._report import deliver, step_summary
 from chainkit.errors import ExitCode, UsageError
 
 __all__ = ["sbom"]
@@ -20,36 +21,6 @@ _log = logging.getLogger("chainkit.sbom")
 _PATH = click.Path(path_type=Path, dir_okay=True, file_okay=True)
 _FILE = click.Path(path_type=Path, dir_okay=False, file_okay=True)
 _SOURCES = ("environment", "requirements", "lock", "project")
-
-
-def _write(output: Path | None, data: bytes | str, what: str) -> None:
-    from chainkit._internal.fs import write_output
-    from chainkit._internal.output import emit_text
-
-    if output is None:
-        emit_text(data.decode("utf-8") if isinstance(data, bytes) else data)
-        return
-    try:
-        write_output(output, data)
-    except OSError as exc:
-        raise UsageError(
-            f"could not write the {what} to {output}: {exc.strerror or type(exc).__name__}",
-            remediation="check that the directory exists and is writable",
-        ) from exc
-    _log.info("%s written to %s", what, output)
-
-
-def _summary(markdown: str, summary: bool) -> None:
-    from chainkit._internal.ghenv import GitHubContext
-    from chainkit._internal.output import append_step_summary
-
-    if not summary:
-        return
-    ctx = GitHubContext.from_env()
-    if ctx.step_summary is None:
-        _log.warning("--summary: GITHUB_STEP_SUMMARY is not set; no summary written")
-    else:
-        append_step_summary(markdown, path=ctx.step_summary)
 
 
 @click.group()
@@ -174,7 +145,7 @@ def generate(
         tool_version=__version__,
     )
     audit = AuditOptions(service=service, advisory_db=advisory_db) if with_vulnerabilities else None
-    _write(output, generate_sbom(chosen, options, vulnerabilities=audit), "SBOM")
+    deliver(output, generate_sbom(chosen, options, vulnerabilities=audit), "SBOM")
     return ExitCode.OK
 
 
@@ -238,8 +209,8 @@ def check(
     options = CheckOptions(min_score, allowed, deny_unknown_licenses)
     result = check_sbom(load_sbom(file), options)
     report = result.report(today=dt.datetime.now(tz=dt.timezone.utc).date())
-    _write(output, render_check(result, report, "json" if as_json else fmt), "report")
-    _summary(render_check(result, report, "markdown"), summary)
+    deliver(output, render_check(result, report, "json" if as_json else fmt), "report")
+    step_summary(summary, lambda: render_check(result, report, "markdown"))
     _log.info("NTIA minimum elements: %s%% (%d of %d)", result.score, result.present, result.total)
     if result.unchecked_components:
         from chainkit._internal.output import printable
@@ -322,7 +293,7 @@ def merge(files: tuple[Path, ...], output: Path, reproducible: bool) -> ExitCode
                 if conflict.kind == "source"
                 else "; the first input's copy is kept",
             )
-    _write(output, result.document, "merged SBOM")
+    deliver(output, result.document, "merged SBOM")
     _log.info(
         "%d components, %d vulnerabilities from %d SBOMs",
         result.components,

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
-from chainkit.errors import ExitCode, UsageError
+from chainkit._cli._report import deliver, step_summary
+from chainkit.errors import ExitCode
 
 __all__ = ["scan"]
 
@@ -57,29 +58,10 @@ def _report_options(func: F) -> F:
 
 
 def _emit(outcome: Any, fmt: str, output: Path | None, summary: bool) -> ExitCode:
-    from chainkit._internal.fs import write_output
-    from chainkit._internal.ghenv import GitHubContext
-    from chainkit._internal.output import append_step_summary, emit_text
     from chainkit.scan import render, summary_line
 
-    text = render(outcome, fmt)
-    if output is None:
-        emit_text(text)
-    else:
-        try:
-            write_output(output, text)
-        except OSError as exc:
-            raise UsageError(
-                f"could not write the report to {output}: {exc}",
-                remediation="check that the directory exists and is writable",
-            ) from exc
-        _log.info("report written to %s", output)
-    if summary:
-        ctx = GitHubContext.from_env()
-        if ctx.step_summary is None:
-            _log.warning("--summary: GITHUB_STEP_SUMMARY is not set; no summary written")
-        else:
-            append_step_summary(render(outcome, "markdown"), path=ctx.step_summary)
+    deliver(output, render(outcome, fmt))
+    step_summary(summary, lambda: render(outcome, "markdown"))
     if outcome.written is not None:
         _log.info("baseline written to %s", outcome.written)
     for note in outcome.notes:
