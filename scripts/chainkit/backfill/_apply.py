@@ -43,7 +43,7 @@ from chainkit.attestation import (
     parse_statement,
     statement_bytes,
 )
-from chainkit.backfill._budgeted import RunLimits, remaining
+from chainkit.backfill._budgeted import RunLimits, recent_write_ages, remaining
 from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE, parse_checksum_file
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._evidence import Evidence
@@ -385,6 +385,7 @@ class _Applier:
         if any(not r.is_idle for r in self.plan.releases):
             # one listing for the whole run (100 tags a page), not one request per release
             self._tag_commits = self.client.tag_commits(self.plan.repository)
+            self._seed_budget()
         writes_before = self.client.pacer.writes
         with self._prefetch:  # nothing prefetched outlives the run
             self._releases()
@@ -393,23 +394,68 @@ class _Applier:
         return self.report
 
     def _releases(self) -> None:
+        started = self.limits.clock()
+        self.client.retry_deadline = self.limits.deadline
+        home_kind = self.plan.options.home
+        begun = False
         for index, planned in enumerate(self.plan.releases):
             if planned.is_idle:
                 continue
-            stop = self.limits.stop_before(planned, self.client.pacer, self.plan.options.home)
+            create_home = (
+                self.plan.bundle_release is not None
+                and self.plan.bundle_release.create
+                and self._bundle_home is None
+                and home_kind != "attestations"
+            )
+            stop = self.limits.stop_before(
+                planned, self.client.pacer, home_kind, create_home=create_home
+            )
+            never = None
+            if stop is not None and not begun:
+                never = self.limits.never_fits(
+                    planned,
+                    self.client.pacer.budget,
+                    home_kind,
+                    create_home=create_home,
+                    started=started,
+                )
+            if never is not None:  # no run with these limits would ever begin it
+                raise BackfillUsageError(
+                    f"{never}: nothing was signed",
+                    remediation="raise --max-writes (or give a later --deadline) to at least "
+                    "what the release needs; `chainkit backfill plan` shows the estimate",
+                )
             if stop is not None:  # between releases only: each one is finished or not begun
-                rest = remaining(self.plan.releases[index:], self.plan.options.home)
+                rest = remaining(self.plan.releases[index:], home_kind, create_home=create_home)
                 self.report.stopped = stop
                 self.report.remaining, self.report.remaining_assets = rest[0], rest[1]
                 self.report.remaining_writes = rest[2]
                 _log.warning("%s", self.report.remaining_text())
                 break
+            begun = True
             try:
                 self._release(planned)
             except Error as exc:
                 if _fatal(exc):
                     raise  # stop: the journal lets a re-run resume
                 self.report.add(Outcome(planned.tag, planned.tag, "notes", "failed", exc.message))
+
+    def _seed_budget(self) -> None:
+        """Count the writes an earlier run made within the budget's longest window (seen
+        on the plan's releases and the bundle release) before this run writes at all."""
+        window = self.client.pacer.budget.longest
+        if window <= 0:
+            return
+        ids = {r.id for r in self.plan.releases if not r.is_idle}
+        home = self.plan.bundle_release
+        seen = [
+            rel
+            for rel in self.client.iter_releases(self.plan.repository)
+            if rel.id in ids or (home is not None and rel.tag == home.tag)
+        ]
+        counted = self.client.pacer.seed(recent_write_ages(seen, now=self.now(), window=window))
+        if counted:
+            _log.info("counting %d recent write(s) of an earlier run against the budget", counted)
 
     def _release(self, planned: PlannedRelease) -> None:
         current = self.client.get_release(self.plan.repository, planned.id)

@@ -21,13 +21,14 @@ from chainkit.backfill._home import MAX_SUBJECTS as MAX_ATTESTATION_SUBJECTS
 
 if TYPE_CHECKING:
     from chainkit.backfill._plan import Home, Plan, PlannedRelease
-    from chainkit.github import WriteBudget, WritePacer
+    from chainkit.github import Release, WriteBudget, WritePacer
 
 __all__ = [
     "Estimate",
     "RunLimits",
     "estimate",
     "parse_deadline",
+    "recent_write_ages",
     "remaining",
     "writes_needed",
 ]
@@ -35,11 +36,22 @@ __all__ = [
 _DURATION_RE = re.compile(r"(?:([0-9]{1,3})h)?(?:([0-9]{1,4})m)?(?:([0-9]{1,6})s)?")
 
 
-def writes_needed(planned: PlannedRelease, home: Home = "release-assets") -> int:
+def writes_needed(
+    planned: PlannedRelease, home: Home = "release-assets", *, create_home: bool = False
+) -> int:
     """The writes a release normally takes in ``home``: on the release a bundle per asset
-    and the attestation; with the attestations API one attestation per 1024 assets; then
-    the notes edit."""
-    on_release = len(planned.to_sign) + (planned.attestation.action == "sign")
+    (and the delete of each stale bundle it replaces) and the attestation; with the
+    attestations API one attestation per 1024 assets; then the notes edit.
+    ``create_home``: the bundle release it goes to is still to be created (one more)."""
+    deletes = sum(
+        a.action == "replace" and a.existing_bundle_id is not None for a in planned.to_sign
+    )
+    on_release = (
+        len(planned.to_sign)
+        + deletes
+        + (planned.attestation.action == "sign")
+        + (create_home and planned.destination.kind == "bundle-release")
+    )
     signed = len(planned.to_sign)
     in_api = -(-signed // MAX_ATTESTATION_SUBJECTS) if signed else 0
     writes = {"release-assets": on_release, "attestations": in_api, "both": on_release + in_api}
@@ -68,11 +80,14 @@ class Estimate:
 
 def estimate(plan: Plan, budget: WriteBudget) -> Estimate:
     """How many writes ``plan`` needs and how long they take at ``budget``, at least."""
-    writes = sum(writes_needed(r, plan.options.home) for r in plan.releases if not r.is_idle)
-    home = plan.bundle_release
-    if home is not None and home.create and home.id is None:
-        writes += 1
+    _tags, _assets, writes = remaining(plan.releases, plan.options.home, create_home=_creates(plan))
     return Estimate(writes, budget.minimum_seconds(writes), budget)
+
+
+def _creates(plan: Plan) -> bool:
+    """Whether apply creates the bundle release (the plan says so, and names no id)."""
+    home = plan.bundle_release
+    return home is not None and home.create and home.id is None
 
 
 def parse_deadline(
@@ -114,12 +129,18 @@ class RunLimits:
     clock: Callable[[], float] = time.monotonic
 
     def stop_before(
-        self, planned: PlannedRelease, pacer: WritePacer, home: Home = "release-assets"
+        self,
+        planned: PlannedRelease,
+        pacer: WritePacer,
+        home: Home = "release-assets",
+        *,
+        create_home: bool = False,
     ) -> str | None:
-        """Why not to begin ``planned`` (written to ``home``) now (``None``: begin it)."""
+        """Why not to begin ``planned`` (written to ``home``) now (``None``: begin it);
+        ``create_home``: the bundle release is still to be created."""
         from chainkit.github import format_duration
 
-        most = writes_needed(planned, home)
+        most = writes_needed(planned, home, create_home=create_home)
         if self.max_writes is not None and pacer.writes + most > self.max_writes:
             return (
                 f"--max-writes {self.max_writes}: {pacer.writes} done, and "
@@ -135,14 +156,78 @@ class RunLimits:
                 )
         return None
 
+    def never_fits(
+        self,
+        planned: PlannedRelease,
+        budget: WriteBudget,
+        home: Home = "release-assets",
+        *,
+        create_home: bool = False,
+        started: float,
+    ) -> str | None:
+        """Why no run with these limits could ever do ``planned`` (``None``: one could).
+
+        Asked when a run stops before its first release with no write done: the release
+        alone needs more than ``--max-writes``, or more time at the write budget than the
+        ``--deadline`` left when the run ``started`` (a reading of ``clock``). Continuing
+        would stop there again, for ever.
+        """
+        from chainkit.github import format_duration
+
+        most = writes_needed(planned, home, create_home=create_home)
+        if self.max_writes is not None and most > self.max_writes:
+            return (
+                f"{planned.tag} alone needs {most} writes, more than --max-writes {self.max_writes}"
+            )
+        if self.deadline is not None:
+            least, left = budget.minimum_seconds(most), self.deadline - started
+            if 0 < left < least:
+                return (
+                    f"{planned.tag} alone needs {most} writes, at least "
+                    f"{format_duration(least)} at {budget}: more than the "
+                    f"{format_duration(left)} --deadline allows"
+                )
+        return None
+
 
 def remaining(
-    releases: Iterable[PlannedRelease], home: Home = "release-assets"
+    releases: Iterable[PlannedRelease],
+    home: Home = "release-assets",
+    *,
+    create_home: bool = False,
 ) -> tuple[list[str], int, int]:
-    """Tags, assets to sign and writes (to ``home``) of releases not yet begun."""
+    """Tags, assets to sign and writes (to ``home``) of releases not yet begun;
+    ``create_home``: the bundle release is still to be created (counted once)."""
     left = [r for r in releases if not r.is_idle]
-    return (
-        [r.tag for r in left],
-        sum(len(r.to_sign) for r in left),
-        sum(writes_needed(r, home) for r in left),
-    )
+    writes = sum(writes_needed(r, home) for r in left)
+    if create_home and home != "attestations":
+        writes += any(r.destination.kind == "bundle-release" for r in left)
+    return ([r.tag for r in left], sum(len(r.to_sign) for r in left), writes)
+
+
+def recent_write_ages(releases: Iterable[Release], *, now: datetime, window: float) -> list[float]:
+    """How long ago (seconds) each write visible on ``releases`` happened, within ``window``.
+
+    A new run's pacer starts from these, so that a run started within the hour of an
+    earlier one does not spend the budget that one spent. Approximate, and conservative:
+    every bundle and attestation asset (its ``updated_at``: its upload) and each release's
+    ``updated_at`` (a notes edit, or the last upload) count as one write each; GitHub
+    stamps them to the second, so each is taken a second later than stamped. Attestations
+    stored with the attestations API and deletes leave no such trace: not counted.
+    """
+    from chainkit.attestation import is_attestation_name
+
+    ages: list[float] = []
+    for rel in releases:
+        stamps = [rel.updated_at] + [
+            a.updated_at
+            for a in rel.assets
+            if a.name.endswith(".sigstore.json") or is_attestation_name(a.name)
+        ]
+        for stamp in stamps:
+            if stamp is None:
+                continue
+            age = (now - stamp).total_seconds() - 1
+            if age < window:
+                ages.append(max(0.0, age))
+    return ages

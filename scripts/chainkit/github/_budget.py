@@ -27,10 +27,12 @@ from chainkit.errors import UsageError
 
 __all__ = [
     "GITHUB_WRITE_BUDGET",
+    "MAX_WINDOW_SECONDS",
     "BudgetSyntaxError",
     "Window",
     "WriteBudget",
     "WritePacer",
+    "WriteSlot",
     "format_duration",
 ]
 
@@ -38,7 +40,14 @@ _log = logging.getLogger("chainkit.github")
 
 _WINDOW_RE = re.compile(r"([1-9][0-9]{0,6})/([1-9][0-9]{0,6})(s|m|h)")
 _UNIT = {"s": 1, "m": 60, "h": 3600}
-_SYNTAX = "write N/Ts windows separated by commas, e.g. 80/60s,500/3600s (units s, m, h)"
+_SYNTAX = (
+    "write N/Ts windows separated by commas, e.g. 80/60s,500/3600s (units s, m, h); "
+    "a window is at most 1 day and at most 100,000 writes"
+)
+MAX_WINDOW_SECONDS = 86_400.0
+"""The longest window a budget may have (GitHub's longest is an hour)."""
+MAX_WINDOW_WRITES = 100_000
+"""The most writes a window may allow (GitHub allows 500 an hour)."""
 
 
 class BudgetSyntaxError(UsageError):
@@ -79,6 +88,11 @@ class WriteBudget:
                     remediation=_SYNTAX,
                 )
             window = Window(int(match[1]), float(int(match[2]) * _UNIT[match[3]]))
+            if window.seconds > MAX_WINDOW_SECONDS or window.writes > MAX_WINDOW_WRITES:
+                raise BudgetSyntaxError(
+                    f"not a write budget: {text!r} ({part.strip()!r} is out of range)",
+                    remediation=_SYNTAX,
+                )
             if any(w.seconds == window.seconds for w in windows):
                 raise BudgetSyntaxError(
                     f"not a write budget: {text!r} (two windows of {window.seconds:g} s)",
@@ -94,6 +108,11 @@ class WriteBudget:
     def spec(self) -> str:
         """The ``--write-budget`` syntax of this budget."""
         return ",".join(w.spec for w in self.windows)
+
+    @property
+    def longest(self) -> float:
+        """The longest window, in seconds (0 for no window)."""
+        return max((w.seconds for w in self.windows), default=0.0)
 
     def with_interval(self, seconds: float) -> WriteBudget:
         """This budget and a gap of ``seconds`` between writes (one write per ``seconds``)."""
@@ -140,6 +159,21 @@ def format_duration(seconds: float) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+_sleep: Callable[[float], None] = time.sleep
+"""How a pacer built without ``sleep`` waits (tests may watch it)."""
+
+
+def _default_sleep(seconds: float) -> None:
+    _sleep(seconds)
+
+
+class WriteSlot:
+    """One write's turn: the caller marks it not counted when it was refused or unanswered."""
+
+    def __init__(self) -> None:
+        self.counted = True
+
+
 class WritePacer:
     """Spends a :class:`WriteBudget`: :meth:`write` waits until every window has room.
 
@@ -152,18 +186,18 @@ class WritePacer:
         budget: WriteBudget,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         announce: bool = True,
     ) -> None:
         self.budget = budget
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else _default_sleep
         self._announce = announce
         self._lock = threading.Lock()
         self._ends: deque[float] = deque()
         self._blocked_until = 0.0
         self.writes = 0
-        """Writes done (ended) through this pacer."""
+        """Writes done through this pacer and answered (refusals and lost requests are not)."""
         self.waited = 0.0
         """Seconds spent waiting for the budget."""
 
@@ -188,7 +222,7 @@ class WritePacer:
         return wait, why
 
     @contextmanager
-    def write(self, what: str) -> Iterator[None]:
+    def write(self, what: str) -> Iterator[WriteSlot]:
         """Hold the caller until the budget has room; count the write when it ends.
 
         ``what`` completes the log line: ``waiting 42 s for GitHub's write budget
@@ -209,14 +243,44 @@ class WritePacer:
                     )
                 self.waited += wait
                 self._sleep(wait)
+            slot = WriteSlot()
             try:
-                yield
+                yield slot
             finally:
-                self._ends.append(self._clock())
-                self.writes += 1
-                longest = max((w.writes for w in self.budget.windows), default=0)
-                while len(self._ends) > longest:
-                    self._ends.popleft()
+                # every attempt takes its place in the windows (conservative); only the
+                # answered, not refused ones are the writes a report counts
+                self._record(self._clock())
+                if slot.counted:
+                    self.writes += 1
+
+    def _record(self, end: float) -> None:
+        ends = self._ends
+        if ends and end < ends[-1]:
+            ends = deque(sorted([*ends, end]))
+            self._ends = ends
+        else:
+            ends.append(end)
+        longest = max((w.writes for w in self.budget.windows), default=0)
+        while len(ends) > longest:
+            ends.popleft()
+
+    def now(self) -> float:
+        """A reading of this pacer's clock."""
+        return self._clock()
+
+    def seed(self, ages: list[float]) -> int:
+        """Count writes made ``ages`` seconds ago (by an earlier run) against the budget.
+
+        Ages beyond the longest window do not matter and are dropped; returns how many
+        were counted. They are not this run's writes (:attr:`writes` stays).
+        """
+        longest = self.budget.longest
+        with self._lock:
+            now = self._clock()
+            recent = sorted(now - max(0.0, age) for age in ages if age < longest)
+            for end in recent:
+                self._record(end)
+        return len(recent)
 
     def seconds_until(self, writes: int) -> float:
         """How long from now until ``writes`` more writes (taking no time) have all started."""

@@ -12,8 +12,12 @@ All HTTP goes through PyGithub's :class:`~github.Requester.Requester` (public as
 - every write goes through :meth:`GitHubClient._write`, which spends the
   :class:`~chainkit.github._budget.WriteBudget` (GitHub's content-creation limits, and the
   spacing between writes) and, should GitHub refuse a write anyway with a secondary
-  limit, waits as GitHub asks (``retry-after``, else at least a minute, doubling) a
-  bounded number of times;
+  limit, waits as GitHub asks (``retry-after``, never less than a few seconds, doubling;
+  without ``retry-after`` at least a minute) until the budget's longest window has passed
+  since the first refusal (or the run's deadline comes);
+- writes (POST, PATCH, DELETE, PUT) are never retried by urllib3: a 5xx of an upload,
+  a delete or an edit is retried by ``_write``, each attempt paced and counted; a 5xx of a
+  create (release, attestation) is not retried (it may have happened: a re-run finds it);
 - every failure becomes a :class:`GitHubError` with remediation, never a token.
 """
 
@@ -25,6 +29,7 @@ import io
 import ipaddress
 import json
 import logging
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -84,7 +89,10 @@ class ClientSettings:
 
     ``write_interval``: seconds between mutating requests (GitHub asks for >= 1 s).
     ``write_budget``: GitHub's content-creation limits every write is paced to.
-    ``secondary_retries``: how often a write refused by a secondary limit is retried.
+    ``secondary_retries``: how often a write refused by a secondary limit is retried at
+    least (then until the budget's longest window has passed since the first refusal).
+    ``refusal_floor``: the least wait after a refusal (GitHub's ``retry-after: 0`` too),
+    doubling with every refusal (``None``: :data:`REFUSAL_FLOOR`).
     ``retries``: attempts for 5xx, connection errors and rate limits.
     ``backoff``: exponential backoff factor for 5xx and connection errors.
     ``max_rate_limit_wait``: longest wait for a rate-limit reset before giving up.
@@ -97,6 +105,7 @@ class ClientSettings:
     write_interval: float = 1.0
     write_budget: WriteBudget = GITHUB_WRITE_BUDGET
     secondary_retries: int = 4
+    refusal_floor: float | None = None
     retries: int = 6
     backoff: float = 0.5
     secondary_rate_wait: float = 60.0
@@ -114,6 +123,11 @@ def _describe(method: str | None, url: str | None, response: Any, error: Excepti
         return f"{target}: {response.status}"
     return f"{target}: {connection_problem(error) if error else 'no answer'}"
 
+
+REFUSAL_FLOOR = 5.0
+"""The least wait, in seconds, before retrying a refused write (tests scale it down)."""
+
+_ASCII_SECONDS = re.compile(r"[0-9]{1,9}")
 
 _sleep: Callable[[float], None] = time.sleep
 """How the retries wait (tests replace it, so that no test sleeps for real)."""
@@ -217,6 +231,7 @@ def _increment_args(
 
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = frozenset({"POST", "PATCH", "DELETE", "PUT"})
 
 _SECONDARY_ENDINGS = (
     "please retry your request again later.",
@@ -224,12 +239,23 @@ _SECONDARY_ENDINGS = (
 )
 
 
-def _refusal_wait(exc: GithubException, attempt: int, first: float) -> float | None:
-    """The wait GitHub asks for before retrying a write it refused with a rate limit, or
-    ``None`` when ``exc`` is no rate limit (BEHAVIOR.md sections 7 and 11).
+def _refusal_wait(
+    exc: GithubException,
+    attempt: int,
+    first: float,
+    *,
+    floor: float = REFUSAL_FLOOR,
+    cap: float = 900.0,
+    now: Callable[[], float] | None = None,
+) -> float | None:
+    """The wait before retrying a write GitHub refused with a rate limit, or ``None`` when
+    ``exc`` is no rate limit (BEHAVIOR.md sections 7 and 11).
 
-    ``retry-after`` if present; else the primary reset if ``x-ratelimit-remaining`` is
-    0; else ``first`` (at least a minute), doubling with every ``attempt``.
+    ``retry-after`` if present (ASCII digits only); else the primary reset if
+    ``x-ratelimit-remaining`` is 0; else ``first`` (at least a minute), doubling with every
+    ``attempt``. Never less than ``floor`` doubling with every ``attempt`` (a
+    ``retry-after: 0`` or a reset in the past is no reason to hammer); the doubling stops
+    at ``cap``, what GitHub asks does not (the caller refuses a wait beyond its limit).
     """
     if exc.status not in (403, 429):
         return None
@@ -241,13 +267,14 @@ def _refusal_wait(exc: GithubException, attempt: int, first: float) -> float | N
     )
     if not (primary or secondary or exc.status == 429):
         return None  # a 403 that is a permission problem
+    backoff = min(floor * (1 << min(attempt, 30)), cap)
     after = headers.get("retry-after", "").strip()
-    if after.isdigit():
-        return float(after)
-    if primary:
-        with contextlib.suppress(ValueError):
-            return max(0.0, float(headers.get("x-ratelimit-reset", "")) - time.time()) + 1
-    return first * (1 << attempt)
+    if _ASCII_SECONDS.fullmatch(after):
+        return max(float(after), backoff)
+    reset = headers.get("x-ratelimit-reset", "").strip()
+    if primary and _ASCII_SECONDS.fullmatch(reset):
+        return max(float(reset) - (now or time.time)() + 1, backoff)
+    return max(min(first * (1 << min(attempt, 30)), cap), backoff)
 
 
 class _OneAttempt(io.RawIOBase):
@@ -413,6 +440,9 @@ class GitHubClient:
         secondary_retries: int = 4,
         secondary_wait: float = 60.0,
         max_retry_wait: float = 900.0,
+        refusal_floor: float | None = None,
+        write_retries: int = 6,
+        write_backoff: float = 0.5,
     ) -> None:
         self._gh = github
         self.pacer = pacer or WritePacer(GITHUB_WRITE_BUDGET)
@@ -420,6 +450,12 @@ class GitHubClient:
         self._secondary_retries = secondary_retries
         self._secondary_wait = secondary_wait
         self._max_retry_wait = max_retry_wait
+        self._refusal_floor = REFUSAL_FLOOR if refusal_floor is None else refusal_floor
+        self._write_retries = write_retries
+        self._write_backoff = write_backoff
+        self.retry_deadline: float | None = None
+        """A reading of the pacer's clock after which a refused write is not waited for
+        again (``apply --deadline``)."""
         self._requester = github.requester
         self.api_url = api_url.rstrip("/")
         self._downloads = downloads or requests.Session()
@@ -446,7 +482,9 @@ class GitHubClient:
             backoff_factor=settings.backoff,
             secondary_rate_wait=settings.secondary_rate_wait,
             max_rate_limit_wait=settings.max_rate_limit_wait,
-            allowed_methods=Retry.DEFAULT_ALLOWED_METHODS.union({"GET", "POST", "PATCH", "DELETE"}),
+            # never a write: urllib3 would retry it inside one pacer slot, unspaced and
+            # uncounted; _write retries what may be retried, each attempt paced
+            allowed_methods=Retry.DEFAULT_ALLOWED_METHODS - _WRITES,
         )
         retry._chainkit_max_wait = settings.max_retry_wait  # type: ignore[attr-defined]
         github = Github(
@@ -487,6 +525,9 @@ class GitHubClient:
             secondary_retries=settings.secondary_retries,
             secondary_wait=max(60.0, settings.secondary_rate_wait),
             max_retry_wait=settings.max_retry_wait,
+            refusal_floor=settings.refusal_floor,
+            write_retries=settings.retries,
+            write_backoff=settings.backoff,
         )
 
     def close(self) -> None:
@@ -800,29 +841,76 @@ class GitHubClient:
         return reader.download
 
     # -- writes -----------------------------------------------------------------------
-    def _write(self, what: str, send: Callable[[], tuple[dict[str, Any], Any]]) -> Any:
+    def _write(
+        self,
+        what: str,
+        send: Callable[[], tuple[dict[str, Any], Any]],
+        *,
+        creates: bool = False,
+    ) -> Any:
         """Every write: wait for the budget, ``send``, and wait as GitHub asks on a refusal.
 
         ``send`` makes one request (through PyGithub's requester) and returns its headers
-        and data; it may be called again after a secondary-limit refusal, so it must start
-        the request afresh (rewind an upload). Gives up after ``secondary_retries``
-        retries with :class:`RateLimitedError` (exit 3).
+        and data; it may be called again, so it must start the request afresh (rewind an
+        upload). A refusal (secondary or primary rate limit) is retried, waiting as
+        :func:`_refusal_wait` says, at least ``secondary_retries`` times and until the
+        budget's longest window has passed since the first refusal (then the refusals are
+        not this client's doing): :class:`RateLimitedError` (exit 3), as when the run's
+        ``retry_deadline`` would pass. A 5xx is retried ``write_retries`` times with
+        backoff unless the write ``creates`` an object (a release, an attestation), which
+        the failed request may have created: that error surfaces, and a re-run finds what
+        exists. Every attempt is paced; the answered ones that were not refused are counted.
         """
-        attempt = 0
+        attempt = failures = 0
+        first_refusal: float | None = None
+        longest = self.pacer.budget.longest
         with self._errors(what):
             while True:
                 try:
-                    with self.pacer.write(what):
-                        return send()[1]
+                    with self.pacer.write(what) as slot:
+                        try:
+                            return send()[1]
+                        except GithubException as exc:
+                            if _refusal_wait(exc, 0, 0.0) is not None:
+                                slot.counted = False  # refused: not done
+                            raise
+                        except BaseException:
+                            slot.counted = False  # no answer: perhaps not done
+                            raise
                 except GithubException as exc:
-                    wait = _refusal_wait(exc, attempt, self._secondary_wait)
+                    wait = _refusal_wait(
+                        exc,
+                        attempt,
+                        self._secondary_wait,
+                        floor=self._refusal_floor,
+                        cap=self._max_retry_wait,
+                    )
                     if wait is None:
-                        raise
-                    if attempt >= self._secondary_retries:
+                        if exc.status < 500 or creates or failures >= self._write_retries:
+                            raise
+                        failures += 1
+                        backoff = min(self._write_backoff * (1 << failures), self._max_retry_wait)
+                        _log.warning(
+                            "%s failed (%s); retrying in %s (%d of %d)",
+                            what,
+                            exc.status,
+                            format_duration(backoff),
+                            failures,
+                            self._write_retries,
+                        )
+                        self.pacer.block_for(backoff)
+                        continue
+                    now = self.pacer.now()
+                    if first_refusal is None:
+                        first_refusal = now
+                    waited = now - first_refusal
+                    if attempt >= self._secondary_retries and waited >= longest:
                         raise RateLimitedError(
                             f"{what}: GitHub refused it with a rate limit {attempt + 1} "
-                            f"times ({exc.status}: {_message(exc)[:120]})",
-                            remediation=f"wait an hour, lower --write-budget; {self._rerun}",
+                            f"times in {format_duration(waited)} ({exc.status}: "
+                            f"{_message(exc)[:120]})",
+                            remediation="another client may be writing to this repository; "
+                            f"wait an hour, lower --write-budget; {self._rerun}",
                             status=exc.status,
                         ) from exc
                     if wait > self._max_retry_wait:
@@ -831,15 +919,20 @@ class GitHubClient:
                             wait,
                             self._max_retry_wait,
                         ) from exc
+                    if self.retry_deadline is not None and now + wait > self.retry_deadline:
+                        raise RateLimitedError(
+                            f"{what}: GitHub refused it with a rate limit ({exc.status}), and "
+                            f"the wait it needs ({format_duration(wait)}) passes --deadline",
+                            remediation=f"{self._rerun} later, with a later --deadline",
+                            status=exc.status,
+                        ) from exc
                     attempt += 1
                     _log.warning(
-                        "GitHub refused %s with a rate limit (%s); waiting %s as GitHub asks, "
-                        "then retry %d of %d",
+                        "GitHub refused %s with a rate limit (%s); waiting %s, then retry %d",
                         what,
                         exc.status,
                         format_duration(wait),
                         attempt,
-                        self._secondary_retries,
                     )
                     self.pacer.block_for(wait)
 
@@ -866,6 +959,7 @@ class GitHubClient:
                 file_like=cast("BinaryIO", _OneAttempt(payload)),
             )
 
+        # a 5xx is retried: an asset a failed upload left behind is found by its name
         return asset_from_json(self._write(f"uploading {name!r} to {release.tag!r}", send))
 
     def delete_asset(self, asset: Asset) -> None:
@@ -906,6 +1000,7 @@ class GitHubClient:
             lambda: self._requester.requestJsonAndCheck(
                 "POST", f"{self._repo_path(repository)}/releases", input=payload
             ),
+            creates=True,
         )
         return release_from_json(data)
 
@@ -927,6 +1022,7 @@ class GitHubClient:
                 lambda: self._requester.requestJsonAndCheck(
                     "POST", f"{self._repo_path(repository)}/attestations", input={"bundle": bundle}
                 ),
+                creates=True,
             )
         except GitHubError as exc:
             # PyGithub makes a 404 whose message is not "Not Found" a generic exception

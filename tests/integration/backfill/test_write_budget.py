@@ -85,19 +85,24 @@ def test_a_refusal_is_waited_out_as_github_asks(sandbox_factory: Any, tmp_path: 
     assert report["complete"] is True and report["summary"]["signed"] == 2
     assert stats(sb)["refused"] >= 1
     assert stats(sb)["admitted"] == 6
-    assert "with a rate limit (429); waiting 1 s as GitHub asks, then retry 1 of" in result.stderr
+    assert "with a rate limit (429); waiting 1 s, then retry 1" in result.stderr
     assert "waiting 1 s for GitHub's secondary rate limit before" in result.stderr
 
 
 def test_refused_again_and_again_gives_up_with_exit_3(sandbox_factory: Any, tmp_path: Path) -> None:
+    # refused for longer than the budget's longest window (2 s here): someone else spends
+    # the budget; at least four retries, then exit 3
     limits = {"content": [{"requests": 1, "window_s": 3600}], "retry_after": 0}
     sb: FullSandbox = sandbox_factory(releases_seed(1, 2, **limits))
     path, planned = plan(sb, tmp_path)
-    result = sb.chainkit(*sb.apply_args(path, planned["plan_digest"], tmp_path / "state"))
+    result = sb.chainkit(
+        *sb.apply_args(path, planned["plan_digest"], tmp_path / "state"),
+        env=sb.env(CHAINKIT_WRITE_BUDGET="100/2s"),
+    )
     assert result.exit_code == 3, result.output
-    assert "GitHub refused it with a rate limit 5 times (403" in result.stderr
+    assert "GitHub refused it with a rate limit" in result.stderr
     assert stats(sb)["admitted"] == 1
-    assert stats(sb)["refused"] == 5  # the first try and four retries, then no more
+    assert stats(sb)["refused"] >= 5  # the first try and at least four retries
 
 
 def test_max_writes_stops_between_releases_and_a_new_job_continues(

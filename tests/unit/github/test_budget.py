@@ -137,10 +137,12 @@ def test_refusal_wait_follows_githubs_advice(monkeypatch: pytest.MonkeyPatch) ->
     blocked = (
         "... temporarily blocked from content creation. Please retry your request again later."
     )
-    # retry-after wins
-    assert _refusal_wait(_refused(403, secondary, **{"Retry-After": "7"}), 3, 60) == 7
-    # no retry-after: at least a minute, doubling with each refusal
+    # retry-after wins over the floor (5 s, doubling) when longer
+    assert _refusal_wait(_refused(403, secondary, **{"Retry-After": "7"}), 0, 60) == 7
+    assert _refusal_wait(_refused(403, secondary, **{"Retry-After": "7"}), 3, 60) == 40
+    # no retry-after: at least a minute, doubling with each refusal, up to the cap
     assert [_refusal_wait(_refused(403, blocked), n, 60) for n in range(4)] == [60, 120, 240, 480]
+    assert _refusal_wait(_refused(403, blocked), 9, 60, cap=900) == 900
     # a 429 is a rate limit whatever its body says
     assert _refusal_wait(_refused(429, "Too Many Requests"), 0, 60) == 60
     # the primary limit: until its reset
@@ -153,3 +155,52 @@ def test_refusal_wait_follows_githubs_advice(monkeypatch: pytest.MonkeyPatch) ->
     # a 403 that is a permission problem, and other statuses, are no rate limit
     assert _refusal_wait(_refused(403, "Resource not accessible by integration"), 0, 60) is None
     assert _refusal_wait(_refused(422, secondary), 0, 60) is None
+
+
+def test_hostile_retry_after_is_no_crash_and_no_hammering(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("chainkit.github._client.time.time", lambda: 1000.0)
+    blocked = "You have exceeded a secondary rate limit. Please retry your request again later."
+    # "²".isdigit() is True, but it is no number of seconds: as if none was sent
+    assert _refusal_wait(_refused(403, blocked, **{"Retry-After": "\u00b2"}), 0, 60) == 60
+    assert _refusal_wait(_refused(403, blocked, **{"Retry-After": "\u0665"}), 0, 60) == 60
+    # "retry now" is not obeyed: the floor, doubling with each refusal
+    zero = _refused(429, "Too Many Requests", **{"Retry-After": "0"})
+    assert [_refusal_wait(zero, n, 60, floor=5) for n in range(3)] == [5, 10, 20]
+    # a primary reset in the past (or not a number) waits the floor, not a second
+    past = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "900"}
+    assert _refusal_wait(_refused(403, "API rate limit exceeded", **past), 0, 60, floor=5) == 5
+    odd = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1e400"}
+    assert _refusal_wait(_refused(403, "API rate limit exceeded", **odd), 0, 60, floor=5) == 60
+
+
+@pytest.mark.parametrize("text", ["1/9999999h", "1/25h", "100001/1h", "1/86401s"])
+def test_a_window_beyond_a_day_or_100000_writes_is_refused(text: str) -> None:
+    with pytest.raises(BudgetSyntaxError) as info:
+        WriteBudget.parse(text)
+    assert info.value.exit_code == ExitCode.USAGE
+    assert "at most 1 day" in (info.value.remediation or "")
+    assert WriteBudget.parse("100000/24h").longest == 86400
+
+
+def test_refused_and_unanswered_writes_are_not_counted_but_still_spaced() -> None:
+    clock = Clock()
+    p = pacer("1/10s", clock)
+    with p.write("refused") as slot:
+        slot.counted = False
+    with p.write("done"):
+        pass
+    assert p.writes == 1
+    assert clock.sleeps == [10]
+
+
+def test_seeded_writes_of_an_earlier_run_are_waited_out() -> None:
+    clock = Clock()
+    clock.t = 1000.0
+    p = pacer("2/60s,3/3600s", clock)
+    # an earlier run wrote 10 s, 20 s and two hours ago: the last is out of every window
+    assert p.seed([10.0, 20.0, 7200.0]) == 2
+    assert p.writes == 0
+    with p.write("x"):
+        pass
+    assert clock.sleeps == [40]  # until the write 20 s ago leaves the 60 s window
+    assert p.seconds_until(1) == 3600 - 20 - 40  # the 3/3600 s window, from 20 s ago
