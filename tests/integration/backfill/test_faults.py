@@ -2,8 +2,9 @@
 
 Each test injects one kind of fault, deterministically (``times``/``every`` rules, no
 random draw), and checks that apply finishes - at once or on a re-run - with the state an
-uninterrupted run leaves. The ``xfail(strict=True)`` tests are bugs the soak
-(``benchmarks/soak.py``) found in ``backfill``/``github``; they pass once those are fixed.
+uninterrupted run leaves. The last tests are regression tests of bugs the soak
+(``benchmarks/soak.py``) found in ``backfill``/``github``: a ``starter`` asset left by a
+failed upload, a download cut mid-body, a primary rate limit on a download.
 """
 
 from __future__ import annotations
@@ -102,9 +103,10 @@ def test_apply_rides_out_the_fault_in_one_run(
     [
         {"service": "fulcio", "method": "POST", "status": 502, "times": 1},
         {"service": "rekor", "method": "POST", "status": 503, "times": 1},
-        {"method": "GET", "path": "^/storage/", "cut_body_after_bytes": 3, "times": 1},
+        # cut as often as one download is tried (DOWNLOAD_ATTEMPTS): a service error
+        {"method": "GET", "path": "^/storage/", "cut_body_after_bytes": 3, "times": 3},
     ],
-    ids=["fulcio-502", "rekor-503", "download-cut"],
+    ids=["fulcio-502", "rekor-503", "download-cut-every-attempt"],
 )
 def test_apply_fails_then_a_rerun_finishes(
     faulted: Callable[..., tuple[FullSandbox, list[str]]], rule: dict[str, Any]
@@ -134,35 +136,54 @@ def test_starter_asset_of_a_failed_bundle_upload_is_replaced(
     _converged(sb)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (github client): a download whose connection is cut mid-body escapes as "
-    "'internal error (ChunkedEncodingError) ... this is a bug in chainkit' instead of being "
-    "retried or reported as a service error with a remediation",
-)
-def test_cut_download_is_a_service_error_not_an_internal_one(
+def test_cut_download_is_downloaded_again(
     faulted: Callable[..., tuple[FullSandbox, list[str]]],
 ) -> None:
     sb, args = faulted({"method": "GET", "path": "^/storage/", "cut_body_after_bytes": 3,
                         "times": 1})  # fmt: skip
     result = sb.chainkit(*args)
+    assert result.exit_code == 0, result.output
     assert "internal error" not in result.output
+    assert "the connection was cut mid-body after" in result.output
+    assert "downloading again from byte 0 (attempt 2 of 3)" in result.output
+    _converged(sb)
+    assert sb.tree_size() == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (github client): a primary rate limit (403, x-ratelimit-remaining: 0) on an "
-    "asset download is reported as 'forbidden (403)', exit 2 (a usage error), not as a rate "
-    "limit to wait for (BEHAVIOR.md section 7)",
-)
+def test_cut_download_every_attempt_is_a_service_error(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    sb, args = faulted({"method": "GET", "path": "^/storage/", "cut_body_after_bytes": 3,
+                        "every": 1})  # fmt: skip
+    result = sb.chainkit(*args)
+    assert result.exit_code == 3, result.output
+    assert "internal error" not in result.output
+    assert "the connection was cut mid-body 3 times in a row" in result.output
+
+
 def test_primary_limit_on_download_is_a_rate_limit(
     faulted: Callable[..., tuple[FullSandbox, list[str]]],
 ) -> None:
     sb, args = faulted({"method": "GET", "path": "^/repos/.*/assets/", "primary_exhausted": True,
                         "retry_after": 0, "times": 1})  # fmt: skip
     result = sb.chainkit(*args)
-    assert result.exit_code != 2, result.output
+    assert result.exit_code == 0, result.output
     assert "forbidden" not in result.output
+    assert "rate limit is exhausted (403); waiting" in result.output
+    assert sb.sandbox.faults.describe()["injected"] == {"github:primary_exhausted": 1}
+    _converged(sb)
+    assert sb.tree_size() == 4
+
+
+def test_primary_limit_on_download_beyond_the_wait_cap_is_exit_3(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    sb, args = faulted({"method": "GET", "path": "^/repos/.*/assets/", "primary_exhausted": True,
+                        "retry_after": 7200, "times": 1})  # fmt: skip
+    result = sb.chainkit(*args)
+    assert result.exit_code == 3, result.output
+    assert "forbidden" not in result.output
+    assert "rate limit is exhausted (403); it resets in" in result.output
 
 
 def test_small_soak_with_kills(tmp_path: Path) -> None:
