@@ -44,6 +44,7 @@ from chainkit.attestation import (
 )
 from chainkit.backfill._budgeted import RunLimits, remaining
 from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE, parse_checksum_file
+from chainkit.backfill._debris import without_starter
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._evidence import Evidence
 from chainkit.backfill._home import ApiAttestation, AttestationsHome, Hashed
@@ -625,7 +626,7 @@ class _Applier:
         if drift is not None or asset is None:
             self.report.add(Outcome(planned.tag, pa.name, "asset", "drift", drift or ""))
             return None
-        remote = existing.get(pa.bundle_name)
+        remote = without_starter(self.client, existing, pa.bundle_name)
         done = self._done_before(pa, asset, remote)
         if done is not None:
             self.report.add(Outcome(planned.tag, pa.name, "asset", "done", bundle=done[2]))
@@ -1096,7 +1097,7 @@ class _Applier:
     ) -> str | None:
         """Sign (or recognise) and upload the release's attestation; its stored name."""
         name = planned.attestation.name
-        remote = existing.get(name)
+        remote = without_starter(self.client, existing, name)
         if remote is not None:
             stored_name = self._adopt_attestation(planned, remote, signed)
             if stored_name is not None:

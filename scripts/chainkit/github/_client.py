@@ -963,7 +963,39 @@ class GitHubClient:
                 file_like=cast("BinaryIO", _OneAttempt(payload)),
             )
 
-        return asset_from_json(self._write(f"uploading {name!r} to {release.tag!r}", send))
+        what = f"uploading {name!r} to {release.tag!r}"
+        try:
+            return asset_from_json(self._write(what, send))
+        except AssetExistsError:
+            # a 5xx retried into 422: the failed attempt may have left a `starter` asset
+            if not self.delete_starter(release, name):
+                raise
+        except GitHubServiceError as exc:
+            if exc.status is not None and exc.status >= 500:
+                with contextlib.suppress(GitHubError):  # the 5xx is what to report
+                    self.delete_starter(release, name)  # so that a re-run can upload again
+            raise
+        return asset_from_json(self._write(what, send))
+
+    def delete_starter(self, release: Release, name: str) -> bool:
+        """Delete asset ``name`` of ``release`` if GitHub lists it in state ``starter``: the
+        debris of a failed upload, which blocks a new upload of that name with 422
+        (BEHAVIOR.md section 3). Whether one was deleted; an ``uploaded`` asset is kept."""
+        with self._errors(f"reading release {release.tag!r}"):
+            _, data = self._requester.requestJsonAndCheck("GET", release.url)
+        fresh = release_from_json(data)
+        debris = next((a for a in fresh.assets if a.name == name and a.state == "starter"), None)
+        if debris is None:
+            return False
+        _log.warning(
+            "%r on %r is left over from a failed upload (state 'starter', %d bytes): "
+            "deleting it to upload again",
+            name,
+            release.tag,
+            debris.size,
+        )
+        self.delete_asset(debris)
+        return True
 
     def delete_asset(self, asset: Asset) -> None:
         self._write(

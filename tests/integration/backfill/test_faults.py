@@ -120,20 +120,53 @@ def test_apply_fails_then_a_rerun_finishes(
     assert sb.tree_size() <= 5  # at most one signature made by the failed run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (backfill): a bundle upload answered 502 that leaves a `starter` asset "
-    "(BEHAVIOR.md section 3) is never recovered: every re-run stops with exit 1, 'a bundle "
-    "... appeared since the plan (... not a valid Sigstore bundle: EOF ...)'; the item is lost",
-)
 def test_starter_asset_of_a_failed_bundle_upload_is_replaced(
     faulted: Callable[..., tuple[FullSandbox, list[str]]],
 ) -> None:
+    """In the run: the retried upload meets 422, finds the `starter` asset, deletes it."""
     sb, args = faulted({"method": "POST", "path": "^/uploads/", "starter_then_502": True,
                         "times": 1})  # fmt: skip
-    results = [sb.chainkit(*args) for _ in range(3)]
-    assert results[-1].exit_code == 0, results[-1].output
+    result = sb.chainkit(*args)
+    assert result.exit_code == 0, result.output
+    assert sb.sandbox.faults.describe()["injected"] == {"github:starter_then_502": 1}
+    assert "left over from a failed upload (state 'starter'" in result.output
     _converged(sb)
+    assert sb.tree_size() == 4
+
+
+def test_starter_asset_left_by_an_earlier_run_is_replaced(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    """A `starter` asset the failed run could not delete (GitHub kept failing) is deleted
+    by the next run, which uploads the bundle again; nothing else is deleted."""
+    sb, args = faulted(
+        {"method": "POST", "path": "^/uploads/", "starter_then_502": True, "times": 1},
+        {"method": "DELETE", "status": 503, "times": 20},
+    )
+    first = sb.chainkit(*args)
+    assert first.exit_code == 3, first.output
+    starters = [a.name for a in sb.releases()["v1.0.0"].get_assets() if a.state == "starter"]
+    assert len(starters) == 1, starters
+    sb.sandbox.faults.replace(parse_fault_spec({"seed": 1, "rules": []}, source="t"))
+    again = sb.chainkit(*args)
+    assert again.exit_code == 0, again.output
+    assert f"{starters[0]!r} is left over from a failed upload" in again.output
+    _converged(sb)
+
+
+def test_uploaded_bundle_with_bad_content_is_still_refused(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    """Only `starter` assets are debris: an `uploaded` one under a bundle's name that is
+    not a bundle stays, reported as drift (someone else's file)."""
+    sb, args = faulted()
+    rel = sb.releases()["v1.0.0"]
+    name = "widgets-1.0.0.tar.gz.sigstore.json"
+    rel.upload_asset_from_memory(b"", 0, name=name, content_type="application/json")
+    result = sb.chainkit(*args)
+    assert result.exit_code == 1, result.output
+    assert "appeared since the plan" in result.output
+    assert [a.state for a in sb.releases()["v1.0.0"].get_assets() if a.name == name] == ["uploaded"]
 
 
 def test_cut_download_is_downloaded_again(
