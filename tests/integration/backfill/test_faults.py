@@ -220,12 +220,12 @@ def test_primary_limit_on_download_beyond_the_wait_cap_is_exit_3(
 
 
 def test_small_soak_with_kills(tmp_path: Path) -> None:
-    """``benchmarks/soak.py`` at a small size: faults (no starter: see above), SIGKILLs."""
+    """``benchmarks/soak.py`` at a small size: every fault kind (starters too), SIGKILLs."""
     out = tmp_path / "soak.json"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--releases", "2", "--assets",
-         "2", "--kills", "2", "--kill-window", "0.4", "1.2", "--seed", "7", "--exclude-effect",
-         "starter_then_502", "--max-runs", "25", "--workdir", str(tmp_path), "--output", str(out)],
+         "2", "--kills", "2", "--kill-window", "0.4", "1.2", "--seed", "7",
+         "--max-runs", "25", "--workdir", str(tmp_path), "--output", str(out)],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
