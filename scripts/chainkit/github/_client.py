@@ -970,10 +970,12 @@ class GitHubClient:
             # a 5xx retried into 422: the failed attempt may have left a `starter` asset
             if not self.delete_starter(release, name):
                 raise
-        except GitHubServiceError as exc:
-            if exc.status is not None and exc.status >= 500:
-                with contextlib.suppress(GitHubError):  # the 5xx is what to report
-                    self.delete_starter(release, name)  # so that a re-run can upload again
+        except RateLimitedError:
+            raise  # refused before anything was stored
+        except GitHubServiceError:
+            # given up (5xx, retries exhausted, cut): a re-run should find no starter asset
+            with contextlib.suppress(GitHubError):  # the first failure is what to report
+                self.delete_starter(release, name)
             raise
         return asset_from_json(self._write(what, send))
 

@@ -154,6 +154,25 @@ def test_starter_asset_left_by_an_earlier_run_is_replaced(
     _converged(sb)
 
 
+def test_upload_given_up_after_a_starter_deletes_it(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    """An upload that leaves a `starter` asset and then keeps failing (5xx until the retries
+    run out) deletes the asset before the run stops, so that nothing partial is left."""
+    sb, args = faulted(
+        {"method": "POST", "path": "^/uploads/", "starter_then_502": True, "times": 1},
+        {"method": "POST", "path": "^/uploads/", "status": 502, "times": 30},
+    )
+    first = sb.chainkit(*args)
+    assert first.exit_code == 3, first.output
+    assert "left over from a failed upload (state 'starter'" in first.output
+    assert [a.name for a in sb.releases()["v1.0.0"].get_assets() if a.state != "uploaded"] == []
+    sb.sandbox.faults.replace(parse_fault_spec({"seed": 1, "rules": []}, source="t"))
+    again = sb.chainkit(*args)
+    assert again.exit_code == 0, again.output
+    _converged(sb)
+
+
 def test_uploaded_bundle_with_bad_content_is_still_refused(
     faulted: Callable[..., tuple[FullSandbox, list[str]]],
 ) -> None:
