@@ -120,6 +120,15 @@ def test_apply_fails_then_a_rerun_finishes(
     assert sb.tree_size() <= 5  # at most one signature made by the failed run
 
 
+def test_fulcio_5xx_is_reported_with_its_detail(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    sb, args = faulted({"service": "fulcio", "method": "POST", "status": 502, "times": 1})
+    result = sb.chainkit(*args)
+    assert result.exit_code == 3, result.output
+    assert "the certificate authority refused or failed: 502" in result.output
+
+
 def test_starter_asset_of_a_failed_bundle_upload_is_replaced(
     faulted: Callable[..., tuple[FullSandbox, list[str]]],
 ) -> None:
