@@ -45,6 +45,7 @@ from chainkit.attestation import (
 )
 from chainkit.backfill._budgeted import RunLimits, recent_write_ages, remaining
 from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE, parse_checksum_file
+from chainkit.backfill._debris import without_starter
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._evidence import Evidence
 from chainkit.backfill._home import ApiAttestation, AttestationsHome, Hashed
@@ -711,16 +712,17 @@ class _Applier:
         current_assets: dict[int, Asset],
         existing: dict[str, Asset],
     ) -> _Decided:
-        """Everything about ``pa`` that comes before its download (reads only: no journal
-        record, no outcome, no write); a download goes to the prefetch thread."""
+        """Everything about ``pa`` that comes before its download (no journal record, no
+        outcome; the one write is deleting a failed upload's ``starter`` asset under its
+        bundle name, on this thread); a download goes to the prefetch thread."""
         # An earlier run's "asset.blocked" is not trusted (the state directory may be
         # planted): the download reproduces the mismatch, or signs the asset.
         asset = current_assets.get(pa.id)
         drift = self._drifted(pa, asset)
         if drift is not None or asset is None:
             return _Settled(Outcome(planned.tag, pa.name, "asset", "drift", drift or ""), None)
-        remote = existing.get(pa.bundle_name)
         try:
+            remote = without_starter(self.client, existing, pa.bundle_name)
             done = self._done_before(pa, asset, remote)
             if done is not None:
                 outcome = Outcome(planned.tag, pa.name, "asset", "done", bundle=done[2])
@@ -1236,7 +1238,7 @@ class _Applier:
     ) -> str | None:
         """Sign (or recognise) and upload the release's attestation; its stored name."""
         name = planned.attestation.name
-        remote = existing.get(name)
+        remote = without_starter(self.client, existing, name)
         if remote is not None:
             stored_name = self._adopt_attestation(planned, remote, signed)
             if stored_name is not None:

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
@@ -45,12 +45,13 @@ from github.GithubException import (
     RateLimitExceededException,
     UnknownObjectException,
 )
+from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
 from chainkit._internal.fs import atomic_writer
 from chainkit._internal.ghenv import DEFAULT_API_URL, GitHubContext
 from chainkit._internal.hashing import sha256_chunks
-from chainkit._internal.net import connection_problem
+from chainkit._internal.net import CUT_MID_BODY, connection_problem, is_cut_mid_body
 from chainkit.errors import Error
 from chainkit.github._budget import GITHUB_WRITE_BUDGET, WriteBudget, WritePacer, format_duration
 from chainkit.github._errors import (
@@ -420,6 +421,58 @@ def _message(exc: GithubException) -> str:
     return str(data or "")
 
 
+DOWNLOAD_ATTEMPTS = 3
+"""How often one download is started in all when its connection is cut mid-body."""
+DOWNLOAD_LIMIT_RETRIES = 3
+"""How often one download refused with a rate limit is retried after waiting."""
+_DOWNLOAD_LIMIT_FALLBACK = 60.0
+"""The wait for a rate-limited download whose answer says neither ``retry-after`` nor
+``x-ratelimit-reset`` (GitHub: "at least one minute", BEHAVIOR.md section 7)."""
+_RATE_LIMIT_MESSAGES = ("api rate limit exceeded", "you have exceeded a secondary rate limit")
+
+_T = TypeVar("_T")
+
+
+class _DownloadCutError(GitHubServiceError):
+    """The connection was cut while an asset's body was read (exit 3 if not retried)."""
+
+    def __init__(self, what: str, received: int, error: BaseException, *, rerun: str) -> None:
+        self.what = what
+        self.received = received
+        self.problem = connection_problem(error) if not is_cut_mid_body(error) else CUT_MID_BODY
+        super().__init__(
+            f"{what}: {self.problem} after {received} bytes",
+            remediation=f"check the network; {rerun}",
+        )
+
+
+def _download_limit_wait(response: requests.Response) -> float | None:
+    """The wait before retrying a download GitHub refused with a rate limit, or ``None``
+    when ``response`` is no rate limit (BEHAVIOR.md section 7): ``retry-after`` if given,
+    else until ``x-ratelimit-reset``, else a minute."""
+    status = response.status_code
+    if status not in (403, 429):
+        return None
+    headers = response.headers
+    primary = headers.get("x-ratelimit-remaining") == "0"
+    after = (headers.get("retry-after") or "").strip()
+    if not (primary or after or status == 429):
+        message = ""
+        with contextlib.suppress(requests.exceptions.RequestException, ValueError):
+            body = json.loads(response.raw.read(64 * 1024, decode_content=True) or b"{}")
+            message = str(body.get("message") or "") if isinstance(body, dict) else ""
+        text = message.strip().lower()
+        if not (text.startswith(_RATE_LIMIT_MESSAGES) or text.endswith(_SECONDARY_ENDINGS)):
+            return None  # a 403 that is a permission problem
+    if after.isdigit():
+        return float(after)
+    if primary:
+        with contextlib.suppress(ValueError):
+            reset = float(headers.get("x-ratelimit-reset", ""))
+            return max(0.0, reset - time.time()) + 1
+    return _DOWNLOAD_LIMIT_FALLBACK
+
+
 class GitHubClient:
     """Releases, assets and environments of GitHub repositories.
 
@@ -712,6 +765,12 @@ class GitHubClient:
         ``GET {asset.url}`` with ``Accept: application/octet-stream``, following the
         storage redirect as PyGithub does: the token goes only to the API's host and is
         dropped when the redirect leads elsewhere (as GitHub's storage requires).
+
+        A rate limit (403/429 with ``x-ratelimit-remaining: 0``, ``retry-after`` or GitHub's
+        rate-limit message) is waited out before any byte is yielded, announced and capped
+        by ``max_retry_wait`` (:class:`RateLimitedError` beyond it). A connection cut while
+        the body is read is a :class:`GitHubServiceError` (:meth:`download` and
+        :meth:`fetch_small` start again from byte 0).
         """
         what = f"downloading {asset.name!r}"
         api = urllib.parse.urlsplit(self.api_url)
@@ -722,6 +781,32 @@ class GitHubClient:
                 f"{what}: the asset URL is not on {api.netloc}",
                 remediation="check GITHUB_API_URL: it must be the API that listed the asset",
             )
+        limited = 0
+        while True:
+            response = self._open_download(what, url, origin)
+            with response:
+                wait = _download_limit_wait(response)
+                if wait is not None:
+                    limited += 1
+                    self._wait_for_download_limit(what, response.status_code, wait, limited)
+                    continue
+                self._check_download(what, response, rerun=self._rerun)
+                received = 0
+                try:
+                    for chunk in response.iter_content(_CHUNK):
+                        if chunk:
+                            received += len(chunk)
+                            yield chunk
+                except (
+                    requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ConnectionError,
+                    ProtocolError,
+                ) as exc:
+                    raise _DownloadCutError(what, received, exc, rerun=self._rerun) from exc
+                return
+
+    def _open_download(self, what: str, url: str, origin: tuple[str, str]) -> requests.Response:
+        """The response to ``GET url`` (after the storage redirect), body not yet read."""
         # identity: hash the bytes GitHub stores, never a transparently decoded body
         headers = {
             "Accept": "application/octet-stream",
@@ -743,12 +828,9 @@ class GitHubClient:
                 response = self._downloads.get(
                     location, headers=headers, stream=True, timeout=self._timeout
                 )
-            with response:
-                self._check_download(what, response, rerun=self._rerun)
-                yield from (c for c in response.iter_content(_CHUNK) if c)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise GitHubServiceError(
-                f"{what}: cannot reach {api.netloc} ({connection_problem(exc)})",
+                f"{what}: cannot reach {origin[1]} ({connection_problem(exc)})",
                 remediation=f"check the network; {self._rerun}",
             ) from exc
         except requests.exceptions.RetryError as exc:
@@ -756,6 +838,37 @@ class GitHubClient:
                 f"{what}: GitHub kept failing after retries",
                 remediation=f"GitHub may be degraded; {self._rerun} later",
             ) from exc
+        return response
+
+    def _wait_for_download_limit(self, what: str, status: int, wait: float, attempt: int) -> None:
+        """Announce and sleep ``wait`` (a download refused with a rate limit), or give up."""
+        if attempt > DOWNLOAD_LIMIT_RETRIES:
+            raise RateLimitedError(
+                f"{what}: GitHub refused it with a rate limit {attempt} times ({status})",
+                remediation=f"wait for the reset time, or use a token with a larger budget; "
+                f"{self._rerun}",
+                status=status,
+            )
+        if wait > self._max_retry_wait:
+            raise RateLimitedError(
+                f"{what}: GitHub's rate limit is exhausted ({status}); it resets in "
+                f"{format_duration(wait)}, longer than the {format_duration(self._max_retry_wait)} "
+                "this client waits",
+                remediation=f"wait for the reset time, or use a token with a larger budget; "
+                f"{self._rerun}",
+                status=status,
+            )
+        _log.warning(
+            "%s: GitHub's rate limit is exhausted (%s); waiting %s for its reset, "
+            "then retry %d of %d",
+            what,
+            status,
+            format_duration(wait),
+            attempt,
+            DOWNLOAD_LIMIT_RETRIES,
+        )
+        if wait > 0:
+            _sleep(wait)
 
     @staticmethod
     def _check_download(what: str, response: requests.Response, *, rerun: str) -> None:
@@ -786,18 +899,48 @@ class GitHubClient:
             status=status,
         )
 
+    def _restarting(self, asset: Asset, consume: Callable[[Iterator[bytes]], _T]) -> _T:
+        """``consume(self.stream_asset(asset))``, started again from byte 0 (``consume``
+        must start afresh) when the connection is cut mid-body, at most
+        ``DOWNLOAD_ATTEMPTS`` times in all; then a :class:`GitHubServiceError` (exit 3)."""
+        attempt = 1
+        while True:
+            try:
+                return consume(self.stream_asset(asset))
+            except _DownloadCutError as exc:
+                if attempt >= DOWNLOAD_ATTEMPTS:
+                    raise GitHubServiceError(
+                        f"{exc.what}: {CUT_MID_BODY} {attempt} times in a row "
+                        f"(the last time after {exc.received} bytes)",
+                        remediation="check the network (a proxy or firewall cutting long "
+                        f"transfers?); {self._rerun}",
+                    ) from exc
+                attempt += 1
+                _log.warning(
+                    "%s: %s after %d bytes; downloading again from byte 0 (attempt %d of %d)",
+                    exc.what,
+                    exc.problem,
+                    exc.received,
+                    attempt,
+                    DOWNLOAD_ATTEMPTS,
+                )
+
     def fetch_small(self, asset: Asset, *, max_bytes: int) -> bytes:
         """Download a small asset (a checksum file) whole, refusing more than ``max_bytes``."""
         if asset.size > max_bytes:
             raise GitHubUsageError(
                 f"{asset.name!r} is {asset.size} bytes, more than {max_bytes} allowed here"
             )
-        buf = bytearray()
-        for chunk in self.stream_asset(asset):
-            buf += chunk
-            if len(buf) > max_bytes:
-                raise GitHubUsageError(f"{asset.name!r} is larger than {max_bytes} bytes")
-        return bytes(buf)
+
+        def consume(chunks: Iterator[bytes]) -> bytes:
+            buf = bytearray()
+            for chunk in chunks:
+                buf += chunk
+                if len(buf) > max_bytes:
+                    raise GitHubUsageError(f"{asset.name!r} is larger than {max_bytes} bytes")
+            return bytes(buf)
+
+        return self._restarting(asset, consume)
 
     def download(
         self,
@@ -809,19 +952,24 @@ class GitHubClient:
         """Stream ``asset`` into ``dest`` (memory independent of size); return its sha256 hex.
 
         The bytes go to a fresh temporary file beside ``dest`` (created exclusively, never
-        through a symlink), which is renamed over ``dest`` once complete.
+        through a symlink), which is renamed over ``dest`` once complete. A connection cut
+        mid-body discards that file and downloads (and hashes) again from byte 0, a bounded
+        number of times; ``progress`` then counts the restarted bytes again.
         """
-        with atomic_writer(dest, suffix=".part") as fh:
 
-            def written() -> Iterator[bytes]:
-                for chunk in self.stream_asset(asset):
-                    fh.write(chunk)
-                    if progress is not None:
-                        progress(len(chunk))
-                    yield chunk
+        def consume(chunks: Iterator[bytes]) -> str:
+            with atomic_writer(dest, suffix=".part") as fh:
 
-            sha256 = sha256_chunks(written())
-        return sha256
+                def written() -> Iterator[bytes]:
+                    for chunk in chunks:
+                        fh.write(chunk)
+                        if progress is not None:
+                            progress(len(chunk))
+                        yield chunk
+
+                return sha256_chunks(written())
+
+        return self._restarting(asset, consume)
 
     def downloader(self) -> Callable[..., str]:
         """:meth:`download` for another thread: the same API, token, timeout and retry
@@ -959,8 +1107,43 @@ class GitHubClient:
                 file_like=cast("BinaryIO", _OneAttempt(payload)),
             )
 
-        # a 5xx is retried: an asset a failed upload left behind is found by its name
-        return asset_from_json(self._write(f"uploading {name!r} to {release.tag!r}", send))
+        # a 5xx is retried by _write (paced); a retry answered 422 may meet the `starter`
+        # asset the failed attempt left behind
+        what = f"uploading {name!r} to {release.tag!r}"
+        try:
+            return asset_from_json(self._write(what, send))
+        except AssetExistsError:
+            # a 5xx retried into 422: the failed attempt may have left a `starter` asset
+            if not self.delete_starter(release, name):
+                raise
+        except RateLimitedError:
+            raise  # refused before anything was stored
+        except GitHubServiceError:
+            # given up (5xx, retries exhausted, cut): a re-run should find no starter asset
+            with contextlib.suppress(GitHubError):  # the first failure is what to report
+                self.delete_starter(release, name)
+            raise
+        return asset_from_json(self._write(what, send))
+
+    def delete_starter(self, release: Release, name: str) -> bool:
+        """Delete asset ``name`` of ``release`` if GitHub lists it in state ``starter``: the
+        debris of a failed upload, which blocks a new upload of that name with 422
+        (BEHAVIOR.md section 3). Whether one was deleted; an ``uploaded`` asset is kept."""
+        with self._errors(f"reading release {release.tag!r}"):
+            _, data = self._requester.requestJsonAndCheck("GET", release.url)
+        fresh = release_from_json(data)
+        debris = next((a for a in fresh.assets if a.name == name and a.state == "starter"), None)
+        if debris is None:
+            return False
+        _log.warning(
+            "%r on %r is left over from a failed upload (state 'starter', %d bytes): "
+            "deleting it to upload again",
+            name,
+            release.tag,
+            debris.size,
+        )
+        self.delete_asset(debris)
+        return True
 
     def delete_asset(self, asset: Asset) -> None:
         self._write(

@@ -29,6 +29,13 @@ __all__ = ["KeylessSigner", "embedded_production_trust_config", "load_trust_conf
 
 _log = logging.getLogger("chainkit.signing")
 
+
+def _detail(exc: BaseException) -> str:
+    """What a sigstore-python error says, or its cause's words when it says nothing (its
+    Fulcio client raises a bare ``FulcioClientError`` from the HTTP error on a 5xx)."""
+    return str(exc) or str(exc.__cause__ or "") or type(exc).__name__
+
+
 _DEFAULT_LIFETIME = 600.0
 
 
@@ -147,7 +154,7 @@ class KeylessSigner:
             signer = Signer(token, self._context, cache=True)
         except Exception as exc:  # Fulcio client errors are untyped
             raise SigningServiceError(
-                f"the certificate authority refused or failed: {exc}",
+                f"the certificate authority refused or failed: {_detail(exc)}",
                 remediation="check the identity token and the trust config's CA URL",
             ) from exc
         self.certificates += 1
@@ -191,7 +198,7 @@ class KeylessSigner:
             bundle = op(signer)
         except Exception as exc:  # Rekor/TSA client errors are untyped
             raise SigningServiceError(
-                f"signing failed: {exc}",
+                f"signing failed: {_detail(exc)}",
                 remediation="check the transparency log and timestamp authority URLs",
             ) from exc
         self._learn_expiry(bundle)

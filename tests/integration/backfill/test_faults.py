@@ -2,8 +2,9 @@
 
 Each test injects one kind of fault, deterministically (``times``/``every`` rules, no
 random draw), and checks that apply finishes - at once or on a re-run - with the state an
-uninterrupted run leaves. The ``xfail(strict=True)`` tests are bugs the soak
-(``benchmarks/soak.py``) found in ``backfill``/``github``; they pass once those are fixed.
+uninterrupted run leaves. The last tests are regression tests of bugs the soak
+(``benchmarks/soak.py``) found in ``backfill``/``github``: a ``starter`` asset left by a
+failed upload, a download cut mid-body, a primary rate limit on a download.
 """
 
 from __future__ import annotations
@@ -102,9 +103,10 @@ def test_apply_rides_out_the_fault_in_one_run(
     [
         {"service": "fulcio", "method": "POST", "status": 502, "times": 1},
         {"service": "rekor", "method": "POST", "status": 503, "times": 1},
-        {"method": "GET", "path": "^/storage/", "cut_body_after_bytes": 3, "times": 1},
+        # cut as often as one download is tried (DOWNLOAD_ATTEMPTS): a service error
+        {"method": "GET", "path": "^/storage/", "cut_body_after_bytes": 3, "times": 3},
     ],
-    ids=["fulcio-502", "rekor-503", "download-cut"],
+    ids=["fulcio-502", "rekor-503", "download-cut-every-attempt"],
 )
 def test_apply_fails_then_a_rerun_finishes(
     faulted: Callable[..., tuple[FullSandbox, list[str]]], rule: dict[str, Any]
@@ -118,60 +120,140 @@ def test_apply_fails_then_a_rerun_finishes(
     assert sb.tree_size() <= 5  # at most one signature made by the failed run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (backfill): a bundle upload answered 502 that leaves a `starter` asset "
-    "(BEHAVIOR.md section 3) is never recovered: every re-run stops with exit 1, 'a bundle "
-    "... appeared since the plan (... not a valid Sigstore bundle: EOF ...)'; the item is lost",
-)
+def test_fulcio_5xx_is_reported_with_its_detail(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    sb, args = faulted({"service": "fulcio", "method": "POST", "status": 502, "times": 1})
+    result = sb.chainkit(*args)
+    assert result.exit_code == 3, result.output
+    assert "the certificate authority refused or failed: 502" in result.output
+
+
 def test_starter_asset_of_a_failed_bundle_upload_is_replaced(
     faulted: Callable[..., tuple[FullSandbox, list[str]]],
 ) -> None:
+    """In the run: the retried upload meets 422, finds the `starter` asset, deletes it."""
     sb, args = faulted({"method": "POST", "path": "^/uploads/", "starter_then_502": True,
                         "times": 1})  # fmt: skip
-    results = [sb.chainkit(*args) for _ in range(3)]
-    assert results[-1].exit_code == 0, results[-1].output
+    result = sb.chainkit(*args)
+    assert result.exit_code == 0, result.output
+    assert sb.sandbox.faults.describe()["injected"] == {"github:starter_then_502": 1}
+    assert "left over from a failed upload (state 'starter'" in result.output
+    _converged(sb)
+    assert sb.tree_size() == 4
+
+
+def test_starter_asset_left_by_an_earlier_run_is_replaced(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    """A `starter` asset the failed run could not delete (GitHub kept failing) is deleted
+    by the next run, which uploads the bundle again; nothing else is deleted."""
+    sb, args = faulted(
+        {"method": "POST", "path": "^/uploads/", "starter_then_502": True, "times": 1},
+        {"method": "DELETE", "status": 503, "times": 20},
+    )
+    first = sb.chainkit(*args)
+    assert first.exit_code == 3, first.output
+    starters = [a.name for a in sb.releases()["v1.0.0"].get_assets() if a.state == "starter"]
+    assert len(starters) == 1, starters
+    sb.sandbox.faults.replace(parse_fault_spec({"seed": 1, "rules": []}, source="t"))
+    again = sb.chainkit(*args)
+    assert again.exit_code == 0, again.output
+    assert f"{starters[0]!r} is left over from a failed upload" in again.output
     _converged(sb)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (github client): a download whose connection is cut mid-body escapes as "
-    "'internal error (ChunkedEncodingError) ... this is a bug in chainkit' instead of being "
-    "retried or reported as a service error with a remediation",
-)
-def test_cut_download_is_a_service_error_not_an_internal_one(
+def test_upload_given_up_after_a_starter_deletes_it(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    """An upload that leaves a `starter` asset and then keeps failing (5xx until the retries
+    run out) deletes the asset before the run stops, so that nothing partial is left."""
+    sb, args = faulted(
+        {"method": "POST", "path": "^/uploads/", "starter_then_502": True, "times": 1},
+        {"method": "POST", "path": "^/uploads/", "status": 502, "times": 30},
+    )
+    first = sb.chainkit(*args)
+    assert first.exit_code == 3, first.output
+    assert "left over from a failed upload (state 'starter'" in first.output
+    assert [a.name for a in sb.releases()["v1.0.0"].get_assets() if a.state != "uploaded"] == []
+    sb.sandbox.faults.replace(parse_fault_spec({"seed": 1, "rules": []}, source="t"))
+    again = sb.chainkit(*args)
+    assert again.exit_code == 0, again.output
+    _converged(sb)
+
+
+def test_uploaded_bundle_with_bad_content_is_still_refused(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    """Only `starter` assets are debris: an `uploaded` one under a bundle's name that is
+    not a bundle stays, reported as drift (someone else's file)."""
+    sb, args = faulted()
+    rel = sb.releases()["v1.0.0"]
+    name = "widgets-1.0.0.tar.gz.sigstore.json"
+    rel.upload_asset_from_memory(b"", 0, name=name, content_type="application/json")
+    result = sb.chainkit(*args)
+    assert result.exit_code == 1, result.output
+    assert "appeared since the plan" in result.output
+    assert [a.state for a in sb.releases()["v1.0.0"].get_assets() if a.name == name] == ["uploaded"]
+
+
+def test_cut_download_is_downloaded_again(
     faulted: Callable[..., tuple[FullSandbox, list[str]]],
 ) -> None:
     sb, args = faulted({"method": "GET", "path": "^/storage/", "cut_body_after_bytes": 3,
                         "times": 1})  # fmt: skip
     result = sb.chainkit(*args)
+    assert result.exit_code == 0, result.output
     assert "internal error" not in result.output
+    assert "the connection was cut mid-body after" in result.output
+    assert "downloading again from byte 0 (attempt 2 of 3)" in result.output
+    _converged(sb)
+    assert sb.tree_size() == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (github client): a primary rate limit (403, x-ratelimit-remaining: 0) on an "
-    "asset download is reported as 'forbidden (403)', exit 2 (a usage error), not as a rate "
-    "limit to wait for (BEHAVIOR.md section 7)",
-)
+def test_cut_download_every_attempt_is_a_service_error(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    sb, args = faulted({"method": "GET", "path": "^/storage/", "cut_body_after_bytes": 3,
+                        "every": 1})  # fmt: skip
+    result = sb.chainkit(*args)
+    assert result.exit_code == 3, result.output
+    assert "internal error" not in result.output
+    assert "the connection was cut mid-body 3 times in a row" in result.output
+
+
 def test_primary_limit_on_download_is_a_rate_limit(
     faulted: Callable[..., tuple[FullSandbox, list[str]]],
 ) -> None:
     sb, args = faulted({"method": "GET", "path": "^/repos/.*/assets/", "primary_exhausted": True,
                         "retry_after": 0, "times": 1})  # fmt: skip
     result = sb.chainkit(*args)
-    assert result.exit_code != 2, result.output
+    assert result.exit_code == 0, result.output
     assert "forbidden" not in result.output
+    assert "rate limit is exhausted (403); waiting" in result.output
+    assert sb.sandbox.faults.describe()["injected"] == {"github:primary_exhausted": 1}
+    _converged(sb)
+    assert sb.tree_size() == 4
+
+
+def test_primary_limit_on_download_beyond_the_wait_cap_is_exit_3(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    sb, args = faulted({"method": "GET", "path": "^/repos/.*/assets/", "primary_exhausted": True,
+                        "retry_after": 7200, "times": 1})  # fmt: skip
+    result = sb.chainkit(*args)
+    assert result.exit_code == 3, result.output
+    assert "forbidden" not in result.output
+    assert "rate limit is exhausted (403); it resets in" in result.output
 
 
 def test_small_soak_with_kills(tmp_path: Path) -> None:
-    """``benchmarks/soak.py`` at a small size: faults (no starter: see above), SIGKILLs."""
+    """``benchmarks/soak.py`` at a small size: every fault kind (starters too), SIGKILLs."""
     out = tmp_path / "soak.json"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--releases", "2", "--assets",
-         "2", "--kills", "2", "--kill-window", "0.4", "1.2", "--seed", "7", "--exclude-effect",
-         "starter_then_502", "--max-runs", "25", "--workdir", str(tmp_path), "--output", str(out)],
+         "2", "--kills", "2", "--kill-window", "0.4", "1.2", "--seed", "7",
+         "--max-runs", "25", "--workdir", str(tmp_path), "--output", str(out)],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
