@@ -46,6 +46,8 @@ from chainkit.scan._bandit_config import BanditConfig, load_config, python_files
 from chainkit.scan._common import (
     private_report_file,
     relative_posix,
+    report_int,
+    report_list,
     secret_digest,
     snippet_digest,
 )
@@ -169,8 +171,15 @@ def bandit_tool() -> Tool:
     )
 
 
+_REPORT = "bandit's JSON report"
+
+
+def _line(result: _Result) -> int:
+    return report_int(result, "line_number", 1, report=_REPORT)
+
+
 def _own_lines(result: _Result) -> list[str]:
-    wanted = {int(n) for n in result.get("line_range") or [] if isinstance(n, int)}
+    wanted = {n for n in report_list(result, "line_range", report=_REPORT) if isinstance(n, int)}
     out: list[str] = []
     for raw in str(result.get("code") or "").splitlines():
         m = _LINE.fullmatch(raw)
@@ -233,6 +242,7 @@ def to_findings(
         ):
             below += 1
             continue
+        report_int(result, "line_number", 1, report=_REPORT)  # refused here, used below
         path = relative_posix(str(result.get("filename") or ""), root)
         lines = _own_lines(result)
         test_id = str(result.get("test_id") or "bandit")
@@ -242,7 +252,7 @@ def to_findings(
             else snippet_digest(lines)
         )
         pending.append((result, path, digest))
-    pending.sort(key=lambda p: (p[1], int(p[0].get("line_number") or 0), str(p[0].get("test_id"))))
+    pending.sort(key=lambda p: (p[1], _line(p[0]), str(p[0].get("test_id"))))
     seen: dict[tuple[str, str, str], int] = defaultdict(int)
     findings: list[Finding] = []
     for result, path, digest in pending:
@@ -250,7 +260,7 @@ def to_findings(
         key = (rule.id, path, digest)
         occurrence = seen[key]
         seen[key] += 1
-        line = int(result.get("line_number") or 1)
+        line = _line(result)
         col = result.get("col_offset")
         column = col + 1 if isinstance(col, int) else None
         findings.append(
@@ -266,7 +276,7 @@ def to_findings(
                 },
             )
         )
-    for error in data.get("errors") or []:
+    for error in report_list(data, "errors", report=_REPORT):
         if not isinstance(error, dict):
             continue
         path = relative_posix(str(error.get("filename") or ""), root)

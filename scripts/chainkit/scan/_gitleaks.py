@@ -39,7 +39,13 @@ from typing import Any, Literal
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
 from chainkit.findings import Finding, Location, Region, Rule, Severity, Tool, fingerprint
-from chainkit.scan._common import private_report_file, relative_posix, secret_digest
+from chainkit.scan._common import (
+    private_report_file,
+    relative_posix,
+    report_int,
+    report_list,
+    secret_digest,
+)
 from chainkit.scan._errors import ScanInputError, ToolError, ToolMissingError
 from chainkit.scan._proc import check_path_argument, run, tool_env, which
 from chainkit.scan._suppressions import Suppressions, allow_findings, suppressions
@@ -225,11 +231,18 @@ _SHIFTS = sorted(
 )
 
 
+_REPORT = "gitleaks' JSON report"
+
+
+def _int(entry: Mapping[str, Any], key: str, default: int) -> int:
+    return report_int(entry, key, default, report=_REPORT)
+
+
 def _spans(entry: Mapping[str, Any], lines: list[bytes]) -> list[str]:
     """The text from the start column of the first line to the end column of the last
     (1-based, inclusive, in bytes as gitleaks counts them), with each end corrected by one
     either way independently; most likely first, each a whole UTF-8 text."""
-    first, last = int(entry.get("StartColumn") or 0), int(entry.get("EndColumn") or 0)
+    first, last = _int(entry, "StartColumn", 0), _int(entry, "EndColumn", 0)
     block = b"\n".join(lines)
     last_line_at = len(block) - len(lines[-1])
     out: list[str] = []
@@ -249,8 +262,8 @@ def _locate_secret(entry: Mapping[str, Any], lines: list[bytes] | None) -> str |
     the entropy gitleaks reported (when it reported one); None when it cannot be found."""
     if lines is None:
         return None
-    start = int(entry.get("StartLine") or 0)
-    end = max(int(entry.get("EndLine") or start), start)
+    start = _int(entry, "StartLine", 0)
+    end = max(_int(entry, "EndLine", start), start)
     if start < 1 or end > len(lines):
         return None
     raw = entry.get("Entropy")
@@ -310,9 +323,9 @@ def to_findings(
             if commit and commit not in merged[fp][1]:
                 merged[fp][1].append(commit)
             continue
-        line = int(entry.get("StartLine") or 1)
+        line = _int(entry, "StartLine", 1)
         column = entry.get("StartColumn")
-        tags = tuple(t for t in entry.get("Tags") or [] if isinstance(t, str))
+        tags = tuple(t for t in report_list(entry, "Tags", report=_REPORT) if isinstance(t, str))
         rule = Rule(
             id=rule_id,
             name=rule_id,
