@@ -28,20 +28,30 @@ scalars = (
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20)
-    | st.just(MARKER)
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
-    max_leaves=20,
 )
 
 
-def _fields(keys: list[str]) -> st.SearchStrategy[dict[str, Any]]:
-    """Objects with some of ``keys`` (each any JSON value, often the marker) and noise."""
-    return st.fixed_dictionaries({}, optional=dict.fromkeys(keys, json_values))
+def _json(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+        ),
+        max_leaves=20,
+    )
+
+
+json_values = _json(scalars)
+secret_values = _json(scalars | st.just(MARKER) | st.just(f"x = '{MARKER}'"))
+"""Values of the fields that can hold a secret (the marker stands for one)."""
+
+
+def _fields(keys: list[str], secret_keys: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """Objects with some of ``keys``: the secret-bearing ones often the marker."""
+    return st.fixed_dictionaries(
+        {},
+        optional={k: secret_values if k in secret_keys else json_values for k in keys},
+    )
 
 
 class _NoSources:
@@ -63,6 +73,8 @@ GITLEAKS_KEYS = [
     "RuleID", "File", "Commit", "StartLine", "EndLine", "StartColumn", "EndColumn",
     "Match", "Secret", "Entropy", "Tags", "Description",
 ]  # fmt: skip
+GITLEAKS_SECRET_KEYS = ["Match", "Secret", "StartLine", "EndLine", "StartColumn", "EndColumn"]
+BANDIT_SECRET_KEYS = ["code", "issue_text", "line_number", "line_range"]
 BANDIT_KEYS = [
     "filename", "test_id", "test_name", "issue_severity", "issue_confidence", "issue_text",
     "issue_cwe", "more_info", "line_number", "line_range", "col_offset", "code",
@@ -80,7 +92,7 @@ def _assert_quiet(exc: BaseException) -> None:
 baseline_entries = st.fixed_dictionaries(
     {},
     optional={
-        "fingerprint": st.sampled_from(["0" * 64, "a" * 64, MARKER]) | json_values,
+        "fingerprint": st.sampled_from(["0" * 64, "a" * 64]) | json_values,
         "rule": json_values,
         "path": json_values,
         "reason": json_values,
@@ -139,7 +151,10 @@ def test_a_baseline_file_is_loaded_or_refused_with_exit_2(tmp_path: Path, raw: b
 # -- gitleaks ----------------------------------------------------------------------------------
 
 
-@given(report=st.lists(_fields(GITLEAKS_KEYS) | json_values, max_size=4) | json_values)
+@given(
+    report=st.lists(_fields(GITLEAKS_KEYS, GITLEAKS_SECRET_KEYS) | json_values, max_size=4)
+    | json_values
+)
 @example(report=[{"StartLine": MARKER}])
 @example(report=[{"StartLine": 1, "EndLine": MARKER}])
 @example(report=[{"StartColumn": MARKER}])
@@ -157,7 +172,7 @@ def test_a_gitleaks_report_is_read_or_refused_as_a_tool_failure(report: Any) -> 
         assert f.locations[0].region is not None and f.locations[0].region.start_line >= 1
 
 
-@given(entry=_fields(GITLEAKS_KEYS))
+@given(entry=_fields(GITLEAKS_KEYS, GITLEAKS_SECRET_KEYS))
 @example(entry={"StartLine": 1, "StartColumn": MARKER, "Match": "REDACTED"})
 @example(entry={"StartLine": 1, "EndLine": 1, "StartColumn": 1, "EndColumn": MARKER})
 @example(entry={"StartLine": 1, "StartColumn": 2**70, "EndColumn": -(2**70)})
@@ -178,7 +193,8 @@ bandit_reports = (
     st.fixed_dictionaries(
         {},
         optional={
-            "results": st.lists(_fields(BANDIT_KEYS) | json_values, max_size=4) | json_values,
+            "results": st.lists(_fields(BANDIT_KEYS, BANDIT_SECRET_KEYS) | json_values, max_size=4)
+            | json_values,
             "errors": st.lists(
                 st.fixed_dictionaries({}, optional={"filename": json_values}), max_size=2
             )
