@@ -48,6 +48,7 @@ from chainkit.scan._common import (
     relative_posix,
     report_int,
     report_list,
+    report_name,
     secret_digest,
     snippet_digest,
 )
@@ -178,6 +179,10 @@ def _line(result: _Result) -> int:
     return report_int(result, "line_number", 1, report=_REPORT)
 
 
+def _name(result: _Result, key: str, default: str) -> str:
+    return report_name(str(result.get(key) or default), key, report=_REPORT)
+
+
 def _own_lines(result: _Result) -> list[str]:
     wanted = {n for n in report_list(result, "line_range", report=_REPORT) if isinstance(n, int)}
     out: list[str] = []
@@ -243,9 +248,9 @@ def to_findings(
             below += 1
             continue
         report_int(result, "line_number", 1, report=_REPORT)  # refused here, used below
-        path = relative_posix(str(result.get("filename") or ""), root)
+        path = relative_posix(_name(result, "filename", ""), root)
         lines = _own_lines(result)
-        test_id = str(result.get("test_id") or "bandit")
+        test_id = _name(result, "test_id", "bandit")
         digest = (
             secret_digest(snippet_digest(lines), rule=test_id, path=path)
             if test_id in SECRET_BEARING
@@ -279,7 +284,7 @@ def to_findings(
     for error in report_list(data, "errors", report=_REPORT):
         if not isinstance(error, dict):
             continue
-        path = relative_posix(str(error.get("filename") or ""), root)
+        path = relative_posix(_name(error, "filename", ""), root)
         reason = str(error.get("reason") or "not scanned")
         findings.append(
             Finding(

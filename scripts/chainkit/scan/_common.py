@@ -20,6 +20,7 @@ __all__ = [
     "relative_posix",
     "report_int",
     "report_list",
+    "report_name",
     "secret_digest",
     "snippet_digest",
 ]
@@ -88,4 +89,13 @@ def report_list(entry: Mapping[str, Any], key: str, *, report: str) -> list[Any]
         return []
     if not isinstance(value, list):
         raise ToolError(f"{report}: {key} is not a list")
+    return value
+
+
+def report_name(value: str, key: str, *, report: str) -> str:
+    """``value``, a rule id or path of a scanner's JSON report that becomes part of a
+    fingerprint; :class:`ToolError` (exit 3) naming the key when it holds a NUL character
+    (no path or rule id does; fingerprints refuse it)."""
+    if "\0" in value:
+        raise ToolError(f"{report}: {key} holds a NUL character")
     return value

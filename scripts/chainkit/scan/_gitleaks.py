@@ -44,6 +44,7 @@ from chainkit.scan._common import (
     relative_posix,
     report_int,
     report_list,
+    report_name,
     secret_digest,
 )
 from chainkit.scan._errors import ScanInputError, ToolError, ToolMissingError
@@ -300,10 +301,10 @@ def to_findings(
     for entry in data:
         if not isinstance(entry, dict):
             raise ToolError("gitleaks' JSON report holds an entry that is not an object")
-        rule_id = _text(entry, "RuleID", 200) or "gitleaks"
-        raw_path = _text(entry, "File")
+        rule_id = report_name(_text(entry, "RuleID", 200) or "gitleaks", "RuleID", report=_REPORT)
+        raw_path = report_name(_text(entry, "File"), "File", report=_REPORT)
         path = relative_posix(raw_path, root)
-        commit = _text(entry, "Commit", 64)
+        commit = report_name(_text(entry, "Commit", 64), "Commit", report=_REPORT)
         secret = _locate_secret(entry, sources.lines(commit, raw_path))
         if secret is not None:
             key = (rule_id, path, hashlib.sha256(secret.encode("utf-8")).hexdigest())

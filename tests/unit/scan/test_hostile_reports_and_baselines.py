@@ -160,6 +160,8 @@ def test_a_baseline_file_is_loaded_or_refused_with_exit_2(tmp_path: Path, raw: b
 @example(report=[{"StartColumn": MARKER}])
 @example(report=[{"Tags": 7}])
 @example(report=[{"StartLine": [MARKER]}])
+@example(report=[{"File": "a\x00b"}])
+@example(report=[{"RuleID": "r\x00", "File": "a"}])
 def test_a_gitleaks_report_is_read_or_refused_as_a_tool_failure(report: Any) -> None:
     try:
         findings, _ = gitleaks_findings(report, root=ROOT, mode="git", sources=_NoSources())
@@ -211,6 +213,9 @@ bandit_reports = (
 @example(report={"results": [{"line_number": [1]}, {"line_number": 2}]})
 @example(report={"results": [{"line_range": 3}]})
 @example(report={"results": [], "errors": 5})
+@example(report={"results": [{"filename": "a\x00.py"}]})
+@example(report={"results": [{"test_id": "B\x00"}]})
+@example(report={"results": [], "errors": [{"filename": "\x00"}]})
 @example(report={"results": [{"col_offset": 2**70, "line_number": True}]})
 def test_a_bandit_report_is_read_or_refused_as_a_tool_failure(report: Any) -> None:
     try:
