@@ -76,7 +76,8 @@ _POETRY_SOURCES = frozenset({"git", "directory", "file", "url"})
 
 
 def _known(kind: Any, known: frozenset[str]) -> str:
-    return kind if kind in known else "other"
+    # a kind that is not a string (a TOML array or table) is "other" too, not a TypeError
+    return kind if isinstance(kind, str) and kind in known else "other"
 
 
 def _is_version(value: Any) -> bool:

@@ -14,13 +14,12 @@ File locations become ``physicalLocation`` (URI relative to the working director
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from chainkit._internal import markdown
+from chainkit._internal import jsontext, markdown
 from chainkit.findings._model import Finding, Location, Report, Rule, Severity
 
 __all__ = ["SARIF_SCHEMA", "SARIF_VERSION", "render_sarif", "sarif_dict"]
@@ -37,16 +36,29 @@ _SEVERITY_SCORE = {
 
 
 def _uri(path: str) -> str:
+    """``path`` as a URI reference: a ``file:`` URI when absolute, else percent-encoded and
+    relative. A name that is not UTF-8 (lone surrogates from ``surrogateescape``) keeps its
+    original bytes as percent-escapes."""
     posix = PurePosixPath(path)
     if posix.is_absolute():
-        return posix.as_uri()
-    if PureWindowsPath(path).is_absolute():
-        return PureWindowsPath(path).as_uri()
-    return quote(path, safe="/")
+        return posix.as_uri()  # encodes with os.fsencode (surrogateescape)
+    windows = PureWindowsPath(path)
+    if windows.is_absolute():
+        drive_or_host = windows.drive
+        rest = windows.as_posix()[len(drive_or_host) :]
+        if drive_or_host.startswith("\\\\"):  # UNC: file://host/share/...
+            return "file:" + _quoted(windows.as_posix())
+        return "file:///" + drive_or_host + _quoted(rest)
+    return _quoted(path)
+
+
+def _quoted(path: str) -> str:
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
-    props: dict[str, Any] = {"tags": list(rule.tags)}
+    # SARIF tags are a set (uniqueItems): a tool's own tags may repeat chainkit's ("secret")
+    props: dict[str, Any] = {"tags": list(dict.fromkeys(rule.tags))}
     if rule.score is not None:
         props["security-severity"] = f"{rule.score:.1f}"
     elif rule.default_severity is not None:
@@ -147,4 +159,4 @@ def sarif_dict(reports: Report | Sequence[Report]) -> dict[str, Any]:
 
 
 def render_sarif(reports: Report | Sequence[Report]) -> str:
-    return json.dumps(sarif_dict(reports), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(sarif_dict(reports), indent=2) + "\n"

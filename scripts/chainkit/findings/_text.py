@@ -7,11 +7,10 @@ a value cannot move the cursor or forge a line in a terminal or a log.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from chainkit._internal import markdown
+from chainkit._internal import jsontext, markdown
 from chainkit._internal.output import printable
 from chainkit.findings._model import Finding, Location, Report, Suppression
 
@@ -165,7 +164,7 @@ def json_dict(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(json_dict(report), ensure_ascii=False) + "\n"
+    return jsontext.dumps(json_dict(report)) + "\n"
 
 
 # --- plain table -----------------------------------------------------------------------------

@@ -92,8 +92,8 @@ def _version_change(old: str, new: str) -> str | None:
 def diff_sboms(old: Sbom, new: Sbom) -> SbomDiff:
     def index(sbom: Sbom) -> dict[str, dict[tuple[str, str], SbomComponent]]:
         found: dict[str, dict[tuple[str, str], SbomComponent]] = {}
-        for c in sbom.components:
-            found.setdefault(_key(c), {})[(c.version or "", source_of(c))] = c
+        for c in sbom.components:  # the first copy of a repeated component, as merge keeps
+            found.setdefault(_key(c), {}).setdefault((c.version or "", source_of(c)), c)
         return found
 
     def shown(entry: tuple[str, str]) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,10 +59,19 @@ class MergeResult:
         return any(c.blocking for c in self.conflicts)
 
 
-def _key(component: SbomComponent, position: int) -> str:
+_MERGED_REF = re.compile(r"sbom[1-9][0-9]*:.+", re.DOTALL)
+
+
+def _key(component: SbomComponent, position: int, *, alone: bool) -> str:
+    """The merged ``bom-ref``: the purl, else the component's own reference prefixed by its
+    document's position. Merging one SBOM alone keeps a reference that already has that form
+    (a merge's own output), so merging a merged SBOM again changes nothing."""
     if component.purl:
         return component.purl
-    return f"sbom{position}:{component.bom_ref or component.name}"
+    ref = component.bom_ref
+    if alone and isinstance(ref, str) and _MERGED_REF.fullmatch(ref):
+        return ref
+    return f"sbom{position}:{ref or component.name}"
 
 
 def _hashes(component: SbomComponent) -> tuple[str, ...]:
@@ -139,7 +149,7 @@ def merge_sboms(
         refs_of.append(refs)
         members = ([sbom.root] if sbom.root is not None else []) + list(sbom.components)
         for component in members:
-            key = _key(component, position)
+            key = _key(component, position, alone=len(sboms) == 1)
             if component.bom_ref is not None:
                 refs[component.bom_ref] = key
             if key not in components:

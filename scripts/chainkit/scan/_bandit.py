@@ -46,6 +46,9 @@ from chainkit.scan._bandit_config import BanditConfig, load_config, python_files
 from chainkit.scan._common import (
     private_report_file,
     relative_posix,
+    report_int,
+    report_list,
+    report_name,
     secret_digest,
     snippet_digest,
 )
@@ -169,8 +172,19 @@ def bandit_tool() -> Tool:
     )
 
 
+_REPORT = "bandit's JSON report"
+
+
+def _line(result: _Result) -> int:
+    return report_int(result, "line_number", 1, report=_REPORT)
+
+
+def _name(result: _Result, key: str, default: str) -> str:
+    return report_name(str(result.get(key) or default), key, report=_REPORT)
+
+
 def _own_lines(result: _Result) -> list[str]:
-    wanted = {int(n) for n in result.get("line_range") or [] if isinstance(n, int)}
+    wanted = {n for n in report_list(result, "line_range", report=_REPORT) if isinstance(n, int)}
     out: list[str] = []
     for raw in str(result.get("code") or "").splitlines():
         m = _LINE.fullmatch(raw)
@@ -233,16 +247,17 @@ def to_findings(
         ):
             below += 1
             continue
-        path = relative_posix(str(result.get("filename") or ""), root)
+        report_int(result, "line_number", 1, report=_REPORT)  # refused here, used below
+        path = relative_posix(_name(result, "filename", ""), root)
         lines = _own_lines(result)
-        test_id = str(result.get("test_id") or "bandit")
+        test_id = _name(result, "test_id", "bandit")
         digest = (
             secret_digest(snippet_digest(lines), rule=test_id, path=path)
             if test_id in SECRET_BEARING
             else snippet_digest(lines)
         )
         pending.append((result, path, digest))
-    pending.sort(key=lambda p: (p[1], int(p[0].get("line_number") or 0), str(p[0].get("test_id"))))
+    pending.sort(key=lambda p: (p[1], _line(p[0]), str(p[0].get("test_id"))))
     seen: dict[tuple[str, str, str], int] = defaultdict(int)
     findings: list[Finding] = []
     for result, path, digest in pending:
@@ -250,7 +265,7 @@ def to_findings(
         key = (rule.id, path, digest)
         occurrence = seen[key]
         seen[key] += 1
-        line = int(result.get("line_number") or 1)
+        line = _line(result)
         col = result.get("col_offset")
         column = col + 1 if isinstance(col, int) else None
         findings.append(
@@ -266,10 +281,10 @@ def to_findings(
                 },
             )
         )
-    for error in data.get("errors") or []:
+    for error in report_list(data, "errors", report=_REPORT):
         if not isinstance(error, dict):
             continue
-        path = relative_posix(str(error.get("filename") or ""), root)
+        path = relative_posix(_name(error, "filename", ""), root)
         reason = str(error.get("reason") or "not scanned")
         findings.append(
             Finding(

@@ -8,12 +8,22 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from chainkit._internal.fs import create_new
+from chainkit.scan._errors import ToolError
 
-__all__ = ["private_report_file", "relative_posix", "secret_digest", "snippet_digest"]
+__all__ = [
+    "private_report_file",
+    "relative_posix",
+    "report_int",
+    "report_list",
+    "report_name",
+    "secret_digest",
+    "snippet_digest",
+]
 
 _SPACE = re.compile(r"\s+")
 # scrypt cost: ~16 MiB and tens of milliseconds per hash, per guess for anyone who tries
@@ -57,3 +67,35 @@ def secret_digest(secret: str, *, rule: str, path: str) -> str:
     guessing (a weak password is found in a dictionary at one SHA-256 per guess)."""
     salt = f"chainkit-scan-secrets/v1\0{rule}\0{path}".encode()
     return hashlib.scrypt(secret.encode("utf-8"), salt=salt, **_SCRYPT).hex()
+
+
+def report_int(entry: Mapping[str, Any], key: str, default: int, *, report: str) -> int:
+    """The integer ``entry[key]`` of a scanner's JSON report (``default`` when absent, null
+    or 0); :class:`ToolError` (exit 3) naming the key, never quoting the value (a report
+    field may hold a secret), when it is anything but an integer."""
+    value = entry.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ToolError(f"{report}: {key} is not an integer")
+    return value or default
+
+
+def report_list(entry: Mapping[str, Any], key: str, *, report: str) -> list[Any]:
+    """The list ``entry[key]`` of a scanner's JSON report (empty when absent or null);
+    :class:`ToolError` (exit 3) naming the key when it is anything else."""
+    value = entry.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ToolError(f"{report}: {key} is not a list")
+    return value
+
+
+def report_name(value: str, key: str, *, report: str) -> str:
+    """``value``, a rule id or path of a scanner's JSON report that becomes part of a
+    fingerprint; :class:`ToolError` (exit 3) naming the key when it holds a NUL character
+    (no path or rule id does; fingerprints refuse it)."""
+    if "\0" in value:
+        raise ToolError(f"{report}: {key} holds a NUL character")
+    return value

@@ -39,7 +39,14 @@ from typing import Any, Literal
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
 from chainkit.findings import Finding, Location, Region, Rule, Severity, Tool, fingerprint
-from chainkit.scan._common import private_report_file, relative_posix, secret_digest
+from chainkit.scan._common import (
+    private_report_file,
+    relative_posix,
+    report_int,
+    report_list,
+    report_name,
+    secret_digest,
+)
 from chainkit.scan._errors import ScanInputError, ToolError, ToolMissingError
 from chainkit.scan._proc import check_path_argument, run, tool_env, which
 from chainkit.scan._suppressions import Suppressions, allow_findings, suppressions
@@ -225,11 +232,18 @@ _SHIFTS = sorted(
 )
 
 
+_REPORT = "gitleaks' JSON report"
+
+
+def _int(entry: Mapping[str, Any], key: str, default: int) -> int:
+    return report_int(entry, key, default, report=_REPORT)
+
+
 def _spans(entry: Mapping[str, Any], lines: list[bytes]) -> list[str]:
     """The text from the start column of the first line to the end column of the last
     (1-based, inclusive, in bytes as gitleaks counts them), with each end corrected by one
     either way independently; most likely first, each a whole UTF-8 text."""
-    first, last = int(entry.get("StartColumn") or 0), int(entry.get("EndColumn") or 0)
+    first, last = _int(entry, "StartColumn", 0), _int(entry, "EndColumn", 0)
     block = b"\n".join(lines)
     last_line_at = len(block) - len(lines[-1])
     out: list[str] = []
@@ -249,8 +263,8 @@ def _locate_secret(entry: Mapping[str, Any], lines: list[bytes] | None) -> str |
     the entropy gitleaks reported (when it reported one); None when it cannot be found."""
     if lines is None:
         return None
-    start = int(entry.get("StartLine") or 0)
-    end = max(int(entry.get("EndLine") or start), start)
+    start = _int(entry, "StartLine", 0)
+    end = max(_int(entry, "EndLine", start), start)
     if start < 1 or end > len(lines):
         return None
     raw = entry.get("Entropy")
@@ -287,10 +301,10 @@ def to_findings(
     for entry in data:
         if not isinstance(entry, dict):
             raise ToolError("gitleaks' JSON report holds an entry that is not an object")
-        rule_id = _text(entry, "RuleID", 200) or "gitleaks"
-        raw_path = _text(entry, "File")
+        rule_id = report_name(_text(entry, "RuleID", 200) or "gitleaks", "RuleID", report=_REPORT)
+        raw_path = report_name(_text(entry, "File"), "File", report=_REPORT)
         path = relative_posix(raw_path, root)
-        commit = _text(entry, "Commit", 64)
+        commit = report_name(_text(entry, "Commit", 64), "Commit", report=_REPORT)
         secret = _locate_secret(entry, sources.lines(commit, raw_path))
         if secret is not None:
             key = (rule_id, path, hashlib.sha256(secret.encode("utf-8")).hexdigest())
@@ -310,9 +324,9 @@ def to_findings(
             if commit and commit not in merged[fp][1]:
                 merged[fp][1].append(commit)
             continue
-        line = int(entry.get("StartLine") or 1)
+        line = _int(entry, "StartLine", 1)
         column = entry.get("StartColumn")
-        tags = tuple(t for t in entry.get("Tags") or [] if isinstance(t, str))
+        tags = tuple(t for t in report_list(entry, "Tags", report=_REPORT) if isinstance(t, str))
         rule = Rule(
             id=rule_id,
             name=rule_id,
