@@ -204,8 +204,15 @@ class _Sources:
             )
             data = done.stdout if done.returncode == 0 else None
         else:
+            # the report names the file: only a file inside the scanned root, never through
+            # a symlink (a report naming /etc/shadow or ../x reads nothing; the finding
+            # then keeps its place fingerprint)
+            where = self.root / path
+            inside = where.resolve().is_relative_to(self.root.resolve())
             try:
-                data = read_bounded(self.root / path, MAX_SOURCE_BYTES)
+                data = (
+                    read_bounded(where, MAX_SOURCE_BYTES, follow_symlinks=False) if inside else None
+                )
             except (OSError, TooLargeError):
                 data = None
         if data is None or len(data) > MAX_SOURCE_BYTES:

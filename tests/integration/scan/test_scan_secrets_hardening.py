@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,48 @@ def test_default_rules_are_named_as_such(gitleaks: Path, repo: GitRepo, run_scan
     config = result.json()["properties"]["configuration"]
     assert config["config"] is None and config["rules"] == "gitleaks' default rules"
     assert config["gitleaksignore"] is None
+
+
+@pytest.mark.parametrize("named", ["inside", "absolute", "dotdot", "symlink"])
+def test_a_report_naming_a_file_outside_the_root_reads_nothing(
+    repo: GitRepo, run_scan: RunScan, tmp_path: Path, named: str
+) -> None:
+    # files mode: chainkit reads the file a report names to find the secret again; a
+    # report naming a file outside the scanned root (absolute, "..", a symlink) must not
+    # make it read that file: the finding keeps a place fingerprint instead
+    outside = tmp_path / "outside" / "secret.txt"
+    outside.parent.mkdir()
+    token = fake_token("outside")
+    outside.write_text(f"api_key = {token}\n")
+    repo.commit("clean", {"a.py": "x = 1\n", "inside.txt": outside.read_text()})
+    if named == "symlink":
+        (repo.path / "link.txt").symlink_to(outside)
+    file = {
+        "inside": "inside.txt",
+        "absolute": str(outside),
+        "dotdot": f"../{outside.parent.name}/secret.txt",
+        "symlink": "link.txt",
+    }[named]
+    if named == "dotdot":  # ../outside/secret.txt from the root reaches the file
+        (repo.path.parent / outside.parent.name).mkdir(exist_ok=True)
+        (repo.path.parent / outside.parent.name / "secret.txt").write_text(outside.read_text())
+    entry = json.dumps([{
+        "RuleID": "generic-api-key", "File": file, "StartLine": 1, "EndLine": 1,
+        "StartColumn": 1, "EndColumn": len(f"api_key = {token}"),
+        "Match": "api_key = REDACTED", "Secret": "REDACTED", "Commit": "", "Entropy": 0,
+    }])  # fmt: skip
+    reporter = fake_gitleaks(
+        tmp_path,
+        "gitleaks-names",
+        'while [ "$1" != --report-path ]; do shift; done\n'
+        f"cat > \"$2\" <<'JSON'\n{entry}\nJSON\nexit 42\n",
+    )
+    result = run_scan(
+        "secrets", "--no-history", "--gitleaks", reporter, "--format", "json", cwd=repo.path
+    )
+    assert result.code == 1, result.out + result.err
+    found = result.json()["findings"]
+    assert len(found) == 1
+    expected = "secret" if named == "inside" else "place"
+    assert found[0]["properties"]["fingerprint_basis"] == expected
+    assert token not in result.out + result.err
