@@ -145,7 +145,9 @@ def test_lasting_failure_stops_with_a_service_error_and_resumes(
         sb, method="PATCH", path=r"/releases/\d+$", status=403, headers={"retry-after": "1"},
         body=SECONDARY, times=None,
     )  # fmt: skip
-    result = sb.chainkit(*args)
+    # refusals are retried until the budget's longest window has passed: a 2 s budget
+    # (github.com's is an hour) gives up within seconds
+    result = sb.chainkit(*args, "--write-budget", "100/2s")
     assert result.exit_code == 3, result.output
     assert "re-run" in result.stderr
     sb.admin("DELETE", "faults")
