@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chainkit._internal.strict import DocumentError, Obj, dataclass_keys, load_json, load_yaml
+from chainkit._internal.strict import DocumentError, Obj, dataclass_keys
+from chainkit.sandbox._documents import read_document
 from chainkit.sandbox._errors import SandboxUsageError
 
 __all__ = [
@@ -184,23 +185,12 @@ def parse_fault_spec(data: object, *, source: str, where: str = "") -> FaultSpec
 
 def load_fault_spec(path: Path) -> FaultSpec:
     """Read a YAML or JSON fault spec file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SandboxUsageError(
-            f"cannot read fault spec {path}: {exc}",
-            remediation="the fault spec must be a readable UTF-8 YAML or JSON file",
-        ) from None
-    try:
-        if path.suffix.lower() == ".json":
-            data = load_json(text, source=str(path))
-        else:
-            data = load_yaml(text, source=str(path))
-    except DocumentError as exc:
-        raise SandboxUsageError(
-            f"fault spec {path} is not valid YAML/JSON: {exc.detail.splitlines()[0]}",
-            remediation=_REMEDIATION,
-        ) from None
+    data = read_document(
+        path,
+        "fault spec",
+        remediation="the fault spec must be a readable UTF-8 YAML or JSON file",
+        hint=_REMEDIATION,
+    )
     return parse_fault_spec(data, source=str(path))
 
 

@@ -20,7 +20,8 @@ from types import MappingProxyType
 from typing import Any
 
 from chainkit._internal.hashing import sha256_chunks
-from chainkit._internal.strict import DocumentError, Obj, dataclass_keys, load_json, load_yaml
+from chainkit._internal.strict import DocumentError, Obj, dataclass_keys
+from chainkit.sandbox._documents import read_document
 from chainkit.sandbox._errors import SandboxUsageError
 from chainkit.sandbox._fault_plan import parse_fault_spec
 from chainkit.sandbox._seed_model import (
@@ -370,29 +371,13 @@ def parse_seed(data: object, *, source: str) -> Seed:
 
 def load_seed(path: Path) -> Seed:
     """Read and validate a YAML or JSON seed file (no YAML aliases, no duplicate keys)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SandboxUsageError(
-            f"seed file not found: {path}", remediation="check the --seed path"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SandboxUsageError(
-            f"cannot read seed file {path}: {exc}",
-            remediation="the seed must be a UTF-8 YAML or JSON file",
-        ) from None
-    try:
-        if path.suffix.lower() == ".json":
-            data = load_json(text, source=str(path))
-        else:
-            data = load_yaml(text, source=str(path))
-    except DocumentError as exc:
-        detail = exc.detail.splitlines()[0] if exc.detail else type(exc).__name__
-        raise SandboxUsageError(
-            f"seed file {path} is not valid YAML/JSON: {detail}",
-            remediation="fix the syntax (duplicate keys and YAML aliases are refused); "
-            "see docs/sandbox.md, 'Seed format'",
-        ) from None
+    data = read_document(
+        path,
+        "seed file",
+        remediation="check the --seed path; the seed must be a UTF-8 YAML or JSON file",
+        hint="fix the syntax (duplicate keys and YAML aliases are refused); "
+        "see docs/sandbox.md, 'Seed format'",
+    )
     return parse_seed(data, source=str(path))
 
 

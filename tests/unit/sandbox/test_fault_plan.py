@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +152,12 @@ def test_load_yaml_and_json_files(tmp_path: Path) -> None:
     js.write_text('{"seed": 3, "seed": 4, "rules": []}', encoding="utf-8")
     with pytest.raises(SandboxUsageError, match="not valid YAML/JSON"):
         load_fault_spec(js)
-    with pytest.raises(SandboxUsageError, match="cannot read"):
+    with pytest.raises(SandboxUsageError, match="fault spec not found"):
         load_fault_spec(tmp_path / "missing.yaml")
+    fifo = tmp_path / "faults.fifo.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(SandboxUsageError, match="cannot read"):  # never blocks on a FIFO
+        load_fault_spec(fifo)
 
 
 def test_seed_key_faults() -> None:
