@@ -1025,6 +1025,23 @@ class GitHubClient:
                         except BaseException:
                             slot.counted = False  # no answer: perhaps not done
                             raise
+                except (requests.exceptions.ConnectionError, ProtocolError) as exc:
+                    # no answer (refused connection, a body cut mid-way): like a 5xx, retried
+                    # under the pacer unless the write creates an object it may have created
+                    if creates or failures >= self._write_retries:
+                        raise
+                    failures += 1
+                    backoff = min(self._write_backoff * (1 << failures), self._max_retry_wait)
+                    _log.warning(
+                        "%s: the connection failed (%s); retrying in %s (%d of %d)",
+                        what,
+                        connection_problem(exc),
+                        format_duration(backoff),
+                        failures,
+                        self._write_retries,
+                    )
+                    self.pacer.block_for(backoff)
+                    continue
                 except GithubException as exc:
                     wait = _refusal_wait(
                         exc,
