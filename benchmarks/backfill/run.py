@@ -227,44 +227,59 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def many_releases_seed(count: int) -> dict[str, Any]:
-    """``count`` releases, each 4 small artifacts + SHA256SUMS (pre-2025: most digests null)."""
-    releases = []
-    for i in range(count):
-        version = f"1.{i}.0"
-        files = {
-            f"widgets-{version}-py3-none-any.whl": f"wheel {i}",
-            f"widgets-{version}.tar.gz": f"sdist {i}",
-            f"widgets-{version}-linux-x86_64.tar.gz": f"linux {i}",
-            f"widgets-{version}-windows-amd64.zip": f"windows {i}",
-        }
-        sums = "".join(f"{_sha(c.encode())}  {n}\n" for n, c in files.items())
-        assets = [
-            # the wheel also has GitHub's digest (agreeing evidence); the rest only SHA256SUMS
-            {"name": n, "content": c, "digest": "auto" if n.endswith(".whl") else None}
-            for n, c in files.items()
-        ]
-        assets.append({"name": "SHA256SUMS", "content": sums, "digest": "auto"})
-        releases.append(
-            {
-                "tag": f"v{version}",
-                "body": f"Release {version}",
-                "published_at": f"{2000 + i // 12}-{(i % 12) + 1:02d}-01T00:00:00Z",
-                "assets": assets,
-            }
-        )
+def release_with_sums(i: int, files: dict[str, str], *, digest_for: Any = None) -> dict[str, Any]:
+    """Release ``i`` (tag ``v1.{i}.0``) with ``files`` (name: content) and a SHA256SUMS of
+    them; ``digest_for(name)`` says which files carry GitHub's digest (default: none)."""
+    version = f"1.{i}.0"
+    sums = "".join(f"{_sha(c.encode())}  {n}\n" for n, c in files.items())
+    assets = [
+        {"name": n, "content": c, "digest": "auto" if digest_for and digest_for(n) else None}
+        for n, c in files.items()
+    ]
+    assets.append({"name": "SHA256SUMS", "content": sums, "digest": "auto"})
+    return {
+        "tag": f"v{version}",
+        "body": f"Release {version}",
+        "published_at": f"{2000 + i // 12}-{(i % 12) + 1:02d}-01T00:00:00Z",
+        "assets": assets,
+    }
+
+
+def seed_document(
+    releases: list[dict[str, Any]], limits: list[dict[str, int]], second_writer: str
+) -> dict[str, Any]:
+    """A seed of ``releases`` under ``limits``, with a read token, a write token and a second
+    write token ``second_writer``: the sandbox's primary limit (5,000 requests an hour per
+    token) is not scaled, and a repeated apply of 300 releases on the same token exceeds it."""
     return {
         "version": 1,
         "repos": [{"full_name": REPOSITORY, "releases": releases}],
-        "limits": {"content": SCALED_LIMITS},
-        # the repeat uses a token of its own: the sandbox's primary limit (5,000 requests an
-        # hour per token) is not scaled, and apply + repeat of 300 releases exceed it
+        "limits": {"content": limits},
         "tokens": [
             {"value": "sandbox-write", "permissions": {"contents": "write"}},
             {"value": "sandbox-read", "permissions": {"contents": "read"}},
-            {"value": REPEAT_TOKEN, "permissions": {"contents": "write"}},
+            {"value": second_writer, "permissions": {"contents": "write"}},
         ],
     }
+
+
+def many_releases_seed(count: int) -> dict[str, Any]:
+    """``count`` releases, each 4 small artifacts + SHA256SUMS (pre-2025: most digests null;
+    the wheel also has GitHub's digest: agreeing evidence)."""
+    releases = [
+        release_with_sums(
+            i,
+            {
+                f"widgets-1.{i}.0-py3-none-any.whl": f"wheel {i}",
+                f"widgets-1.{i}.0.tar.gz": f"sdist {i}",
+                f"widgets-1.{i}.0-linux-x86_64.tar.gz": f"linux {i}",
+                f"widgets-1.{i}.0-windows-amd64.zip": f"windows {i}",
+            },
+            digest_for=lambda n: n.endswith(".whl"),
+        )
+        for i in range(count)
+    ]
+    return seed_document(releases, SCALED_LIMITS, REPEAT_TOKEN)
 
 
 def _kinds(log: list[dict[str, Any]]) -> dict[str, Any]:

@@ -60,8 +60,10 @@ from run import (  # run.py is a script next to this one
     check,
     expect,
     machine,
+    release_with_sums,
     run_chainkit,
     run_process,
+    seed_document,
 )
 
 FULL_RELEASES = 300
@@ -81,36 +83,18 @@ SOAK_RESULTS = ("soak.json", "soak-without-starter.json")
 
 def seed(releases: int, assets: int) -> dict[str, Any]:
     """``releases`` releases of ``assets - 1`` small files + SHA256SUMS, limits and latency."""
-    import hashlib
-
-    out = []
-    for i in range(releases):
-        version = f"1.{i}.0"
-        files = {f"widgets-{version}-part{k}.bin": f"part {k} of {i}" for k in range(assets - 1)}
-        sums = "".join(f"{hashlib.sha256(c.encode()).hexdigest()}  {n}\n" for n, c in files.items())
-        entries = [{"name": n, "content": c, "digest": None} for n, c in files.items()]
-        entries.append({"name": "SHA256SUMS", "content": sums, "digest": "auto"})
-        out.append(
-            {
-                "tag": f"v{version}",
-                "body": f"Release {version}",
-                "published_at": f"{2000 + i // 12}-{(i % 12) + 1:02d}-01T00:00:00Z",
-                "assets": entries,
-            }
-        )
-    return {
-        "version": 1,
-        "repos": [{"full_name": REPOSITORY, "releases": out}],
-        "limits": {"content": LIMITS},
-        # the sandbox's primary limit (5,000 requests an hour per token) is not scaled: the
-        # no-op apply uses a token of its own, or apply + no-op apply of 300 x 5 exceed it
-        "tokens": [
-            {"value": "sandbox-write", "permissions": {"contents": "write"}},
-            {"value": "sandbox-read", "permissions": {"contents": "read"}},
-            {"value": NOOP_TOKEN, "permissions": {"contents": "write"}},
+    doc = seed_document(
+        [
+            release_with_sums(
+                i, {f"widgets-1.{i}.0-part{k}.bin": f"part {k} of {i}" for k in range(assets - 1)}
+            )
+            for i in range(releases)
         ],
-        "faults": {"seed": 0, "rules": [{"service": "github", "latency_ms": LATENCY_MS}]},
-    }
+        LIMITS,
+        NOOP_TOKEN,  # the no-op apply's own token
+    )
+    doc["faults"] = {"seed": 0, "rules": [{"service": "github", "latency_ms": LATENCY_MS}]}
+    return doc
 
 
 # --------------------------------------------------------------------------- request logs
