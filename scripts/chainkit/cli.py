@@ -60,6 +60,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("chainkit._cli.audit:audit", "Audit dependencies for known vulnerabilities."),
     "sbom": ("chainkit._cli.sbom:sbom", "Generate and sign CycloneDX SBOMs."),
     "scan": ("chainkit._cli.scan:scan", "Scan code and history for issues and secrets."),
+    "workflow": ("chainkit._cli.workflow:workflow", "Run GitHub Actions workflows locally."),
 }
 
 

@@ -1,0 +1,323 @@
+"""The emulated remote actions: a fixed list, each pinned by a full commit SHA.
+
+- ``actions/checkout``: the caller's workspace is already there; with ``repository`` set to
+  ``job.workflow_repository`` (chainkit itself), chainkit's working tree (``git ls-files``:
+  tracked files as they are now, never ``.venv``/``node_modules``) is copied into ``path``.
+- ``actions/setup-python``: a local interpreter of the requested version (``pythonX.Y`` on
+  PATH), else this interpreter's base with a warning; output ``python-path``.
+- ``actions/upload-artifact`` / ``actions/download-artifact``: the local artifacts folder.
+- ``github/codeql-action/upload-sarif``: the SARIF files copied into ``<artifacts>/sarif/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess  # nosec B404 - git with an argument list, in chainkit's own tree
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chainkit.workflow._errors import WorkflowUsageError
+
+__all__ = [
+    "EMULATED",
+    "RemoteCall",
+    "RemoteEffects",
+    "StepFailure",
+    "chainkit_tree",
+    "resolve_remote",
+]
+
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_SKIP_PARTS = frozenset({".venv", "venv", "node_modules", ".git", "__pycache__"})
+WORKFLOW_REPOSITORY = "local/chainkit"
+
+
+class StepFailure(Exception):
+    """The emulated action failed (the step fails with this message)."""
+
+
+@dataclass(frozen=True)
+class RemoteCall:
+    inputs: Mapping[str, str]
+    workspace: Path
+    artifacts: Path
+    workflow_repository: str
+    workflow_sha: str
+    repository: str
+    log: Callable[[str], None]
+
+
+@dataclass
+class RemoteEffects:
+    outputs: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)
+
+
+Handler = Callable[[RemoteCall], RemoteEffects]
+
+
+def chainkit_tree() -> Path:
+    """The source tree chainkit runs from (a git checkout for the local runner)."""
+    return Path(__file__).resolve().parents[3]
+
+
+def _git() -> str:
+    git = shutil.which("git")
+    if git is None:
+        raise OSError("git is not on PATH")
+    return git
+
+
+def chainkit_sha(tree: Path) -> str:
+    try:
+        out = subprocess.run(  # noqa: S603 - git, fixed args  # nosec B603 - git, fixed args
+            [_git(), "-C", str(tree), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "0" * 40
+    sha = out.stdout.strip()
+    return sha if _SHA.match(sha) else "0" * 40
+
+
+def _inside(base: Path, relative: str, what: str) -> Path:
+    rel = Path(relative or ".")
+    if rel.is_absolute() or ".." in rel.parts:
+        raise StepFailure(f"{what} must be a relative path inside the workspace: {relative!r}")
+    return base / rel
+
+
+def _copy_file(src: Path, dst: Path) -> None:
+    """Copy a regular file, never through a symlink at either end."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.is_symlink():
+        raise StepFailure(f"refusing to write through a symlink: {dst}")
+    fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fin, dst.open("wb") as fout:
+        shutil.copyfileobj(fin, fout)
+    shutil.copymode(src, dst)
+
+
+def _checkout(call: RemoteCall) -> RemoteEffects:
+    repository = call.inputs.get("repository", "") or call.repository
+    path = call.inputs.get("path", "")
+    if repository != call.workflow_repository:
+        if repository != call.repository:
+            raise StepFailure(
+                f"actions/checkout of {repository!r}: the local runner checks out only the "
+                f"caller's workspace ({call.repository}) or chainkit itself "
+                f"({call.workflow_repository})"
+            )
+        call.log(f"checkout: using the workspace {call.workspace} as {repository}")
+        return RemoteEffects()
+    ref = call.inputs.get("ref", "")
+    if ref and ref != call.workflow_sha:
+        call.log(
+            f"warning: checkout ref {ref} is not the working tree's HEAD; using the working tree"
+        )
+    target = _inside(call.workspace, path, "checkout path")
+    tree = chainkit_tree()
+    try:
+        listed = subprocess.run(  # noqa: S603 - git, fixed args  # nosec B603 - git, fixed args
+            [_git(), "-C", str(tree), "ls-files", "-z", "--cached"],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise StepFailure(f"could not list chainkit's files with git in {tree}: {exc}") from None
+    copied = 0
+    for raw in listed.split(b"\0"):
+        if not raw:
+            continue
+        rel = Path(os.fsdecode(raw))
+        if _SKIP_PARTS.intersection(rel.parts):
+            continue
+        src = tree / rel
+        if src.is_symlink() or not src.is_file():
+            continue  # deleted in the working tree, or a link: never followed
+        _copy_file(src, target / rel)
+        copied += 1
+    call.log(f"checkout: copied chainkit's working tree ({copied} files) into {target}")
+    return RemoteEffects()
+
+
+def _python_version_of(executable: str) -> str:
+    out = subprocess.run(  # noqa: S603 - fixed args  # nosec B603 - fixed args
+        [executable, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    return out.stdout.strip()
+
+
+def _setup_python(call: RemoteCall) -> RemoteEffects:
+    wanted = call.inputs.get("python-version", "").strip()
+    found: str | None = None
+    if wanted:
+        if not re.fullmatch(r"3(\.\d+){0,2}(\.x)?", wanted):
+            raise StepFailure(f"python-version {wanted!r}: the local runner accepts 3.X versions")
+        major_minor = ".".join(wanted.split(".")[:2])
+        found = shutil.which(f"python{major_minor}")
+    if found is None:
+        base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        found = str(base) if base.is_file() else sys.executable
+        if wanted:
+            call.log(
+                f"warning: no local python{wanted} found; using {found} "
+                f"({sys.version_info[0]}.{sys.version_info[1]})"
+            )
+    effects = RemoteEffects(
+        outputs={"python-path": found, "python-version": _python_version_of(found)}
+    )
+    if call.inputs.get("update-environment", "true").lower() != "false":
+        effects.path.append(str(Path(found).parent))
+        effects.env["pythonLocation"] = str(Path(found).parent.parent)
+    return effects
+
+
+_BAD_NAME = re.compile(r"[/\\:<>|*?\"\r\n]")
+
+
+def _artifact_name(call: RemoteCall) -> str:
+    name = call.inputs.get("name", "") or "artifact"
+    if _BAD_NAME.search(name) or name in (".", "..") or ".." in name:
+        raise StepFailure(f"invalid artifact name {name!r}: no path separators or '..'")
+    return name
+
+
+def _collect(workspace: Path, patterns: list[str]) -> list[Path]:
+    files: list[Path] = []
+    excluded: list[Path] = []
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pattern = pattern[1:] if negate else pattern
+        base = Path(pattern) if Path(pattern).is_absolute() else workspace / pattern
+        if any(ch in pattern for ch in "*?["):
+            anchor = Path(base.anchor)
+            matches = list(anchor.glob(str(base.relative_to(anchor))))
+        else:
+            matches = [base]
+        for match in matches:
+            if match.is_symlink():
+                continue
+            found = (
+                [p for p in sorted(match.rglob("*")) if p.is_file() and not p.is_symlink()]
+                if match.is_dir()
+                else ([match] if match.is_file() else [])
+            )
+            (excluded if negate else files).extend(found)
+    return sorted({f for f in files if f not in excluded})
+
+
+def _upload_artifact(call: RemoteCall) -> RemoteEffects:
+    name = _artifact_name(call)
+    patterns = [p.strip() for p in call.inputs.get("path", "").splitlines() if p.strip()]
+    if not patterns:
+        raise StepFailure("upload-artifact: input 'path' is required")
+    files = _collect(call.workspace, patterns)
+    if not files:
+        mode = call.inputs.get("if-no-files-found", "warn")
+        message = f"No files were found with the provided path: {', '.join(patterns)}"
+        if mode == "error":
+            raise StepFailure(message)
+        if mode == "warn":
+            call.log(f"warning: {message}. No artifacts will be uploaded.")
+        return RemoteEffects()
+    root = Path(os.path.commonpath([f.parent for f in files]))
+    target = call.artifacts / name
+    if target.exists() or target.is_symlink():
+        if call.inputs.get("overwrite", "false").lower() != "true":
+            raise StepFailure(f"an artifact named {name!r} already exists (set overwrite: true)")
+        shutil.rmtree(target)
+    for f in files:
+        _copy_file(f, target / f.relative_to(root))
+    call.log(f"upload-artifact: {len(files)} file(s) as {name!r} in {target}")
+    return RemoteEffects(outputs={"artifact-id": name, "artifact-url": target.as_uri()})
+
+
+def _copy_tree(src: Path, dst: Path) -> int:
+    count = 0
+    for path in sorted(src.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        _copy_file(path, dst / path.relative_to(src))
+        count += 1
+    return count
+
+
+def _download_artifact(call: RemoteCall) -> RemoteEffects:
+    dest = call.inputs.get("path", "")
+    target = (
+        Path(dest) if dest and Path(dest).is_absolute() else _inside(call.workspace, dest, "path")
+    )
+    if call.inputs.get("name"):
+        name = _artifact_name(call)
+        source = call.artifacts / name
+        if source.is_symlink() or not source.is_dir():
+            raise StepFailure(f"Artifact not found: {name}")
+        count = _copy_tree(source, target)
+    else:
+        count = 0
+        for source in sorted(call.artifacts.iterdir()) if call.artifacts.is_dir() else []:
+            if source.is_dir() and not source.is_symlink() and source.name != "sarif":
+                count += _copy_tree(source, target / source.name)
+    call.log(f"download-artifact: {count} file(s) into {target}")
+    return RemoteEffects(outputs={"download-path": str(target)})
+
+
+def _upload_sarif(call: RemoteCall) -> RemoteEffects:
+    given = call.inputs.get("sarif_file", "") or "../results"
+    source = Path(given) if Path(given).is_absolute() else call.workspace / given
+    if source.is_symlink():
+        raise StepFailure(f"upload-sarif: {given} is a symlink")
+    files = sorted(source.glob("*.sarif")) if source.is_dir() else [source]
+    files = [f for f in files if f.is_file() and not f.is_symlink()]
+    if not files:
+        raise StepFailure(f"upload-sarif: no SARIF file at {given}")
+    category = call.inputs.get("category", "")
+    target = call.artifacts / "sarif"
+    for f in files:
+        prefix = re.sub(r"[^\w.-]+", "_", category).strip("_")
+        _copy_file(f, target / (f"{prefix}-{f.name}" if prefix else f.name))
+    call.log(f"upload-sarif: {len(files)} file(s) into {target}")
+    return RemoteEffects(outputs={"sarif-id": "local"})
+
+
+EMULATED: Mapping[str, Handler] = {
+    "actions/checkout": _checkout,
+    "actions/setup-python": _setup_python,
+    "actions/upload-artifact": _upload_artifact,
+    "actions/download-artifact": _download_artifact,
+    "github/codeql-action/upload-sarif": _upload_sarif,
+}
+
+
+def resolve_remote(uses: str) -> Handler:
+    """The handler of ``owner/repo[/path]@<40-hex sha>``; anything else is refused."""
+    action, sep, ref = uses.partition("@")
+    if not sep or not action:
+        raise WorkflowUsageError(f"uses: {uses!r} is not OWNER/REPO@REF or ./PATH")
+    handler = EMULATED.get(action.lower())
+    if handler is None:
+        raise WorkflowUsageError(
+            f"uses: {uses!r}: the local runner emulates only {', '.join(sorted(EMULATED))} "
+            "and runs local actions (./path)",
+            remediation="see docs/local-runner.md for what the local runner can run",
+        )
+    if not _SHA.match(ref):
+        raise WorkflowUsageError(
+            f"uses: {uses!r} is not pinned by a full commit SHA",
+            remediation=f"pin it: {action}@<40-hex commit> # vX.Y.Z",
+        )
+    return handler

@@ -1,0 +1,1093 @@
+"""The local runner: jobs in ``needs`` order, steps, composite actions, contexts."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import os
+import secrets as _secrets
+import shutil
+import signal
+import subprocess  # nosec B404 - runs the workflow's own steps, as GitHub's runner does
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlencode
+
+from chainkit._internal.output import printable
+from chainkit.workflow._bridge import Bridge
+from chainkit.workflow._commands import Annotation, CommandReader, Masks
+from chainkit.workflow._errors import WorkflowUsageError
+from chainkit.workflow._files import FileCommandError, parse_key_values, parse_paths
+from chainkit.workflow._inputs import event_inputs, trigger_of
+from chainkit.workflow._remote import (
+    WORKFLOW_REPOSITORY,
+    RemoteCall,
+    StepFailure,
+    chainkit_sha,
+    chainkit_tree,
+    resolve_remote,
+)
+
+__all__ = ["JobResult", "RunResult", "StepResult", "run_workflow"]
+
+_MAX_FILE = 1 << 20
+_WRITE_SCOPES = ("write", "write-all")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    id: str
+    name: str
+    outcome: str
+    """success, failure or skipped (before continue-on-error)."""
+    conclusion: str
+    outputs: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class JobResult:
+    name: str
+    result: str
+    """success, failure, skipped or cancelled."""
+    outputs: Mapping[str, str]
+    steps: tuple[StepResult, ...] = ()
+    environment: str | None = None
+    annotations: tuple[Annotation, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    jobs: Mapping[str, JobResult]
+    summaries: Mapping[str, str]
+    """Job name -> the Markdown its steps wrote to ``$GITHUB_STEP_SUMMARY``."""
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    """A ``workflow_call`` workflow's ``on.workflow_call.outputs``."""
+
+    @property
+    def ok(self) -> bool:
+        return all(j.result in ("success", "skipped") for j in self.jobs.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "jobs": {
+                name: {
+                    "result": job.result,
+                    "outputs": dict(job.outputs),
+                    "environment": job.environment,
+                    "steps": [
+                        {
+                            "id": s.id,
+                            "name": s.name,
+                            "outcome": s.outcome,
+                            "conclusion": s.conclusion,
+                            "outputs": dict(s.outputs),
+                        }
+                        for s in job.steps
+                    ],
+                    "annotations": [
+                        {"level": a.level, "message": a.message} for a in job.annotations
+                    ],
+                }
+                for name, job in self.jobs.items()
+            },
+            "outputs": dict(self.outputs),
+            "summaries": dict(self.summaries),
+        }
+
+
+# -- logging ------------------------------------------------------------------------
+
+
+class Log:
+    """The runner's own log: one line per job and step, step output with a prefix, masked."""
+
+    def __init__(self, stream: TextIO, masks: Masks, *, in_actions: bool) -> None:
+        self.stream = stream
+        self.masks = masks
+        self.in_actions = in_actions
+        self._lock = threading.Lock()
+
+    def line(self, text: str) -> None:
+        with self._lock:
+            self.stream.write(printable(self.masks.apply(text)) + "\n")
+            self.stream.flush()
+
+    @contextlib.contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        if self.in_actions:
+            self.line(f"::group::{title}")
+        try:
+            yield
+        finally:
+            if self.in_actions:
+                self.line("::endgroup::")
+
+
+# -- the run ------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    bridge: Bridge
+    workflow_path: Path
+    workspace: Path
+    artifacts: Path
+    environ: Mapping[str, str]
+    oidc: str
+    log: Log
+    github: dict[str, Any]
+    inputs: dict[str, Any]
+    workflow_sha: str
+    masks: Masks
+
+
+@dataclass
+class _Job:
+    name: str
+    env: dict[str, str]
+    path: list[str]
+    steps_ctx: dict[str, Any]
+    status: str  # success | failure | cancelled
+    temp: Path
+    summary: list[str]
+    annotations: list[Annotation]
+    context: dict[str, Any]
+    deadline: float | None
+    defaults: Mapping[str, Any]
+    results: list[StepResult]
+
+
+def _hash_files(workspace: Path) -> Callable[[Sequence[str]], str]:
+    def hash_files(patterns: Sequence[str]) -> str:
+        include = [p for p in patterns if not p.startswith("!")]
+        exclude = [p[1:] for p in patterns if p.startswith("!")]
+        found: set[Path] = set()
+        for pattern in include:
+            if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+                raise ValueError(f"pattern {pattern!r} must be inside the workspace")
+            found.update(p for p in workspace.glob(pattern) if p.is_file() and not p.is_symlink())
+        for pattern in exclude:
+            found.difference_update(workspace.glob(pattern))
+        if not found:
+            return ""
+        total = hashlib.sha256()
+        for path in sorted(found):
+            total.update(hashlib.sha256(path.read_bytes()).digest())
+        return total.hexdigest()
+
+    return hash_files
+
+
+def _read_text(path: Path) -> str:
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise WorkflowUsageError(f"{path} is not a regular file")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise WorkflowUsageError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > _MAX_FILE:
+        raise WorkflowUsageError(f"{path} is larger than {_MAX_FILE} bytes")
+    return data.decode("utf-8", "replace")
+
+
+def _is_action_file(path: Path) -> bool:
+    return path.name in ("action.yml", "action.yaml")
+
+
+def _permissions(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        level = "write" if value == "write-all" else "read" if value == "read-all" else "none"
+        return {"*": level}
+    return {str(k): str(v) for k, v in dict(value).items()}
+
+
+def _grants(perms: dict[str, str] | None, scope: str) -> bool:
+    if perms is None:
+        return False
+    return perms.get(scope) == "write" or perms.get("*") == "write"
+
+
+def _any_write(perms: dict[str, str] | None) -> bool:
+    return perms is None or any(v in _WRITE_SCOPES for v in perms.values())
+
+
+def _matrix(strategy: Any) -> list[dict[str, Any]]:
+    matrix = (strategy or {}).get("matrix") if isinstance(strategy, dict) else None
+    if not isinstance(matrix, dict):
+        return [{}]
+    keys = [k for k in matrix if k not in ("include", "exclude")]
+    combos: list[dict[str, Any]] = [
+        dict(zip(keys, values, strict=True))
+        for values in itertools.product(*[list(matrix[k]) for k in keys])
+    ]
+    if not keys:
+        combos = []
+    for ex in matrix.get("exclude") or []:
+        combos = [c for c in combos if not all(c.get(k) == v for k, v in ex.items())]
+    for inc in matrix.get("include") or []:
+        merged = False
+        for c in combos:
+            if all(c.get(k) == v for k, v in inc.items() if k in keys):
+                c.update({k: v for k, v in inc.items() if k not in keys})
+                merged = True
+        if not merged:
+            combos.append(dict(inc))
+    return combos or [{}]
+
+
+def _job_order(jobs: Mapping[str, Any], selected: Sequence[str] | None) -> list[str]:
+    def needs_of(name: str) -> list[str]:
+        needs = jobs[name].get("needs") or []
+        return [needs] if isinstance(needs, str) else [str(n) for n in needs]
+
+    wanted = set(jobs)
+    if selected:
+        unknown = [j for j in selected if j not in jobs]
+        if unknown:
+            raise WorkflowUsageError(
+                f"no job named {', '.join(unknown)}",
+                remediation=f"jobs in this workflow: {', '.join(jobs)}",
+            )
+        wanted = set()
+        stack = list(selected)
+        while stack:
+            name = stack.pop()
+            if name not in wanted:
+                wanted.add(name)
+                stack.extend(needs_of(name))
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(wanted):
+        ready = [j for j in jobs if j in wanted and j not in done and set(needs_of(j)) <= done]
+        if not ready:
+            raise WorkflowUsageError("the jobs' needs form a cycle")
+        order.append(ready[0])
+        done.add(ready[0])
+    return order
+
+
+class _Engine:
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self._summaries: dict[str, str] = {}
+        self._job_extra: dict[str, str] = {}
+
+    # -- expressions -----------------------------------------------------------------
+    def eval(self, template: Any, ctx: Mapping[str, Any], *, status: str = "success") -> Any:
+        if not isinstance(template, str) or "${{" not in template:
+            return template
+        try:
+            return self.run.bridge.evaluate(
+                template, ctx, status=status, hash_files=_hash_files(self.run.workspace)
+            )
+        except ValueError as exc:
+            raise StepFailure(f"expression {template!r}: {exc}") from None
+
+    def eval_str(self, template: Any, ctx: Mapping[str, Any]) -> str:
+        value = self.eval(template, ctx)
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, (dict, list)):
+            return json.dumps(value, indent=2)
+        return str(value)
+
+    def condition(self, expr: Any, ctx: Mapping[str, Any], status: str) -> bool:
+        text = "success()" if expr is None or expr == "" else expr
+        if isinstance(text, bool):
+            text = "true" if text else "false"
+        try:
+            return bool(
+                self.run.bridge.evaluate(
+                    str(text),
+                    ctx,
+                    status=status,
+                    condition=True,
+                    hash_files=_hash_files(self.run.workspace),
+                )
+            )
+        except ValueError as exc:
+            raise StepFailure(f"if: {text!r}: {exc}") from None
+
+    def eval_env(self, env: Any, ctx: dict[str, Any], into: dict[str, str]) -> None:
+        for key, value in (env or {}).items():
+            into[str(key)] = self.eval_str(value, {**ctx, "env": {**ctx.get("env", {}), **into}})
+
+    # -- jobs -------------------------------------------------------------------------
+    def run_workflow(
+        self, document: dict[str, Any], selected: Sequence[str] | None
+    ) -> tuple[dict[str, JobResult], dict[str, str]]:
+        jobs: dict[str, Any] = document.get("jobs") or {}
+        results: dict[str, JobResult] = {}
+        summaries: dict[str, str] = {}
+        workflow_perms = _permissions(document.get("permissions"))
+        for name in _job_order(jobs, selected):
+            spec = jobs[name]
+            needs = spec.get("needs") or []
+            needs = [needs] if isinstance(needs, str) else list(needs)
+            needs_ctx = {
+                n: {"result": results[n].result, "outputs": dict(results[n].outputs)} for n in needs
+            }
+            need_results = [results[n].result for n in needs]
+            if any(r in ("failure", "cancelled") for r in need_results):
+                status = "failure"
+            elif all(r == "success" for r in need_results):
+                status = "success"
+            else:
+                status = "skipped"
+            base_ctx = self._base_context(needs_ctx)
+            if "uses" in spec:
+                raise WorkflowUsageError(
+                    f"job {name}: reusable workflow jobs (job-level uses:) are not run by the "
+                    "local runner",
+                    remediation="run the called workflow directly with chainkit workflow run",
+                )
+            try:
+                run_it = self.condition(spec.get("if"), base_ctx, status)
+            except StepFailure as exc:
+                self.run.log.line(f"job {name}: failure ({exc})")
+                results[name] = JobResult(name, "failure", {})
+                continue
+            if not run_it:
+                self.run.log.line(f"job {name}: skipped")
+                results[name] = JobResult(name, "skipped", {})
+                continue
+            combos = _matrix(spec.get("strategy"))
+            job_results = []
+            for combo in combos:
+                label = name if combo == {} else f"{name} ({', '.join(map(str, combo.values()))})"
+                perms = _permissions(spec.get("permissions"))
+                if perms is None:
+                    perms = workflow_perms
+                job_results.append(
+                    self._run_job(name, label, spec, document, needs_ctx, combo, len(combos), perms)
+                )
+            worst = next(
+                (r for r in job_results if r.result in ("failure", "cancelled")), job_results[-1]
+            )
+            outputs: dict[str, str] = {}
+            for r in job_results:
+                outputs.update(r.outputs)
+            results[name] = JobResult(
+                name,
+                worst.result,
+                outputs,
+                tuple(s for r in job_results for s in r.steps),
+                worst.environment,
+                tuple(a for r in job_results for a in r.annotations),
+            )
+            summaries[name] = "".join(
+                self._summaries.pop(label, "") for label in list(self._summaries)
+            )
+        return results, summaries
+
+    def _base_context(self, needs_ctx: Mapping[str, Any]) -> dict[str, Any]:
+        token = self.run.github.get("token", "")
+        return {
+            "github": self.run.github,
+            "inputs": self.run.inputs,
+            "needs": dict(needs_ctx),
+            "vars": {},
+            "secrets": {"GITHUB_TOKEN": token} if token else {},
+            "env": {},
+            "runner": self._runner_ctx(None),
+            "job": {
+                "status": "success",
+                "workflow_repository": WORKFLOW_REPOSITORY,
+                "workflow_sha": self.run.workflow_sha,
+                "workflow_ref": self._workflow_ref(),
+                "workflow_file_path": self._workflow_file_path(),
+            },
+            "matrix": {},
+            "strategy": {},
+            "steps": {},
+        }
+
+    def _workflow_file_path(self) -> str:
+        tree = chainkit_tree()
+        try:
+            return self.run.workflow_path.resolve().relative_to(tree).as_posix()
+        except ValueError:
+            return self.run.workflow_path.name
+
+    def _workflow_ref(self) -> str:
+        return f"{WORKFLOW_REPOSITORY}/{self._workflow_file_path()}@{self.run.github['ref']}"
+
+    @staticmethod
+    def _runner_ctx(temp: Path | None) -> dict[str, Any]:
+        machine = os.uname().machine if hasattr(os, "uname") else ""
+        arch = {"x86_64": "X64", "amd64": "X64", "aarch64": "ARM64", "arm64": "ARM64"}.get(
+            machine.lower(), machine.upper()
+        )
+        return {
+            "os": "macOS" if sys.platform == "darwin" else "Linux",
+            "arch": arch,
+            "name": "chainkit-local",
+            "environment": "self-hosted",
+            "temp": str(temp) if temp else "",
+            "tool_cache": str(temp / "_tool") if temp else "",
+            "debug": "",
+        }
+
+    def _job_token(self, perms: dict[str, str] | None) -> str:
+        read_token = self.run.environ.get("CHAINKIT_READ_TOKEN", "")
+        if read_token and not _any_write(perms):
+            return read_token
+        return str(self.run.github.get("token", ""))
+
+    def _oidc_env(
+        self, perms: dict[str, str] | None, token: str, environment: str | None
+    ) -> dict[str, str]:
+        if self.run.oidc != "sandbox" or not _grants(perms, "id-token"):
+            return {}
+        claims = {
+            "repository": self.run.github["repository"],
+            "ref": self.run.github["ref"],
+            "sha": self.run.github["sha"],
+            "event_name": self.run.github["event_name"],
+            "workflow_ref": self.run.github["workflow_ref"],
+            "job_workflow_ref": self._workflow_ref(),
+            "job_workflow_sha": self.run.workflow_sha,
+        }
+        if environment:
+            claims["environment"] = environment
+        url = f"{self.run.github['api_url']}/_sandbox/oidc/token?{urlencode(claims)}"
+        return {"ACTIONS_ID_TOKEN_REQUEST_URL": url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": token}
+
+    def _run_job(
+        self,
+        name: str,
+        label: str,
+        spec: dict[str, Any],
+        document: dict[str, Any],
+        needs_ctx: Mapping[str, Any],
+        combo: dict[str, Any],
+        total: int,
+        perms: dict[str, str] | None,
+    ) -> JobResult:
+        log = self.run.log
+        temp = Path(tempfile.mkdtemp(prefix="chainkit-runner-"))
+        try:
+            ctx = self._base_context(needs_ctx)
+            ctx["matrix"] = combo
+            ctx["strategy"] = {"job-total": total, "fail-fast": True, "max-parallel": total}
+            ctx["runner"] = self._runner_ctx(temp)
+            token = self._job_token(perms)
+            ctx["github"] = {**self.run.github, "token": token, "job": name}
+            ctx["secrets"] = {"GITHUB_TOKEN": token} if token else {}
+            if token:
+                self.run.masks.add(token)
+            environment_spec = spec.get("environment")
+            environment: str | None = None
+            if isinstance(environment_spec, dict):
+                environment = self.eval_str(environment_spec.get("name"), ctx) or None
+            elif environment_spec is not None:
+                environment = self.eval_str(environment_spec, ctx) or None
+            env: dict[str, str] = {}
+            self.eval_env(document.get("env"), ctx, env)
+            self.eval_env(spec.get("env"), ctx, env)
+            defaults = {
+                **((document.get("defaults") or {}).get("run") or {}),
+                **((spec.get("defaults") or {}).get("run") or {}),
+            }
+            timeout = spec.get("timeout-minutes", 360)
+            job = _Job(
+                name=name,
+                env=env,
+                path=[],
+                steps_ctx={},
+                status="success",
+                temp=temp,
+                summary=[],
+                annotations=[],
+                context=ctx,
+                deadline=time.monotonic() + float(self.eval(timeout, ctx)) * 60,
+                defaults=defaults,
+                results=[],
+            )
+            job.context["job"] = {**ctx["job"], "status": "success"}
+            self._job_extra = {
+                **self._oidc_env(perms, token, environment),
+                "GITHUB_TOKEN": token,
+            }
+            log.line(
+                f"job {label}: start"
+                + (
+                    f" (environment {environment}, approval not asked locally)"
+                    if environment
+                    else ""
+                )
+            )
+            with log.group(f"job {label}"):
+                self._run_steps(job, spec.get("steps") or [], scope=job.steps_ctx)
+            result = "success"
+            if job.status == "failure" or job.status == "cancelled":
+                result = "failure"
+            outputs: dict[str, str] = {}
+            out_ctx = {**job.context, "steps": job.steps_ctx, "env": dict(job.env)}
+            for key, value in (spec.get("outputs") or {}).items():
+                try:
+                    outputs[str(key)] = self.eval_str(value, out_ctx)
+                except StepFailure as exc:
+                    log.line(f"job {label}: output {key}: {exc}")
+                    result = "failure"
+            log.line(f"job {label}: {result}")
+            self._summaries[label] = "".join(job.summary)
+            return JobResult(
+                name, result, outputs, tuple(job.results), environment, tuple(job.annotations)
+            )
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
+
+    # -- steps ------------------------------------------------------------------------
+    def _run_steps(
+        self,
+        job: _Job,
+        steps: list[dict[str, Any]],
+        *,
+        scope: dict[str, Any],
+        action: _ActionScope | None = None,
+    ) -> str:
+        """Run steps; return the status of this list (success/failure/cancelled)."""
+        status = job.status
+        for index, step in enumerate(steps, start=1):
+            step_id = str(step.get("id") or f"__{index}")
+            title = str(
+                step.get("name")
+                or (f"Run {step['uses']}" if step.get("uses") else None)
+                or "Run " + str(step.get("run", "")).strip().split("\n")[0]
+            )
+            prefix = f"{action.label} / " if action else ""
+            ctx = self._step_context(job, scope, action)
+            if (
+                job.deadline is not None
+                and time.monotonic() > job.deadline
+                and status != "cancelled"
+            ):
+                status = "cancelled"
+                job.status = "cancelled"
+                self.run.log.line(f"  job {job.name} exceeded timeout-minutes: cancelled")
+            try:
+                wanted = self.condition(step.get("if"), ctx, status)
+            except StepFailure as exc:
+                self.run.log.line(f"  step {prefix}{title}: failure ({exc})")
+                status = job.status = "failure" if status != "cancelled" else status
+                scope[step_id] = {"outcome": "failure", "conclusion": "failure", "outputs": {}}
+                continue
+            if not wanted:
+                self.run.log.line(f"  step {prefix}{title}: skipped")
+                scope[step_id] = {"outcome": "skipped", "conclusion": "skipped", "outputs": {}}
+                if action is None:
+                    job.results.append(StepResult(step_id, title, "skipped", "skipped", {}))
+                continue
+            outcome, outputs = self._run_step(job, step, ctx, scope, action, f"{prefix}{title}")
+            conclusion = outcome
+            if outcome == "failure":
+                try:
+                    tolerate = self.eval(step.get("continue-on-error", False), ctx)
+                except StepFailure:
+                    tolerate = False
+                if tolerate is True or str(tolerate).lower() == "true":
+                    conclusion = "success"
+            scope[step_id] = {"outcome": outcome, "conclusion": conclusion, "outputs": outputs}
+            if action is None:
+                job.results.append(StepResult(step_id, title, outcome, conclusion, dict(outputs)))
+            self.run.log.line(
+                f"  step {prefix}{title}: {outcome}"
+                + (" (continue-on-error)" if conclusion != outcome else "")
+            )
+            if conclusion == "failure" and status == "success":
+                status = "failure"
+                if action is None:
+                    job.status = "failure"
+        return status
+
+    def _step_context(
+        self, job: _Job, scope: dict[str, Any], action: _ActionScope | None
+    ) -> dict[str, Any]:
+        ctx = dict(job.context)
+        ctx["steps"] = scope
+        ctx["env"] = {**job.env, **(action.env if action else {})}
+        ctx["job"] = {**ctx["job"], "status": job.status}
+        if action is not None:
+            ctx["inputs"] = action.inputs
+            ctx["github"] = {**ctx["github"], "action_path": str(action.path)}
+        return ctx
+
+    def _run_step(
+        self,
+        job: _Job,
+        step: dict[str, Any],
+        ctx: dict[str, Any],
+        scope: dict[str, Any],
+        action: _ActionScope | None,
+        title: str,
+    ) -> tuple[str, dict[str, str]]:
+        try:
+            step_env = dict(action.env) if action else {}
+            self.eval_env(step.get("env"), {**ctx, "env": {**job.env, **step_env}}, step_env)
+            timeout = step.get("timeout-minutes")
+            limit = float(self.eval(timeout, ctx)) * 60 if timeout is not None else None
+            if job.deadline is not None:
+                left = max(job.deadline - time.monotonic(), 1.0)
+                limit = left if limit is None else min(limit, left)
+            if "run" in step:
+                return self._run_script(job, step, ctx, step_env, action, limit, title)
+            uses = str(step.get("uses", ""))
+            with_ = {str(k): self.eval_str(v, ctx) for k, v in (step.get("with") or {}).items()}
+            if uses.startswith("./"):
+                return self._run_composite(job, uses, with_, step_env, ctx, title)
+            if uses.startswith("docker://"):
+                raise WorkflowUsageError(f"uses: {uses}: docker actions are not run locally")
+            handler = resolve_remote(uses)
+            call = RemoteCall(
+                inputs=with_,
+                workspace=self._working_dir(job, None, None),
+                artifacts=self.run.artifacts,
+                workflow_repository=WORKFLOW_REPOSITORY,
+                workflow_sha=self.run.workflow_sha,
+                repository=str(self.run.github["repository"]),
+                log=lambda text: self.run.log.line(f"    | {text}"),
+            )
+            effects = handler(call)
+            job.env.update(effects.env)
+            job.path[:0] = effects.path
+            return "success", effects.outputs
+        except StepFailure as exc:
+            self.run.log.line(f"    | Error: {exc}")
+            job.annotations.append(Annotation("error", str(exc)))
+            return "failure", {}
+
+    def _working_dir(self, job: _Job, step: Mapping[str, Any] | None, ctx: Any) -> Path:
+        workspace = self.run.workspace
+        wd = (step or {}).get("working-directory") or (
+            job.defaults.get("working-directory") if step is not None else None
+        )
+        if not wd:
+            return workspace
+        value = self.eval_str(wd, ctx)
+        path = Path(value)
+        return path if path.is_absolute() else workspace / path
+
+    def _shell(self, step: Mapping[str, Any], job: _Job, script: Path) -> list[str]:
+        shell = step.get("shell") or job.defaults.get("shell")
+        if shell is None:
+            bash = shutil.which("bash")
+            return [bash, "-e", str(script)] if bash else ["sh", "-e", str(script)]
+        shell = str(shell)
+        if shell == "bash":
+            return ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)]
+        if shell == "sh":
+            return ["sh", "-e", str(script)]
+        if shell == "python":
+            return ["python", str(script)]
+        if "{0}" in shell:
+            return [part.replace("{0}", str(script)) for part in shell.split()]
+        raise StepFailure(f"shell {shell!r} is not supported by the local runner")
+
+    def _process_env(
+        self,
+        job: _Job,
+        step_env: Mapping[str, str],
+        files: Mapping[str, Path],
+        action: _ActionScope | None,
+    ) -> dict[str, str]:
+        env = dict(self.run.environ)
+        for drop in (
+            "CHAINKIT_READ_TOKEN",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        ):
+            env.pop(drop, None)
+        github = self.run.github
+        env.update(
+            {
+                "CI": "true",
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_WORKSPACE": str(self.run.workspace),
+                "GITHUB_REPOSITORY": str(github["repository"]),
+                "GITHUB_REPOSITORY_OWNER": str(github["repository_owner"]),
+                "GITHUB_SHA": str(github["sha"]),
+                "GITHUB_REF": str(github["ref"]),
+                "GITHUB_REF_NAME": str(github["ref_name"]),
+                "GITHUB_EVENT_NAME": str(github["event_name"]),
+                "GITHUB_EVENT_PATH": str(job.temp / "_event.json"),
+                "GITHUB_API_URL": str(github["api_url"]),
+                "GITHUB_SERVER_URL": str(github["server_url"]),
+                "GITHUB_GRAPHQL_URL": str(github["graphql_url"]),
+                "GITHUB_RUN_ID": str(github["run_id"]),
+                "GITHUB_RUN_NUMBER": "1",
+                "GITHUB_RUN_ATTEMPT": "1",
+                "GITHUB_ACTOR": str(github["actor"]),
+                "GITHUB_WORKFLOW": str(github["workflow"]),
+                "GITHUB_WORKFLOW_REF": str(github["workflow_ref"]),
+                "GITHUB_WORKFLOW_SHA": str(github["sha"]),
+                "GITHUB_JOB": job.name,
+                "RUNNER_TEMP": str(job.temp),
+                "RUNNER_OS": job.context["runner"]["os"],
+                "RUNNER_ARCH": job.context["runner"]["arch"],
+                "RUNNER_NAME": "chainkit-local",
+                "GITHUB_OUTPUT": str(files["output"]),
+                "GITHUB_ENV": str(files["env"]),
+                "GITHUB_PATH": str(files["path"]),
+                "GITHUB_STEP_SUMMARY": str(files["summary"]),
+                "GITHUB_STATE": str(files["state"]),
+            }
+        )
+        env.pop("GITHUB_TOKEN", None)
+        env.update(self._job_extra)
+        env.pop("GITHUB_TOKEN", None)  # as on GitHub: only what env: maps
+        if action is not None:
+            env["GITHUB_ACTION_PATH"] = str(action.path)
+        env.update(job.env)
+        env.update(step_env)
+        if job.path:
+            env["PATH"] = os.pathsep.join([*job.path, env.get("PATH", "")])
+        return env
+
+    def _run_script(
+        self,
+        job: _Job,
+        step: Mapping[str, Any],
+        ctx: dict[str, Any],
+        step_env: dict[str, str],
+        action: _ActionScope | None,
+        limit: float | None,
+        title: str,
+    ) -> tuple[str, dict[str, str]]:
+        ctx = {**ctx, "env": {**ctx["env"], **step_env}}
+        body = self.eval_str(step["run"], ctx)
+        cwd = self._working_dir(job, step, ctx)
+        if not cwd.is_dir():
+            raise StepFailure(f"working-directory {cwd} does not exist")
+        files_dir = Path(tempfile.mkdtemp(prefix="_runner_file_commands", dir=job.temp))
+        files = {k: files_dir / k for k in ("output", "env", "path", "summary", "state")}
+        for f in files.values():
+            f.touch(mode=0o600)
+        event = job.temp / "_event.json"
+        if not event.exists():
+            event.write_text(json.dumps(self.run.github.get("event", {})), encoding="utf-8")
+        script = job.temp / f"{_secrets.token_hex(8)}.sh"
+        script.write_text(body if body.endswith("\n") else body + "\n", encoding="utf-8")
+        argv = self._shell(step, job, script)
+        env = self._process_env(job, step_env, files, action)
+        reader = CommandReader(self.run.masks)
+        with self.run.log.group(title):
+            code = self._spawn(argv, cwd, env, reader, limit)
+        for text in reader.warnings:
+            self.run.log.line(f"    | Warning: {text}")
+        job.annotations.extend(reader.annotations)
+        outputs = dict(reader.outputs)
+        failed = code != 0 or bool(reader.errors)
+        for text in reader.errors:
+            self.run.log.line(f"    | Error: {text}")
+        try:
+            outs = parse_key_values(
+                files["output"].read_text(encoding="utf-8"), what="GITHUB_OUTPUT"
+            )
+            outputs.update(outs.values)
+            envs = parse_key_values(
+                files["env"].read_text(encoding="utf-8"), what="GITHUB_ENV", env=True
+            )
+            for warning in envs.warnings:
+                self.run.log.line(f"    | Warning: {warning}")
+            job.env.update(envs.values)
+            job.path[:0] = list(reversed(parse_paths(files["path"].read_text(encoding="utf-8"))))
+        except FileCommandError as exc:
+            self.run.log.line(f"    | Error: {exc}")
+            failed = True
+        summary = files["summary"].read_text(encoding="utf-8")
+        if summary:
+            job.summary.append(summary)
+        if code is None:
+            self.run.log.line(f"    | Error: the step exceeded its timeout ({limit:.0f}s)")
+            failed = True
+        elif code != 0:
+            self.run.log.line(f"    | Error: Process completed with exit code {code}.")
+        return ("failure" if failed else "success"), outputs
+
+    def _spawn(
+        self,
+        argv: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        reader: CommandReader,
+        limit: float | None,
+    ) -> int | None:
+        proc = subprocess.Popen(  # noqa: S603 - the step  # nosec B603 - the workflow's step
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        assert proc.stdout is not None
+        stdout = proc.stdout
+
+        def pump() -> None:
+            for raw in iter(stdout.readline, b""):
+                text = reader.read(raw.decode("utf-8", "replace").rstrip("\n"))
+                if text is not None:
+                    self.run.log.line(f"    | {text}")
+
+        thread = threading.Thread(target=pump, daemon=True)
+        thread.start()
+        try:
+            code: int | None = proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            code = None
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+        thread.join(timeout=5)
+        stdout.close()
+        return code
+
+    # -- composite actions ----------------------------------------------------------------
+    def _run_composite(
+        self,
+        job: _Job,
+        uses: str,
+        with_: Mapping[str, str],
+        step_env: Mapping[str, str],
+        ctx: dict[str, Any],
+        title: str,
+    ) -> tuple[str, dict[str, str]]:
+        rel = Path(uses)
+        if ".." in rel.parts:
+            raise WorkflowUsageError(f"uses: {uses}: a local action must stay inside the workspace")
+        directory = self.run.workspace / rel
+        action_file = next(
+            (directory / n for n in ("action.yml", "action.yaml") if (directory / n).is_file()),
+            None,
+        )
+        if action_file is None:
+            raise WorkflowUsageError(
+                f"uses: {uses}: no action.yml in {directory}",
+                remediation="check out the action first (actions/checkout) or fix the path",
+            )
+        document = self.run.bridge.parse(str(action_file), _read_text(action_file), kind="action")
+        return self.run_action_document(job, document, directory, with_, step_env, ctx, title)
+
+    def run_action_document(
+        self,
+        job: _Job,
+        document: dict[str, Any],
+        directory: Path,
+        with_: Mapping[str, str],
+        step_env: Mapping[str, str],
+        ctx: dict[str, Any],
+        title: str,
+    ) -> tuple[str, dict[str, str]]:
+        runs = document.get("runs") or {}
+        if runs.get("using") != "composite":
+            raise WorkflowUsageError(
+                f"{directory}: only composite actions run locally "
+                f"(runs.using is {runs.get('using')!r})"
+            )
+        declared: dict[str, Any] = document.get("inputs") or {}
+        unknown = sorted(set(with_) - set(declared))
+        if unknown:
+            self.run.log.line(f"    | Warning: Unexpected input(s) {', '.join(unknown)}")
+        inputs: dict[str, str] = {}
+        default_ctx = {**ctx, "inputs": {}}
+        for key, spec in declared.items():
+            spec = spec or {}
+            if key in with_:
+                inputs[key] = with_[key]
+            elif "default" in spec:
+                inputs[key] = self.eval_str(spec.get("default"), default_ctx)
+            elif spec.get("required") is True:
+                raise StepFailure(f"Input required and not supplied: {key}")
+            else:
+                inputs[key] = ""
+        scope: dict[str, Any] = {}
+        action = _ActionScope(path=directory, inputs=inputs, env=dict(step_env), label=title)
+        status = self._run_steps(job, runs.get("steps") or [], scope=scope, action=action)
+        out_ctx = {**self._step_context(job, scope, action)}
+        outputs = {
+            str(k): self.eval_str((v or {}).get("value", ""), out_ctx)
+            for k, v in (document.get("outputs") or {}).items()
+        }
+        return ("success" if status == "success" else "failure"), outputs
+
+
+@dataclass
+class _ActionScope:
+    path: Path
+    inputs: dict[str, str]
+    env: dict[str, str]
+    label: str
+
+
+def _github_context(
+    environ: Mapping[str, str],
+    workspace: Path,
+    event_name: str,
+    event: dict[str, Any],
+    workflow: str,
+    workflow_path: Path,
+) -> dict[str, Any]:
+    api_url = (environ.get("GITHUB_API_URL") or "").rstrip("/")
+    repository = environ.get("GITHUB_REPOSITORY") or ""
+    if not api_url or not repository or "/" not in repository:
+        raise WorkflowUsageError(
+            "GITHUB_API_URL and GITHUB_REPOSITORY (OWNER/NAME) must be set for the github context",
+            remediation="export them (and GITHUB_TOKEN), e.g. from `chainkit sandbox up`",
+        )
+    server_url = environ.get("GITHUB_SERVER_URL") or (
+        "https://github.com" if api_url == "https://api.github.com" else api_url
+    )
+    ref = environ.get("GITHUB_REF") or "refs/heads/main"
+    sha = environ.get("GITHUB_SHA") or chainkit_sha(workspace)
+    owner = repository.split("/")[0]
+    try:
+        rel = workflow_path.resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        rel = f".github/workflows/{workflow_path.name}"
+    run_id = str(int(time.time()))
+    return {
+        "repository": repository,
+        "repository_owner": owner,
+        "sha": sha,
+        "ref": ref,
+        "ref_name": ref.rsplit("/", 1)[-1],
+        "ref_type": "tag" if ref.startswith("refs/tags/") else "branch",
+        "event_name": event_name,
+        "event": event,
+        "workspace": str(workspace),
+        "action_path": "",
+        "server_url": server_url,
+        "api_url": api_url,
+        "graphql_url": f"{api_url}/graphql",
+        "token": environ.get("GITHUB_TOKEN") or "",
+        "run_id": run_id,
+        "run_number": "1",
+        "run_attempt": "1",
+        "actor": environ.get("GITHUB_ACTOR") or owner,
+        "triggering_actor": environ.get("GITHUB_ACTOR") or owner,
+        "workflow": workflow,
+        "workflow_ref": f"{repository}/{rel}@{ref}",
+        "workflow_sha": sha,
+        "job": "",
+        "retention_days": "90",
+        "secret_source": "Actions",
+    }
+
+
+def run_workflow(
+    path: Path,
+    *,
+    inputs: Mapping[str, str],
+    jobs: Sequence[str] | None = None,
+    workspace: Path,
+    artifacts_dir: Path,
+    environ: Mapping[str, str],
+    oidc: str = "none",
+    log_stream: TextIO | None = None,
+    bridge: Bridge | None = None,
+) -> RunResult:
+    """Run a workflow (or an ``action.yml`` as a one-step job) locally: docs/local-runner.md."""
+    if oidc not in ("none", "sandbox"):
+        raise WorkflowUsageError(f"--oidc must be none or sandbox, got {oidc!r}")
+    workspace = workspace.resolve()
+    if not workspace.is_dir():
+        raise WorkflowUsageError(f"workspace {workspace} is not a directory")
+    artifacts_dir = artifacts_dir.resolve()
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    text = _read_text(path)
+    masks = Masks()
+    log = Log(
+        log_stream or sys.stderr,
+        masks,
+        in_actions=os.environ.get("GITHUB_ACTIONS", "").lower() == "true",
+    )
+    own = bridge is None
+    active = bridge or Bridge().start()
+    try:
+        action = _is_action_file(path)
+        document = active.parse(str(path), text, kind="action" if action else "workflow")
+        if action:
+            declared = document.get("inputs") or {}
+            unknown = sorted(set(inputs) - set(declared))
+            if unknown:
+                raise WorkflowUsageError(
+                    f"unknown input(s) for {path}: {', '.join(unknown)}",
+                    remediation=f"inputs of this action: {', '.join(declared) or 'none'}",
+                )
+            event_name, typed, event = "workflow_dispatch", dict(inputs), {"inputs": dict(inputs)}
+        else:
+            event_name = trigger_of(document)
+            typed, event = event_inputs(document, event_name, inputs)
+        github = _github_context(
+            environ, workspace, event_name, event, str(document.get("name") or path.name), path
+        )
+        if github["token"]:
+            masks.add(github["token"])
+        if environ.get("CHAINKIT_READ_TOKEN"):
+            masks.add(environ["CHAINKIT_READ_TOKEN"])
+        run = _Run(
+            bridge=active,
+            workflow_path=path,
+            workspace=workspace,
+            artifacts=artifacts_dir,
+            environ=environ,
+            oidc=oidc,
+            log=log,
+            github=github,
+            inputs=typed,
+            workflow_sha=chainkit_sha(chainkit_tree()),
+            masks=masks,
+        )
+        engine = _Engine(run)
+        if action:
+            rel = path.resolve().parent
+            try:
+                uses = "./" + rel.relative_to(workspace).as_posix()
+            except ValueError:
+                raise WorkflowUsageError(
+                    f"{path} is outside the workspace {workspace}",
+                    remediation="pass --workspace with a directory that contains the action",
+                ) from None
+            step = {"name": path.parent.name, "uses": uses, "with": dict(inputs)}
+            document = {"jobs": {"action": {"runs-on": "local", "steps": [step]}}}
+            typed = {}
+        results, summaries = engine.run_workflow(document, jobs)
+        outputs: dict[str, Any] = {}
+        call = (document.get("on") or {}) if isinstance(document.get("on"), dict) else {}
+        wc = call.get("workflow_call") if isinstance(call, dict) else None
+        if isinstance(wc, dict) and wc.get("outputs"):
+            jobs_ctx = {
+                n: {"result": r.result, "outputs": dict(r.outputs)} for n, r in results.items()
+            }
+            ctx = {"jobs": jobs_ctx, "github": github, "inputs": typed, "vars": {}}
+            for key, spec in wc["outputs"].items():
+                try:
+                    outputs[str(key)] = engine.eval_str((spec or {}).get("value", ""), ctx)
+                except StepFailure as exc:
+                    log.line(f"workflow output {key}: {exc}")
+        return RunResult(results, summaries, outputs)
+    finally:
+        if own:
+            active.stop()
