@@ -197,6 +197,7 @@ class Sandbox:
             faults=github.state.plan,
             requests=github.state.sigstore_requests,
         )
+        github.state.mint_identity_token = authority.identity_token
         github.start()
         try:
             sigstore.start()

@@ -4,12 +4,15 @@ They need no token and are not counted, logged or faulted: health, the fault reg
 (``faults``), the seeded fault plan (``fault-plan``), the request log (``requests``),
 the secondary limits and how many writes they admitted and refused (``limits``), and
 state changes a test needs that GitHub offers no API for (make a release immutable, swap
-an asset's bytes, give an asset a raw, unsanitised name, move a tag to another commit).
+an asset's bytes, give an asset a raw, unsanitised name, move a tag to another commit), and
+``oidc/token``: the GitHub Actions OIDC token endpoint the local runner (``chainkit workflow
+run --oidc sandbox``) gives jobs granted ``id-token: write``.
 Answers are small JSON bodies; errors are ``400``/``404``.
 """
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs
 
 from chainkit.sandbox._errors import SandboxUsageError
@@ -146,8 +149,44 @@ def _move_tag(ex: Exchange, repo_id: int, tag: str) -> Response:
     return Response(200, {"name": tag, "sha": sha})
 
 
+_OIDC_CLAIMS = (
+    "repository",
+    "ref",
+    "sha",
+    "environment",
+    "workflow_ref",
+    "job_workflow_ref",
+    "job_workflow_sha",
+)
+
+
+def _oidc_token(ex: Exchange, query: str) -> Response:
+    # Like ACTIONS_ID_TOKEN_REQUEST_URL: the job's claims in the URL, the caller adds
+    # &audience=..., authorises with the job's token, and gets {"value": JWT}.
+    mint = ex.state.mint_identity_token
+    if mint is None:
+        return Response(404, {"message": "OIDC needs the full sandbox (chainkit sandbox up)"})
+    auth = ex.headers.get("Authorization") or ""
+    scheme, _, credential = auth.partition(" ")
+    if scheme.lower() not in ("bearer", "token") or ex.store.token(credential.strip()) is None:
+        return Response(401, {"message": "Bad credentials"})
+    params = {k: v[-1] for k, v in parse_qs(query).items()}
+    if not params.get("repository"):
+        return Response(400, {"message": "repository is required"})
+    claims: dict[str, Any] = {k: params[k] for k in _OIDC_CLAIMS if params.get(k)}
+    if params.get("event_name"):
+        claims["event"] = params["event_name"]
+    claims["audience"] = params.get("audience") or "sigstore"
+    try:
+        return Response(200, {"value": mint(**claims), "count": 1})
+    except SandboxUsageError as exc:
+        return Response(400, {"message": exc.message})
+
+
 def handle(ex: Exchange, method: str, segs: list[str], query: str) -> Response:
     """Answer ``/_sandbox/<segs>``."""
+    if segs == ["oidc", "token"] and method == "GET":
+        return _oidc_token(ex, query)
     if segs == ["health"] and method == "GET":
         return Response(200, {"ok": True, "seeded": ex.store.seeded})
     if segs == ["faults"]:

@@ -7,6 +7,7 @@ and the seeded plan) and the request log. Everything persistent is in ``_store``
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from chainkit.sandbox._fault_plan import FaultPlan
@@ -49,3 +50,5 @@ class ServerState:
         """The Sigstore stand-in's requests, in a :class:`Sandbox` (``?service=sigstore``)."""
         self.limits = RateLimits()
         self.write_budget = WriteBudget()
+        self.mint_identity_token: Callable[..., str] | None = None
+        """The Sigstore authority's minting, in a :class:`Sandbox` (``/_sandbox/oidc/token``)."""

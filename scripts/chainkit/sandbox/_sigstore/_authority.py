@@ -295,8 +295,15 @@ class SigstoreAuthority:
         environment: str | None = None,
         lifetime: int = 600,
         now: datetime | None = None,
+        audience: str = "sigstore",
+        job_workflow_ref: str | None = None,
+        job_workflow_sha: str | None = None,
     ) -> str:
-        """A GitHub Actions-like OIDC token (audience ``sigstore``) signed by the sandbox issuer."""
+        """A GitHub Actions-like OIDC token signed by the sandbox issuer.
+
+        ``job_workflow_ref``/``job_workflow_sha`` name a reusable workflow when the job runs
+        one (they default to the caller's ``workflow_ref``/``sha``, as on GitHub).
+        """
         claims = github_claims(
             repository=repository,
             workflow_ref=workflow_ref,
@@ -307,6 +314,11 @@ class SigstoreAuthority:
             lifetime=lifetime,
             now=now,
         )
+        claims["aud"] = audience
+        if job_workflow_ref:
+            claims["job_workflow_ref"] = job_workflow_ref
+        if job_workflow_sha:
+            claims["job_workflow_sha"] = job_workflow_sha
         return _jwt.encode(claims, self.key("oidc"), kid=self.oidc_key_id)
 
     def jwks(self) -> dict[str, Any]:
