@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess  # nosec B404 - runs node on chainkit's own bridge script, argument list only
+import subprocess  # runs node on chainkit's own bridge script, argument list only  # nosec B404
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess  # nosec B404 - git with an argument list, in chainkit's own tree
+import subprocess  # git with an argument list, in chainkit's own tree  # nosec B404
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -124,6 +124,12 @@ def _checkout(call: RemoteCall) -> RemoteEffects:
             f"warning: checkout ref {ref} is not the working tree's HEAD; using the working tree"
         )
     target = _inside(call.workspace, path, "checkout path")
+    if target.resolve() != call.workspace.resolve() and (target.exists() or target.is_symlink()):
+        # clean: true (the default), like actions/checkout: no stale files from an earlier run
+        if target.is_symlink() or not target.is_dir():
+            target.unlink()
+        else:
+            shutil.rmtree(target)
     tree = chainkit_tree()
     try:
         listed = subprocess.run(  # noqa: S603 - git, fixed args  # nosec B603 - git, fixed args

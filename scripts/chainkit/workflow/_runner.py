@@ -10,7 +10,7 @@ import os
 import secrets as _secrets
 import shutil
 import signal
-import subprocess  # nosec B404 - runs the workflow's own steps, as GitHub's runner does
+import subprocess  # runs the workflow's own steps, as GitHub's runner does  # nosec B404
 import sys
 import tempfile
 import threading
@@ -520,10 +520,7 @@ class _Engine:
                 results=[],
             )
             job.context["job"] = {**ctx["job"], "status": "success"}
-            self._job_extra = {
-                **self._oidc_env(perms, token, environment),
-                "GITHUB_TOKEN": token,
-            }
+            self._job_extra = self._oidc_env(perms, token, environment)
             log.line(
                 f"job {label}: start"
                 + (
@@ -748,9 +745,8 @@ class _Engine:
                 "GITHUB_STATE": str(files["state"]),
             }
         )
-        env.pop("GITHUB_TOKEN", None)
+        env.pop("GITHUB_TOKEN", None)  # as on GitHub: a step sees the token only through env:
         env.update(self._job_extra)
-        env.pop("GITHUB_TOKEN", None)  # as on GitHub: only what env: maps
         if action is not None:
             env["GITHUB_ACTION_PATH"] = str(action.path)
         env.update(job.env)
@@ -992,7 +988,7 @@ def _github_context(
         "workflow_sha": sha,
         "job": "",
         "retention_days": "90",
-        "secret_source": "Actions",
+        "secret_source": "Actions",  # a context field, not a secret  # nosec B105
     }
 
 
