@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -68,7 +69,7 @@ class RunResult:
     jobs: Mapping[str, JobResult]
     summaries: Mapping[str, str]
     """Job name -> the Markdown its steps wrote to ``$GITHUB_STEP_SUMMARY``."""
-    outputs: Mapping[str, Any] = field(default_factory=dict)
+    outputs: Mapping[str, str] = field(default_factory=dict)
     """A ``workflow_call`` workflow's ``on.workflow_call.outputs``."""
 
     @property
@@ -350,12 +351,6 @@ class _Engine:
             else:
                 status = "skipped"
             base_ctx = self._base_context(needs_ctx)
-            if "uses" in spec:
-                raise WorkflowUsageError(
-                    f"job {name}: reusable workflow jobs (job-level uses:) are not run by the "
-                    "local runner",
-                    remediation="run the called workflow directly with chainkit workflow run",
-                )
             try:
                 run_it = self.condition(spec.get("if"), base_ctx, status)
             except StepFailure as exc:
@@ -365,6 +360,10 @@ class _Engine:
             if not run_it:
                 self.run.log.line(f"job {name}: skipped")
                 results[name] = JobResult(name, "skipped", {})
+                continue
+            if "uses" in spec:
+                results[name], called = self._run_reusable(name, spec, base_ctx)
+                summaries.update(called)
                 continue
             combos = _matrix(spec.get("strategy"))
             job_results = []
@@ -394,6 +393,41 @@ class _Engine:
                 self._summaries.pop(label, "") for label in list(self._summaries)
             )
         return results, summaries
+
+    def _run_reusable(
+        self, name: str, spec: Mapping[str, Any], ctx: dict[str, Any]
+    ) -> tuple[JobResult, dict[str, str]]:
+        """A job that calls a local reusable workflow (``uses: ./.github/workflows/x.yml``)."""
+        uses = str(spec["uses"])
+        rel = Path(uses)
+        if not uses.startswith("./.github/workflows/") or ".." in rel.parts:
+            raise WorkflowUsageError(
+                f"job {name}: uses: {uses}: the local runner calls only reusable workflows of "
+                "the workspace (./.github/workflows/NAME.yml)",
+                remediation="run the other repository's workflow from its own checkout",
+            )
+        path = self.run.workspace / rel
+        document = self.run.bridge.parse(str(path), _read_text(path), kind="workflow")
+        if trigger_of(document) != "workflow_call":
+            raise WorkflowUsageError(f"job {name}: {uses} has no on: workflow_call trigger")
+        given = {str(k): self.eval_str(v, ctx) for k, v in (spec.get("with") or {}).items()}
+        typed, _ = event_inputs(document, "workflow_call", given)
+        sub = _Engine(dataclasses.replace(self.run, workflow_path=path, inputs=typed))
+        self.run.log.line(f"job {name}: calls {uses}")
+        results, summaries = sub.run_workflow(document, None)
+        outputs = call_outputs(sub, document, results, typed)
+        failed = any(r.result in ("failure", "cancelled") for r in results.values())
+        result = "failure" if failed else "success"
+        self.run.log.line(f"job {name}: {result}")
+        job = JobResult(
+            name,
+            result,
+            outputs,
+            tuple(s for r in results.values() for s in r.steps),
+            None,
+            tuple(a for r in results.values() for a in r.annotations),
+        )
+        return job, {f"{name} / {k}": v for k, v in summaries.items()}
 
     def _base_context(self, needs_ctx: Mapping[str, Any]) -> dict[str, Any]:
         token = self.run.github.get("token", "")
@@ -937,6 +971,25 @@ class _ActionScope:
     label: str
 
 
+def call_outputs(
+    engine: _Engine, document: Mapping[str, Any], results: Mapping[str, JobResult], typed: Any
+) -> dict[str, str]:
+    """A ``workflow_call`` workflow's ``on.workflow_call.outputs``, from its jobs' results."""
+    on = document.get("on")
+    call = on.get("workflow_call") if isinstance(on, dict) else None
+    outputs: dict[str, str] = {}
+    if not isinstance(call, dict) or not isinstance(call.get("outputs"), dict):
+        return outputs
+    jobs_ctx = {n: {"result": r.result, "outputs": dict(r.outputs)} for n, r in results.items()}
+    ctx = {"jobs": jobs_ctx, "github": engine.run.github, "inputs": typed, "vars": {}}
+    for key, spec in call["outputs"].items():
+        try:
+            outputs[str(key)] = engine.eval_str((spec or {}).get("value", ""), ctx)
+        except StepFailure as exc:
+            engine.run.log.line(f"workflow output {key}: {exc}")
+    return outputs
+
+
 def _github_context(
     environ: Mapping[str, str],
     workspace: Path,
@@ -1070,20 +1123,7 @@ def run_workflow(
             document = {"jobs": {"action": {"runs-on": "local", "steps": [step]}}}
             typed = {}
         results, summaries = engine.run_workflow(document, jobs)
-        outputs: dict[str, Any] = {}
-        call = (document.get("on") or {}) if isinstance(document.get("on"), dict) else {}
-        wc = call.get("workflow_call") if isinstance(call, dict) else None
-        if isinstance(wc, dict) and wc.get("outputs"):
-            jobs_ctx = {
-                n: {"result": r.result, "outputs": dict(r.outputs)} for n, r in results.items()
-            }
-            ctx = {"jobs": jobs_ctx, "github": github, "inputs": typed, "vars": {}}
-            for key, spec in wc["outputs"].items():
-                try:
-                    outputs[str(key)] = engine.eval_str((spec or {}).get("value", ""), ctx)
-                except StepFailure as exc:
-                    log.line(f"workflow output {key}: {exc}")
-        return RunResult(results, summaries, outputs)
+        return RunResult(results, summaries, call_outputs(engine, document, results, typed))
     finally:
         if own:
             active.stop()

@@ -237,3 +237,13 @@ def test_the_oidc_endpoint_mints_with_the_requested_audience(
     assert claims["job_workflow_sha"] == "f" * 40
     assert claims["workflow_ref"] == query["workflow_ref"]
     assert claims["sha"] == SHA
+
+
+def test_a_local_reusable_workflow_job(workspace: Path) -> None:
+    result = _invoke(workspace, "caller.yml")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["jobs"]["call"]["outputs"] == {"said": "hi hi"}
+    assert report["jobs"]["after"]["result"] == "success"
+    called = _invoke(workspace, ".github/workflows/called.yml", "--input", "word=x")
+    assert json.loads(called.stdout)["outputs"] == {"said": "x"}
