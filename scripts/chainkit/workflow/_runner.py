@@ -563,8 +563,7 @@ class _Engine:
                     else ""
                 )
             )
-            with log.group(f"job {label}"):
-                self._run_steps(job, spec.get("steps") or [], scope=job.steps_ctx)
+            self._run_steps(job, spec.get("steps") or [], scope=job.steps_ctx)
             result = "success"
             if job.status == "failure" or job.status == "cancelled":
                 result = "failure"
@@ -1070,7 +1069,7 @@ def run_workflow(
     log = Log(
         log_stream or sys.stderr,
         masks,
-        in_actions=os.environ.get("GITHUB_ACTIONS", "").lower() == "true",
+        in_actions=environ.get("GITHUB_ACTIONS", "").lower() == "true",
     )
     own = bridge is None
     active = bridge or Bridge().start()

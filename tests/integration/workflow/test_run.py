@@ -247,3 +247,22 @@ def test_a_local_reusable_workflow_job(workspace: Path) -> None:
     assert report["jobs"]["after"]["result"] == "success"
     called = _invoke(workspace, ".github/workflows/called.yml", "--input", "word=x")
     assert json.loads(called.stdout)["outputs"] == {"said": "x"}
+
+
+def test_steps_fold_into_groups_when_run_inside_actions(workspace: Path) -> None:
+    import io
+
+    log = io.StringIO()
+    result = run_workflow(
+        workspace / "basic.yml",
+        inputs={},
+        workspace=workspace,
+        artifacts_dir=workspace.parent / "artifacts",
+        environ=_env(GITHUB_ACTIONS="true"),
+        log_stream=log,
+    )
+    assert result.ok
+    lines = log.getvalue().splitlines()
+    assert lines.count("::endgroup::") > 0
+    assert sum(line.startswith("::group::") for line in lines) == lines.count("::endgroup::")
+    assert "    | ::add-mask::" not in log.getvalue()  # a step's commands never reach the real log
