@@ -324,6 +324,14 @@ class _Engine:
         except ValueError as exc:
             raise StepFailure(f"if: {text!r}: {exc}") from None
 
+    def eval_tree(self, value: Any, ctx: Mapping[str, Any]) -> Any:
+        """``value`` with every string in it evaluated (a matrix built with ``fromJSON``)."""
+        if isinstance(value, dict):
+            return {k: self.eval_tree(v, ctx) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.eval_tree(v, ctx) for v in value]
+        return self.eval(value, ctx)
+
     def eval_env(self, env: Any, ctx: dict[str, Any], into: dict[str, str]) -> None:
         for key, value in (env or {}).items():
             into[str(key)] = self.eval_str(value, {**ctx, "env": {**ctx.get("env", {}), **into}})
@@ -365,7 +373,12 @@ class _Engine:
                 results[name], called = self._run_reusable(name, spec, base_ctx)
                 summaries.update(called)
                 continue
-            combos = _matrix(spec.get("strategy"))
+            try:
+                combos = _matrix(self.eval_tree(spec.get("strategy"), base_ctx))
+            except StepFailure as exc:
+                self.run.log.line(f"job {name}: failure (strategy: {exc})")
+                results[name] = JobResult(name, "failure", {})
+                continue
             job_results = []
             for combo in combos:
                 label = name if combo == {} else f"{name} ({', '.join(map(str, combo.values()))})"
@@ -571,10 +584,16 @@ class _Engine:
             out_ctx = {**job.context, "steps": job.steps_ctx, "env": dict(job.env)}
             for key, value in (spec.get("outputs") or {}).items():
                 try:
-                    outputs[str(key)] = self.eval_str(value, out_ctx)
+                    text = self.eval_str(value, out_ctx)
                 except StepFailure as exc:
                     log.line(f"job {label}: output {key}: {exc}")
                     result = "failure"
+                    continue
+                if self.run.masks.apply(text) != text:
+                    # GitHub: "Skip output '…' since it may contain secret."
+                    log.line(f"job {label}: warning: skip output {key!r}: it may contain a secret")
+                    continue
+                outputs[str(key)] = text
             log.line(f"job {label}: {result}")
             self._summaries[label] = "".join(job.summary)
             return JobResult(

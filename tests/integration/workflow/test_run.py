@@ -66,6 +66,8 @@ def test_env_outputs_composites_and_needs(workspace: Path) -> None:
     assert [s["id"] for s in first["steps"]] == ["write", "__2", "greet"]
     assert report["jobs"]["second"]["result"] == "success"
     assert report["summaries"]["first"] == "## summary of first\n"
+    assert report["jobs"]["matrix"]["result"] == "success"
+    assert "word=a n=1 total=2" in result.stderr and "word=b n=1 total=2" in result.stderr
     assert "s3cr3t-value" not in result.stderr and "the secret is ***" in result.stderr
 
 
@@ -181,6 +183,7 @@ def test_read_token_for_read_only_jobs_and_sandbox_oidc(
     apply = result.jobs["apply"]
     assert apply.outputs["digest"] == _digest(sb.info.token)
     assert apply.environment == "approvers"
+    assert "leaked" not in apply.outputs  # an output holding a secret is skipped, as on GitHub
     claims = json.loads(apply.outputs["claims"])
     assert claims["aud"] == "sigstore"
     assert claims["repository"] == "acme/widgets"
