@@ -721,10 +721,12 @@ class _Engine:
             job.annotations.append(Annotation("error", str(exc)))
             return "failure", {}
 
-    def _working_dir(self, job: _Job, step: Mapping[str, Any] | None, ctx: Any) -> Path:
+    def _working_dir(
+        self, job: _Job, step: Mapping[str, Any] | None, ctx: Any, *, defaults: bool = True
+    ) -> Path:
         workspace = self.run.workspace
         wd = (step or {}).get("working-directory") or (
-            job.defaults.get("working-directory") if step is not None else None
+            job.defaults.get("working-directory") if step is not None and defaults else None
         )
         if not wd:
             return workspace
@@ -732,8 +734,10 @@ class _Engine:
         path = Path(value)
         return path if path.is_absolute() else workspace / path
 
-    def _shell(self, step: Mapping[str, Any], job: _Job, script: Path) -> list[str]:
-        shell = step.get("shell") or job.defaults.get("shell")
+    def _shell(
+        self, step: Mapping[str, Any], job: _Job, script: Path, *, defaults: bool = True
+    ) -> list[str]:
+        shell = step.get("shell") or (job.defaults.get("shell") if defaults else None)
         if shell is None:
             bash = shutil.which("bash")
             return [bash, "-e", str(script)] if bash else ["sh", "-e", str(script)]
@@ -819,7 +823,8 @@ class _Engine:
     ) -> tuple[str, dict[str, str]]:
         ctx = {**ctx, "env": {**ctx["env"], **step_env}}
         body = self.eval_str(step["run"], ctx)
-        cwd = self._working_dir(job, step, ctx)
+        # defaults.run applies to a job's own steps, never inside a composite action
+        cwd = self._working_dir(job, step, ctx, defaults=action is None)
         if not cwd.is_dir():
             raise StepFailure(f"working-directory {cwd} does not exist")
         files_dir = Path(tempfile.mkdtemp(prefix="_runner_file_commands", dir=job.temp))
@@ -831,7 +836,7 @@ class _Engine:
             event.write_text(json.dumps(self.run.github.get("event", {})), encoding="utf-8")
         script = job.temp / f"{_secrets.token_hex(8)}.sh"
         script.write_text(body if body.endswith("\n") else body + "\n", encoding="utf-8")
-        argv = self._shell(step, job, script)
+        argv = self._shell(step, job, script, defaults=action is None)
         env = self._process_env(job, step_env, files, action)
         reader = CommandReader(self.run.masks)
         with self.run.log.group(title):
