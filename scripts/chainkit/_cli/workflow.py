@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from chainkit._cli._options import json_option
-from chainkit._internal.output import emit_json, emit_text
+from chainkit._internal.output import append_step_summary, emit_json, emit_text
 from chainkit.errors import ExitCode, UsageError
 
 __all__ = ["workflow"]
@@ -85,6 +85,12 @@ def run(
         environ=dict(os.environ),
         oidc=oidc,
     )
+    if os.environ.get("GITHUB_ACTIONS", "").lower() == "true":
+        # Run inside Actions: the jobs' step summaries become this step's summary.
+        summary = "".join(result.summaries.values())
+        target = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary and target:
+            append_step_summary(summary, path=Path(target))
     if as_json:
         emit_json(result.to_json())
     else:

@@ -49,6 +49,8 @@ class RemoteCall:
     workflow_sha: str
     repository: str
     log: Callable[[str], None]
+    uploaded: set[str] = field(default_factory=set)
+    """Artifact names this run uploaded: the folder may hold older runs' artifacts."""
 
 
 @dataclass
@@ -242,10 +244,13 @@ def _upload_artifact(call: RemoteCall) -> RemoteEffects:
         return RemoteEffects()
     root = Path(os.path.commonpath([f.parent for f in files]))
     target = call.artifacts / name
-    if target.exists() or target.is_symlink():
-        if call.inputs.get("overwrite", "false").lower() != "true":
-            raise StepFailure(f"an artifact named {name!r} already exists (set overwrite: true)")
-        shutil.rmtree(target)
+    if name in call.uploaded and call.inputs.get("overwrite", "false").lower() != "true":
+        raise StepFailure(f"an artifact named {name!r} already exists (set overwrite: true)")
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target)  # this run's earlier upload (overwrite) or an earlier run's
+    call.uploaded.add(name)
     for f in files:
         _copy_file(f, target / f.relative_to(root))
     call.log(f"upload-artifact: {len(files)} file(s) as {name!r} in {target}")
@@ -270,14 +275,15 @@ def _download_artifact(call: RemoteCall) -> RemoteEffects:
     if call.inputs.get("name"):
         name = _artifact_name(call)
         source = call.artifacts / name
-        if source.is_symlink() or not source.is_dir():
-            raise StepFailure(f"Artifact not found: {name}")
+        if name not in call.uploaded or source.is_symlink() or not source.is_dir():
+            raise StepFailure(f"Artifact not found: {name} (not uploaded in this run)")
         count = _copy_tree(source, target)
     else:
         count = 0
-        for source in sorted(call.artifacts.iterdir()) if call.artifacts.is_dir() else []:
-            if source.is_dir() and not source.is_symlink() and source.name != "sarif":
-                count += _copy_tree(source, target / source.name)
+        for name in sorted(call.uploaded):
+            source = call.artifacts / name
+            if source.is_dir() and not source.is_symlink():
+                count += _copy_tree(source, target / name)
     call.log(f"download-artifact: {count} file(s) into {target}")
     return RemoteEffects(outputs={"download-path": str(target)})
 

@@ -149,6 +149,8 @@ class _Run:
     inputs: dict[str, Any]
     workflow_sha: str
     masks: Masks
+    uploaded: set[str] = field(default_factory=set)
+    """Artifact names uploaded in this run (a name from an earlier run is replaced)."""
 
 
 @dataclass
@@ -707,6 +709,7 @@ class _Engine:
                 inputs=with_,
                 workspace=self._working_dir(job, None, None),
                 artifacts=self.run.artifacts,
+                uploaded=self.run.uploaded,
                 workflow_repository=WORKFLOW_REPOSITORY,
                 workflow_sha=self.run.workflow_sha,
                 repository=str(self.run.github["repository"]),

@@ -113,6 +113,8 @@ def test_artifacts_round_trip_without_symlinks(workspace: Path) -> None:
     assert (artifacts / "bundle" / "sub" / "b.txt").read_text() == "two\n"
     assert not (artifacts / "bundle" / "link").exists()
     assert (artifacts / "sarif" / "scan-r.sarif").is_file()
+    again = _invoke(workspace, "artifacts.yml")  # a new run replaces the earlier run's artifact
+    assert again.exit_code == 0, again.stderr
 
 
 def test_a_file_github_rejects_exits_2(workspace: Path) -> None:
@@ -269,3 +271,14 @@ def test_steps_fold_into_groups_when_run_inside_actions(workspace: Path) -> None
     assert lines.count("::endgroup::") > 0
     assert sum(line.startswith("::group::") for line in lines) == lines.count("::endgroup::")
     assert "    | ::add-mask::" not in log.getvalue()  # a step's commands never reach the real log
+
+
+def test_summaries_reach_the_real_step_summary_inside_actions(workspace: Path) -> None:
+    summary = workspace.parent / "summary.md"
+    result = _invoke(
+        workspace,
+        "failing.yml",
+        env=_env(GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary)),
+    )
+    assert result.exit_code == 1
+    assert summary.read_text() == "failure() ran\nalways() ran\n"
