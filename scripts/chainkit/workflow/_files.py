@@ -56,6 +56,8 @@ def parse_key_values(text: str, *, what: str, env: bool = False) -> KeyValues:
             name, value = line[:eq], line[eq + 1 :]
         else:
             raise FileCommandError(f"invalid {what} line (expected NAME=VALUE): {line[:80]!r}")
+        if "\0" in name or "\0" in value:
+            raise FileCommandError(f"{what}: a NUL character in {name[:40]!r}")
         if env and name.upper() in FORBIDDEN_ENV:
             warnings.append(f"Can't store {name} output parameter using '$GITHUB_ENV' command.")
             continue

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
+from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
 from chainkit.workflow._bridge import Bridge
 from chainkit.workflow._commands import Annotation, CommandReader, Masks
@@ -188,6 +189,23 @@ def _hash_files(workspace: Path) -> Callable[[Sequence[str]], str]:
         return total.hexdigest()
 
     return hash_files
+
+
+_SUMMARY_LIMIT = 1 << 20  # GitHub's limit for one step's summary
+_COMMAND_FILE_LIMIT = 16 << 20
+
+
+def _command_file(path: Path, *, limit: int = _COMMAND_FILE_LIMIT) -> str:
+    """A file command's file as the step left it: never through a symlink, bounded."""
+    try:
+        data = read_bounded(path, limit, follow_symlinks=False)
+    except TooLargeError:
+        raise FileCommandError(f"${path.name} is larger than {limit} bytes") from None
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise FileCommandError(f"cannot read {path.name}: {exc}") from None
+    return data.decode("utf-8", "replace")
 
 
 def _read_text(path: Path) -> str:
@@ -831,7 +849,9 @@ class _Engine:
         if not cwd.is_dir():
             raise StepFailure(f"working-directory {cwd} does not exist")
         files_dir = Path(tempfile.mkdtemp(prefix="_runner_file_commands", dir=job.temp))
-        files = {k: files_dir / k for k in ("output", "env", "path", "summary", "state")}
+        names = {"output": "GITHUB_OUTPUT", "env": "GITHUB_ENV", "path": "GITHUB_PATH"}
+        names |= {"summary": "GITHUB_STEP_SUMMARY", "state": "GITHUB_STATE"}
+        files = {k: files_dir / name for k, name in names.items()}
         for f in files.values():
             f.touch(mode=0o600)
         event = job.temp / "_event.json"
@@ -852,23 +872,19 @@ class _Engine:
         for text in reader.errors:
             self.run.log.line(f"    | Error: {text}")
         try:
-            outs = parse_key_values(
-                files["output"].read_text(encoding="utf-8"), what="GITHUB_OUTPUT"
-            )
+            outs = parse_key_values(_command_file(files["output"]), what="GITHUB_OUTPUT")
             outputs.update(outs.values)
-            envs = parse_key_values(
-                files["env"].read_text(encoding="utf-8"), what="GITHUB_ENV", env=True
-            )
+            envs = parse_key_values(_command_file(files["env"]), what="GITHUB_ENV", env=True)
             for warning in envs.warnings:
                 self.run.log.line(f"    | Warning: {warning}")
             job.env.update(envs.values)
-            job.path[:0] = list(reversed(parse_paths(files["path"].read_text(encoding="utf-8"))))
+            job.path[:0] = list(reversed(parse_paths(_command_file(files["path"]))))
+            summary = _command_file(files["summary"], limit=_SUMMARY_LIMIT)
+            if summary:
+                job.summary.append(summary)
         except FileCommandError as exc:
             self.run.log.line(f"    | Error: {exc}")
             failed = True
-        summary = files["summary"].read_text(encoding="utf-8")
-        if summary:
-            job.summary.append(summary)
         if code is None:
             self.run.log.line(f"    | Error: the step exceeded its timeout ({limit:.0f}s)")
             failed = True

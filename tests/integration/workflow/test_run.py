@@ -282,3 +282,16 @@ def test_summaries_reach_the_real_step_summary_inside_actions(workspace: Path) -
     )
     assert result.exit_code == 1
     assert summary.read_text() == "failure() ran\nalways() ran\n"
+
+
+def test_hostile_file_commands_fail_their_step(workspace: Path) -> None:
+    result = _invoke(workspace, "hostile.yml")
+    assert result.exit_code == 1
+    jobs = json.loads(result.stdout)["jobs"]
+    assert {name: job["result"] for name, job in jobs.items()} == {
+        "link": "failure",
+        "nul": "failure",
+        "unclosed": "failure",
+    }
+    assert jobs["link"]["steps"][0]["outputs"] == {}
+    assert "symlink" in result.stderr and "delimiter not found" in result.stderr
