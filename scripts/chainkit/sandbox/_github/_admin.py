@@ -176,7 +176,9 @@ def _oidc_token(ex: Exchange, query: str) -> Response:
     claims: dict[str, Any] = {k: params[k] for k in _OIDC_CLAIMS if params.get(k)}
     if params.get("event_name"):
         claims["event"] = params["event_name"]
-    claims["audience"] = params.get("audience") or "sigstore"
+    # GitHub's default audience is the owner's URL; clients ask for their own (sigstore).
+    owner = params["repository"].partition("/")[0]
+    claims["audience"] = params.get("audience") or f"https://github.com/{owner}"
     try:
         return Response(200, {"value": mint(**claims), "count": 1})
     except SandboxUsageError as exc:
