@@ -79,6 +79,11 @@ else
   echo "::group::chainkit setup: pinned bootstrap (pip, hatchling)" >&2
   pip_install --require-hashes --no-deps --only-binary :all: -r "$here/bootstrap.txt" \
     || fail "installing the pinned bootstrap failed (actions/setup/bootstrap.txt)" 3
+  # ensurepip of Python 3.11 also puts an unpinned setuptools into every venv: not ours
+  if "$venv/bin/python" -I -m pip show --quiet setuptools >/dev/null 2>&1; then
+    "$venv/bin/python" -I -m pip uninstall --yes --quiet setuptools >&2 \
+      || fail "could not remove the unpinned setuptools from the venv" 3
+  fi
   echo "::endgroup::" >&2
   echo "::group::chainkit setup: hash-pinned dependencies" >&2
   pip_install --require-hashes --no-deps --only-binary :all: -r "$here/requirements.txt" \
