@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
+import subprocess  # chainkit runs as a child (argument lists, no shell)  # nosec B404
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ Runner = Callable[[Sequence[str], Mapping[str, str], bool], Child]
 
 def _run_chainkit(argv: Sequence[str], env: Mapping[str, str], capture: bool) -> Child:
     command = [sys.executable, "-I", "-m", "chainkit", *argv]
-    completed = subprocess.run(  # noqa: S603  # nosec B603 - argument list, validated, no shell
+    completed = subprocess.run(  # noqa: S603 - validated argument list, no shell  # nosec B603
         command,
         env=dict(env),
         stdout=subprocess.PIPE if capture else None,
