@@ -137,8 +137,11 @@ def test_zizmor_finds_nothing(tmp_path: Path) -> None:
     zizmor = shutil.which("zizmor")
     if zizmor is None:
         pytest.skip("zizmor is not installed (pip install zizmor)")
-    result = subprocess.run(
-        [zizmor, "--offline", "--no-progress", str(ACTION_DIR)], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "No findings" in result.stdout, result.stdout
+    for persona in ("regular", "pedantic"):
+        result = subprocess.run(
+            [zizmor, "--offline", "--no-progress", "--persona", persona, str(ACTION_DIR)],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "No findings" in result.stdout, (persona, result.stdout)

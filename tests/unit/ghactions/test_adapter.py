@@ -248,3 +248,34 @@ def test_every_action_declares_outputs() -> None:
     for spec in ACTIONS.values():
         assert spec.outputs, spec.name
         assert len({i.env for i in spec.inputs}) == len(spec.inputs)
+
+
+def test_secrets_without_a_binary_installs_the_pinned_gitleaks_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed = tmp_path / "gl" / "gitleaks"
+    seen: list[Mapping[str, str]] = []
+
+    def install(environ: Mapping[str, str]) -> Path:
+        seen.append(environ)
+        return installed
+
+    monkeypatch.setattr("chainkit.ghactions._run.install_gitleaks", install)
+    sarif = tmp_path / "s.sarif"
+    sarif.write_text(json.dumps({"runs": [{"results": []}]}))
+    fake = FakeChainkit()
+    assert run_action("scan", _env(tmp_path, kind="secrets", sarif=str(sarif)), runner=fake) == 0
+    argv = fake.calls[0][0]
+    assert argv[:2] == ["scan", "secrets"]
+    assert argv[argv.index("--gitleaks") + 1] == str(installed)
+    assert len(seen) == 1
+
+
+def test_secrets_on_a_runner_without_a_pin_is_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = FakeChainkit()
+    env = _env(tmp_path, kind="secrets") | {"RUNNER_OS": "Windows", "RUNNER_ARCH": "X64"}
+    assert run_action("scan", env, runner=fake) == 2
+    assert fake.calls == []
+    assert "no verified gitleaks" in capsys.readouterr().err
