@@ -36,38 +36,78 @@ def test_every_action_is_there() -> None:
     assert {p.parent.name for p in FILES} == {"setup", *ACTIONS}
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.parent.name)
-def test_composite_with_inputs_through_env_only(path: Path) -> None:
-    data = _load(path)
-    assert data["runs"]["using"] == "composite"
-    steps = data["runs"]["steps"]
+def problems(text: str) -> list[str]:
+    """What is wrong with one action.yml: not composite, an expression inside a run:
+    script, a step running something other than bash, an input used outside env:/with:
+    or declared and never passed, a uses: not pinned by SHA with a version comment."""
+    data = yaml.safe_load(text)
+    found: list[str] = []
+    if data.get("runs", {}).get("using") != "composite":
+        found.append("not a composite action")
     used_inputs: set[str] = set()
-    for step in steps:
+    for step in data.get("runs", {}).get("steps", []):
         if "run" in step:
-            assert "${{" not in step["run"], f"{path}: expression inside run: {step['run']!r}"
-            assert step.get("shell") == "bash"
+            if "${{" in step["run"]:
+                found.append(f"expression inside run: {step['run']!r}")
+            if step.get("shell") != "bash":
+                found.append(f"shell is not bash: {step.get('shell')!r}")
         for key, value in step.items():
             if key in {"env", "with"} and isinstance(value, dict):
-                for text in map(str, value.values()):
-                    used_inputs.update(re.findall(r"inputs\.([\w-]+)", text))
-            elif key not in {"run", "env", "with"}:
-                assert "inputs." not in str(value), f"{path}: input used in {key}"
-    declared = set(data.get("inputs") or {})
-    assert used_inputs == declared, (
-        f"{path}: inputs declared but not passed: {declared - used_inputs}"
-    )
+                for item in map(str, value.values()):
+                    used_inputs.update(re.findall(r"inputs\.([\w-]+)", item))
+            elif key not in {"run", "env", "with"} and "inputs." in str(value):
+                found.append(f"input used in {key}")
+    unused = set(data.get("inputs") or {}) - used_inputs
+    if unused:
+        found.append(f"inputs declared but not passed: {sorted(unused)}")
+    for line in text.splitlines():
+        if re.match(r"^\s*(-\s+)?uses:", line) and not PINNED.match(line):
+            found.append(f"not pinned by SHA with a version comment: {line.strip()}")
+    return found
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.parent.name)
-def test_every_uses_is_pinned_by_sha_with_a_version_comment(path: Path) -> None:
-    lines = [ln for ln in path.read_text().splitlines() if re.match(r"^\s*(-\s+)?uses:", ln)]
-    assert lines, path
-    for line in lines:
-        assert PINNED.match(line), f"{path}: not pinned by SHA with a version comment: {line}"
+def test_composite_inputs_through_env_only_and_pinned(path: Path) -> None:
+    assert problems(path.read_text()) == []
+    assert re.search(r"^\s*(-\s+)?uses:", path.read_text(), re.M)
     for step in _load(path)["runs"]["steps"]:
         if "uses" in step and step["uses"].startswith("actions/setup-python@"):
             assert step["with"]["update-environment"] is False
             assert str(step["with"]["python-version"]) == "3.11"
+
+
+GOOD_STEP = """
+  - id: run
+    shell: bash
+    env:
+      INPUT_X: ${{ inputs.x }}
+    run: echo "$INPUT_X"
+"""
+
+
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        ('    run: echo "${{ inputs.x }}"\n', "expression inside run"),
+        ("    run: echo ok\n    shell: sh\n", "shell is not bash"),
+        ("    if: inputs.x == 'a'\n    run: echo\n    shell: bash\n", "input used in if"),
+        ("    uses: actions/checkout@v4\n", "not pinned"),
+        ("    uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n", "not pinned"),
+        ("    uses: actions/checkout@main # v4\n", "not pinned"),
+    ],
+)
+def test_the_checks_catch_each_violation(bad: str, expected: str) -> None:
+    head = (
+        "name: t\ndescription: t\ninputs:\n  x:\n    description: x\n"
+        "runs:\n  using: composite\n  steps:"
+    )
+    good = head + GOOD_STEP
+    assert problems(good) == []
+    bad_text = good + "  - name: bad\n" + bad
+    assert any(expected in p for p in problems(bad_text)), problems(bad_text)
+    unused = head + "\n  - run: echo\n    shell: bash\n"
+    assert any("declared but not passed" in p for p in problems(unused))
+    assert problems(good.replace("using: composite", "using: node20")) == ["not a composite action"]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.parent.name)
