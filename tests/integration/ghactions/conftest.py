@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from unit.ghactions.test_adapter import parse_github_output
+from unit.ghactions._github_output import parse_github_output
 
 REPO = Path(__file__).resolve().parents[3]
 

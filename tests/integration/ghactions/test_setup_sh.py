@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from integration.ghactions.conftest import REPO
-from unit.ghactions.test_adapter import parse_github_output
+from unit.ghactions._github_output import parse_github_output
 
 SETUP = REPO / "actions" / "setup" / "setup.sh"
 KEY = REPO / "actions" / "setup" / "key.py"

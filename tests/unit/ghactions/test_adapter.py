@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from chainkit.ghactions import ACTIONS, run_action
 from chainkit.ghactions._outputs import format_outputs, write_outputs
 from chainkit.ghactions._run import Child
+from unit.ghactions._github_output import parse_github_output
 
 
 class FakeChainkit:
@@ -31,28 +32,6 @@ class FakeChainkit:
     def __call__(self, argv: Sequence[str], env: Mapping[str, str], capture: bool) -> Child:
         self.calls.append((list(argv), dict(env), capture))
         return Child(self.code, self.stdout)
-
-
-def parse_github_output(text: str) -> dict[str, str]:
-    """``$GITHUB_OUTPUT`` read the way the runner reads it (name=value and heredoc forms)."""
-    out: dict[str, str] = {}
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if not line:
-            i += 1
-            continue
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            j = lines.index(delimiter, i + 1)
-            out[name] = "\n".join(lines[i + 1 : j])
-            i = j + 1
-        else:
-            name, value = line.split("=", 1)
-            out[name] = value
-            i += 1
-    return out
 
 
 def _env(tmp_path: Path, **inputs: str) -> dict[str, str]:
