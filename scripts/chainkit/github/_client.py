@@ -128,7 +128,20 @@ def _describe(method: str | None, url: str | None, response: Any, error: Excepti
 REFUSAL_FLOOR = 5.0
 """The least wait, in seconds, before retrying a refused write (tests scale it down)."""
 
-_ASCII_SECONDS = re.compile(r"[0-9]{1,9}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_MOST_SECONDS = 1e12
+"""The most a header's seconds (or Unix time) is read as: more is no different (every
+caller refuses a wait that long), and ``inf`` would be."""
+
+
+def _header_seconds(value: str | None) -> float | None:
+    """``retry-after`` (delta seconds) or ``x-ratelimit-reset`` (a Unix time) as a number:
+    ASCII digits of any length (a Unix time has 10), capped at :data:`_MOST_SECONDS`;
+    ``None`` for anything else (an HTTP date, ``1.5``, ``soon``, a Unicode digit)."""
+    text = (value or "").strip()
+    if not _ASCII_DIGITS.fullmatch(text):
+        return None
+    return min(float(text), _MOST_SECONDS)
 
 _sleep: Callable[[float], None] = time.sleep
 """How the retries wait (tests replace it, so that no test sleeps for real)."""
@@ -269,12 +282,12 @@ def _refusal_wait(
     if not (primary or secondary or exc.status == 429):
         return None  # a 403 that is a permission problem
     backoff = min(floor * (1 << min(attempt, 30)), cap)
-    after = headers.get("retry-after", "").strip()
-    if _ASCII_SECONDS.fullmatch(after):
-        return max(float(after), backoff)
-    reset = headers.get("x-ratelimit-reset", "").strip()
-    if primary and _ASCII_SECONDS.fullmatch(reset):
-        return max(float(reset) - (now or time.time)() + 1, backoff)
+    after = _header_seconds(headers.get("retry-after"))
+    if after is not None:
+        return max(after, backoff)
+    reset = _header_seconds(headers.get("x-ratelimit-reset"))
+    if primary and reset is not None:
+        return max(reset - (now or time.time)() + 1, backoff)
     return max(min(first * (1 << min(attempt, 30)), cap), backoff)
 
 

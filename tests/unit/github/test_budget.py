@@ -173,6 +173,20 @@ def test_hostile_retry_after_is_no_crash_and_no_hammering(monkeypatch: pytest.Mo
     assert _refusal_wait(_refused(403, "API rate limit exceeded", **odd), 0, 60, floor=5) == 60
 
 
+def test_a_real_primary_reset_and_long_retry_after_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # review 9, break 1: x-ratelimit-reset is a 10-digit Unix time; it was never read, so a
+    # refused write waited 60 s (doubling) instead of until the reset
+    now = 1_800_000_000.0
+    monkeypatch.setattr("chainkit.github._client.time.time", lambda: now)
+    reset = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(now) + 3000)}
+    primary = _refused(403, "API rate limit exceeded", **reset)
+    assert [_refusal_wait(primary, n, 60) for n in range(4)] == [3001] * 4
+    blocked = "You have exceeded a secondary rate limit. Please retry your request again later."
+    for after in ("999999999", "1000000000", "99999999999999999999"):
+        wait = _refusal_wait(_refused(403, blocked, **{"Retry-After": after}), 0, 60)
+        assert wait is not None and wait >= 999_999_999  # refused by the caller: > max wait
+
+
 @pytest.mark.parametrize("text", ["1/9999999h", "1/25h", "100001/1h", "1/86401s"])
 def test_a_window_beyond_a_day_or_100000_writes_is_refused(text: str) -> None:
     with pytest.raises(BudgetSyntaxError) as info:
