@@ -134,9 +134,7 @@ def test_apply_waits_for_an_exhausted_primary_limit(sandbox_factory: Any, tmp_pa
     assert_finished(sb, json.loads(result.stdout))
 
 
-def test_a_primary_reset_far_away_stops_apply_at_once(
-    sandbox_factory: Any, tmp_path: Path
-) -> None:
+def test_a_primary_reset_far_away_stops_apply_at_once(sandbox_factory: Any, tmp_path: Path) -> None:
     # review 9, break 1: the reset (a 10-digit Unix time) was ignored for writes: apply
     # waited 60 s and retried instead of refusing a wait of 50 minutes (exit 3)
     sb: FullSandbox = sandbox_factory(seed())

@@ -173,7 +173,9 @@ def test_hostile_retry_after_is_no_crash_and_no_hammering(monkeypatch: pytest.Mo
     assert _refusal_wait(_refused(403, "API rate limit exceeded", **odd), 0, 60, floor=5) == 60
 
 
-def test_a_real_primary_reset_and_long_retry_after_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_real_primary_reset_and_a_long_retry_after_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # review 9, break 1: x-ratelimit-reset is a 10-digit Unix time; it was never read, so a
     # refused write waited 60 s (doubling) instead of until the reset
     now = 1_800_000_000.0
