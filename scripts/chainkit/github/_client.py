@@ -45,7 +45,7 @@ from github.GithubException import (
     RateLimitExceededException,
     UnknownObjectException,
 )
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import InvalidHeader, ProtocolError
 from urllib3.util.retry import Retry
 
 from chainkit._internal.fs import atomic_writer
@@ -143,6 +143,7 @@ def _header_seconds(value: str | None) -> float | None:
         return None
     return min(float(text), _MOST_SECONDS)
 
+
 _sleep: Callable[[float], None] = time.sleep
 """How the retries wait (tests replace it, so that no test sleeps for real)."""
 
@@ -164,7 +165,14 @@ class RetryWaitTooLongError(GitHubServiceError):
 def _wait_of(retry: Retry, response: Any) -> float:
     """The wait urllib3 would sleep before the next attempt (``Retry-After`` or backoff)."""
     if response is not None and retry.respect_retry_after_header:
-        after = retry.get_retry_after(response)
+        try:
+            after = retry.get_retry_after(response)
+        except InvalidHeader:  # "soon", "1.5": as if none was sent (the backoff instead)
+            _log.info(
+                "ignoring a Retry-After header that is no number of seconds or date: %r",
+                str(response.headers.get("Retry-After"))[:40],
+            )
+            after = None
         if after:
             return float(after)
     return float(retry.get_backoff_time())
@@ -477,12 +485,12 @@ def _download_limit_wait(response: requests.Response) -> float | None:
         text = message.strip().lower()
         if not (text.startswith(_RATE_LIMIT_MESSAGES) or text.endswith(_SECONDARY_ENDINGS)):
             return None  # a 403 that is a permission problem
-    if after.isdigit():
-        return float(after)
-    if primary:
-        with contextlib.suppress(ValueError):
-            reset = float(headers.get("x-ratelimit-reset", ""))
-            return max(0.0, reset - time.time()) + 1
+    seconds = _header_seconds(after)  # "²".isdigit() is True: ASCII digits only
+    if seconds is not None:
+        return seconds
+    reset = _header_seconds(headers.get("x-ratelimit-reset"))
+    if primary and reset is not None:
+        return max(0.0, reset - time.time()) + 1
     return _DOWNLOAD_LIMIT_FALLBACK
 
 
