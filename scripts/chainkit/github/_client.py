@@ -299,6 +299,13 @@ def _refusal_wait(
     return max(min(first * (1 << min(attempt, 30)), cap), backoff)
 
 
+def _refusal_reason(exc: GithubException) -> str:
+    """The limit a refusal (:func:`_refusal_wait` not ``None``) names, for the wait's log."""
+    headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
+    kind = "primary" if headers.get("x-ratelimit-remaining") == "0" else "secondary"
+    return f"GitHub's {kind} rate limit ({exc.status})"
+
+
 class _OneAttempt(io.RawIOBase):
     """The caller's stream as the body of one upload attempt.
 
@@ -1061,7 +1068,7 @@ class GitHubClient:
                         failures,
                         self._write_retries,
                     )
-                    self.pacer.block_for(backoff)
+                    self.pacer.block_for(backoff, f"a retry after a failed connection ({what})")
                     continue
                 except GithubException as exc:
                     wait = _refusal_wait(
@@ -1084,7 +1091,9 @@ class GitHubClient:
                             failures,
                             self._write_retries,
                         )
-                        self.pacer.block_for(backoff)
+                        self.pacer.block_for(
+                            backoff, f"a retry after GitHub's failure ({exc.status}: {what})"
+                        )
                         continue
                     now = self.pacer.now()
                     if first_refusal is None:
@@ -1120,7 +1129,7 @@ class GitHubClient:
                         format_duration(wait),
                         attempt,
                     )
-                    self.pacer.block_for(wait)
+                    self.pacer.block_for(wait, _refusal_reason(exc))
 
     def upload_bytes(
         self,

@@ -107,6 +107,46 @@ def test_a_refusal_blocks_every_write(caplog: pytest.LogCaptureFixture) -> None:
     assert "waiting 60 s for GitHub's secondary rate limit before editing" in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("status", "headers", "named"),
+    [
+        (502, {}, "a retry after GitHub's failure (502: editing the notes of 'v1')"),
+        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"}, "primary rate limit"),
+        (403, {"retry-after": "3"}, "GitHub's secondary rate limit (403)"),
+    ],
+)
+def test_a_blocked_write_names_its_cause(
+    caplog: pytest.LogCaptureFixture, status: int, headers: dict[str, str], named: str
+) -> None:
+    # review 9, break 9: every block was logged as "GitHub's secondary rate limit", after a
+    # 502 and after a primary-limit 403 too
+    from chainkit.github._client import GitHubClient
+
+    clock = Clock()
+    p = pacer("80/60s", clock)
+    client = GitHubClient(github=_NoGithub(), api_url="https://api.example", pacer=p)  # type: ignore[arg-type]
+    message = "API rate limit exceeded" if "x-ratelimit-remaining" in headers else "You have "
+    message += "exceeded a secondary rate limit. Please retry your request again later."
+    answers: list[Exception | None] = [_refused(status, message, **headers), None]
+
+    def send() -> tuple[dict[str, str], str]:
+        failure = answers.pop(0)
+        if failure is not None:
+            raise failure
+        return {}, "done"
+
+    with caplog.at_level(logging.INFO):
+        assert client._write("editing the notes of 'v1'", send) == "done"
+    waits = [r.getMessage() for r in caplog.records if r.getMessage().startswith("waiting ")]
+    assert len(waits) == 1 and named in waits[0], waits
+    if status == 502:
+        assert "secondary" not in waits[0]
+
+
+class _NoGithub:
+    requester = None
+
+
 def test_a_failed_write_counts_too() -> None:
     clock = Clock()
     p = pacer("1/10s", clock)
