@@ -303,7 +303,7 @@ def _refusal_reason(exc: GithubException) -> str:
     """The limit a refusal (:func:`_refusal_wait` not ``None``) names, for the wait's log."""
     headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
     kind = "primary" if headers.get("x-ratelimit-remaining") == "0" else "secondary"
-    return f"GitHub's {kind} rate limit ({exc.status})"
+    return f"GitHub's {kind} rate limit"
 
 
 class _OneAttempt(io.RawIOBase):

@@ -111,8 +111,12 @@ def test_a_refusal_blocks_every_write(caplog: pytest.LogCaptureFixture) -> None:
     ("status", "headers", "named"),
     [
         (502, {}, "a retry after GitHub's failure (502: editing the notes of 'v1')"),
-        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"}, "primary rate limit"),
-        (403, {"retry-after": "3"}, "GitHub's secondary rate limit (403)"),
+        (
+            403,
+            {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"},
+            "for GitHub's primary rate limit before",
+        ),
+        (403, {"retry-after": "3"}, "for GitHub's secondary rate limit before"),
     ],
 )
 def test_a_blocked_write_names_its_cause(
