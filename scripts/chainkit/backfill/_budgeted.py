@@ -65,23 +65,35 @@ class Estimate:
     writes: int
     seconds: float
     budget: WriteBudget
+    interval: float = 0.0
+    """The seconds between writes apply keeps too (``--write-interval``)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"writes": self.writes, "seconds": self.seconds, "write_budget": self.budget.spec}
+        return {
+            "writes": self.writes,
+            "seconds": self.seconds,
+            "write_budget": self.budget.spec,
+            "write_interval": self.interval,
+        }
 
     def __str__(self) -> str:
         from chainkit.github import format_duration
 
         least = f"at least {format_duration(self.seconds)}" if self.seconds else "no wait"
+        gap = f", {self.interval:g} s between writes" if self.interval > 0 else ""
         return (
-            f"{self.writes:,} writes: {least} at {self.budget} (--write-budget {self.budget.spec})"
+            f"{self.writes:,} writes: {least} at {self.budget}{gap} "
+            f"(--write-budget {self.budget.spec})"
         )
 
 
-def estimate(plan: Plan, budget: WriteBudget) -> Estimate:
-    """How many writes ``plan`` needs and how long they take at ``budget``, at least."""
+def estimate(plan: Plan, budget: WriteBudget, *, interval: float = 0.0) -> Estimate:
+    """How many writes ``plan`` needs and how long they take at ``budget`` with
+    ``interval`` seconds between writes (as apply paces them), at least."""
     _tags, _assets, writes = remaining(plan.releases, plan.options.home, create_home=_creates(plan))
-    return Estimate(writes, budget.minimum_seconds(writes), budget)
+    return Estimate(
+        writes, budget.with_interval(interval).minimum_seconds(writes), budget, interval
+    )
 
 
 def _creates(plan: Plan) -> bool:
