@@ -371,7 +371,31 @@ def _malformed(what: str, exc: Exception) -> GitHubServiceError:
     )
 
 
-def asset_from_json(data: dict[str, Any]) -> Asset:
+def _on_api(url: str, api: str) -> bool:
+    """Whether ``url`` is on the API at ``api``: the same scheme and host, under its path."""
+    there, base = urllib.parse.urlsplit(url), urllib.parse.urlsplit(api)
+    return (
+        there.scheme.lower() == base.scheme.lower()
+        and there.netloc.lower() == base.netloc.lower()
+        and there.path.startswith(base.path.rstrip("/") + "/")
+    )
+
+
+def _api_url(value: Any, api: str | None, what: str) -> str:
+    """The API URL field ``value`` of ``what``, refused unless it is on ``api`` (PyGithub
+    asserts on another host; chainkit never sends the token there)."""
+    url = _text(value)
+    if api is not None and not _on_api(url, api):
+        raise GitHubServiceError(
+            f"GitHub listed {what} whose API URL is not on {api}: {url[:200]!r}",
+            remediation="check GITHUB_API_URL points at GitHub's REST API (a proxy may rewrite "
+            "URLs); re-run the command",
+        )
+    return url
+
+
+def asset_from_json(data: dict[str, Any], api: str | None = None) -> Asset:
+    """``api``: the API URL the asset's ``url`` must be on (:class:`GitHubServiceError`)."""
     try:
         return Asset(
             id=int(data["id"]),
@@ -380,7 +404,7 @@ def asset_from_json(data: dict[str, Any]) -> Asset:
             content_type=_text(data.get("content_type") or "application/octet-stream"),
             state=_text(data.get("state") or "uploaded"),
             digest=_optional_text(data.get("digest")),
-            url=_text(data["url"]),
+            url=_api_url(data["url"], api, "an asset"),
             browser_download_url=_text(data.get("browser_download_url") or ""),
             updated_at=_dt(data.get("updated_at")),
         )
@@ -388,7 +412,8 @@ def asset_from_json(data: dict[str, Any]) -> Asset:
         raise _malformed("a release asset", exc) from None
 
 
-def release_from_json(data: dict[str, Any]) -> Release:
+def release_from_json(data: dict[str, Any], api: str | None = None) -> Release:
+    """``api``: the API URL the release's and its assets' ``url`` must be on."""
     try:
         return Release(
             id=int(data["id"]),
@@ -400,10 +425,10 @@ def release_from_json(data: dict[str, Any]) -> Release:
             immutable=bool(data.get("immutable")),
             created_at=_dt(data.get("created_at")),
             published_at=_dt(data.get("published_at")),
-            url=_text(data["url"]),
+            url=_api_url(data["url"], api, "a release"),
             html_url=_text(data.get("html_url") or ""),
             upload_url=_text(data["upload_url"]),
-            assets=tuple(asset_from_json(a) for a in data.get("assets") or ()),
+            assets=tuple(asset_from_json(a, api) for a in data.get("assets") or ()),
             updated_at=_dt(data.get("updated_at")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -711,7 +736,7 @@ class GitHubClient:
         """Every release, newest first, with its assets: one request per 100 releases."""
         for page in self._pages(f"listing releases of {repository}", "releases", repository):
             for item in page:
-                yield release_from_json(item)
+                yield release_from_json(item, self.api_url)
 
     def tag_commits(self, repository: str) -> dict[str, str]:
         """Every tag's commit sha (``list-tags``): one request per 100 tags."""
@@ -749,7 +774,7 @@ class GitHubClient:
             _, data = self._requester.requestJsonAndCheck(
                 "GET", f"{self._repo_path(repository)}/releases/{int(release_id)}"
             )
-        return release_from_json(data)
+        return release_from_json(data, self.api_url)
 
     def get_release_by_tag(self, repository: str, tag: str) -> Release:
         quoted = urllib.parse.quote(tag, safe="")
@@ -757,7 +782,7 @@ class GitHubClient:
             _, data = self._requester.requestJsonAndCheck(
                 "GET", f"{self._repo_path(repository)}/releases/tags/{quoted}"
             )
-        return release_from_json(data)
+        return release_from_json(data, self.api_url)
 
     def can_write(self, repository: str) -> bool | None:
         """Whether the token may push to ``repository`` (``None`` when GitHub does not say).
@@ -1158,7 +1183,7 @@ class GitHubClient:
         # asset the failed attempt left behind
         what = f"uploading {name!r} to {release.tag!r}"
         try:
-            return asset_from_json(self._write(what, send))
+            return asset_from_json(self._write(what, send), self.api_url)
         except AssetExistsError:
             # a 5xx retried into 422: the failed attempt may have left a `starter` asset
             if not self.delete_starter(release, name):
@@ -1170,7 +1195,7 @@ class GitHubClient:
             with contextlib.suppress(GitHubError):  # the first failure is what to report
                 self.delete_starter(release, name)
             raise
-        return asset_from_json(self._write(what, send))
+        return asset_from_json(self._write(what, send), self.api_url)
 
     def delete_starter(self, release: Release, name: str) -> bool:
         """Delete asset ``name`` of ``release`` if GitHub lists it in state ``starter``: the
@@ -1178,7 +1203,7 @@ class GitHubClient:
         (BEHAVIOR.md section 3). Whether one was deleted; an ``uploaded`` asset is kept."""
         with self._errors(f"reading release {release.tag!r}"):
             _, data = self._requester.requestJsonAndCheck("GET", release.url)
-        fresh = release_from_json(data)
+        fresh = release_from_json(data, self.api_url)
         debris = next((a for a in fresh.assets if a.name == name and a.state == "starter"), None)
         if debris is None:
             return False
@@ -1193,6 +1218,7 @@ class GitHubClient:
         return True
 
     def delete_asset(self, asset: Asset) -> None:
+        _api_url(asset.url, self.api_url, f"asset {asset.name!r}")
         self._write(
             f"deleting {asset.name!r}",
             lambda: self._requester.requestJsonAndCheck("DELETE", asset.url),
@@ -1212,7 +1238,7 @@ class GitHubClient:
             f"editing the notes of {release.tag!r}",
             lambda: self._requester.requestJsonAndCheck("PATCH", release.url, input=payload),
         )
-        return release_from_json(data)
+        return release_from_json(data, self.api_url)
 
     def create_release(
         self, repository: str, *, tag: str, name: str, body: str, prerelease: bool = False
@@ -1232,7 +1258,7 @@ class GitHubClient:
             ),
             creates=True,
         )
-        return release_from_json(data)
+        return release_from_json(data, self.api_url)
 
     # -- artifact attestations --------------------------------------------------------
     def create_attestation(self, repository: str, bundle_json: bytes) -> int:
