@@ -252,6 +252,10 @@ def _increment_args(
     return values.get("method"), values.get("url"), values.get("response"), values.get("error")
 
 
+_ATTESTATIONS_VERSION = (("X-GitHub-Api-Version", "2022-11-28"),)
+"""The REST API version attestations are listed under: it still serves the inline
+``bundle`` (``2026-03-10`` removes it; BEHAVIOR.md section 10)."""
+
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES = frozenset({"POST", "PATCH", "DELETE", "PUT"})
 
@@ -1313,8 +1317,11 @@ class GitHubClient:
         listed (``truncated`` when GitHub has more), in at most ``MAX_ATTESTATION_PAGES``
         requests.
 
-        GitHub answers 404 when nothing matches: that is an empty list here. Items without
-        an inline ``bundle`` are left out (the snappy-compressed ``bundle_url`` is not read).
+        GitHub answers 404 when nothing matches: that is an empty list here. The request
+        pins ``X-GitHub-Api-Version: 2022-11-28``, under which GitHub serves the inline
+        ``bundle`` (a later version drops it, BEHAVIOR.md section 10). Items without one are
+        left out and counted in ``unreadable`` (the snappy-compressed ``bundle_url`` is not
+        read): callers must not take such a list as whole.
         A list that does not end (a next link already followed, or more pages than
         ``MAX_ATTESTATIONS`` needs), a next link off the API, or a body that is not a list
         of objects is :class:`GitHubServiceError`; a 403 is :class:`ForbiddenError` (the
@@ -1329,7 +1336,7 @@ class GitHubClient:
             first["predicate_type"] = predicate_type
         params: dict[str, Any] | None = first
         found: list[Attestation] = []
-        listed = 0
+        listed = unreadable = 0
         visited: set[str] = set()
         while url is not None:
             if listed >= MAX_ATTESTATIONS:
@@ -1339,7 +1346,9 @@ class GitHubClient:
                     MAX_ATTESTATIONS,
                     MAX_ATTESTATIONS,
                 )
-                return AttestationList(tuple(found[:MAX_ATTESTATIONS]), truncated=True)
+                return AttestationList(
+                    tuple(found[:MAX_ATTESTATIONS]), truncated=True, unreadable=unreadable
+                )
             if url in visited or len(visited) >= MAX_ATTESTATION_PAGES:
                 why = (
                     "links back to a page already read"
@@ -1357,10 +1366,10 @@ class GitHubClient:
             try:
                 with self._errors(what):
                     headers, data = self._requester.requestJsonAndCheck(
-                        "GET", url, parameters=params
+                        "GET", url, parameters=params, headers=dict(_ATTESTATIONS_VERSION)
                     )
             except NotFoundError:
-                return AttestationList(tuple(found))
+                return AttestationList(tuple(found), unreadable=unreadable)
             except ForbiddenError as exc:
                 raise ForbiddenError(
                     exc.message,
@@ -1375,7 +1384,12 @@ class GitHubClient:
                 listed += 1
                 bundle = item.get("bundle")
                 if bundle is None:
-                    _log.info("skipping an attestation listed without an inline bundle")
+                    unreadable += 1
+                    _log.warning(
+                        "%s: an attestation is listed without an inline bundle (only a "
+                        "bundle_url, which chainkit does not read): it cannot be checked",
+                        what,
+                    )
                     continue
                 if not isinstance(bundle, dict):
                     raise _malformed("an attestation", TypeError("the bundle is not an object"))
@@ -1390,7 +1404,9 @@ class GitHubClient:
                 )
             url, params = _next_link(headers, self.api_url), None
         return AttestationList(
-            tuple(found[:MAX_ATTESTATIONS]), truncated=len(found) > MAX_ATTESTATIONS
+            tuple(found[:MAX_ATTESTATIONS]),
+            truncated=len(found) > MAX_ATTESTATIONS,
+            unreadable=unreadable,
         )
 
 

@@ -163,3 +163,25 @@ def test_a_403_names_the_read_permission() -> None:
         client.list_attestations("acme/widgets", DIGEST)
     assert "attestations: read" in (caught.value.remediation or "")
     assert "contents: write" not in (caught.value.remediation or "")
+
+
+def test_items_without_an_inline_bundle_are_counted_and_the_version_is_pinned() -> None:
+    # review 9, break 2: items with only a bundle_url were dropped silently, and the list
+    # was then taken as whole ("none exists")
+    sent: list[Any] = []
+
+    class _Pinned(_Requester):
+        def requestJsonAndCheck(  # PyGithub's name
+            self, method: str, url: str, parameters: Any = None, **kwargs: Any
+        ) -> tuple[dict[str, Any], Any]:
+            sent.append(kwargs.get("headers"))
+            return super().requestJsonAndCheck(method, url, parameters)
+
+    body = {"attestations": [{"bundle": BUNDLE}, {"bundle_url": "https://x/1.json.sn"}]}
+    client, _ = _client(lambda url, n: ({}, body))
+    client._requester = _Pinned(lambda url, n: ({}, body))
+    listed = client.list_attestations("acme/widgets", DIGEST)
+    assert (len(listed), listed.unreadable, listed.truncated, listed.whole) == (1, 1, False, False)
+    assert sent == [{"X-GitHub-Api-Version": "2022-11-28"}]
+    whole = _client(lambda url, n: ({}, _items(2)))[0].list_attestations("acme/widgets", DIGEST)
+    assert (len(whole), whole.unreadable, whole.whole) == (2, 0, True)
