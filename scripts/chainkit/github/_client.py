@@ -32,7 +32,7 @@ import logging
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -79,6 +79,9 @@ _CHUNK = 1 << 20
 PER_PAGE = 100
 MAX_ATTESTATIONS = 1000
 """The most attestations listed for one digest (``gh attestation verify --limit``'s maximum)."""
+MAX_ATTESTATIONS_PAGE_BYTES = 16 << 20
+"""The most bytes of one attestations page read: beyond it the list counts as truncated
+(a hostile page is never read whole; real bundles are tens of kilobytes)."""
 MAX_ATTESTATION_PAGES = -(-MAX_ATTESTATIONS // PER_PAGE) + 1
 """The most requests one attestations list makes: a list that has not ended by then is
 refused (a ``Link`` that loops, or pages emptier than asked for)."""
@@ -439,7 +442,7 @@ def release_from_json(data: dict[str, Any], api: str | None = None) -> Release:
         raise _malformed("a release", exc) from None
 
 
-def _next_link(headers: dict[str, Any], base: str | None = None) -> str | None:
+def _next_link(headers: Mapping[str, Any], base: str | None = None) -> str | None:
     """The ``rel="next"`` URL of a ``Link`` header, parsed as GitHub writes it.
 
     ``base`` (the API URL): the link must stay on it - a path (``/...``), or an absolute
@@ -1363,23 +1366,29 @@ class GitHubClient:
                     remediation=f"GitHub may be degraded; {self._rerun} later",
                 )
             visited.add(url)
-            try:
-                with self._errors(what):
-                    headers, data = self._requester.requestJsonAndCheck(
-                        "GET", url, parameters=params, headers=dict(_ATTESTATIONS_VERSION)
-                    )
-            except NotFoundError:
+            with self._errors(what):
+                page = self._attestations_page(what, url, params)
+            if page is None:  # 404: nothing (more) matches
                 return AttestationList(tuple(found), unreadable=unreadable)
-            except ForbiddenError as exc:
-                raise ForbiddenError(
-                    exc.message,
-                    remediation="the token needs the attestations: read permission "
-                    "(in Actions: `permissions: attestations: read`)",
-                    status=exc.status,
-                ) from None
+            headers, data = page
+            if data is _OVERSIZED:
+                _log.warning(
+                    "%s: GitHub sent a page of more than %d bytes; only the %d attestations "
+                    "before it are read",
+                    what,
+                    MAX_ATTESTATIONS_PAGE_BYTES,
+                    len(found),
+                )
+                return AttestationList(tuple(found), truncated=True, unreadable=unreadable)
             items = data.get("attestations") if isinstance(data, dict) else None
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
                 raise _malformed("a list of attestations", TypeError("expected a list of objects"))
+            if len(items) > PER_PAGE:
+                raise GitHubServiceError(
+                    f"{what}: GitHub sent a page of {len(items)} attestations, more than the "
+                    f"{PER_PAGE} asked for",
+                    remediation=f"check GITHUB_API_URL points at GitHub's REST API; {self._rerun}",
+                )
             for item in items:
                 listed += 1
                 bundle = item.get("bundle")
@@ -1408,6 +1417,75 @@ class GitHubClient:
             truncated=len(found) > MAX_ATTESTATIONS,
             unreadable=unreadable,
         )
+
+    def _attestations_page(
+        self, what: str, url: str, params: dict[str, Any] | None
+    ) -> tuple[Mapping[str, str], Any] | None:
+        """One page of an attestations list: its headers and parsed body; ``None`` for a
+        404; body ``_OVERSIZED`` when it is larger than ``MAX_ATTESTATIONS_PAGE_BYTES`` (read no
+        further). Streamed through the downloads session (same retries, rate limits
+        waited as for downloads), so that no answer is held whole before it is bounded.
+        ``url`` is on the API (a path, or a next link :func:`_next_link` checked): the
+        token goes nowhere else."""
+        target = url if "://" in url else f"{self.api_url}{url}"
+        headers = {
+            "Accept": "application/vnd.github+json",
+            **dict(_ATTESTATIONS_VERSION),
+            **self._auth,
+        }
+        limited = 0
+        while True:
+            response = self._downloads.get(
+                target,
+                params=params,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                timeout=self._timeout,
+            )
+            with response:
+                wait = _download_limit_wait(response)
+                if wait is not None:
+                    limited += 1
+                    self._wait_for_download_limit(what, response.status_code, wait, limited)
+                    continue
+                status = response.status_code
+                if status == 404:
+                    return None
+                if status == 403:
+                    raise ForbiddenError(
+                        f"{what}: forbidden (403: {_body_message(response)})",
+                        remediation="the token needs the attestations: read permission "
+                        "(in Actions: `permissions: attestations: read`)",
+                        status=status,
+                    )
+                if status != 200:
+                    self._check_download(what, response, rerun=self._rerun)
+                    raise GitHubServiceError(
+                        f"{what}: unexpected answer from GitHub ({status})", status=status
+                    )
+                body = bytearray()
+                for chunk in response.iter_content(_CHUNK):
+                    body += chunk
+                    if len(body) > MAX_ATTESTATIONS_PAGE_BYTES:
+                        return response.headers, _OVERSIZED
+            try:
+                return response.headers, json.loads(body)
+            except ValueError as exc:
+                raise _malformed("a list of attestations", exc) from None
+
+
+_OVERSIZED = object()
+"""The body of an attestations page larger than ``MAX_ATTESTATIONS_PAGE_BYTES``."""
+
+
+def _body_message(response: requests.Response) -> str:
+    """The ``message`` of a small JSON error body (at most 64 KiB read), or ``""``."""
+    with contextlib.suppress(requests.exceptions.RequestException, ValueError):
+        data = json.loads(response.raw.read(64 * 1024, decode_content=True) or b"{}")
+        if isinstance(data, dict):
+            return str(data.get("message") or "")[:200]
+    return ""
 
 
 def default_write_interval(api_url: str) -> float:

@@ -3,16 +3,17 @@
 takes such a list as "none exists" and writes no duplicate; verify says it could not read
 them, never "unsigned" (review 9, break 2).
 
-The CLI runs in-process, so the list answers are rewritten where PyGithub returns them."""
+The CLI runs in-process, so the list answers are rewritten where requests returns them."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from github.Requester import Requester
+import requests
 
 from _plugins.sandbox import FullSandbox
 from integration.backfill._flow import apply, make_plan, two_wheels
@@ -23,18 +24,23 @@ def strip_bundles(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Every attestations list answer loses its items' ``bundle``; returns the headers
     each list request was sent with."""
     sent: list[dict[str, Any]] = []
-    original = Requester.requestJsonAndCheck
+    original = requests.Session.get
 
-    def stripped(self: Requester, verb: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        headers, data = original(self, verb, url, *args, **kwargs)
-        if verb == "GET" and "/attestations/" in url and isinstance(data, dict):
+    def stripped(self: requests.Session, url: str, **kwargs: Any) -> Any:
+        response = original(self, url, **kwargs)
+        if "/attestations/" in url and response.status_code == 200:
             sent.append(dict(kwargs.get("headers") or {}))
+            data = json.loads(response.content)
             for item in data.get("attestations") or ():
                 item.pop("bundle", None)
                 item.setdefault("bundle_url", "https://example.blob.core.windows.net/1.json.sn")
-        return headers, data
+            body = json.dumps(data).encode()
+            response._content = body
+            response.raw = io.BytesIO(body)
+            response.headers["Content-Length"] = str(len(body))
+        return response
 
-    monkeypatch.setattr(Requester, "requestJsonAndCheck", stripped)
+    monkeypatch.setattr(requests.Session, "get", stripped)
     return sent
 
 
