@@ -1224,6 +1224,16 @@ class GitHubClient:
         self.delete_asset(debris)
         return True
 
+    def get_asset(self, asset: Asset) -> Asset | None:
+        """``asset`` as GitHub has it now (``GET`` its API URL), ``None`` when it is gone."""
+        _api_url(asset.url, self.api_url, f"asset {asset.name!r}")
+        try:
+            with self._errors(f"reading asset {asset.name!r}"):
+                _, data = self._requester.requestJsonAndCheck("GET", asset.url)
+        except NotFoundError:
+            return None
+        return asset_from_json(data, self.api_url)
+
     def delete_asset(self, asset: Asset) -> None:
         _api_url(asset.url, self.api_url, f"asset {asset.name!r}")
         self._write(
