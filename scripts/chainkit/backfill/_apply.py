@@ -43,7 +43,12 @@ from chainkit.attestation import (
     parse_statement,
     statement_bytes,
 )
-from chainkit.backfill._budgeted import RunLimits, recent_write_ages, remaining
+from chainkit.backfill._budgeted import (
+    RunLimits,
+    api_attestation_writes,
+    recent_write_ages,
+    remaining,
+)
 from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE, parse_checksum_file
 from chainkit.backfill._debris import without_starter
 from chainkit.backfill._errors import BackfillUsageError
@@ -454,7 +459,10 @@ class _Applier:
             for rel in self.client.iter_releases(self.plan.repository)
             if rel.id in ids or (home is not None and rel.tag == home.tag)
         ]
-        counted = self.client.pacer.seed(recent_write_ages(seen, now=self.now(), window=window))
+        ages = recent_write_ages(
+            seen, now=self.now(), window=window, api_writes=api_attestation_writes(self.plan)
+        )
+        counted = self.client.pacer.seed(ages)
         if counted:
             _log.info("counting %d recent write(s) of an earlier run against the budget", counted)
 

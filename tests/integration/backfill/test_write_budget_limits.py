@@ -77,6 +77,25 @@ def test_a_follow_on_job_counts_the_earlier_jobs_writes(
     assert "recent write(s) of an earlier run against the budget" in second.stderr
 
 
+def test_a_follow_on_job_counts_the_earlier_jobs_api_attestations(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    # review 9, break 5: in attestations mode the POSTs leave no trace on the release; the
+    # follow-on job counted only the notes edits and was refused at once
+    limits = {"content": [{"requests": 4, "window_s": 4}], "retry_after": 1}
+    sb: FullSandbox = sandbox_factory(releases_seed(4, 1, **limits))
+    path, planned = plan(sb, tmp_path, "--write-budget", "4/4s", "--home", "attestations")
+    first = run(sb, path, planned["plan_digest"], tmp_path / "j1", "--max-writes", "4",
+                CHAINKIT_WRITE_BUDGET="4/4s")  # fmt: skip
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["writes"] == 4
+    second = run(sb, path, planned["plan_digest"], tmp_path / "j2", CHAINKIT_WRITE_BUDGET="4/4s")
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout)["complete"] is True
+    assert "counting 4 recent write(s) of an earlier run" in second.stderr
+    assert stats(sb)["refused"] == 0
+
+
 def test_refusals_are_retried_until_the_longest_window_has_passed(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
