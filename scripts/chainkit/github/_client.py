@@ -129,6 +129,12 @@ REFUSAL_FLOOR = 5.0
 """The least wait, in seconds, before retrying a refused write (tests scale it down)."""
 
 _ASCII_SECONDS = re.compile(r"[0-9]{1,9}")
+_ASCII_EPOCH = re.compile(r"[0-9]{1,12}")
+"""``x-ratelimit-reset``: epoch seconds (ten digits today), ASCII digits only."""
+
+SECONDARY_WAIT_FLOOR = 60.0
+"""The least wait, in seconds, after a refusal that says neither ``retry-after`` nor a
+primary reset (GitHub: "wait at least one minute"; tests scale it down)."""
 
 _sleep: Callable[[float], None] = time.sleep
 """How the retries wait (tests replace it, so that no test sleeps for real)."""
@@ -273,7 +279,7 @@ def _refusal_wait(
     if _ASCII_SECONDS.fullmatch(after):
         return max(float(after), backoff)
     reset = headers.get("x-ratelimit-reset", "").strip()
-    if primary and _ASCII_SECONDS.fullmatch(reset):
+    if primary and _ASCII_EPOCH.fullmatch(reset):
         return max(float(reset) - (now or time.time)() + 1, backoff)
     return max(min(first * (1 << min(attempt, 30)), cap), backoff)
 
@@ -464,12 +470,11 @@ def _download_limit_wait(response: requests.Response) -> float | None:
         text = message.strip().lower()
         if not (text.startswith(_RATE_LIMIT_MESSAGES) or text.endswith(_SECONDARY_ENDINGS)):
             return None  # a 403 that is a permission problem
-    if after.isdigit():
+    if _ASCII_SECONDS.fullmatch(after):  # ASCII digits only: "\u00b2".isdigit() is True
         return float(after)
-    if primary:
-        with contextlib.suppress(ValueError):
-            reset = float(headers.get("x-ratelimit-reset", ""))
-            return max(0.0, reset - time.time()) + 1
+    reset = (headers.get("x-ratelimit-reset") or "").strip()
+    if primary and _ASCII_EPOCH.fullmatch(reset):
+        return max(0.0, float(reset) - time.time()) + 1
     return _DOWNLOAD_LIMIT_FALLBACK
 
 
@@ -576,7 +581,7 @@ class GitHubClient:
             rerun=settings.rerun,
             pacer=WritePacer(settings.write_budget.with_interval(settings.write_interval)),
             secondary_retries=settings.secondary_retries,
-            secondary_wait=max(60.0, settings.secondary_rate_wait),
+            secondary_wait=max(SECONDARY_WAIT_FLOOR, settings.secondary_rate_wait),
             max_retry_wait=settings.max_retry_wait,
             refusal_floor=settings.refusal_floor,
             write_retries=settings.retries,

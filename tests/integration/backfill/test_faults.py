@@ -144,10 +144,11 @@ def test_starter_asset_of_a_failed_bundle_upload_is_replaced(
 
 
 def test_starter_asset_left_by_an_earlier_run_is_replaced(
-    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+    faulted: Callable[..., tuple[FullSandbox, list[str]]], client_settings: Any
 ) -> None:
     """A `starter` asset the failed run could not delete (GitHub kept failing) is deleted
     by the next run, which uploads the bundle again; nothing else is deleted."""
+    client_settings(backoff=0.01)  # six retries in about a second instead of a minute
     sb, args = faulted(
         {"method": "POST", "path": "^/uploads/", "starter_then_502": True, "times": 1},
         {"method": "DELETE", "status": 503, "times": 20},
@@ -164,10 +165,11 @@ def test_starter_asset_left_by_an_earlier_run_is_replaced(
 
 
 def test_upload_given_up_after_a_starter_deletes_it(
-    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+    faulted: Callable[..., tuple[FullSandbox, list[str]]], client_settings: Any
 ) -> None:
     """An upload that leaves a `starter` asset and then keeps failing (5xx until the retries
     run out) deletes the asset before the run stops, so that nothing partial is left."""
+    client_settings(backoff=0.01)  # six retries in about a second instead of a minute
     sb, args = faulted(
         {"method": "POST", "path": "^/uploads/", "starter_then_502": True, "times": 1},
         {"method": "POST", "path": "^/uploads/", "status": 502, "times": 30},
