@@ -257,6 +257,20 @@ class _Ready:
 
 
 _Decided = _Settled | _Ready | Error
+
+
+@dataclass(frozen=True)
+class _ApiPrepared:
+    """A release of ``--home attestations`` read and decided before its turn, its
+    downloads handed to the prefetch thread (each one hashed, then its file deleted)."""
+
+    current: Release
+    drift: str | None
+    steps: tuple[Outcome | Error | tuple[PlannedAsset, Asset, Ticket[tuple[str, int]]], ...]
+    """Per asset to attest, in plan order: an outcome decided without downloading (drift,
+    blocked), an error to raise at its turn, or its download (maybe under way)."""
+
+
 """What the main thread decided for an asset before its turn; an error is raised at
 the asset's turn (after the writes of the assets before it)."""
 
@@ -295,8 +309,13 @@ class _Applier:
         prefetch: bool = True,
     ) -> None:
         self.plan = plan
-        self._prefetch = Prefetcher(enabled=prefetch)
-        """Downloads the next asset of a release while the main thread writes."""
+        api_home = plan.options.home == "attestations"
+        depth = max((len(r.to_sign) for r in plan.releases), default=1) if api_home else 1
+        self._prefetch = Prefetcher(enabled=prefetch, depth=max(1, depth))
+        """Downloads the next asset of a release while the main thread writes (with the
+        attestations API as the home: the next release's assets, hashed and deleted)."""
+        self._api_ahead: dict[int, _ApiPrepared | Error] = {}
+        """``--home attestations``: the next release, decided before this one's writes."""
         self._download_to = client.downloader() if prefetch else client.download
         """The prefetch thread's download (its own HTTP session)."""
         self.limits = limits or RunLimits()
@@ -434,8 +453,9 @@ class _Applier:
                 _log.warning("%s", self.report.remaining_text())
                 break
             begun = True
+            following = next((r for r in self.plan.releases[index + 1 :] if not r.is_idle), None)
             try:
-                self._release(planned)
+                self._release(planned, following)
             except Error as exc:
                 if _fatal(exc):
                     raise  # stop: the journal lets a re-run resume
@@ -458,23 +478,24 @@ class _Applier:
         if counted:
             _log.info("counting %d recent write(s) of an earlier run against the budget", counted)
 
-    def _release(self, planned: PlannedRelease) -> None:
+    def _release(self, planned: PlannedRelease, following: PlannedRelease | None = None) -> None:
+        if self.plan.options.home == "attestations":
+            ahead = (
+                partial(self._api_ahead_of, following)
+                if following is not None and self._prefetch.enabled
+                else None
+            )
+            prepared = self._api_ahead.pop(planned.id, None) or self._api_prepare(planned)
+            self._api_release(planned, prepared, ahead)
+            return
         current = self.client.get_release(self.plan.repository, planned.id)
         to_bundle_home = planned.destination.kind == "bundle-release"
-        # nothing is uploaded to the release in attestations mode: immutable is no drift
-        drift = self._release_drift(
-            planned,
-            current,
-            to_bundle_home=to_bundle_home or self.plan.options.home == "attestations",
-        )
+        drift = self._release_drift(planned, current, to_bundle_home=to_bundle_home)
         if drift is not None:
             for asset in planned.to_sign:
                 self.report.add(Outcome(planned.tag, asset.name, "asset", "drift", drift))
             if not planned.to_sign:
                 self.report.add(Outcome(planned.tag, "release notes", "notes", "drift", drift))
-            return
-        if self.plan.options.home == "attestations":
-            self._api_release(planned, current)
             return
         home = self._home() if to_bundle_home else None
         dest = home if home is not None else current
@@ -607,25 +628,98 @@ class _Applier:
         return None
 
     # -- the attestations API as the home ----------------------------------------------
-    def _api_release(self, planned: PlannedRelease, current: Release) -> None:
-        """``--home attestations``: hash every asset in this run, then one attestation per
-        release (per 1024 assets) with the API, then the notes. Nothing goes to the release
-        but the notes edit."""
+    def _api_ahead_of(self, following: PlannedRelease) -> None:
+        """Decide ``following`` and start its downloads (before this release's writes)."""
+        if following.id not in self._api_ahead:
+            self._api_ahead[following.id] = self._api_prepare(following)
+
+    def _api_prepare(self, planned: PlannedRelease) -> _ApiPrepared | Error:
+        """``--home attestations``: read the release, decide each asset to attest (drift,
+        evidence) and hand its download to the prefetch thread. Reads only; no journal
+        record, no outcome (they come at the release's turn, in plan order)."""
+        try:
+            current = self.client.get_release(self.plan.repository, planned.id)
+            # nothing is uploaded to the release in attestations mode: immutable is no drift
+            drift = self._release_drift(planned, current, to_bundle_home=True)
+        except Error as exc:
+            return exc
+        if drift is not None:
+            return _ApiPrepared(current, drift, ())
         current_assets = {a.id: a for a in current.assets}
+        steps: list[Outcome | Error | tuple[PlannedAsset, Asset, Ticket[tuple[str, int]]]] = []
+        for pa in planned.to_sign:
+            asset = current_assets.get(pa.id)
+            changed = self._drifted(pa, asset)
+            if changed is not None or asset is None:
+                steps.append(Outcome(planned.tag, pa.name, "asset", "drift", changed or ""))
+                continue
+            try:
+                unproven = self._evidence_unproven(planned, pa, current_assets)
+            except Error as exc:
+                steps.append(exc)
+                continue
+            if unproven is not None:
+                detail = f"its evidence does not hold now ({unproven}): not attested"
+                steps.append(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
+                continue
+            ticket = self._prefetch.submit(partial(self._fetch_hashed, pa, asset))
+            steps.append((pa, asset, ticket))
+        return _ApiPrepared(current, None, tuple(steps))
+
+    def _fetch_hashed(self, pa: PlannedAsset, asset: Asset) -> tuple[str, int]:
+        """:meth:`_fetch`, then delete the work file (the attestations API needs only the
+        digest): a prefetched release holds no downloaded bytes on disk."""
+        try:
+            return self._fetch(pa, asset)
+        finally:
+            self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
+
+    def _api_release(
+        self,
+        planned: PlannedRelease,
+        prepared: _ApiPrepared | Error,
+        ahead: Callable[[], None] | None = None,
+    ) -> None:
+        """``--home attestations``: every asset hashed in this run, then one attestation per
+        release (per 1024 assets) with the API, then the notes. Nothing goes to the release
+        but the notes edit. ``ahead`` (the pipeline) decides the next release and starts its
+        downloads once this release's are taken, before its writes."""
+        if isinstance(prepared, Error):
+            raise prepared
+        if prepared.drift is not None:
+            for item in planned.to_sign:
+                self.report.add(Outcome(planned.tag, item.name, "asset", "drift", prepared.drift))
+            if not planned.to_sign:
+                self.report.add(
+                    Outcome(planned.tag, "release notes", "notes", "drift", prepared.drift)
+                )
+            return
         hashed: list[Hashed] = []
         failed = False
-        for pa in planned.to_sign:
+        for step in prepared.steps:
+            if isinstance(step, Outcome):
+                self.report.add(step)
+                failed = True
+                continue
+            pa: PlannedAsset | None = None
             try:
-                sha256 = self._api_hash(planned, pa, current_assets)
+                if isinstance(step, Error):
+                    raise step
+                pa, asset, ticket = step
+                sha256 = self._download(planned, pa, asset, ticket)
             except Error as exc:
                 if _fatal(exc):
                     raise
-                self.report.add(Outcome(planned.tag, pa.name, "asset", "failed", exc.message))
+                name = pa.name if pa is not None else "an asset"
+                self.report.add(Outcome(planned.tag, name, "asset", "failed", exc.message))
                 sha256 = None
-            if sha256 is None:
+            if sha256 is None or pa is None:
                 failed = True
             else:
+                self._fresh.add(pa.id)
                 hashed.append((pa, sha256))
+        if ahead is not None:
+            ahead()  # the next release downloads while this one signs and writes
         if failed or not hashed:
             self.report.add(
                 Outcome(
@@ -637,35 +731,12 @@ class _Applier:
             return
         made = self._api_attest(planned, hashed)
         for m in made:
-            for pa, _ in m.subjects:
+            for pa_, _ in m.subjects:
                 detail = f"a subject of {m.label}"
-                self.report.add(Outcome(planned.tag, pa.name, "asset", m.result, detail))
+                self.report.add(Outcome(planned.tag, pa_.name, "asset", m.result, detail))
         if planned.notes.action == "update" and made:
             failpoint("before-notes")
-            self._notes(planned, [(pa, sha, "") for pa, sha in hashed], current, None)
-
-    def _api_hash(
-        self, planned: PlannedRelease, pa: PlannedAsset, current_assets: dict[int, Asset]
-    ) -> str | None:
-        """The sha256 of ``pa``'s bytes downloaded now, if they are the plan's (else the
-        outcome says why and ``None``): the same drift, evidence and download checks as
-        for a bundle."""
-        asset = current_assets.get(pa.id)
-        drift = self._drifted(pa, asset)
-        if drift is not None or asset is None:
-            self.report.add(Outcome(planned.tag, pa.name, "asset", "drift", drift or ""))
-            return None
-        unproven = self._evidence_unproven(planned, pa, current_assets)
-        if unproven is not None:
-            detail = f"its evidence does not hold now ({unproven}): not attested"
-            self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
-            return None
-        fetched = Prefetcher.inline(partial(self._fetch, pa, asset))  # nothing to overlap here
-        sha256 = self._download(planned, pa, asset, fetched)
-        self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
-        if sha256 is not None:
-            self._fresh.add(pa.id)
-        return sha256
+            self._notes(planned, [(p, sha, "") for p, sha in hashed], prepared.current, None)
 
     def _api_attest(self, planned: PlannedRelease, hashed: list[Hashed]) -> list[ApiAttestation]:
         """Create (or find) the release's API attestations; one outcome per part."""
