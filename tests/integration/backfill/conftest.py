@@ -19,6 +19,8 @@ def _fast_refusal_floor(monkeypatch: pytest.MonkeyPatch) -> None:
     """The least wait after a refusal, scaled from seconds to a tenth of one (the sandbox
     windows are seconds, not an hour); a test of the floor sets its own."""
     monkeypatch.setattr("chainkit.github._client.REFUSAL_FLOOR", 0.1)
+    # Fulcio/Rekor/TSA retries: the same two retries, a tenth of the waits
+    monkeypatch.setattr("chainkit.signing._signer.RETRY_WAITS", (0.1, 0.4))
 
 
 @pytest.fixture
