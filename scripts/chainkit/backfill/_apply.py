@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -90,6 +91,10 @@ from chainkit.signing import (
 __all__ = ["ApplyReport", "Outcome", "apply_plan", "failpoint"]
 
 _log = logging.getLogger("chainkit.backfill")
+
+API_DOWNLOAD_WORKERS = 2
+"""Download threads with the attestations API as the home (one write per release; the
+release-assets home downloads one asset ahead on one thread)."""
 
 _BUNDLE_TYPE = "application/json"
 _MAX_BUNDLE = MAX_BUNDLE_BYTES
@@ -243,6 +248,8 @@ class _Settled:
 
     outcome: Outcome
     result: tuple[PlannedAsset, str, str] | None
+    at_turn: Callable[[], None] | None = None
+    """Journal records to make at the asset's turn (decisions record nothing)."""
 
 
 @dataclass(frozen=True)
@@ -260,13 +267,25 @@ _Decided = _Settled | _Ready | Error
 
 
 @dataclass(frozen=True)
+class _Stated:
+    """An asset whose GitHub digest is the plan's sha256: downloaded only if the release's
+    attestation is not already there (a repeated apply downloads nothing for it)."""
+
+    planned: PlannedAsset
+    asset: Asset
+    sha256: str
+
+
+@dataclass(frozen=True)
 class _ApiPrepared:
     """A release of ``--home attestations`` read and decided before its turn, its
     downloads handed to the prefetch thread (each one hashed, then its file deleted)."""
 
     current: Release
     drift: str | None
-    steps: tuple[Outcome | Error | tuple[PlannedAsset, Asset, Ticket[tuple[str, int]]], ...]
+    steps: tuple[
+        Outcome | Error | _Stated | tuple[PlannedAsset, Asset, Ticket[tuple[str, int]]], ...
+    ]
     """Per asset to attest, in plan order: an outcome decided without downloading (drift,
     blocked), an error to raise at its turn, or its download (maybe under way)."""
 
@@ -311,13 +330,18 @@ class _Applier:
         self.plan = plan
         api_home = plan.options.home == "attestations"
         depth = max((len(r.to_sign) for r in plan.releases), default=1) if api_home else 1
-        self._prefetch = Prefetcher(enabled=prefetch, depth=max(1, depth))
+        self._prefetch = Prefetcher(
+            enabled=prefetch, depth=max(1, depth), workers=API_DOWNLOAD_WORKERS if api_home else 1
+        )
         """Downloads the next asset of a release while the main thread writes (with the
         attestations API as the home: the next release's assets, hashed and deleted)."""
+        self._home_api: AttestationsHome | None = None
+        """The attestations API as the home (one for the run)."""
         self._api_ahead: dict[int, _ApiPrepared | Error] = {}
         """``--home attestations``: the next release, decided before this one's writes."""
-        self._download_to = client.downloader() if prefetch else client.download
-        """The prefetch thread's download (its own HTTP session)."""
+        self._sessions = threading.local()
+        """Per thread (prefetch threads, and the main thread's inline steps): its own
+        download session (``client.downloader()``)."""
         self.limits = limits or RunLimits()
         self.pypi = pypi
         self.pypi_index_url = pypi_index_url
@@ -646,7 +670,14 @@ class _Applier:
         if drift is not None:
             return _ApiPrepared(current, drift, ())
         current_assets = {a.id: a for a in current.assets}
-        steps: list[Outcome | Error | tuple[PlannedAsset, Asset, Ticket[tuple[str, int]]]] = []
+        # A hint only (the state directory is not trusted; it never decides what is
+        # attested): an earlier run of this state directory created this release's
+        # attestation, so the assets whose GitHub digest is the plan's are not downloaded
+        # ahead; their turn checks the API first and downloads them only if it must.
+        expect_done = self.journal.last("attestation.created", release_id=planned.id) is not None
+        steps: list[
+            Outcome | Error | _Stated | tuple[PlannedAsset, Asset, Ticket[tuple[str, int]]]
+        ] = []
         for pa in planned.to_sign:
             asset = current_assets.get(pa.id)
             changed = self._drifted(pa, asset)
@@ -661,6 +692,10 @@ class _Applier:
             if unproven is not None:
                 detail = f"its evidence does not hold now ({unproven}): not attested"
                 steps.append(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
+                continue
+            stated = asset.sha256
+            if expect_done and stated is not None and stated == pa.expected_sha256:
+                steps.append(_Stated(pa, asset, stated))
                 continue
             ticket = self._prefetch.submit(partial(self._fetch_hashed, pa, asset))
             steps.append((pa, asset, ticket))
@@ -695,11 +730,16 @@ class _Applier:
                 )
             return
         hashed: list[Hashed] = []
+        stated: list[tuple[int, _Stated]] = []
         failed = False
         for step in prepared.steps:
             if isinstance(step, Outcome):
                 self.report.add(step)
                 failed = True
+                continue
+            if isinstance(step, _Stated):
+                stated.append((len(hashed), step))
+                hashed.append((step.planned, step.sha256))  # GitHub's digest, for now
                 continue
             pa: PlannedAsset | None = None
             try:
@@ -729,7 +769,22 @@ class _Applier:
                 )
             )  # fmt: skip
             return
-        made = self._api_attest(planned, hashed)
+        found = False
+        if stated:
+            # GitHub's own digest equals the plan's: if the release's attestation is
+            # already there (ours, over exactly these digests), nothing is downloaded;
+            # else every such asset is downloaded and hashed now, as any other
+            found = self._attestations_home().found(planned, hashed)
+            if not found and not self._hash_stated(planned, stated, hashed):
+                self.report.add(
+                    Outcome(
+                        planned.tag, "attestation and notes", "attestation", "skipped",
+                        "deferred until every asset of the release can be attested: re-run "
+                        "(or plan again)",
+                    )
+                )  # fmt: skip
+                return
+        made = self._api_attest(planned, hashed, found=found)
         for m in made:
             for pa_, _ in m.subjects:
                 detail = f"a subject of {m.label}"
@@ -738,9 +793,50 @@ class _Applier:
             failpoint("before-notes")
             self._notes(planned, [(p, sha, "") for p, sha in hashed], prepared.current, None)
 
-    def _api_attest(self, planned: PlannedRelease, hashed: list[Hashed]) -> list[ApiAttestation]:
+    def _hash_stated(
+        self, planned: PlannedRelease, stated: list[tuple[int, _Stated]], hashed: list[Hashed]
+    ) -> bool:
+        """Download and hash the ``stated`` assets now (their digests in ``hashed`` replaced
+        by the bytes' own); ``False`` if one failed or differs (its outcome says why)."""
+        ok = True
+        for index, st in stated:
+            fetched = Prefetcher.inline(partial(self._fetch_hashed, st.planned, st.asset))
+            try:
+                sha256 = self._download(planned, st.planned, st.asset, fetched)
+            except Error as exc:
+                if _fatal(exc):
+                    raise
+                self.report.add(
+                    Outcome(planned.tag, st.planned.name, "asset", "failed", exc.message)
+                )
+                sha256 = None
+            if sha256 is None:
+                ok = False
+                continue
+            self._fresh.add(st.planned.id)
+            hashed[index] = (st.planned, sha256)
+        return ok
+
+    def _api_attest(
+        self, planned: PlannedRelease, hashed: list[Hashed], *, found: bool = False
+    ) -> list[ApiAttestation]:
         """Create (or find) the release's API attestations; one outcome per part."""
-        home = AttestationsHome(
+        home = self._attestations_home()
+        made = home.attest(planned, hashed, found=found)
+        self.report.identity = self.report.identity or home.identity
+        for m in made:
+            detail = (
+                f"attestation {m.attestation_id}, {len(m.subjects)} subject(s)"
+                if m.result == "signed"
+                else f"found ours over these {len(m.subjects)} subject(s)"
+            )
+            self.report.add(Outcome(planned.tag, m.label, "attestation", m.result, detail))
+        return made
+
+    def _attestations_home(self) -> AttestationsHome:
+        if self._home_api is not None:
+            return self._home_api
+        self._home_api = AttestationsHome(
             repository=self.plan.repository,
             plan_digest=self.plan.plan_digest,
             client=self.client,
@@ -752,16 +848,7 @@ class _Applier:
             now=self.now,
             failpoint=failpoint,
         )
-        made = home.attest(planned, hashed)
-        self.report.identity = self.report.identity or home.identity
-        for m in made:
-            detail = (
-                f"attestation {m.attestation_id}, {len(m.subjects)} subject(s)"
-                if m.result == "signed"
-                else f"found ours over these {len(m.subjects)} subject(s)"
-            )
-            self.report.add(Outcome(planned.tag, m.label, "attestation", m.result, detail))
-        return made
+        return self._home_api
 
     # -- one asset --------------------------------------------------------------------
     def _drifted(self, pa: PlannedAsset, asset: Asset | None) -> str | None:
@@ -798,6 +885,12 @@ class _Applier:
             if done is not None:
                 outcome = Outcome(planned.tag, pa.name, "asset", "done", bundle=done[2])
                 return _Settled(outcome, done)
+            found = self._ours_by_digest(pa, asset, remote)
+            if found is not None:
+                outcome = Outcome(
+                    planned.tag, pa.name, "asset", "done", "found our valid bundle", found[0][2]
+                )
+                return _Settled(outcome, found[0], found[1])
             # The plan's evidence is not trusted (anyone can re-seal a plan): unless GitHub's
             # own digest (re-read with the release) vouches for the bytes, it is re-derived
             # in this run.
@@ -817,6 +910,17 @@ class _Applier:
         sha256 = self._download_to(asset, work, progress=lambda _: self._prefetch.check())
         return sha256, work.stat().st_size
 
+    def _download_to(self, asset: Asset, work: Path, **kw: Any) -> str:
+        """:meth:`GitHubClient.download` over this thread's own HTTP session (the client's
+        own on the main thread without prefetch)."""
+        if not self._prefetch.enabled:
+            return self.client.download(asset, work, **kw)
+        download = getattr(self._sessions, "download", None)
+        if download is None:
+            download = self._sessions.download = self.client.downloader()
+        result: str = download(asset, work, **kw)
+        return result
+
     def _asset(
         self,
         planned: PlannedRelease,
@@ -832,6 +936,8 @@ class _Applier:
         if isinstance(decided, Error):
             raise decided
         if isinstance(decided, _Settled):
+            if decided.at_turn is not None:
+                decided.at_turn()
             self.report.add(decided.outcome)
             return decided.result
         if existing.get(pa.bundle_name) is not decided.remote:
@@ -1008,6 +1114,38 @@ class _Applier:
             return None
         self.report.identity = self.report.identity or pinned[1]
         return pa, sha256, remote.name
+
+    def _ours_by_digest(
+        self, pa: PlannedAsset, asset: Asset, remote: Asset | None
+    ) -> tuple[tuple[PlannedAsset, str, str], Callable[[], None]] | None:
+        """A bundle at the destination that makes the download needless (a repeated apply,
+        or a continuation with a fresh state directory): GitHub's own digest of the asset
+        equals the plan's sha256, and the bundle verifies over it against this run's pinned
+        identity. Recorded like an adopted bundle; never for an asset whose plan action is
+        ``replace`` (its bundle is the one to replace). Anything less: download and hash."""
+        stated = asset.sha256
+        pinned = self._run_policy()
+        if remote is None or pinned is None or pa.action != "sign":
+            return None
+        if stated is None or pa.expected_sha256 is None or stated != pa.expected_sha256:
+            return None
+        try:
+            data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
+            self.verifier.verify_digest(stated, data, pinned[0], source=repr(remote.name))
+        except Error as exc:
+            if _fatal(exc):
+                raise
+            return None  # not ours, or not valid: the download decides (drift, adopt)
+        self.report.identity = self.report.identity or pinned[1]
+        name = remote.name
+
+        def record() -> None:
+            self.journal.write(self.journal.bundle_file(pa.id, pa.name), data)
+            self._record_once(
+                "asset.uploaded", asset_id=pa.id, sha256=stated, bundle_name=name, adopted=True
+            )
+
+        return (pa, stated, name), record
 
     def _rehash(
         self, planned: PlannedRelease, signed: list[tuple[PlannedAsset, str, str]]
