@@ -108,11 +108,25 @@ class AttestationsHome:
         self.identity: CertificateFacts | None = None
         """Who signed (or had signed) what this home found or created."""
 
-    def attest(self, planned: PlannedRelease, hashed: Sequence[Hashed]) -> list[ApiAttestation]:
-        """One attestation per part of ``hashed``: found (``done``) or created (``signed``)."""
+    def found(self, planned: PlannedRelease, hashed: Sequence[Hashed]) -> bool:
+        """Whether every part of ``hashed`` is already attested by this run's identity (a
+        repeated apply: then nothing needs downloading when GitHub's digests are the plan's)."""
+        cut = parts(hashed)
+        return bool(cut) and all(
+            self._exists(planned, sorted((pa.name, sha256) for pa, sha256 in part), i)
+            for i, part in enumerate(cut, 1)
+        )
+
+    def attest(
+        self, planned: PlannedRelease, hashed: Sequence[Hashed], *, found: bool = False
+    ) -> list[ApiAttestation]:
+        """One attestation per part of ``hashed``: found (``done``) or created (``signed``).
+        ``found``: :meth:`found` said so just now (no second listing)."""
         if not hashed:
             return []
         cut = parts(hashed)
+        if found:
+            return [ApiAttestation(i, len(cut), "done", None, p) for i, p in enumerate(cut, 1)]
         if len(cut) > 1:
             _log.info(
                 "%s: %d assets are more than the %d subjects one attestation may have: "

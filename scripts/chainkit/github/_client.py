@@ -147,6 +147,10 @@ def _header_seconds(value: str | None) -> float | None:
     return min(float(text), _MOST_SECONDS)
 
 
+SECONDARY_WAIT_FLOOR = 60.0
+"""The least wait, in seconds, after a refusal that says neither ``retry-after`` nor a
+primary reset (GitHub: "wait at least one minute"; tests scale it down)."""
+
 _sleep: Callable[[float], None] = time.sleep
 """How the retries wait (tests replace it, so that no test sleeps for real)."""
 
@@ -636,7 +640,7 @@ class GitHubClient:
             rerun=settings.rerun,
             pacer=WritePacer(settings.write_budget.with_interval(settings.write_interval)),
             secondary_retries=settings.secondary_retries,
-            secondary_wait=max(60.0, settings.secondary_rate_wait),
+            secondary_wait=max(SECONDARY_WAIT_FLOOR, settings.secondary_rate_wait),
             max_retry_wait=settings.max_retry_wait,
             refusal_floor=settings.refusal_floor,
             write_retries=settings.retries,

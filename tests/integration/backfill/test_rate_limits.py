@@ -127,9 +127,13 @@ def test_apply_waits_for_an_exhausted_primary_limit(sandbox_factory: Any, tmp_pa
         body={"message": "API rate limit exceeded for installation ID 1."},
     )  # fmt: skip
     sb.clear_requests()
+    started = time.time()
     result = sb.chainkit(*args)
     assert result.exit_code == 0, result.output
     assert time.time() >= reset - 1  # waited for the reset instead of hammering
+    # ... and not the one-minute fallback for a refusal that names no reset
+    assert time.time() - started < 30, result.output
+    assert "waiting 60 s" not in result.output
     assert [r["status"] for r in sb.requests_log() if r["fault"]] == [403]
     assert_finished(sb, json.loads(result.stdout))
 

@@ -277,7 +277,11 @@ SECONDARY = (
 )
 
 
-def test_a_non_ascii_retry_after_is_no_crash(sandbox_factory: Any, tmp_path: Path) -> None:
+def test_a_non_ascii_retry_after_is_no_crash(
+    sandbox_factory: Any, tmp_path: Path, client_settings: Any
+) -> None:
+    # the "at least a minute" fallback, scaled to 1 s (same logic, no minute of waiting)
+    client_settings(secondary_rate_wait=1.0)
     sb: FullSandbox = sandbox_factory(releases_seed(1, 1))
     path, planned = plan(sb, tmp_path)
     sb.admin("POST", "faults", json={"method": "POST", "path": "/uploads/", "status": 403,
@@ -285,6 +289,8 @@ def test_a_non_ascii_retry_after_is_no_crash(sandbox_factory: Any, tmp_path: Pat
     result = apply(sb, path, planned["plan_digest"], tmp_path / "s", "--max-writes", "3")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["complete"] is True
+    # "\u00b2" is no number of seconds: the fallback wait (scaled), not a crash or none
+    assert "with a rate limit (403); waiting 1 s, then retry 1" in result.output
 
 
 def test_a_budget_window_beyond_a_day_is_a_usage_error(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import requests
 from github import GithubException
 
 from chainkit.errors import ExitCode
@@ -16,7 +17,7 @@ from chainkit.github._budget import (
     WritePacer,
     format_duration,
 )
-from chainkit.github._client import _refusal_wait
+from chainkit.github._client import _download_limit_wait, _refusal_wait
 
 
 class Clock:
@@ -199,6 +200,39 @@ def test_refusal_wait_follows_githubs_advice(monkeypatch: pytest.MonkeyPatch) ->
     # a 403 that is a permission problem, and other statuses, are no rate limit
     assert _refusal_wait(_refused(403, "Resource not accessible by integration"), 0, 60) is None
     assert _refusal_wait(_refused(422, secondary), 0, 60) is None
+
+
+def test_primary_reset_is_a_real_epoch_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``x-ratelimit-reset`` is epoch seconds, ten digits today (a nine-digit cap once
+    turned every primary limit on a write into the one-minute fallback)."""
+    now = 1_796_018_088.0
+    monkeypatch.setattr("chainkit.github._client.time.time", lambda: now)
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(now) + 2)}
+    primary = _refused(403, "API rate limit exceeded for installation ID 1.", **headers)
+    assert _refusal_wait(primary, 0, 60, floor=0.5) == 3
+    # a reset that is not ASCII digits is no reset: the fallback, never a crash
+    odd = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1e9"}
+    assert _refusal_wait(_refused(403, "API rate limit exceeded", **odd), 0, 60) == 60
+
+
+def test_download_limit_wait_reads_only_ascii_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = 1_796_018_088.0
+    monkeypatch.setattr("chainkit.github._client.time.time", lambda: now)
+
+    def answer(status: int, **headers: str) -> requests.Response:
+        response = requests.Response()
+        response.status_code = status
+        response.headers.update(headers)
+        return response
+
+    reset = str(int(now) + 5)
+    assert _download_limit_wait(answer(403, **{"x-ratelimit-remaining": "0",
+                                               "x-ratelimit-reset": reset})) == 6  # fmt: skip
+    assert _download_limit_wait(answer(429, **{"retry-after": "7"})) == 7
+    # "\u00b2".isdigit() is True, float() of it raises: the fallback minute, no crash
+    assert _download_limit_wait(answer(429, **{"retry-after": "\u00b2"})) == 60
+    odd = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "inf"}
+    assert _download_limit_wait(answer(403, **odd)) == 60
 
 
 def test_hostile_retry_after_is_no_crash_and_no_hammering(monkeypatch: pytest.MonkeyPatch) -> None:
