@@ -21,6 +21,8 @@ Each check has a self-test on a synthetic bad file proving it catches the violat
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
 import shutil
@@ -597,3 +599,125 @@ def test_actionlint_reports_nothing() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
+
+
+# -- the workflows' helper scripts (.github/scripts/) -----------------------------------------
+
+SCRIPTS = ROOT / ".github" / "scripts"
+
+
+def _script(name: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    return subprocess.run(
+        [sys.executable, "-I", str(SCRIPTS / name), *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected", "code"),
+    [
+        ("sha256:" + "a" * 64, "sha256:" + "a" * 64, 0),
+        ("sha256:" + "b" * 64, "sha256:" + "a" * 64, 1),
+    ],
+)
+def test_plan_digest_check(tmp_path: Path, stored: str, expected: str, code: int) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"plan_digest": stored, "releases": []}))
+    result = _script("plan_digest.py", str(plan), env={"EXPECTED_DIGEST": expected})
+    assert result.returncode == code, result.stderr
+    if code:
+        assert "::error::" in result.stderr and "refusing to apply" in result.stderr
+
+
+def test_plan_digest_check_refuses_a_symlink_and_garbage(tmp_path: Path) -> None:
+    target = tmp_path / "real.json"
+    target.write_text(json.dumps({"plan_digest": "x"}))
+    link = tmp_path / "plan.json"
+    link.symlink_to(target)
+    assert _script("plan_digest.py", str(link), env={"EXPECTED_DIGEST": "x"}).returncode == 2
+    target.write_text("not json")
+    assert _script("plan_digest.py", str(target), env={"EXPECTED_DIGEST": "x"}).returncode == 2
+    assert _script("plan_digest.py", str(target), env={}).returncode == 2
+
+
+class _TokenEndpoint:
+    """A stand-in for the runner's OIDC token endpoint serving one token's claims."""
+
+    def __init__(self, claims: dict[str, Any]) -> None:
+        import base64
+        import http.server
+        import threading
+
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        jwt = ".".join(
+            [b64(json.dumps({"alg": "none"}).encode()), b64(json.dumps(claims).encode()), "sig"]
+        )
+        self.bearer = "runner-" + "x" * 8  # built at test time, not a real credential
+        self.seen: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.seen.append(self.path)
+                ok = self.headers.get("Authorization") == f"Bearer {outer.bearer}"
+                body = json.dumps({"value": jwt} if ok else {"message": "no"}).encode()
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/token?api-version=2.0"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+SHA = "c" * 40
+
+
+@pytest.mark.parametrize(
+    ("claims", "code"),
+    [
+        ({"job_workflow_sha": SHA, "job_workflow_ref": f"o/chainkit/.github/w.yml@{SHA}"}, 0),
+        ({"job_workflow_sha": "d" * 40, "job_workflow_ref": "o/chainkit/.github/w.yml@x"}, 1),
+        ({"job_workflow_sha": SHA, "job_workflow_ref": "evil/chainkit/.github/w.yml@x"}, 1),
+        ({"job_workflow_sha": SHA}, 1),
+    ],
+)
+def test_oidc_workflow_sha_cross_check(claims: dict[str, Any], code: int) -> None:
+    endpoint = _TokenEndpoint(claims)
+    try:
+        env = {
+            "EXPECTED_SHA": SHA,
+            "EXPECTED_REPOSITORY": "o/chainkit",
+            "ACTIONS_ID_TOKEN_REQUEST_URL": endpoint.url,
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": endpoint.bearer,
+        }
+        result = _script("oidc_workflow_sha.py", env=env)
+    finally:
+        endpoint.close()
+    assert result.returncode == code, result.stdout + result.stderr
+    assert endpoint.seen and "&audience=" in endpoint.seen[0]
+    assert endpoint.bearer not in result.stdout + result.stderr
+
+
+def test_oidc_workflow_sha_cross_check_fails_closed_without_a_token() -> None:
+    result = _script(
+        "oidc_workflow_sha.py", env={"EXPECTED_SHA": SHA, "EXPECTED_REPOSITORY": "o/r"}
+    )
+    assert result.returncode == 2
+    assert "id-token: write" in result.stderr
