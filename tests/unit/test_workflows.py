@@ -394,6 +394,42 @@ def test_every_local_chainkit_action_exists_once_merged() -> None:
     assert used <= {p.parent.name for p in ACTIONS}
 
 
+def test_local_action_steps_pass_only_declared_inputs() -> None:
+    """`with:` of a `./actions/X` or `./.chainkit/actions/X` step names inputs X declares, and
+    gives every required one; outputs read from such a step are ones X declares."""
+    if not ACTIONS:
+        pytest.skip("no actions/*/action.yml yet (helper B1's branch is not merged)")
+    declared = {p.parent.name: load(p).data for p in ACTIONS}
+    problems = []
+    for path in WORKFLOWS:
+        doc = load(path)
+        for job_id, job in jobs(doc).items():
+            kinds: dict[str, str] = {}
+            for i, step in enumerate(job.get("steps") or []):
+                match = re.match(r"\./(?:\.chainkit/)?actions/([\w-]+)$", str(step.get("uses", "")))
+                if not match:
+                    continue
+                action = declared.get(match.group(1), {})
+                inputs = action.get("inputs") or {}
+                given = set(step.get("with") or {})
+                for name in sorted(given - set(inputs)):
+                    problems.append(f"{path.name}: {job_id} step {i}: unknown input `{name}`")
+                for name, spec in inputs.items():
+                    if (spec or {}).get("required") and name not in given:
+                        problems.append(f"{path.name}: {job_id} step {i}: missing `{name}`")
+                if "id" in step:
+                    kinds[str(step["id"])] = match.group(1)
+            text = yaml.safe_dump(job)
+            for step_id, output in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", text):
+                if step_id in kinds:
+                    outputs = declared[kinds[step_id]].get("outputs") or {}
+                    if output not in outputs:
+                        problems.append(
+                            f"{path.name}: {job_id}: `{kinds[step_id]}` has no output `{output}`"
+                        )
+    assert problems == []
+
+
 def test_write_jobs_check_the_oidc_workflow_sha() -> None:
     """Where a reusable workflow's job has id-token: write, a step cross-checks the checkout
     against the OIDC token's job_workflow_sha claim (the documented fallback)."""
