@@ -406,6 +406,21 @@ def test_local_action_steps_pass_only_declared_inputs() -> None:
         for job_id, job in jobs(doc).items():
             kinds: dict[str, str] = {}
             for i, step in enumerate(job.get("steps") or []):
+                direct = re.search(r"-m chainkit\.ghactions (\w+)", str(step.get("run", "")))
+                if direct:  # the adapter called directly: inputs as INPUT_<NAME> in env
+                    inputs = declared.get(direct.group(1), {}).get("inputs") or {}
+                    names = {n.upper().replace("-", "_"): n for n in inputs}
+                    given_env = {k[6:] for k in step.get("env") or {} if k.startswith("INPUT_")}
+                    for name in sorted(given_env - set(names)):
+                        problems.append(f"{path.name}: {job_id} step {i}: unknown INPUT_{name}")
+                    for env_name, name in names.items():
+                        if (inputs[name] or {}).get("required") and env_name not in given_env:
+                            problems.append(
+                                f"{path.name}: {job_id} step {i}: missing INPUT_{env_name}"
+                            )
+                    if "id" in step:
+                        kinds[str(step["id"])] = direct.group(1)
+                    continue
                 match = re.match(r"\./(?:\.chainkit/)?actions/([\w-]+)$", str(step.get("uses", "")))
                 if not match:
                     continue
