@@ -171,3 +171,31 @@ def test_supply_chain(sandbox_factory: Callable[..., FullSandbox], tmp_path: Pat
     assert result.outputs["secret-findings"] == "0"
     assert list((tmp_path / "artifacts").rglob("*.cdx.json"))
     assert "chainkit supply-chain checks" in result.summaries["summary"]
+
+
+def test_release_sign(sandbox_factory: Callable[..., FullSandbox], tmp_path: Path) -> None:
+    sb = sandbox_factory()
+    project = _git_project(tmp_path / "project")
+    result = _run(
+        sb,
+        tmp_path,
+        "release-sign.yml",
+        {
+            "tag": "v1.2.0",
+            "sbom-source": "requirements",
+            "sbom-target": "requirements.txt",
+            "sbom-name": "widgets-1.2.0.cdx.json",
+        },
+        workspace=project,
+    )
+    for job in ("plan", "sbom", "sign"):
+        assert result.jobs[job].result == "success", _describe(result)
+    assert int(result.outputs["signed"]) > 0
+    names = {a.name for a in sb.releases()["v1.2.0"].get_assets()}
+    assert {"widgets-1.2.0.cdx.json", "widgets-1.2.0.cdx.json.sigstore.json"} <= names
+    verified = sb.chainkit(
+        "verify", "--repo", "acme/widgets", "--tag", "v1.2.0",
+        "--cert-identity-regexp", r"https://github\.com/.+/\.github/workflows/release-sign\.yml@.+",
+        "--cert-oidc-issuer", ISSUER,
+    )  # fmt: skip
+    assert verified.exit_code == 0, verified.output
