@@ -16,4 +16,7 @@ echo "::add-mask::$identity_token"
   echo "CHAINKIT_SANDBOX_DIR=$dir"
   echo "CHAINKIT_WRITE_INTERVAL=0"
   echo "CHAINKIT_IDENTITY_TOKEN=$identity_token"
+  # a gitleaks already here (a local run: CHAINKIT_GITLEAKS or PATH); on GitHub's runners there
+  # is none, and the scan action installs the pinned official archive
+  echo "SELFTEST_GITLEAKS=${CHAINKIT_GITLEAKS:-$(command -v gitleaks || true)}"
 } >> "$GITHUB_ENV"

@@ -199,3 +199,51 @@ def test_release_sign(sandbox_factory: Callable[..., FullSandbox], tmp_path: Pat
         "--cert-oidc-issuer", ISSUER,
     )  # fmt: skip
     assert verified.exit_code == 0, verified.output
+
+
+def _copy_of_this_repository(target: Path) -> Path:
+    """The tracked files of this working tree, committed in a fresh repository (selftest.yml
+    checks out the repository under test and scans its history)."""
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z", "--cached"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    for raw in listed.split(b"\0"):
+        rel = Path(os.fsdecode(raw)) if raw else None
+        if rel is None or "node_modules" in rel.parts:
+            continue
+        src = ROOT / rel
+        if src.is_file() and not src.is_symlink():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target / rel)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "selftest"]):
+        subprocess.run(["git", *args], cwd=target, env=env, check=True, timeout=120)
+    return target
+
+
+@pytest.mark.slow
+def test_selftest_runs_every_action_and_the_must_fail_jobs_fail(
+    sandbox_factory: Callable[..., FullSandbox], tmp_path: Path
+) -> None:
+    """selftest.yml starts its own sandbox in a step; the fixture's only supplies a valid
+    GITHUB_API_URL for the github context. The must-fail jobs fail at their step, and the
+    assert job passes."""
+    if not (os.environ.get("CHAINKIT_GITLEAKS") or shutil.which("gitleaks")):
+        pytest.skip("gitleaks is not installed (tests/requirements-gitleaks.txt)")
+    sb = sandbox_factory()
+    workspace = _copy_of_this_repository(tmp_path / "repository")
+    # not chainkit's own name: the runner's plain checkout is then the workspace itself
+    result = _run(
+        sb, tmp_path, "selftest.yml", {}, workspace=workspace, GITHUB_REPOSITORY="acme/selftest"
+    )
+    jobs = result.jobs
+    assert jobs["actions"].result == "success", _describe(result)
+    assert jobs["tampered-asset"].result == "failure", _describe(result)
+    assert jobs["tampered-asset"].outputs["reached"] == "true"
+    assert jobs["unprotected-environment"].result == "failure", _describe(result)
+    assert jobs["unprotected-environment"].outputs["reached"] == "true"
+    assert jobs["assert"].result == "success", _describe(result)
