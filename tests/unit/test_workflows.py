@@ -787,3 +787,20 @@ def test_oidc_workflow_sha_cross_check_fails_closed_without_a_token() -> None:
     )
     assert result.returncode == 2
     assert "id-token: write" in result.stderr
+
+
+def test_github_workflow_parser_accepts_every_file() -> None:
+    """GitHub's own parser (@actions/workflow-parser, through the local runner's bridge)
+    accepts every workflow, example and action."""
+    try:
+        from chainkit.workflow import Bridge, WorkflowToolError
+    except ImportError:
+        pytest.skip("chainkit.workflow (the local runner, helper A's branch) is not importable")
+    files = [(p, "workflow") for p in WORKFLOWS + EXAMPLE_WORKFLOWS]
+    files += [(p, "action") for p in ACTIONS]
+    try:
+        with Bridge() as bridge:
+            for path, kind in files:
+                bridge.parse(str(path), path.read_text(encoding="utf-8"), kind=kind)
+    except WorkflowToolError as exc:
+        pytest.skip(f"the parser bridge cannot start: {exc}")
