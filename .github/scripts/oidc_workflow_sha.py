@@ -55,7 +55,8 @@ def main() -> int:
         headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # nosec B310 - the runner's own http(s) token endpoint, scheme checked above
+        # the runner's own http(s) token endpoint, scheme checked above
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - scheme checked  # nosec B310
             body = json.loads(response.read(1 << 20))
         claims = _claims(str(body["value"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
