@@ -75,7 +75,7 @@ elif [ -e "$venv" ]; then
 fi
 
 pip_install() {
-  "$venv/bin/python" -I -m pip install --disable-pip-version-check --no-input --quiet "$@"
+  "$venv/bin/python" -I -m pip --isolated install --disable-pip-version-check --no-input --quiet --no-compile "$@"
 }
 
 if [ "$reuse" = true ]; then
