@@ -208,6 +208,20 @@ def _command_file(path: Path, *, limit: int = _COMMAND_FILE_LIMIT) -> str:
     return data.decode("utf-8", "replace")
 
 
+def _write_new(path: Path, text: str) -> None:
+    """Create ``path`` (never through a symlink, never an existing file)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(path, flags, 0o600), "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def _remove_path(path: Path) -> None:
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
+
+
 def _read_text(path: Path) -> str:
     try:
         if path.is_symlink() or not path.is_file():
@@ -547,7 +561,7 @@ class _Engine:
         perms: dict[str, str] | None,
     ) -> JobResult:
         log = self.run.log
-        temp = Path(tempfile.mkdtemp(prefix="chainkit-runner-"))
+        temp = Path(tempfile.mkdtemp(prefix="chainkit-runner-")).resolve()
         try:
             ctx = self._base_context(needs_ctx)
             ctx["matrix"] = combo
@@ -728,6 +742,7 @@ class _Engine:
                 workspace=self._working_dir(job, None, None),
                 artifacts=self.run.artifacts,
                 uploaded=self.run.uploaded,
+                temp=job.temp,
                 workflow_repository=WORKFLOW_REPOSITORY,
                 workflow_sha=self.run.workflow_sha,
                 repository=str(self.run.github["repository"]),
@@ -855,10 +870,12 @@ class _Engine:
         for f in files.values():
             f.touch(mode=0o600)
         event = job.temp / "_event.json"
+        if event.is_symlink() or (event.exists() and not event.is_file()):
+            _remove_path(event)  # a step planted a link (or a folder): never written through
         if not event.exists():
-            event.write_text(json.dumps(self.run.github.get("event", {})), encoding="utf-8")
+            _write_new(event, json.dumps(self.run.github.get("event", {})))
         script = job.temp / f"{_secrets.token_hex(8)}.sh"
-        script.write_text(body if body.endswith("\n") else body + "\n", encoding="utf-8")
+        _write_new(script, body if body.endswith("\n") else body + "\n")
         argv = self._shell(step, job, script, defaults=action is None)
         env = self._process_env(job, step_env, files, action)
         reader = CommandReader(self.run.masks)

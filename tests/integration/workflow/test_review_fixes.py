@@ -1,0 +1,72 @@
+"""Regression tests for the hostile review of the local runner (docs/local-runner.md)."""
+
+from __future__ import annotations
+
+import io
+import os
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chainkit.workflow import RunResult, run_workflow
+
+pytestmark = pytest.mark.node
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _fake_token() -> str:
+    return "tok" + "en-" + "Zq9" * 6
+
+
+def _environ(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CHAINKIT_"))}
+    env.update(
+        GITHUB_API_URL="http://127.0.0.1:9",
+        GITHUB_REPOSITORY="acme/widgets",
+        GITHUB_TOKEN=_fake_token(),
+        GITHUB_SHA=SHA,
+    )
+    env.update(extra)
+    return env
+
+
+def _run(tmp_path: Path, steps_yaml: str, **kw: Any) -> tuple[RunResult, str]:
+    """Run a one-job workflow whose ``jobs.a`` body is ``steps_yaml``; return (result, log)."""
+    ws = tmp_path / "ws"
+    ws.mkdir(exist_ok=True)
+    body = textwrap.indent(textwrap.dedent(steps_yaml).strip("\n"), "    ")
+    text = "name: t\non: workflow_dispatch\njobs:\n  a:\n    runs-on: ubuntu-latest\n" + body + "\n"
+    if kw.pop("whole", False):
+        text = textwrap.dedent(steps_yaml)
+    wf = ws / "wf.yml"
+    wf.write_text(text)
+    log = io.StringIO()
+    result = run_workflow(
+        wf,
+        inputs={},
+        workspace=ws,
+        artifacts_dir=tmp_path / "artifacts",
+        environ=kw.pop("environ", None) or _environ(),
+        log_stream=log,
+        **kw,
+    )
+    return result, log.getvalue()
+
+
+def test_event_path_replaced_by_a_link_is_not_written_through(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    result, _ = _run(
+        tmp_path,
+        f"""
+        steps:
+          - shell: bash
+            run: rm "$GITHUB_EVENT_PATH" && ln -s {target} "$GITHUB_EVENT_PATH"
+          - shell: bash
+            run: test ! -L "$GITHUB_EVENT_PATH" && cat "$GITHUB_EVENT_PATH"
+        """,
+    )
+    assert result.ok, result
+    assert not target.exists()
