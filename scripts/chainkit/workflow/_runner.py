@@ -16,11 +16,11 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlencode
 
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
@@ -254,7 +254,8 @@ def _grants(perms: dict[str, str] | None, scope: str) -> bool:
 
 
 def _any_write(perms: dict[str, str] | None) -> bool:
-    return perms is None or any(v in _WRITE_SCOPES for v in perms.values())
+    """Whether a job needs the repository-write token (``id-token: write`` alone does not)."""
+    return perms is None or any(v in _WRITE_SCOPES for k, v in perms.items() if k != "id-token")
 
 
 def _matrix(strategy: Any) -> list[dict[str, Any]]:
@@ -530,9 +531,8 @@ class _Engine:
             return read_token
         return str(self.run.github.get("token", ""))
 
-    def _oidc_env(
-        self, perms: dict[str, str] | None, token: str, environment: str | None
-    ) -> dict[str, str]:
+    def _oidc_env(self, perms: dict[str, str] | None, environment: str | None) -> dict[str, str]:
+        """Register the job's claims with the sandbox; the steps get only the request token."""
         if self.run.oidc != "sandbox" or not _grants(perms, "id-token"):
             return {}
         claims = {
@@ -546,8 +546,42 @@ class _Engine:
         }
         if environment:
             claims["environment"] = environment
-        url = f"{self.run.github['api_url']}/_sandbox/oidc/token?{urlencode(claims)}"
-        return {"ACTIONS_ID_TOKEN_REQUEST_URL": url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": token}
+        base = f"{self.run.github['api_url']}/_sandbox/oidc"
+        if not base.startswith(("http://", "https://")):
+            self.run.log.line("warning: --oidc sandbox needs an http(s) GITHUB_API_URL")
+            return {}
+        request = urllib.request.Request(  # noqa: S310 - the sandbox's http(s) URL
+            f"{base}/jobs",
+            data=json.dumps(claims).encode(),
+            method="POST",
+            headers={
+                "Authorization": f"bearer {self.run.github.get('token', '')}",
+                "Content-Type": "application/json",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - http(s) checked  # nosec B310 - http(s) checked
+                request_token = str(json.load(answer)["request_token"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.run.log.line(f"warning: could not register the job with the sandbox OIDC: {exc}")
+            return {}
+        self.run.masks.add(request_token)
+        return {
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"{base}/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": request_token,
+        }
+
+    def _oidc_end(self, extra: Mapping[str, str]) -> None:
+        request_token = extra.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+        if not request_token:
+            return
+        request = urllib.request.Request(  # noqa: S310 - the sandbox's http(s) URL
+            f"{self.run.github['api_url']}/_sandbox/oidc/jobs",
+            method="DELETE",
+            headers={"Authorization": f"bearer {request_token}"},
+        )
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(request, timeout=30).close()  # noqa: S310 - http(s) checked  # nosec B310 - http(s) checked
 
     def _run_job(
         self,
@@ -601,7 +635,7 @@ class _Engine:
                 results=[],
             )
             job.context["job"] = {**ctx["job"], "status": "success"}
-            self._job_extra = self._oidc_env(perms, token, environment)
+            self._job_extra = self._oidc_env(perms, environment)
             log.line(
                 f"job {label}: start"
                 + (
@@ -634,6 +668,8 @@ class _Engine:
                 name, result, outputs, tuple(job.results), environment, tuple(job.annotations)
             )
         finally:
+            self._oidc_end(self._job_extra)
+            self._job_extra = {}
             shutil.rmtree(temp, ignore_errors=True)
 
     # -- steps ------------------------------------------------------------------------
