@@ -10,6 +10,7 @@ and ``endgroup`` become log markers, ``set-output`` works with GitHub's deprecat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = ["Annotation", "CommandReader", "Masks"]
@@ -30,11 +31,22 @@ class Masks:
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._listeners: list[Callable[[str], None]] = []
+
+    def listen(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener`` with each new single-line value (to re-emit ``::add-mask::``)."""
+        self._listeners.append(listener)
+        for value in sorted(self._values):
+            if "\n" not in value and "\r" not in value:
+                listener(value)
 
     def add(self, value: str) -> None:
         for part in [value, *value.splitlines()]:
-            if part.strip():
+            if part.strip() and part not in self._values:
                 self._values.add(part)
+                if "\n" not in part and "\r" not in part:
+                    for listener in self._listeners:
+                        listener(part)
 
     def apply(self, text: str) -> str:
         for value in sorted(self._values, key=len, reverse=True):

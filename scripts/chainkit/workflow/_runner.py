@@ -118,6 +118,12 @@ class Log:
         self.in_actions = in_actions
         self._lock = threading.Lock()
 
+    def add_mask(self, value: str) -> None:
+        """Inside Actions: ask the outer runner to mask ``value`` too (never shown)."""
+        with self._lock:
+            self.stream.write(f"::add-mask::{value}\n")
+            self.stream.flush()
+
     def line(self, text: str) -> None:
         with self._lock:
             self.stream.write(printable(self.masks.apply(text)) + "\n")
@@ -1085,6 +1091,32 @@ def call_outputs(
     return outputs
 
 
+def _masked(result: RunResult, masks: Masks) -> RunResult:
+    """``result`` with every secret the run knows (tokens, ``::add-mask::`` values) as ``***``:
+    what leaves the runner (``--json``, text, step summaries) is scrubbed as on GitHub."""
+
+    def m(values: Mapping[str, str]) -> dict[str, str]:
+        return {k: masks.apply(v) for k, v in values.items()}
+
+    jobs = {
+        name: dataclasses.replace(
+            job,
+            outputs=m(job.outputs),
+            steps=tuple(dataclasses.replace(s, outputs=m(s.outputs)) for s in job.steps),
+            annotations=tuple(
+                dataclasses.replace(
+                    a,
+                    message=masks.apply(a.message),
+                    properties=tuple((k, masks.apply(v)) for k, v in a.properties),
+                )
+                for a in job.annotations
+            ),
+        )
+        for name, job in result.jobs.items()
+    }
+    return RunResult(jobs, m(result.summaries), m(result.outputs))
+
+
 def _github_context(
     environ: Mapping[str, str],
     workspace: Path,
@@ -1167,6 +1199,8 @@ def run_workflow(
         masks,
         in_actions=environ.get("GITHUB_ACTIONS", "").lower() == "true",
     )
+    if log.in_actions:
+        masks.listen(log.add_mask)
     own = bridge is None
     active = bridge or Bridge().start()
     try:
@@ -1218,7 +1252,8 @@ def run_workflow(
             document = {"jobs": {"action": {"runs-on": "local", "steps": [step]}}}
             typed = {}
         results, summaries = engine.run_workflow(document, jobs)
-        return RunResult(results, summaries, call_outputs(engine, document, results, typed))
+        outputs = call_outputs(engine, document, results, typed)
+        return _masked(RunResult(results, summaries, outputs), masks)
     finally:
         if own:
             active.stop()

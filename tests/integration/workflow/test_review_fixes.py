@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import textwrap
 from pathlib import Path
@@ -70,3 +71,43 @@ def test_event_path_replaced_by_a_link_is_not_written_through(tmp_path: Path) ->
     )
     assert result.ok, result
     assert not target.exists()
+
+
+def test_secrets_never_leave_the_runner_unmasked(tmp_path: Path) -> None:
+    inner = "inner" + "Secret" + "42x"
+    result, log = _run(
+        tmp_path,
+        f"""
+        name: t
+        on:
+          workflow_call:
+            outputs:
+              leaked:
+                value: ${{{{ github.token }}}}
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            steps:
+              - id: s
+                shell: bash
+                env:
+                  TOKEN: ${{{{ github.token }}}}
+                run: |
+                  echo "t=$TOKEN" >> "$GITHUB_OUTPUT"
+                  echo "::warning::token is $TOKEN"
+                  echo "summary has $TOKEN" >> "$GITHUB_STEP_SUMMARY"
+                  echo "::add-mask::{inner}"
+                  echo "i={inner}" >> "$GITHUB_OUTPUT"
+        """,
+        whole=True,
+        environ=_environ(GITHUB_ACTIONS="true"),
+    )
+    dumped = json.dumps(result.to_json())
+    assert _fake_token() not in dumped and inner not in dumped
+    assert result.jobs["a"].steps[0].outputs == {"t": "***", "i": "***"}
+    assert result.jobs["a"].annotations[0].message == "token is ***"
+    assert result.summaries["a"] == "summary has ***\n"
+    assert result.outputs == {"leaked": "***"}
+    # inside Actions the outer runner is asked to mask the inner values too
+    assert f"::add-mask::{inner}\n" in log
+    assert f"::add-mask::{_fake_token()}\n" in log
