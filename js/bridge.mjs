@@ -25,6 +25,12 @@ const { parse: parseYaml } = await import("yaml");
 const { truthy } = await import("@actions/expressions/result");
 
 let pending = Buffer.alloc(0);
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+// Node may leave the pipes non-blocking: EAGAIN means "not now", never an error.
+function pause() {
+  Atomics.wait(sleeper, 0, 0, 2);
+}
 
 function readLine() {
   const chunk = Buffer.alloc(65536);
@@ -39,7 +45,10 @@ function readLine() {
     try {
       n = readSync(0, chunk, 0, chunk.length, null);
     } catch (err) {
-      if (err.code === "EAGAIN") continue;
+      if (err.code === "EAGAIN") {
+        pause();
+        continue;
+      }
       if (err.code === "EOF") return null;
       throw err;
     }
@@ -51,7 +60,14 @@ function readLine() {
 function writeLine(obj) {
   const buf = Buffer.from(JSON.stringify(obj) + "\n", "utf8");
   let off = 0;
-  while (off < buf.length) off += writeSync(1, buf, off);
+  while (off < buf.length) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (err) {
+      if (err.code !== "EAGAIN") throw err;
+      pause(); // a value larger than the pipe's buffer: wait for the reader
+    }
+  }
 }
 
 // -- parsing ---------------------------------------------------------------------------

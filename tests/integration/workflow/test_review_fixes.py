@@ -111,3 +111,22 @@ def test_secrets_never_leave_the_runner_unmasked(tmp_path: Path) -> None:
     # inside Actions the outer runner is asked to mask the inner values too
     assert f"::add-mask::{inner}\n" in log
     assert f"::add-mask::{_fake_token()}\n" in log
+
+
+def test_an_expression_value_larger_than_a_pipe_buffer(tmp_path: Path) -> None:
+    result, log = _run(
+        tmp_path,
+        """
+        steps:
+          - id: s
+            shell: bash
+            run: echo "big=$(head -c 100000 /dev/zero | tr '\\0' a)" >> "$GITHUB_OUTPUT"
+          - id: t
+            shell: bash
+            env:
+              X: ${{ steps.s.outputs.big }}
+            run: echo "n=${#X}" >> "$GITHUB_OUTPUT"
+        """,
+    )
+    assert result.ok, log
+    assert result.jobs["a"].steps[1].outputs == {"n": "100000"}
