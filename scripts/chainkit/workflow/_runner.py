@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import secrets as _secrets
+import select
 import shutil
 import signal
 import subprocess  # runs the workflow's own steps, as GitHub's runner does  # nosec B404
@@ -174,6 +175,10 @@ class _Job:
     deadline: float | None
     defaults: Mapping[str, Any]
     results: list[StepResult]
+    tracking_id: str = ""
+    """``RUNNER_TRACKING_ID``: every process of the job carries it; killed at the job's end."""
+    groups: list[int] = field(default_factory=list)
+    """The process groups of the job's steps (killed at the job's end)."""
 
 
 def _hash_files(workspace: Path) -> Callable[[Sequence[str]], str]:
@@ -212,6 +217,56 @@ def _command_file(path: Path, *, limit: int = _COMMAND_FILE_LIMIT) -> str:
     except OSError as exc:
         raise FileCommandError(f"cannot read {path.name}: {exc}") from None
     return data.decode("utf-8", "replace")
+
+
+_DRAIN_SECONDS = 0.5
+"""After a step's shell exits: how long to keep reading what its children still print."""
+_CANCEL_GRACE = (7.5, 2.5)
+"""A timed-out step, as GitHub's runner: SIGINT, 7.5 s, SIGTERM, 2.5 s, SIGKILL."""
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> bool:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT, then SIGTERM, then SIGKILL to the step's process group (GitHub's escalation)."""
+    for sig, grace in zip((signal.SIGINT, signal.SIGTERM), _CANCEL_GRACE, strict=True):
+        _signal_group(proc.pid, sig)
+        try:
+            proc.wait(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    _signal_group(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _kill_job_processes(job: _Job) -> None:
+    """At a job's end: kill what its steps left running (their groups, and any process that
+    carries the job's ``RUNNER_TRACKING_ID``, as GitHub's runner does)."""
+    for pgid in job.groups:
+        _signal_group(pgid, signal.SIGKILL)
+    if not job.tracking_id:
+        return
+    marker = f"RUNNER_TRACKING_ID={job.tracking_id}".encode()
+    proc_root = Path("/proc")
+    if not proc_root.is_dir():
+        return
+    for entry in proc_root.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0"):
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _write_new(path: Path, text: str) -> None:
@@ -602,6 +657,7 @@ class _Engine:
     ) -> JobResult:
         log = self.run.log
         temp = Path(tempfile.mkdtemp(prefix="chainkit-runner-")).resolve()
+        started: list[_Job] = []
         try:
             ctx = self._base_context(needs_ctx)
             ctx["matrix"] = combo
@@ -639,7 +695,9 @@ class _Engine:
                 deadline=time.monotonic() + float(self.eval(timeout, ctx)) * 60,
                 defaults=defaults,
                 results=[],
+                tracking_id=_secrets.token_hex(16),
             )
+            started.append(job)
             job.context["job"] = {**ctx["job"], "status": "success"}
             self._job_extra = self._oidc_env(perms, environment)
             log.line(
@@ -674,6 +732,8 @@ class _Engine:
                 name, result, outputs, tuple(job.results), environment, tuple(job.annotations)
             )
         finally:
+            for each in started:
+                _kill_job_processes(each)
             self._oidc_end(self._job_extra)
             self._job_extra = {}
             shutil.rmtree(temp, ignore_errors=True)
@@ -872,6 +932,7 @@ class _Engine:
                 "RUNNER_OS": job.context["runner"]["os"],
                 "RUNNER_ARCH": job.context["runner"]["arch"],
                 "RUNNER_NAME": "chainkit-local",
+                "RUNNER_TRACKING_ID": job.tracking_id,
                 "GITHUB_OUTPUT": str(files["output"]),
                 "GITHUB_ENV": str(files["env"]),
                 "GITHUB_PATH": str(files["path"]),
@@ -922,7 +983,7 @@ class _Engine:
         env = self._process_env(job, step_env, files, action)
         reader = CommandReader(self.run.masks)
         with self.run.log.group(title):
-            code = self._spawn(argv, cwd, env, reader, limit)
+            code = self._spawn(argv, cwd, env, reader, limit, job)
         for text in reader.warnings:
             self.run.log.line(f"    | Warning: {text}")
         job.annotations.extend(reader.annotations)
@@ -958,7 +1019,9 @@ class _Engine:
         env: dict[str, str],
         reader: CommandReader,
         limit: float | None,
+        job: _Job | None = None,
     ) -> int | None:
+        """Run a step; it ends when its shell exits (background children do not hold it)."""
         proc = subprocess.Popen(  # noqa: S603 - the step  # nosec B603 - the workflow's step
             argv,
             cwd=cwd,
@@ -968,30 +1031,51 @@ class _Engine:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        if job is not None:
+            job.groups.append(proc.pid)
         assert proc.stdout is not None
         stdout = proc.stdout
+        exited = threading.Event()
+
+        def emit(raw: bytes) -> None:
+            text = reader.read(raw.decode("utf-8", "replace").rstrip("\n"))
+            if text is not None:
+                self.run.log.line(f"    | {text}")
 
         def pump() -> None:
-            for raw in iter(stdout.readline, b""):
-                text = reader.read(raw.decode("utf-8", "replace").rstrip("\n"))
-                if text is not None:
-                    self.run.log.line(f"    | {text}")
+            fd, pending, stop_at = stdout.fileno(), b"", None
+            while True:
+                if exited.is_set() and stop_at is None:
+                    stop_at = time.monotonic() + _DRAIN_SECONDS
+                if stop_at is not None and time.monotonic() > stop_at:
+                    break
+                ready, _, _ = select.select([fd], [], [], 0.05)
+                if not ready:
+                    if exited.is_set():
+                        break  # the shell is gone and nothing more is waiting
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    emit(raw)
+            if pending:
+                emit(pending)
 
         thread = threading.Thread(target=pump, daemon=True)
         thread.start()
         try:
             code: int | None = proc.wait(timeout=limit)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            _stop_group(proc)
             code = None
         except BaseException:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            _stop_group(proc)
             raise
-        thread.join(timeout=5)
+        exited.set()
+        thread.join()
         stdout.close()
         return code
 

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,44 @@ def test_an_expression_value_larger_than_a_pipe_buffer(tmp_path: Path) -> None:
     )
     assert result.ok, log
     assert result.jobs["a"].steps[1].outputs == {"n": "100000"}
+
+
+def test_background_processes_neither_hold_a_step_nor_outlive_the_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chainkit.workflow import _runner
+
+    monkeypatch.setattr(_runner, "_CANCEL_GRACE", (0.3, 0.3))
+    pids = tmp_path / "pids"
+    started = time.monotonic()
+    result, log = _run(
+        tmp_path,
+        f"""
+        steps:
+          - shell: bash
+            run: |
+              sleep 30 &
+              echo $! >> {pids}
+              setsid sleep 31 &
+              echo $! >> {pids}
+              echo started
+          - timeout-minutes: 0.01
+            shell: bash
+            run: |
+              trap 'echo got-int' INT
+              sleep 20 & wait
+              sleep 20 & wait
+              sleep 20 & wait
+          - if: always()
+            shell: bash
+            run: echo after
+        """,
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 8, log  # neither the background sleeps nor the timeout held the run
+    assert "| started" in log and "| got-int" in log and "| after" in log
+    assert result.jobs["a"].steps[1].outcome == "failure"
+    time.sleep(0.2)
+    for pid in pids.read_text().split():
+        state = Path(f"/proc/{pid}/stat")
+        assert not state.exists() or state.read_text().split()[2] == "Z", "orphan survived"
