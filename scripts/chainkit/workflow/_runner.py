@@ -998,7 +998,9 @@ class _Engine:
             for warning in envs.warnings:
                 self.run.log.line(f"    | Warning: {warning}")
             job.env.update(envs.values)
-            job.path[:0] = list(reversed(parse_paths(_command_file(files["path"]))))
+            for entry in parse_paths(_command_file(files["path"])):
+                # GitHub: a path added again moves to the front, never listed twice
+                job.path[:] = [entry, *(p for p in job.path if p != entry)]
             summary = _command_file(files["summary"], limit=_SUMMARY_LIMIT)
             if summary:
                 job.summary.append(summary)
