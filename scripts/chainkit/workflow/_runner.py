@@ -905,47 +905,47 @@ class _Engine:
         ):
             env.pop(drop, None)
         github = self.run.github
-        env.update(
-            {
-                "CI": "true",
-                "GITHUB_ACTIONS": "true",
-                "GITHUB_WORKSPACE": str(self.run.workspace),
-                "GITHUB_REPOSITORY": str(github["repository"]),
-                "GITHUB_REPOSITORY_OWNER": str(github["repository_owner"]),
-                "GITHUB_SHA": str(github["sha"]),
-                "GITHUB_REF": str(github["ref"]),
-                "GITHUB_REF_NAME": str(github["ref_name"]),
-                "GITHUB_EVENT_NAME": str(github["event_name"]),
-                "GITHUB_EVENT_PATH": str(job.temp / "_event.json"),
-                "GITHUB_API_URL": str(github["api_url"]),
-                "GITHUB_SERVER_URL": str(github["server_url"]),
-                "GITHUB_GRAPHQL_URL": str(github["graphql_url"]),
-                "GITHUB_RUN_ID": str(github["run_id"]),
-                "GITHUB_RUN_NUMBER": "1",
-                "GITHUB_RUN_ATTEMPT": "1",
-                "GITHUB_ACTOR": str(github["actor"]),
-                "GITHUB_WORKFLOW": str(github["workflow"]),
-                "GITHUB_WORKFLOW_REF": str(github["workflow_ref"]),
-                "GITHUB_WORKFLOW_SHA": str(github["sha"]),
-                "GITHUB_JOB": job.name,
-                "RUNNER_TEMP": str(job.temp),
-                "RUNNER_OS": job.context["runner"]["os"],
-                "RUNNER_ARCH": job.context["runner"]["arch"],
-                "RUNNER_NAME": "chainkit-local",
-                "RUNNER_TRACKING_ID": job.tracking_id,
-                "GITHUB_OUTPUT": str(files["output"]),
-                "GITHUB_ENV": str(files["env"]),
-                "GITHUB_PATH": str(files["path"]),
-                "GITHUB_STEP_SUMMARY": str(files["summary"]),
-                "GITHUB_STATE": str(files["state"]),
-            }
-        )
+        runner_vars: dict[str, str] = {
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(self.run.workspace),
+            "GITHUB_REPOSITORY": str(github["repository"]),
+            "GITHUB_REPOSITORY_OWNER": str(github["repository_owner"]),
+            "GITHUB_SHA": str(github["sha"]),
+            "GITHUB_REF": str(github["ref"]),
+            "GITHUB_REF_NAME": str(github["ref_name"]),
+            "GITHUB_EVENT_NAME": str(github["event_name"]),
+            "GITHUB_EVENT_PATH": str(job.temp / "_event.json"),
+            "GITHUB_API_URL": str(github["api_url"]),
+            "GITHUB_SERVER_URL": str(github["server_url"]),
+            "GITHUB_GRAPHQL_URL": str(github["graphql_url"]),
+            "GITHUB_RUN_ID": str(github["run_id"]),
+            "GITHUB_RUN_NUMBER": "1",
+            "GITHUB_RUN_ATTEMPT": "1",
+            "GITHUB_ACTOR": str(github["actor"]),
+            "GITHUB_WORKFLOW": str(github["workflow"]),
+            "GITHUB_WORKFLOW_REF": str(github["workflow_ref"]),
+            "GITHUB_WORKFLOW_SHA": str(github["sha"]),
+            "GITHUB_JOB": job.name,
+            "RUNNER_TEMP": str(job.temp),
+            "RUNNER_OS": job.context["runner"]["os"],
+            "RUNNER_ARCH": job.context["runner"]["arch"],
+            "RUNNER_NAME": "chainkit-local",
+            "RUNNER_TRACKING_ID": job.tracking_id,
+            "GITHUB_OUTPUT": str(files["output"]),
+            "GITHUB_ENV": str(files["env"]),
+            "GITHUB_PATH": str(files["path"]),
+            "GITHUB_STEP_SUMMARY": str(files["summary"]),
+            "GITHUB_STATE": str(files["state"]),
+        }
         env.pop("GITHUB_TOKEN", None)  # as on GitHub: a step sees the token only through env:
-        env.update(self._job_extra)
+        runner_vars.update(self._job_extra)
         if action is not None:
-            env["GITHUB_ACTION_PATH"] = str(action.path)
+            runner_vars["GITHUB_ACTION_PATH"] = str(action.path)
         env.update(job.env)
         env.update(step_env)
+        # As GitHub's ScriptHandler: the runner's own variables win over env: and $GITHUB_ENV
+        env.update(runner_vars)
         if job.path:
             env["PATH"] = os.pathsep.join([*job.path, env.get("PATH", "")])
         return env

@@ -172,3 +172,30 @@ def test_background_processes_neither_hold_a_step_nor_outlive_the_job(
     for pid in pids.read_text().split():
         state = Path(f"/proc/{pid}/stat")
         assert not state.exists() or state.read_text().split()[2] == "Z", "orphan survived"
+
+
+def test_runner_variables_win_over_env_and_github_env(tmp_path: Path) -> None:
+    result, log = _run(
+        tmp_path,
+        """
+        env:
+          GITHUB_REPOSITORY: evil/other
+        steps:
+          - shell: bash
+            run: |
+              echo "GITHUB_API_URL=http://evil.invalid" >> "$GITHUB_ENV"
+              echo "GITHUB_WORKSPACE=/" >> "$GITHUB_ENV"
+              echo "RUNNER_TEMP=/" >> "$GITHUB_ENV"
+          - id: s
+            shell: bash
+            env:
+              GITHUB_SHA: forged
+              GITHUB_TOKEN: ${{ github.token }}
+            run: |
+              echo "v=$GITHUB_REPOSITORY $GITHUB_API_URL $GITHUB_SHA" >> "$GITHUB_OUTPUT"
+              test "$GITHUB_WORKSPACE" = "$PWD" && test "$RUNNER_TEMP" != /
+              test -n "$GITHUB_TOKEN"
+        """,
+    )
+    assert result.ok, log
+    assert result.jobs["a"].steps[1].outputs["v"] == f"acme/widgets http://127.0.0.1:9 {SHA}"
