@@ -26,7 +26,7 @@ from typing import Any, TextIO
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
 from chainkit.workflow._bridge import Bridge
-from chainkit.workflow._commands import Annotation, CommandReader, Masks
+from chainkit.workflow._commands import Annotation, CommandReader, Masks, neutralise
 from chainkit.workflow._errors import WorkflowUsageError
 from chainkit.workflow._files import FileCommandError, parse_key_values, parse_paths
 from chainkit.workflow._inputs import event_inputs, trigger_of
@@ -126,6 +126,10 @@ class Log:
             self.stream.flush()
 
     def line(self, text: str) -> None:
+        """A log line; inside Actions, never a command the outer runner would act on."""
+        self._write(neutralise(text) if self.in_actions else text)
+
+    def _write(self, text: str) -> None:
         with self._lock:
             self.stream.write(printable(self.masks.apply(text)) + "\n")
             self.stream.flush()
@@ -133,12 +137,12 @@ class Log:
     @contextlib.contextmanager
     def group(self, title: str) -> Iterator[None]:
         if self.in_actions:
-            self.line(f"::group::{title}")
+            self._write("::group::" + neutralise(title).replace("::", ": :"))
         try:
             yield
         finally:
             if self.in_actions:
-                self.line("::endgroup::")
+                self._write("::endgroup::")
 
 
 # -- the run ------------------------------------------------------------------------

@@ -199,3 +199,33 @@ def test_runner_variables_win_over_env_and_github_env(tmp_path: Path) -> None:
     )
     assert result.ok, log
     assert result.jobs["a"].steps[1].outputs["v"] == f"acme/widgets http://127.0.0.1:9 {SHA}"
+
+
+def test_inner_commands_never_reach_an_outer_runner(tmp_path: Path) -> None:
+    s1, s2 = "alpha" + "Mask" + "One", "beta" + "Mask" + "Two"
+    result, log = _run(
+        tmp_path,
+        f"""
+        steps:
+          - id: s
+            name: relay
+            shell: bash
+            run: |
+              echo "  ::add-mask::{s1}"
+              echo "##[add-mask]{s2}"
+              echo "values {s1} {s2}"
+              echo "text ##[error]forged"
+              echo "x ::warning::not-a-command"
+              printf '%s\\n' '::' '::group::fake' 'tail ##[endgroup]'
+        """,
+        environ=_environ(GITHUB_ACTIONS="true"),
+    )
+    assert s1 not in log.replace(f"::add-mask::{s1}", "")
+    assert s2 not in log.replace(f"::add-mask::{s2}", "")
+    assert "values *** ***" in log
+    own = ("::group::", "::endgroup::", "::add-mask::")
+    for line in log.splitlines():
+        assert "##[" not in line, line
+        assert not line.lstrip().startswith("::") or line.startswith(own), line
+    assert "::group::fake" not in log
+    assert [a.message for a in result.jobs["a"].annotations] == ["forged"]  # as GitHub reads it
