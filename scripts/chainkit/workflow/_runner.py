@@ -485,9 +485,15 @@ class _Engine:
                 perms = _permissions(spec.get("permissions"))
                 if perms is None:
                     perms = workflow_perms
-                job_results.append(
-                    self._run_job(name, label, spec, document, needs_ctx, combo, len(combos), perms)
-                )
+                try:
+                    job_results.append(
+                        self._run_job(
+                            name, label, spec, document, needs_ctx, combo, len(combos), perms
+                        )
+                    )
+                except (StepFailure, OSError, ValueError) as exc:
+                    self.run.log.line(f"job {label}: failure ({exc})")
+                    job_results.append(JobResult(name, "failure", {}))
             worst = next(
                 (r for r in job_results if r.result in ("failure", "cancelled")), job_results[-1]
             )
@@ -861,6 +867,13 @@ class _Engine:
         except StepFailure as exc:
             self.run.log.line(f"    | Error: {exc}")
             job.annotations.append(Annotation("error", str(exc)))
+            return "failure", {}
+        except (OSError, ValueError) as exc:
+            # A value the OS refuses (NUL byte, lone surrogate, an environment too large):
+            # the step fails, the run goes on (always() steps, later jobs, --json).
+            message = f"the step could not run: {type(exc).__name__}: {exc}"
+            self.run.log.line(f"    | Error: {message}")
+            job.annotations.append(Annotation("error", message))
             return "failure", {}
 
     def _working_dir(

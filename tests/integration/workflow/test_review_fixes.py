@@ -229,3 +229,35 @@ def test_inner_commands_never_reach_an_outer_runner(tmp_path: Path) -> None:
         assert not line.lstrip().startswith("::") or line.startswith(own), line
     assert "::group::fake" not in log
     assert [a.message for a in result.jobs["a"].annotations] == ["forged"]  # as GitHub reads it
+
+
+def test_values_the_os_refuses_fail_the_step_not_the_run(tmp_path: Path) -> None:
+    result, log = _run(
+        tmp_path,
+        """
+        steps:
+          - shell: bash
+            env:
+              X: ${{ fromJSON('"\\ud800"') }}
+            run: "true"
+          - if: always()
+            shell: bash
+            env:
+              X: ${{ fromJSON('"a\\u0000b"') }}
+            run: "true"
+          - if: always()
+            shell: bash
+            run: echo "BIG=$(head -c 200000 /dev/zero | tr '\\0' a)" >> "$GITHUB_ENV"
+          - if: always()
+            shell: bash
+            run: "true"
+          - if: always()
+            id: last
+            shell: bash
+            run: echo "done=yes" >> "$GITHUB_OUTPUT"
+        """,
+    )
+    steps = result.jobs["a"].steps
+    assert [s.outcome for s in steps] == ["failure", "failure", "success", "failure", "failure"]
+    assert not result.ok
+    assert "could not run" in log
