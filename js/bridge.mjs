@@ -203,8 +203,15 @@ function evaluate(request) {
     const parts = splitTemplate(text);
     if (parts.length === 1 && parts[0].expression !== undefined) text = parts[0].expression;
     else if (parts.some((p) => p.expression !== undefined)) {
-      // A string with embedded expressions: GitHub evaluates it as a (truthy) string.
-      return { ok: true, value: evaluateTemplate(parts, run).length > 0 };
+      // A string with embedded expressions: GitHub's parser makes it format('…', …), a truthy
+      // string, and convertToIfCondition wraps it in success() && (…) unless one of the
+      // embedded expressions calls a status function.
+      const value = evaluateTemplate(parts, run).length > 0;
+      const hasStatus = parts.some(
+        (p) => p.expression !== undefined && usesStatusFunction(compile(p.expression)),
+      );
+      const implicit = hasStatus ? true : request.status === "success";
+      return { ok: true, value: implicit && value };
     }
     if (text === "") text = "success()";
     const tree = compile(text);
