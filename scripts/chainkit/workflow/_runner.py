@@ -347,6 +347,19 @@ def _matrix(strategy: Any) -> list[dict[str, Any]]:
     return combos or [{}]
 
 
+def _ancestors(jobs: Mapping[str, Any], name: str) -> set[str]:
+    """Every job ``name`` needs, directly or through other jobs."""
+    found: set[str] = set()
+    stack = [name]
+    while stack:
+        needs = (jobs.get(stack.pop()) or {}).get("needs") or []
+        for need in [needs] if isinstance(needs, str) else needs:
+            if str(need) not in found:
+                found.add(str(need))
+                stack.append(str(need))
+    return found
+
+
 def _job_order(jobs: Mapping[str, Any], selected: Sequence[str] | None) -> list[str]:
     def needs_of(name: str) -> list[str]:
         needs = jobs[name].get("needs") or []
@@ -433,8 +446,10 @@ class _Engine:
         return self.eval(value, ctx)
 
     def eval_env(self, env: Any, ctx: dict[str, Any], into: dict[str, str]) -> None:
-        for key, value in (env or {}).items():
-            into[str(key)] = self.eval_str(value, {**ctx, "env": {**ctx.get("env", {}), **into}})
+        """One pass against ``ctx`` (GitHub's EvaluateStepEnvironment): a value never sees a
+        sibling of the same ``env:`` mapping."""
+        values = {str(key): self.eval_str(value, ctx) for key, value in (env or {}).items()}
+        into.update(values)
 
     # -- jobs -------------------------------------------------------------------------
     def run_workflow(
@@ -452,7 +467,10 @@ class _Engine:
                 n: {"result": results[n].result, "outputs": dict(results[n].outputs)} for n in needs
             }
             need_results = [results[n].result for n in needs]
-            if any(r in ("failure", "cancelled") for r in need_results):
+            # failure(): "true if any ancestor job fails", not only a direct need
+            ancestors = _ancestors(jobs, name)
+            ancestor_results = [results[n].result for n in ancestors if n in results]
+            if any(r in ("failure", "cancelled") for r in [*need_results, *ancestor_results]):
                 status = "failure"
             elif all(r == "success" for r in need_results):
                 status = "success"
@@ -758,7 +776,9 @@ class _Engine:
         action: _ActionScope | None = None,
     ) -> str:
         """Run steps; return the status of this list (success/failure/cancelled)."""
-        status = job.status
+        # a composite action's status starts at success (CompositeActionHandler), unless the
+        # job is being cancelled
+        status = "success" if action is not None and job.status != "cancelled" else job.status
         for index, step in enumerate(steps, start=1):
             step_id = str(step.get("id") or f"__{index}")
             title = str(
@@ -776,11 +796,18 @@ class _Engine:
                 status = "cancelled"
                 job.status = "cancelled"
                 self.run.log.line(f"  job {job.name} exceeded timeout-minutes: cancelled")
+            step_env = dict(action.env) if action else {}
             try:
+                # the step's env: joins the env context before its if: (GitHub's StepsRunner)
+                self.eval_env(step.get("env"), ctx, step_env)
+                ctx = {**ctx, "env": {**ctx["env"], **step_env}}
                 wanted = self.condition(step.get("if"), ctx, status)
             except StepFailure as exc:
                 self.run.log.line(f"  step {prefix}{title}: failure ({exc})")
-                status = job.status = "failure" if status != "cancelled" else status
+                status = "failure" if status != "cancelled" else status
+                if action is None:
+                    job.status = status
+                    job.results.append(StepResult(step_id, title, "failure", "failure", {}))
                 scope[step_id] = {"outcome": "failure", "conclusion": "failure", "outputs": {}}
                 continue
             if not wanted:
@@ -789,7 +816,7 @@ class _Engine:
                 if action is None:
                     job.results.append(StepResult(step_id, title, "skipped", "skipped", {}))
                 continue
-            outcome, outputs = self._run_step(job, step, ctx, scope, action, f"{prefix}{title}")
+            outcome, outputs = self._run_step(job, step, ctx, step_env, action, f"{prefix}{title}")
             conclusion = outcome
             if outcome == "failure":
                 try:
@@ -828,13 +855,11 @@ class _Engine:
         job: _Job,
         step: dict[str, Any],
         ctx: dict[str, Any],
-        scope: dict[str, Any],
+        step_env: dict[str, str],
         action: _ActionScope | None,
         title: str,
     ) -> tuple[str, dict[str, str]]:
         try:
-            step_env = dict(action.env) if action else {}
-            self.eval_env(step.get("env"), {**ctx, "env": {**job.env, **step_env}}, step_env)
             timeout = step.get("timeout-minutes")
             limit = float(self.eval(timeout, ctx)) * 60 if timeout is not None else None
             if job.deadline is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import textwrap
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from chainkit.workflow import RunResult, run_workflow
 
 pytestmark = pytest.mark.node
 
+ASSETS = Path(__file__).parents[2] / "assets" / "workflows"
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -261,3 +263,61 @@ def test_values_the_os_refuses_fail_the_step_not_the_run(tmp_path: Path) -> None
     assert [s.outcome for s in steps] == ["failure", "failure", "success", "failure", "failure"]
     assert not result.ok
     assert "could not run" in log
+
+
+def test_status_and_env_faithfulness(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(ASSETS / "actions", ws / "actions")
+    result, _log = _run(
+        tmp_path,
+        """
+        name: t
+        on: workflow_dispatch
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            steps:
+              - id: same-env
+                env:
+                  DEPLOY: "yes"
+                if: env.DEPLOY == 'yes'
+                shell: bash
+                run: echo "ran=1" >> "$GITHUB_OUTPUT"
+              - id: one-pass
+                env:
+                  A: first
+                  B: ${{ env.A }}-second
+                shell: bash
+                run: echo "b=$B" >> "$GITHUB_OUTPUT"
+              - shell: bash
+                run: exit 1
+              - id: mixed
+                if: ${{ github.event_name }} == 'push'
+                shell: bash
+                run: echo "must not run"
+              - id: comp
+                if: always()
+                uses: ./actions/after-failure
+          b:
+            needs: a
+            runs-on: ubuntu-latest
+            steps:
+              - shell: bash
+                run: "true"
+          notify:
+            needs: b
+            if: failure()
+            runs-on: ubuntu-latest
+            steps:
+              - shell: bash
+                run: "true"
+        """,
+        whole=True,
+    )
+    steps = {s.id: s for s in result.jobs["a"].steps}
+    assert steps["same-env"].outputs == {"ran": "1"}  # the step's env is in its if:
+    assert steps["one-pass"].outputs == {"b": "-second"}  # siblings are not seen
+    assert steps["mixed"].outcome == "skipped"  # success() && (format(...))
+    assert steps["comp"].outputs == {"ran": "yes"}  # a composite's status starts at success
+    assert result.jobs["b"].result == "skipped"
+    assert result.jobs["notify"].result == "success"  # failure() sees any ancestor
