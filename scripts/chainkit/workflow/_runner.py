@@ -417,7 +417,9 @@ class _Engine:
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         if isinstance(value, (dict, list)):
-            return json.dumps(value, indent=2)
+            # GitHub: "A mapping was not expected" / "A sequence was not expected"
+            kind = "mapping" if isinstance(value, dict) else "sequence"
+            raise StepFailure(f"{template!r}: a {kind} was not expected (use toJSON(...))")
         return str(value)
 
     def condition(self, expr: Any, ctx: Mapping[str, Any], status: str) -> bool:

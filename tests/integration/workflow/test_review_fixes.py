@@ -321,3 +321,24 @@ def test_status_and_env_faithfulness(tmp_path: Path) -> None:
     assert steps["comp"].outputs == {"ran": "yes"}  # a composite's status starts at success
     assert result.jobs["b"].result == "skipped"
     assert result.jobs["notify"].result == "success"  # failure() sees any ancestor
+
+
+def test_an_object_where_a_string_is_expected_fails(tmp_path: Path) -> None:
+    result, log = _run(
+        tmp_path,
+        """
+        steps:
+          - env:
+              X: ${{ github.event }}
+            shell: bash
+            run: echo "must not run"
+          - id: ok
+            if: always()
+            env:
+              X: ${{ toJSON(github.event.inputs) }}
+            shell: bash
+            run: echo "x=$X" >> "$GITHUB_OUTPUT"
+        """,
+    )
+    assert [s.outcome for s in result.jobs["a"].steps] == ["failure", "success"]
+    assert "mapping was not expected" in log and "must not run" not in log.split("mapping")[1]
