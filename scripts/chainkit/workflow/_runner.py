@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import secrets as _secrets
 import select
 import shutil
@@ -185,25 +186,103 @@ class _Job:
     """The process groups of the job's steps (killed at the job's end)."""
 
 
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """@actions/glob's dialect on a normalised absolute pattern: ``*`` and ``?`` within a path
+    segment, ``**`` any number of segments, ``[...]``; a match also takes what is below it."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("/**/", i):
+            out.append("(?:/.*)?/")
+            i += 4
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out.append("(?:/.*)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
+            close = pattern.index("]", i + 2)
+            body = pattern[i + 1 : close].replace("\\", "\\\\")
+            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+            i = close + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + "(?:/.*)?", re.DOTALL)
+
+
 def _hash_files(workspace: Path) -> Callable[[Sequence[str]], str]:
+    """GitHub's hashFiles: patterns relative to (or absolute inside) the workspace; matches
+    outside it are ignored; symlinked folders are not followed (no --follow-symbolic-links), a
+    symlinked file is hashed by its target's content."""
+
+    def absolute(pattern: str) -> str:
+        path = Path(pattern)
+        return os.path.normpath(path if path.is_absolute() else workspace / path)
+
     def hash_files(patterns: Sequence[str]) -> str:
-        include = [p for p in patterns if not p.startswith("!")]
-        exclude = [p[1:] for p in patterns if p.startswith("!")]
+        include = [_glob_regex(absolute(p)) for p in patterns if p and not p.startswith("!")]
+        exclude = [_glob_regex(absolute(p[1:])) for p in patterns if p.startswith("!")]
         found: set[Path] = set()
-        for pattern in include:
-            if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-                raise ValueError(f"pattern {pattern!r} must be inside the workspace")
-            found.update(p for p in workspace.glob(pattern) if p.is_file() and not p.is_symlink())
-        for pattern in exclude:
-            found.difference_update(workspace.glob(pattern))
+        for start in _search_roots(workspace, [absolute(p) for p in patterns if p[:1] != "!"]):
+            found.update(_walk_matches(start, include, exclude))
         if not found:
             return ""
         total = hashlib.sha256()
         for path in sorted(found):
-            total.update(hashlib.sha256(path.read_bytes()).digest())
+            digest = hashlib.sha256()
+            with path.open("rb") as stream:
+                for chunk in iter(lambda: stream.read(1 << 16), b""):
+                    digest.update(chunk)
+            total.update(digest.digest())
         return total.hexdigest()
 
     return hash_files
+
+
+def _search_roots(workspace: Path, patterns: list[str]) -> set[Path]:
+    """Where to walk: each pattern's literal folder, inside the workspace, reached without a
+    symlinked folder (GitHub does not follow them without --follow-symbolic-links)."""
+    roots: set[Path] = set()
+    for pattern in patterns:
+        parts = Path(pattern).parts
+        literal = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), None)
+        root = Path(*parts[: len(parts) - 1 if literal is None else literal])
+        if root != workspace and workspace not in root.parents:
+            continue
+        current, ok = workspace, True
+        for part in root.relative_to(workspace).parts:
+            current = current / part
+            if current.is_symlink() or not current.is_dir():
+                ok = False
+                break
+        if ok:
+            roots.add(root)
+    return roots
+
+
+def _walk_matches(
+    start: Path, include: list[re.Pattern[str]], exclude: list[re.Pattern[str]]
+) -> set[Path]:
+    found: set[Path] = set()
+    for root, dirs, files in os.walk(start, followlinks=False):
+        dirs.sort()
+        links = [d for d in dirs if (Path(root) / d).is_symlink()]
+        for name in sorted(files + links):
+            path = Path(root) / name
+            if not any(r.fullmatch(str(path)) for r in include):
+                continue
+            if any(r.fullmatch(str(path)) for r in exclude) or not path.is_file():
+                continue  # a folder (or a link to one) is never hashed
+            found.add(path)
+    return found
 
 
 _SUMMARY_LIMIT = 1 << 20  # GitHub's limit for one step's summary
