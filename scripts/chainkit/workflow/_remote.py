@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import shutil
@@ -261,7 +262,14 @@ def _artifact_name(call: RemoteCall) -> str:
     return name
 
 
-def _collect(workspace: Path, patterns: list[str], store: Path) -> list[Path]:
+def _hidden(path: Path, base: Path) -> bool:
+    parts = path.relative_to(base).parts if path != base else (path.name,)
+    return any(part.startswith(".") for part in parts)
+
+
+def _collect(
+    workspace: Path, patterns: list[str], store: Path, *, include_hidden: bool = False
+) -> list[Path]:
     files: list[Path] = []
     excluded: list[Path] = []
     for pattern in patterns:
@@ -281,6 +289,10 @@ def _collect(workspace: Path, patterns: list[str], store: Path) -> list[Path]:
                 if match.is_dir()
                 else ([match] if match.is_file() else [])
             )
+            if not negate and not include_hidden:
+                # upload-artifact v4.4+: hidden files and folders excluded by default
+                base = match if match.is_dir() else match.parent
+                found = [f for f in found if not _hidden(f, base)]
             (excluded if negate else files).extend(found)
     store = store.resolve()
     return sorted(
@@ -297,7 +309,8 @@ def _upload_artifact(call: RemoteCall) -> RemoteEffects:
     patterns = [p.strip() for p in call.inputs.get("path", "").splitlines() if p.strip()]
     if not patterns:
         raise StepFailure("upload-artifact: input 'path' is required")
-    files = _collect(call.workspace, patterns, call.artifacts)
+    hidden = call.inputs.get("include-hidden-files", "false").strip().lower() == "true"
+    files = _collect(call.workspace, patterns, call.artifacts, include_hidden=hidden)
     if not files:
         mode = call.inputs.get("if-no-files-found", "warn")
         message = f"No files were found with the provided path: {', '.join(patterns)}"
@@ -343,6 +356,12 @@ def _download_artifact(call: RemoteCall) -> RemoteEffects:
         raise StepFailure(f"download-artifact: path {dest!r} overlaps the artifacts folder")
     if call.artifacts.is_symlink():
         raise StepFailure(f"the artifacts folder {call.artifacts} was replaced by a symlink")
+    repository = call.inputs.get("repository", "").strip()
+    if call.inputs.get("run-id", "").strip() or repository not in ("", call.repository):
+        raise StepFailure(
+            "download-artifact: run-id/repository (another run's artifacts) is not supported "
+            "locally: only this run's artifacts can be downloaded"
+        )
     if call.inputs.get("name"):
         name = _artifact_name(call)
         source = call.artifacts / name
@@ -350,11 +369,14 @@ def _download_artifact(call: RemoteCall) -> RemoteEffects:
             raise StepFailure(f"Artifact not found: {name} (not uploaded in this run)")
         count = _copy_tree(source, target, root)
     else:
+        pattern = call.inputs.get("pattern", "").strip()
+        merge = call.inputs.get("merge-multiple", "false").strip().lower() == "true"
+        names = [n for n in sorted(call.uploaded) if not pattern or fnmatch.fnmatchcase(n, pattern)]
         count = 0
-        for name in sorted(call.uploaded):
+        for name in names:
             source = call.artifacts / name
             if source.is_dir() and not source.is_symlink():
-                count += _copy_tree(source, target / name, root)
+                count += _copy_tree(source, target if merge else target / name, root)
     call.log(f"download-artifact: {count} file(s) into {target}")
     return RemoteEffects(outputs={"download-path": str(target)})
 

@@ -119,3 +119,32 @@ def test_no_write_or_delete_through_a_symlinked_component(tree: Path, tmp_path: 
     assert (home / ".ssh" / "id").read_text() == "key\n"
     with pytest.raises(StepFailure, match="inside the workspace"):
         EMULATED["actions/download-artifact"](_call(ws, store, name="a", path=str(outside)))
+
+
+def test_artifact_inputs_as_v4(tmp_path: Path) -> None:
+    ws, store = tmp_path / "ws", tmp_path / "store"
+    (ws / "d" / ".git").mkdir(parents=True)
+    (ws / "d" / "f.txt").write_text("f\n")
+    (ws / "d" / ".env").write_text("hidden\n")
+    (ws / "d" / ".git" / "config").write_text("hidden\n")
+    up = _call(ws, store, name="a-one", path="d")
+    EMULATED["actions/upload-artifact"](up)
+    assert sorted(p.name for p in (store / "a-one").rglob("*")) == ["f.txt"]
+    with_hidden = _call(ws, store, name="b-two", path="d", **{"include-hidden-files": "true"})
+    with_hidden.uploaded.update(up.uploaded)
+    EMULATED["actions/upload-artifact"](with_hidden)
+    assert (store / "b-two" / ".env").is_file()
+    down = _call(ws, store, path="got", pattern="a-*")
+    down.uploaded.update(with_hidden.uploaded)
+    EMULATED["actions/download-artifact"](down)
+    assert sorted(p.name for p in (ws / "got").iterdir()) == ["a-one"]
+    merged = _call(ws, store, path="merged", pattern="nothing-*")
+    merged.uploaded.update(with_hidden.uploaded)
+    EMULATED["actions/download-artifact"](merged)
+    assert not (ws / "merged").exists() or not any((ws / "merged").iterdir())
+    flat = _call(ws, store, path="flat", **{"merge-multiple": "true"})
+    flat.uploaded.update(with_hidden.uploaded)
+    EMULATED["actions/download-artifact"](flat)
+    assert (ws / "flat" / "f.txt").is_file() and (ws / "flat" / ".env").is_file()
+    with pytest.raises(StepFailure, match="run-id"):
+        EMULATED["actions/download-artifact"](_call(ws, store, path="x", **{"run-id": "123"}))
