@@ -579,7 +579,7 @@ class _Engine:
                 results[name] = JobResult(name, "failure", {})
                 continue
             job_results = []
-            for combo in combos:
+            for job_index, combo in enumerate(combos):
                 label = name if combo == {} else f"{name} ({', '.join(map(str, combo.values()))})"
                 perms = _permissions(spec.get("permissions"))
                 if perms is None:
@@ -587,7 +587,15 @@ class _Engine:
                 try:
                     job_results.append(
                         self._run_job(
-                            name, label, spec, document, needs_ctx, combo, len(combos), perms
+                            name,
+                            label,
+                            spec,
+                            document,
+                            needs_ctx,
+                            combo,
+                            len(combos),
+                            perms,
+                            job_index,
                         )
                     )
                 except (StepFailure, OSError, ValueError) as exc:
@@ -763,6 +771,7 @@ class _Engine:
         combo: dict[str, Any],
         total: int,
         perms: dict[str, str] | None,
+        index: int = 0,
     ) -> JobResult:
         log = self.run.log
         temp = Path(tempfile.mkdtemp(prefix="chainkit-runner-")).resolve()
@@ -770,7 +779,12 @@ class _Engine:
         try:
             ctx = self._base_context(needs_ctx)
             ctx["matrix"] = combo
-            ctx["strategy"] = {"job-total": total, "fail-fast": True, "max-parallel": total}
+            ctx["strategy"] = {
+                "job-index": index,
+                "job-total": total,
+                "fail-fast": True,
+                "max-parallel": total,
+            }
             ctx["runner"] = self._runner_ctx(temp)
             token = self._job_token(perms)
             ctx["github"] = {**self.run.github, "token": token, "job": name}
@@ -889,11 +903,13 @@ class _Engine:
                 if action is None:
                     job.status = status
                     job.results.append(StepResult(step_id, title, "failure", "failure", {}))
-                scope[step_id] = {"outcome": "failure", "conclusion": "failure", "outputs": {}}
+                if step.get("id"):  # GitHub: only steps with an id are in steps
+                    scope[step_id] = {"outcome": "failure", "conclusion": "failure", "outputs": {}}
                 continue
             if not wanted:
                 self.run.log.line(f"  step {prefix}{title}: skipped")
-                scope[step_id] = {"outcome": "skipped", "conclusion": "skipped", "outputs": {}}
+                if step.get("id"):  # GitHub: only steps with an id are in steps
+                    scope[step_id] = {"outcome": "skipped", "conclusion": "skipped", "outputs": {}}
                 if action is None:
                     job.results.append(StepResult(step_id, title, "skipped", "skipped", {}))
                 continue
@@ -906,7 +922,8 @@ class _Engine:
                     tolerate = False
                 if tolerate is True or str(tolerate).lower() == "true":
                     conclusion = "success"
-            scope[step_id] = {"outcome": outcome, "conclusion": conclusion, "outputs": outputs}
+            if step.get("id"):  # GitHub: only steps with an id are in steps
+                scope[step_id] = {"outcome": outcome, "conclusion": conclusion, "outputs": outputs}
             if action is None:
                 job.results.append(StepResult(step_id, title, outcome, conclusion, dict(outputs)))
             self.run.log.line(

@@ -342,3 +342,41 @@ def test_an_object_where_a_string_is_expected_fails(tmp_path: Path) -> None:
     )
     assert [s.outcome for s in result.jobs["a"].steps] == ["failure", "success"]
     assert "mapping was not expected" in log and "must not run" not in log.split("mapping")[1]
+
+
+def test_minor_context_fidelity(tmp_path: Path) -> None:
+    result, log = _run(
+        tmp_path,
+        """
+        name: t
+        on:
+          workflow_call:
+            inputs:
+              n:
+                type: number
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            strategy:
+              matrix:
+                w: [x, y]
+            steps:
+              - shell: bash
+                run: "true"
+              - id: s
+                shell: bash
+                env:
+                  STEPS: ${{ toJSON(steps) }}
+                  N: ${{ inputs.n }}
+                run: |
+                  echo "i=${{ strategy.job-index }}" >> "$GITHUB_OUTPUT"
+                  echo "steps=$(printf %s "$STEPS" | tr -d ' \\n')" >> "$GITHUB_OUTPUT"
+                  echo "n=$N" >> "$GITHUB_OUTPUT"
+        """,
+        whole=True,
+    )
+    assert result.ok, log
+    outs = [s.outputs for s in result.jobs["a"].steps if s.id == "s"]
+    assert [o["i"] for o in outs] == ["0", "1"]
+    assert outs[0]["steps"] == "{}"  # a step without an id is not in the steps context
+    assert outs[0]["n"] == "0"
