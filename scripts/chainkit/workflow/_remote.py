@@ -158,6 +158,8 @@ def _checkout(call: RemoteCall) -> RemoteEffects:
                 f"({call.workflow_repository})"
             )
         call.log(f"checkout: using the workspace {call.workspace} as {repository}")
+        if path.strip() not in ("", "."):
+            call.log(f"warning: checkout path {path!r} ignored: the workspace is used as it is")
         return RemoteEffects()
     ref = call.inputs.get("ref", "")
     if ref and ref != call.workflow_sha:

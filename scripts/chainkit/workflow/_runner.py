@@ -11,6 +11,7 @@ import os
 import re
 import secrets as _secrets
 import select
+import shlex
 import shutil
 import signal
 import subprocess  # runs the workflow's own steps, as GitHub's runner does  # nosec B404
@@ -1027,7 +1028,11 @@ class _Engine:
         if shell == "python":
             return ["python", str(script)]
         if "{0}" in shell:
-            return [part.replace("{0}", str(script)) for part in shell.split()]
+            try:
+                parts = shlex.split(shell)
+            except ValueError as exc:
+                raise StepFailure(f"shell {shell!r}: {exc}") from None
+            return [part.replace("{0}", str(script)) for part in parts]
         raise StepFailure(f"shell {shell!r} is not supported by the local runner")
 
     def _process_env(
@@ -1141,12 +1146,18 @@ class _Engine:
             for entry in parse_paths(_command_file(files["path"])):
                 # GitHub: a path added again moves to the front, never listed twice
                 job.path[:] = [entry, *(p for p in job.path if p != entry)]
+        except FileCommandError as exc:
+            self.run.log.line(f"    | Error: {exc}")
+            failed = True
+        try:
             summary = _command_file(files["summary"], limit=_SUMMARY_LIMIT)
             if summary:
                 job.summary.append(summary)
         except FileCommandError as exc:
-            self.run.log.line(f"    | Error: {exc}")
-            failed = True
+            # GitHub: an error annotation; the step's result is not changed
+            message = f"Failed to create step summary using 'GITHUB_STEP_SUMMARY': {exc}"
+            self.run.log.line(f"    | Error: {message}")
+            job.annotations.append(Annotation("error", message))
         if code is None:
             self.run.log.line(f"    | Error: the step exceeded its timeout ({limit:.0f}s)")
             failed = True

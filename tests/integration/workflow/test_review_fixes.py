@@ -380,3 +380,24 @@ def test_minor_context_fidelity(tmp_path: Path) -> None:
     assert [o["i"] for o in outs] == ["0", "1"]
     assert outs[0]["steps"] == "{}"  # a step without an id is not in the steps context
     assert outs[0]["n"] == "0"
+
+
+def test_an_oversized_summary_is_an_annotation_not_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chainkit.workflow import _runner
+
+    monkeypatch.setattr(_runner, "_SUMMARY_LIMIT", 1000)
+    result, log = _run(
+        tmp_path,
+        """
+        steps:
+          - shell: bash
+            run: head -c 5000 /dev/zero | tr '\\0' a >> "$GITHUB_STEP_SUMMARY"
+          - shell: python3 -u {0}
+            run: print("custom", "shell")
+        """,
+    )
+    assert result.ok, log
+    assert "Failed to create step summary" in result.jobs["a"].annotations[0].message
+    assert "| custom shell" in log
