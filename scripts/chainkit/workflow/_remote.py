@@ -113,6 +113,15 @@ def _no_symlink_on_the_way(root: Path, target: Path) -> None:
             raise StepFailure(f"refusing to write through a symlink: {current}")
 
 
+def _check_store(call: RemoteCall) -> None:
+    """The artifacts folder as the run started: never a symlink, nor reached through one."""
+    store, workspace = call.artifacts, call.workspace
+    if workspace in store.parents:
+        _no_symlink_on_the_way(workspace, store)
+    elif store.is_symlink():
+        raise StepFailure(f"refusing to write through a symlink: {store}")
+
+
 def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
 
@@ -312,6 +321,7 @@ def _upload_artifact(call: RemoteCall) -> RemoteEffects:
     if not patterns:
         raise StepFailure("upload-artifact: input 'path' is required")
     hidden = call.inputs.get("include-hidden-files", "false").strip().lower() == "true"
+    _check_store(call)
     files = _collect(call.workspace, patterns, call.artifacts, include_hidden=hidden)
     if not files:
         mode = call.inputs.get("if-no-files-found", "warn")
@@ -356,8 +366,7 @@ def _download_artifact(call: RemoteCall) -> RemoteEffects:
     store = call.artifacts.resolve()
     if _overlaps(target.resolve(), store):
         raise StepFailure(f"download-artifact: path {dest!r} overlaps the artifacts folder")
-    if call.artifacts.is_symlink():
-        raise StepFailure(f"the artifacts folder {call.artifacts} was replaced by a symlink")
+    _check_store(call)
     repository = call.inputs.get("repository", "").strip()
     if call.inputs.get("run-id", "").strip() or repository not in ("", call.repository):
         raise StepFailure(
@@ -393,6 +402,7 @@ def _upload_sarif(call: RemoteCall) -> RemoteEffects:
     if not files:
         raise StepFailure(f"upload-sarif: no SARIF file at {given}")
     category = call.inputs.get("category", "")
+    _check_store(call)
     target = call.artifacts / "sarif"
     for f in files:
         prefix = re.sub(r"[^\w.-]+", "_", category).strip("_")

@@ -1427,7 +1427,13 @@ def run_workflow(
     workspace = workspace.resolve()
     if not workspace.is_dir():
         raise WorkflowUsageError(f"workspace {workspace} is not a directory")
-    artifacts_dir = artifacts_dir.resolve()
+    absolute = artifacts_dir.absolute()
+    artifacts_dir = absolute.parent.resolve() / absolute.name  # the last part never resolved
+    if artifacts_dir.is_symlink() or (artifacts_dir.exists() and not artifacts_dir.is_dir()):
+        raise WorkflowUsageError(
+            f"the artifacts folder {artifacts_dir} is a symlink or not a folder",
+            remediation="remove it (a step may have planted it) or pass another --artifacts",
+        )
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     text = _read_text(path)
     masks = Masks()

@@ -401,3 +401,13 @@ def test_an_oversized_summary_is_an_annotation_not_a_failure(
     assert result.ok, log
     assert "Failed to create step summary" in result.jobs["a"].annotations[0].message
     assert "| custom shell" in log
+
+
+def test_a_planted_artifacts_link_stops_the_run(tmp_path: Path) -> None:
+    from chainkit.workflow import WorkflowUsageError
+
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "home").mkdir()
+    (tmp_path / "artifacts").symlink_to(tmp_path / "home")
+    with pytest.raises(WorkflowUsageError, match="symlink"):
+        _run(tmp_path, "steps:\n  - run: 'true'\n")

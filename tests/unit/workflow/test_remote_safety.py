@@ -148,3 +148,17 @@ def test_artifact_inputs_as_v4(tmp_path: Path) -> None:
     assert (ws / "flat" / "f.txt").is_file() and (ws / "flat" / ".env").is_file()
     with pytest.raises(StepFailure, match="run-id"):
         EMULATED["actions/download-artifact"](_call(ws, store, path="x", **{"run-id": "123"}))
+
+
+def test_an_artifacts_folder_reached_through_a_link_is_refused(tmp_path: Path) -> None:
+    ws, home = tmp_path / "ws", tmp_path / "home"
+    (ws / "data").mkdir(parents=True)
+    (ws / "data" / "k").write_text("attacker\n")
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "keep").write_text("keep\n")
+    (ws / "out").symlink_to(home)
+    with pytest.raises(StepFailure, match="symlink"):
+        EMULATED["actions/upload-artifact"](_call(ws, ws / "out" / "arts", name="x", path="data"))
+    with pytest.raises(StepFailure, match="symlink"):
+        EMULATED["actions/upload-artifact"](_call(ws, ws / "out", name=".ssh", path="data"))
+    assert (home / ".ssh" / "keep").read_text() == "keep\n"
