@@ -301,9 +301,15 @@ def _collect(
                 else ([match] if match.is_file() else [])
             )
             if not negate and not include_hidden:
-                # upload-artifact v4.4+: hidden files and folders excluded by default
-                base = match if match.is_dir() else match.parent
-                found = [f for f in found if not _hidden(f, base)]
+                # upload-artifact v4.4+: hidden files and folders below the search root
+                # (the pattern's literal folder) are excluded by default
+                if any(ch in pattern for ch in "*?["):
+                    parts = base.parts
+                    cut = next(i for i, p in enumerate(parts) if any(c in p for c in "*?["))
+                    root = Path(*parts[:cut])
+                else:
+                    root = match if match.is_dir() else match.parent
+                found = [f for f in found if not _hidden(f, root)]
             (excluded if negate else files).extend(found)
     store = store.resolve()
     return sorted(

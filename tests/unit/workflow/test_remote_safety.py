@@ -130,6 +130,9 @@ def test_artifact_inputs_as_v4(tmp_path: Path) -> None:
     up = _call(ws, store, name="a-one", path="d")
     EMULATED["actions/upload-artifact"](up)
     assert sorted(p.name for p in (store / "a-one").rglob("*")) == ["f.txt"]
+    globbed = _call(ws, store, name="g", path="**/*")
+    EMULATED["actions/upload-artifact"](globbed)
+    assert sorted(p.name for p in (store / "g").rglob("*") if p.is_file()) == ["f.txt"]
     with_hidden = _call(ws, store, name="b-two", path="d", **{"include-hidden-files": "true"})
     with_hidden.uploaded.update(up.uploaded)
     EMULATED["actions/upload-artifact"](with_hidden)
