@@ -333,14 +333,14 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
 def _kill_job_processes(job: _Job) -> None:
     """At a job's end: kill what its steps left running (their groups, and any process that
     carries the job's ``RUNNER_TRACKING_ID``, as GitHub's runner does)."""
-    for pgid in job.groups:
-        _signal_group(pgid, signal.SIGKILL)
-    if not job.tracking_id:
+    proc_root = Path("/proc")
+    if not proc_root.is_dir() or not job.tracking_id:
+        # no /proc (macOS): the steps' process groups (a group id may have been reused
+        # since, a small risk taken only here)
+        for pgid in job.groups:
+            _signal_group(pgid, signal.SIGKILL)
         return
     marker = f"RUNNER_TRACKING_ID={job.tracking_id}".encode()
-    proc_root = Path("/proc")
-    if not proc_root.is_dir():
-        return
     for entry in proc_root.iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
