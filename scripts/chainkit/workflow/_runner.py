@@ -10,7 +10,7 @@ import json
 import os
 import re
 import secrets as _secrets
-import select
+import selectors
 import shlex
 import shutil
 import signal
@@ -1197,13 +1197,14 @@ class _Engine:
 
         def pump() -> None:
             fd, pending, stop_at = stdout.fileno(), b"", None
+            selector = selectors.DefaultSelector()  # no FD_SETSIZE limit, unlike select()
+            selector.register(fd, selectors.EVENT_READ)
             while True:
                 if exited.is_set() and stop_at is None:
                     stop_at = time.monotonic() + _DRAIN_SECONDS
                 if stop_at is not None and time.monotonic() > stop_at:
                     break
-                ready, _, _ = select.select([fd], [], [], 0.05)
-                if not ready:
+                if not selector.select(timeout=0.05):
                     if exited.is_set():
                         break  # the shell is gone and nothing more is waiting
                     continue
@@ -1214,6 +1215,7 @@ class _Engine:
                 *lines, pending = pending.split(b"\n")
                 for raw in lines:
                     emit(raw)
+            selector.close()
             if pending:
                 emit(pending)
 
