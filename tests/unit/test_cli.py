@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -198,3 +199,27 @@ def test_help_imports_no_boundary_and_no_heavy_library() -> None:
     heavy = {"sigstore", "rich", "requests", "github", "chainkit.backfill", "chainkit.signing"}
     assert "chainkit.cli" in loaded
     assert not heavy & loaded, heavy & loaded
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf", "86401", "1e400", "-1"])
+def test_write_interval_must_be_finite_seconds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str
+) -> None:
+    # review 9, break 6: inf crashed (OverflowError, an internal error), nan dropped the
+    # interval silently; both are usage errors, from the option and from the environment
+    plan = tmp_path / "plan.json"
+    plan.write_text("{}")
+    with pytest.raises(click.BadParameter):
+        _parse(["backfill", "apply"], ["--plan", str(plan), "--write-interval", value])
+    monkeypatch.setenv("CHAINKIT_WRITE_INTERVAL", value)
+    result = CliRunner().invoke(cli, ["backfill", "apply", "--plan", str(plan)])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "--write-interval" in result.output
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("1.5", 1.5), ("86400", 86400.0)])
+def test_write_interval_takes_finite_seconds(tmp_path: Path, value: str, seconds: float) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text("{}")
+    params = _parse(["backfill", "apply"], ["--plan", str(plan), "--write-interval", value])
+    assert params["write_interval"] == seconds

@@ -86,10 +86,27 @@ def state_dir_option() -> Callable[[F], F]:
     )
 
 
+MAX_WRITE_INTERVAL = 86_400.0
+"""The longest ``--write-interval`` (a day, as the longest write-budget window)."""
+
+
+class _Seconds(click.FloatRange):
+    """Seconds from 0 to ``max``: ``nan`` (which every comparison lets through) and
+    ``inf`` are refused as usage errors."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if seconds != seconds:  # nan
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
+
 def write_interval_option() -> Callable[[F], F]:
     return env_option(
         "--write-interval",
-        type=click.FloatRange(min=0),
+        type=_Seconds(min=0, max=MAX_WRITE_INTERVAL),
         metavar="SECONDS",
         envvar="CHAINKIT_WRITE_INTERVAL",
         help="Seconds between writes (default 1 on GitHub, 0 on a loopback API).",

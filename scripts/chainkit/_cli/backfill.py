@@ -127,6 +127,7 @@ def backfill() -> None:
     show_default=True,
     help="Exit 1 when evidence disagrees for some asset (possible tampering).",
 )
+@write_interval_option()
 @write_budget_option()
 @json_option("Print {plan_file, plan_digest, summary, estimate} as JSON.")
 def plan(
@@ -148,6 +149,7 @@ def plan(
     trust_config: Path | None,
     output: Path,
     fail_on_blocked: bool,
+    write_interval: float | None,
     write_budget: str | None,
     as_json: bool,
 ) -> ExitCode:
@@ -227,7 +229,11 @@ def plan(
         in_actions=context.in_actions,
     )
     blocked = summary.statuses.get("blocked", 0)
-    needs = estimate(the_plan, budget)
+    if write_interval is None:  # apply's default: the estimate is apply's schedule
+        from chainkit.github import default_write_interval
+
+        write_interval = default_write_interval(context.api_url)
+    needs = estimate(the_plan, budget, interval=write_interval)
     if as_json:
         emit_json(
             {

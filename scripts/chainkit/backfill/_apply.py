@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -43,7 +44,12 @@ from chainkit.attestation import (
     parse_statement,
     statement_bytes,
 )
-from chainkit.backfill._budgeted import RunLimits, recent_write_ages, remaining
+from chainkit.backfill._budgeted import (
+    RunLimits,
+    api_attestation_writes,
+    recent_write_ages,
+    remaining,
+)
 from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE, parse_checksum_file
 from chainkit.backfill._debris import without_starter
 from chainkit.backfill._errors import BackfillUsageError
@@ -90,6 +96,10 @@ from chainkit.signing import (
 __all__ = ["ApplyReport", "Outcome", "apply_plan", "failpoint"]
 
 _log = logging.getLogger("chainkit.backfill")
+
+API_DOWNLOAD_WORKERS = 2
+"""Download threads with the attestations API as the home (one write per release; the
+release-assets home downloads one asset ahead on one thread)."""
 
 _BUNDLE_TYPE = "application/json"
 _MAX_BUNDLE = MAX_BUNDLE_BYTES
@@ -243,6 +253,8 @@ class _Settled:
 
     outcome: Outcome
     result: tuple[PlannedAsset, str, str] | None
+    at_turn: Callable[[], None] | None = None
+    """Journal records to make at the asset's turn (decisions record nothing)."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +269,32 @@ class _Ready:
 
 
 _Decided = _Settled | _Ready | Error
+
+
+@dataclass(frozen=True)
+class _Stated:
+    """An asset whose GitHub digest is the plan's sha256: downloaded only if the release's
+    attestation is not already there (a repeated apply downloads nothing for it)."""
+
+    planned: PlannedAsset
+    asset: Asset
+    sha256: str
+
+
+@dataclass(frozen=True)
+class _ApiPrepared:
+    """A release of ``--home attestations`` read and decided before its turn, its
+    downloads handed to the prefetch thread (each one hashed, then its file deleted)."""
+
+    current: Release
+    drift: str | None
+    steps: tuple[
+        Outcome | Error | _Stated | tuple[PlannedAsset, Asset, Ticket[tuple[str, int]]], ...
+    ]
+    """Per asset to attest, in plan order: an outcome decided without downloading (drift,
+    blocked), an error to raise at its turn, or its download (maybe under way)."""
+
+
 """What the main thread decided for an asset before its turn; an error is raised at
 the asset's turn (after the writes of the assets before it)."""
 
@@ -295,10 +333,20 @@ class _Applier:
         prefetch: bool = True,
     ) -> None:
         self.plan = plan
-        self._prefetch = Prefetcher(enabled=prefetch)
-        """Downloads the next asset of a release while the main thread writes."""
-        self._download_to = client.downloader() if prefetch else client.download
-        """The prefetch thread's download (its own HTTP session)."""
+        api_home = plan.options.home == "attestations"
+        depth = max((len(r.to_sign) for r in plan.releases), default=1) if api_home else 1
+        self._prefetch = Prefetcher(
+            enabled=prefetch, depth=max(1, depth), workers=API_DOWNLOAD_WORKERS if api_home else 1
+        )
+        """Downloads the next asset of a release while the main thread writes (with the
+        attestations API as the home: the next release's assets, hashed and deleted)."""
+        self._home_api: AttestationsHome | None = None
+        """The attestations API as the home (one for the run)."""
+        self._api_ahead: dict[int, _ApiPrepared | Error] = {}
+        """``--home attestations``: the next release, decided before this one's writes."""
+        self._sessions = threading.local()
+        """Per thread (prefetch threads, and the main thread's inline steps): its own
+        download session (``client.downloader()``)."""
         self.limits = limits or RunLimits()
         self.pypi = pypi
         self.pypi_index_url = pypi_index_url
@@ -434,8 +482,9 @@ class _Applier:
                 _log.warning("%s", self.report.remaining_text())
                 break
             begun = True
+            following = next((r for r in self.plan.releases[index + 1 :] if not r.is_idle), None)
             try:
-                self._release(planned)
+                self._release(planned, following)
             except Error as exc:
                 if _fatal(exc):
                     raise  # stop: the journal lets a re-run resume
@@ -454,27 +503,31 @@ class _Applier:
             for rel in self.client.iter_releases(self.plan.repository)
             if rel.id in ids or (home is not None and rel.tag == home.tag)
         ]
-        counted = self.client.pacer.seed(recent_write_ages(seen, now=self.now(), window=window))
+        ages = recent_write_ages(
+            seen, now=self.now(), window=window, api_writes=api_attestation_writes(self.plan)
+        )
+        counted = self.client.pacer.seed(ages)
         if counted:
             _log.info("counting %d recent write(s) of an earlier run against the budget", counted)
 
-    def _release(self, planned: PlannedRelease) -> None:
+    def _release(self, planned: PlannedRelease, following: PlannedRelease | None = None) -> None:
+        if self.plan.options.home == "attestations":
+            ahead = (
+                partial(self._api_ahead_of, following)
+                if following is not None and self._prefetch.enabled
+                else None
+            )
+            prepared = self._api_ahead.pop(planned.id, None) or self._api_prepare(planned)
+            self._api_release(planned, prepared, ahead)
+            return
         current = self.client.get_release(self.plan.repository, planned.id)
         to_bundle_home = planned.destination.kind == "bundle-release"
-        # nothing is uploaded to the release in attestations mode: immutable is no drift
-        drift = self._release_drift(
-            planned,
-            current,
-            to_bundle_home=to_bundle_home or self.plan.options.home == "attestations",
-        )
+        drift = self._release_drift(planned, current, to_bundle_home=to_bundle_home)
         if drift is not None:
             for asset in planned.to_sign:
                 self.report.add(Outcome(planned.tag, asset.name, "asset", "drift", drift))
             if not planned.to_sign:
                 self.report.add(Outcome(planned.tag, "release notes", "notes", "drift", drift))
-            return
-        if self.plan.options.home == "attestations":
-            self._api_release(planned, current)
             return
         home = self._home() if to_bundle_home else None
         dest = home if home is not None else current
@@ -607,25 +660,114 @@ class _Applier:
         return None
 
     # -- the attestations API as the home ----------------------------------------------
-    def _api_release(self, planned: PlannedRelease, current: Release) -> None:
-        """``--home attestations``: hash every asset in this run, then one attestation per
-        release (per 1024 assets) with the API, then the notes. Nothing goes to the release
-        but the notes edit."""
+    def _api_ahead_of(self, following: PlannedRelease) -> None:
+        """Decide ``following`` and start its downloads (before this release's writes)."""
+        if following.id not in self._api_ahead:
+            self._api_ahead[following.id] = self._api_prepare(following)
+
+    def _api_prepare(self, planned: PlannedRelease) -> _ApiPrepared | Error:
+        """``--home attestations``: read the release, decide each asset to attest (drift,
+        evidence) and hand its download to the prefetch thread. Reads only; no journal
+        record, no outcome (they come at the release's turn, in plan order)."""
+        try:
+            current = self.client.get_release(self.plan.repository, planned.id)
+            # nothing is uploaded to the release in attestations mode: immutable is no drift
+            drift = self._release_drift(planned, current, to_bundle_home=True)
+        except Error as exc:
+            return exc
+        if drift is not None:
+            return _ApiPrepared(current, drift, ())
         current_assets = {a.id: a for a in current.assets}
-        hashed: list[Hashed] = []
-        failed = False
+        # A hint only (the state directory is not trusted; it never decides what is
+        # attested): an earlier run of this state directory created this release's
+        # attestation, so the assets whose GitHub digest is the plan's are not downloaded
+        # ahead; their turn checks the API first and downloads them only if it must.
+        expect_done = self.journal.last("attestation.created", release_id=planned.id) is not None
+        steps: list[
+            Outcome | Error | _Stated | tuple[PlannedAsset, Asset, Ticket[tuple[str, int]]]
+        ] = []
         for pa in planned.to_sign:
+            asset = current_assets.get(pa.id)
+            changed = self._drifted(pa, asset)
+            if changed is not None or asset is None:
+                steps.append(Outcome(planned.tag, pa.name, "asset", "drift", changed or ""))
+                continue
             try:
-                sha256 = self._api_hash(planned, pa, current_assets)
+                unproven = self._evidence_unproven(planned, pa, current_assets)
+            except Error as exc:
+                steps.append(exc)
+                continue
+            if unproven is not None:
+                detail = f"its evidence does not hold now ({unproven}): not attested"
+                steps.append(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
+                continue
+            stated = asset.sha256
+            if expect_done and stated is not None and stated == pa.expected_sha256:
+                steps.append(_Stated(pa, asset, stated))
+                continue
+            ticket = self._prefetch.submit(partial(self._fetch_hashed, pa, asset))
+            steps.append((pa, asset, ticket))
+        return _ApiPrepared(current, None, tuple(steps))
+
+    def _fetch_hashed(self, pa: PlannedAsset, asset: Asset) -> tuple[str, int]:
+        """:meth:`_fetch`, then delete the work file (the attestations API needs only the
+        digest): a prefetched release holds no downloaded bytes on disk."""
+        try:
+            return self._fetch(pa, asset)
+        finally:
+            self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
+
+    def _api_release(
+        self,
+        planned: PlannedRelease,
+        prepared: _ApiPrepared | Error,
+        ahead: Callable[[], None] | None = None,
+    ) -> None:
+        """``--home attestations``: every asset hashed in this run, then one attestation per
+        release (per 1024 assets) with the API, then the notes. Nothing goes to the release
+        but the notes edit. ``ahead`` (the pipeline) decides the next release and starts its
+        downloads once this release's are taken, before its writes."""
+        if isinstance(prepared, Error):
+            raise prepared
+        if prepared.drift is not None:
+            for item in planned.to_sign:
+                self.report.add(Outcome(planned.tag, item.name, "asset", "drift", prepared.drift))
+            if not planned.to_sign:
+                self.report.add(
+                    Outcome(planned.tag, "release notes", "notes", "drift", prepared.drift)
+                )
+            return
+        hashed: list[Hashed] = []
+        stated: list[tuple[int, _Stated]] = []
+        failed = False
+        for step in prepared.steps:
+            if isinstance(step, Outcome):
+                self.report.add(step)
+                failed = True
+                continue
+            if isinstance(step, _Stated):
+                stated.append((len(hashed), step))
+                hashed.append((step.planned, step.sha256))  # GitHub's digest, for now
+                continue
+            pa: PlannedAsset | None = None
+            try:
+                if isinstance(step, Error):
+                    raise step
+                pa, asset, ticket = step
+                sha256 = self._download(planned, pa, asset, ticket)
             except Error as exc:
                 if _fatal(exc):
                     raise
-                self.report.add(Outcome(planned.tag, pa.name, "asset", "failed", exc.message))
+                name = pa.name if pa is not None else "an asset"
+                self.report.add(Outcome(planned.tag, name, "asset", "failed", exc.message))
                 sha256 = None
-            if sha256 is None:
+            if sha256 is None or pa is None:
                 failed = True
             else:
+                self._fresh.add(pa.id)
                 hashed.append((pa, sha256))
+        if ahead is not None:
+            ahead()  # the next release downloads while this one signs and writes
         if failed or not hashed:
             self.report.add(
                 Outcome(
@@ -635,41 +777,74 @@ class _Applier:
                 )
             )  # fmt: skip
             return
-        made = self._api_attest(planned, hashed)
+        found = False
+        if stated:
+            # GitHub's own digest equals the plan's: if the release's attestation is
+            # already there (ours, over exactly these digests), nothing is downloaded;
+            # else every such asset is downloaded and hashed now, as any other
+            found = self._attestations_home().found(planned, hashed)
+            if not found and not self._hash_stated(planned, stated, hashed):
+                self.report.add(
+                    Outcome(
+                        planned.tag, "attestation and notes", "attestation", "skipped",
+                        "deferred until every asset of the release can be attested: re-run "
+                        "(or plan again)",
+                    )
+                )  # fmt: skip
+                return
+        made = self._api_attest(planned, hashed, found=found)
         for m in made:
-            for pa, _ in m.subjects:
+            for pa_, _ in m.subjects:
                 detail = f"a subject of {m.label}"
-                self.report.add(Outcome(planned.tag, pa.name, "asset", m.result, detail))
+                self.report.add(Outcome(planned.tag, pa_.name, "asset", m.result, detail))
         if planned.notes.action == "update" and made:
             failpoint("before-notes")
-            self._notes(planned, [(pa, sha, "") for pa, sha in hashed], current, None)
+            self._notes(planned, [(p, sha, "") for p, sha in hashed], prepared.current, None)
 
-    def _api_hash(
-        self, planned: PlannedRelease, pa: PlannedAsset, current_assets: dict[int, Asset]
-    ) -> str | None:
-        """The sha256 of ``pa``'s bytes downloaded now, if they are the plan's (else the
-        outcome says why and ``None``): the same drift, evidence and download checks as
-        for a bundle."""
-        asset = current_assets.get(pa.id)
-        drift = self._drifted(pa, asset)
-        if drift is not None or asset is None:
-            self.report.add(Outcome(planned.tag, pa.name, "asset", "drift", drift or ""))
-            return None
-        unproven = self._evidence_unproven(planned, pa, current_assets)
-        if unproven is not None:
-            detail = f"its evidence does not hold now ({unproven}): not attested"
-            self.report.add(Outcome(planned.tag, pa.name, "asset", "blocked", detail))
-            return None
-        fetched = Prefetcher.inline(partial(self._fetch, pa, asset))  # nothing to overlap here
-        sha256 = self._download(planned, pa, asset, fetched)
-        self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
-        if sha256 is not None:
-            self._fresh.add(pa.id)
-        return sha256
+    def _hash_stated(
+        self, planned: PlannedRelease, stated: list[tuple[int, _Stated]], hashed: list[Hashed]
+    ) -> bool:
+        """Download and hash the ``stated`` assets now (their digests in ``hashed`` replaced
+        by the bytes' own); ``False`` if one failed or differs (its outcome says why)."""
+        ok = True
+        for index, st in stated:
+            fetched = Prefetcher.inline(partial(self._fetch_hashed, st.planned, st.asset))
+            try:
+                sha256 = self._download(planned, st.planned, st.asset, fetched)
+            except Error as exc:
+                if _fatal(exc):
+                    raise
+                self.report.add(
+                    Outcome(planned.tag, st.planned.name, "asset", "failed", exc.message)
+                )
+                sha256 = None
+            if sha256 is None:
+                ok = False
+                continue
+            self._fresh.add(st.planned.id)
+            hashed[index] = (st.planned, sha256)
+        return ok
 
-    def _api_attest(self, planned: PlannedRelease, hashed: list[Hashed]) -> list[ApiAttestation]:
+    def _api_attest(
+        self, planned: PlannedRelease, hashed: list[Hashed], *, found: bool = False
+    ) -> list[ApiAttestation]:
         """Create (or find) the release's API attestations; one outcome per part."""
-        home = AttestationsHome(
+        home = self._attestations_home()
+        made = home.attest(planned, hashed, found=found)
+        self.report.identity = self.report.identity or home.identity
+        for m in made:
+            detail = (
+                f"attestation {m.attestation_id}, {len(m.subjects)} subject(s)"
+                if m.result == "signed"
+                else f"found ours over these {len(m.subjects)} subject(s)"
+            )
+            self.report.add(Outcome(planned.tag, m.label, "attestation", m.result, detail))
+        return made
+
+    def _attestations_home(self) -> AttestationsHome:
+        if self._home_api is not None:
+            return self._home_api
+        self._home_api = AttestationsHome(
             repository=self.plan.repository,
             plan_digest=self.plan.plan_digest,
             client=self.client,
@@ -681,16 +856,7 @@ class _Applier:
             now=self.now,
             failpoint=failpoint,
         )
-        made = home.attest(planned, hashed)
-        self.report.identity = self.report.identity or home.identity
-        for m in made:
-            detail = (
-                f"attestation {m.attestation_id}, {len(m.subjects)} subject(s)"
-                if m.result == "signed"
-                else f"found ours over these {len(m.subjects)} subject(s)"
-            )
-            self.report.add(Outcome(planned.tag, m.label, "attestation", m.result, detail))
-        return made
+        return self._home_api
 
     # -- one asset --------------------------------------------------------------------
     def _drifted(self, pa: PlannedAsset, asset: Asset | None) -> str | None:
@@ -727,6 +893,12 @@ class _Applier:
             if done is not None:
                 outcome = Outcome(planned.tag, pa.name, "asset", "done", bundle=done[2])
                 return _Settled(outcome, done)
+            found = self._ours_by_digest(pa, asset, remote)
+            if found is not None:
+                outcome = Outcome(
+                    planned.tag, pa.name, "asset", "done", "found our valid bundle", found[0][2]
+                )
+                return _Settled(outcome, found[0], found[1])
             # The plan's evidence is not trusted (anyone can re-seal a plan): unless GitHub's
             # own digest (re-read with the release) vouches for the bytes, it is re-derived
             # in this run.
@@ -746,6 +918,17 @@ class _Applier:
         sha256 = self._download_to(asset, work, progress=lambda _: self._prefetch.check())
         return sha256, work.stat().st_size
 
+    def _download_to(self, asset: Asset, work: Path, **kw: Any) -> str:
+        """:meth:`GitHubClient.download` over this thread's own HTTP session (the client's
+        own on the main thread without prefetch)."""
+        if not self._prefetch.enabled:
+            return self.client.download(asset, work, **kw)
+        download = getattr(self._sessions, "download", None)
+        if download is None:
+            download = self._sessions.download = self.client.downloader()
+        result: str = download(asset, work, **kw)
+        return result
+
     def _asset(
         self,
         planned: PlannedRelease,
@@ -761,6 +944,8 @@ class _Applier:
         if isinstance(decided, Error):
             raise decided
         if isinstance(decided, _Settled):
+            if decided.at_turn is not None:
+                decided.at_turn()
             self.report.add(decided.outcome)
             return decided.result
         if existing.get(pa.bundle_name) is not decided.remote:
@@ -937,6 +1122,38 @@ class _Applier:
             return None
         self.report.identity = self.report.identity or pinned[1]
         return pa, sha256, remote.name
+
+    def _ours_by_digest(
+        self, pa: PlannedAsset, asset: Asset, remote: Asset | None
+    ) -> tuple[tuple[PlannedAsset, str, str], Callable[[], None]] | None:
+        """A bundle at the destination that makes the download needless (a repeated apply,
+        or a continuation with a fresh state directory): GitHub's own digest of the asset
+        equals the plan's sha256, and the bundle verifies over it against this run's pinned
+        identity. Recorded like an adopted bundle; never for an asset whose plan action is
+        ``replace`` (its bundle is the one to replace). Anything less: download and hash."""
+        stated = asset.sha256
+        pinned = self._run_policy()
+        if remote is None or pinned is None or pa.action != "sign":
+            return None
+        if stated is None or pa.expected_sha256 is None or stated != pa.expected_sha256:
+            return None
+        try:
+            data = self.client.fetch_small(remote, max_bytes=_MAX_BUNDLE)
+            self.verifier.verify_digest(stated, data, pinned[0], source=repr(remote.name))
+        except Error as exc:
+            if _fatal(exc):
+                raise
+            return None  # not ours, or not valid: the download decides (drift, adopt)
+        self.report.identity = self.report.identity or pinned[1]
+        name = remote.name
+
+        def record() -> None:
+            self.journal.write(self.journal.bundle_file(pa.id, pa.name), data)
+            self._record_once(
+                "asset.uploaded", asset_id=pa.id, sha256=stated, bundle_name=name, adopted=True
+            )
+
+        return (pa, stated, name), record
 
     def _rehash(
         self, planned: PlannedRelease, signed: list[tuple[PlannedAsset, str, str]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Estimate",
     "RunLimits",
+    "api_attestation_writes",
     "estimate",
     "parse_deadline",
     "recent_write_ages",
@@ -65,23 +66,35 @@ class Estimate:
     writes: int
     seconds: float
     budget: WriteBudget
+    interval: float = 0.0
+    """The seconds between writes apply keeps too (``--write-interval``)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"writes": self.writes, "seconds": self.seconds, "write_budget": self.budget.spec}
+        return {
+            "writes": self.writes,
+            "seconds": self.seconds,
+            "write_budget": self.budget.spec,
+            "write_interval": self.interval,
+        }
 
     def __str__(self) -> str:
         from chainkit.github import format_duration
 
         least = f"at least {format_duration(self.seconds)}" if self.seconds else "no wait"
+        gap = f", {self.interval:g} s between writes" if self.interval > 0 else ""
         return (
-            f"{self.writes:,} writes: {least} at {self.budget} (--write-budget {self.budget.spec})"
+            f"{self.writes:,} writes: {least} at {self.budget}{gap} "
+            f"(--write-budget {self.budget.spec})"
         )
 
 
-def estimate(plan: Plan, budget: WriteBudget) -> Estimate:
-    """How many writes ``plan`` needs and how long they take at ``budget``, at least."""
+def estimate(plan: Plan, budget: WriteBudget, *, interval: float = 0.0) -> Estimate:
+    """How many writes ``plan`` needs and how long they take at ``budget`` with
+    ``interval`` seconds between writes (as apply paces them), at least."""
     _tags, _assets, writes = remaining(plan.releases, plan.options.home, create_home=_creates(plan))
-    return Estimate(writes, budget.minimum_seconds(writes), budget)
+    return Estimate(
+        writes, budget.with_interval(interval).minimum_seconds(writes), budget, interval
+    )
 
 
 def _creates(plan: Plan) -> bool:
@@ -190,6 +203,17 @@ class RunLimits:
         return None
 
 
+def api_attestation_writes(plan: Plan) -> dict[int, int]:
+    """Release id -> the attestation writes ``plan`` makes for it in the attestations API
+    (one per 1024 assets signed; none in ``release-assets`` mode), for
+    :func:`recent_write_ages`."""
+    if plan.options.home == "release-assets":
+        return {}
+    return {
+        r.id: -(-len(r.to_sign) // MAX_ATTESTATION_SUBJECTS) for r in plan.releases if r.to_sign
+    }
+
+
 def remaining(
     releases: Iterable[PlannedRelease],
     home: Home = "release-assets",
@@ -205,21 +229,32 @@ def remaining(
     return ([r.tag for r in left], sum(len(r.to_sign) for r in left), writes)
 
 
-def recent_write_ages(releases: Iterable[Release], *, now: datetime, window: float) -> list[float]:
+def recent_write_ages(
+    releases: Iterable[Release],
+    *,
+    now: datetime,
+    window: float,
+    api_writes: Mapping[int, int] | None = None,
+) -> list[float]:
     """How long ago (seconds) each write visible on ``releases`` happened, within ``window``.
 
     A new run's pacer starts from these, so that a run started within the hour of an
     earlier one does not spend the budget that one spent. Approximate, and conservative:
     every bundle and attestation asset (its ``updated_at``: its upload) and each release's
     ``updated_at`` (a notes edit, or the last upload) count as one write each; GitHub
-    stamps them to the second, so each is taken a second later than stamped. Attestations
-    stored with the attestations API and deletes leave no such trace: not counted.
+    stamps them to the second, so each is taken a second later than stamped.
+    Attestations stored with the attestations API leave no trace of their own:
+    ``api_writes`` (release id -> the attestation writes the plan makes for it) counts
+    them at the release's ``updated_at`` too (the notes edit that follows them; later
+    than they were, so counted longer). Not counted: such attestations of a release whose
+    notes were not edited, and deletes.
     """
     from chainkit.attestation import is_attestation_name
 
     ages: list[float] = []
     for rel in releases:
-        stamps = [rel.updated_at] + [
+        extra = (api_writes or {}).get(rel.id, 0)
+        stamps = [rel.updated_at] * (1 + extra) + [
             a.updated_at
             for a in rel.assets
             if a.name.endswith(".sigstore.json") or is_attestation_name(a.name)

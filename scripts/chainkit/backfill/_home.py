@@ -108,11 +108,25 @@ class AttestationsHome:
         self.identity: CertificateFacts | None = None
         """Who signed (or had signed) what this home found or created."""
 
-    def attest(self, planned: PlannedRelease, hashed: Sequence[Hashed]) -> list[ApiAttestation]:
-        """One attestation per part of ``hashed``: found (``done``) or created (``signed``)."""
+    def found(self, planned: PlannedRelease, hashed: Sequence[Hashed]) -> bool:
+        """Whether every part of ``hashed`` is already attested by this run's identity (a
+        repeated apply: then nothing needs downloading when GitHub's digests are the plan's)."""
+        cut = parts(hashed)
+        return bool(cut) and all(
+            self._exists(planned, sorted((pa.name, sha256) for pa, sha256 in part), i)
+            for i, part in enumerate(cut, 1)
+        )
+
+    def attest(
+        self, planned: PlannedRelease, hashed: Sequence[Hashed], *, found: bool = False
+    ) -> list[ApiAttestation]:
+        """One attestation per part of ``hashed``: found (``done``) or created (``signed``).
+        ``found``: :meth:`found` said so just now (no second listing)."""
         if not hashed:
             return []
         cut = parts(hashed)
+        if found:
+            return [ApiAttestation(i, len(cut), "done", None, p) for i, p in enumerate(cut, 1)]
         if len(cut) > 1:
             _log.info(
                 "%s: %d assets are more than the %d subjects one attestation may have: "
@@ -162,8 +176,9 @@ class AttestationsHome:
         """Whether an attestation of exactly ``wanted`` by this run's identity is listed.
 
         Ours would be listed under every subject's digest, so one whole list (GitHub lists
-        at most ``MAX_ATTESTATIONS`` per digest) without it means there is none. While
-        every list read is truncated, it cannot be ruled out: this journal's own record
+        at most ``MAX_ATTESTATIONS`` per digest, and every item with its inline bundle)
+        without it means there is none. While every list read is truncated or has items
+        without a readable bundle, it cannot be ruled out: this journal's own record
         confirms it, else :class:`AttestationUnconfirmedError` - never a duplicate."""
         recorded = (
             self.journal.last(
@@ -178,7 +193,7 @@ class AttestationsHome:
             # nothing to hold a listed bundle to: only our own journal's record counts
             return recorded
         digests = list(dict.fromkeys(sha256 for _, sha256 in wanted))
-        read = 0
+        read = unreadable = 0
         for digest in digests:
             listed = self.client.list_attestations(
                 self.repository, f"sha256:{digest}", predicate_type=PREDICATE_TYPE
@@ -187,9 +202,9 @@ class AttestationsHome:
                 if self._matches(item.bundle, self.pinned[0], planned, wanted, f"attestation {i}"):
                     self.identity = self.identity or self.pinned[1]
                     return True
-            if not listed.truncated:
+            if listed.whole:
                 return False
-            read = len(listed)
+            read, unreadable = len(listed), listed.unreadable
         if recorded:
             self.identity = self.identity or self.pinned[1]
             return True
@@ -197,11 +212,26 @@ class AttestationsHome:
             "delete the attestations of these digests that are not this backfill's, or plan "
             "this release again with `--home release-assets`"
         )
+        if unreadable:
+            remedy = (
+                "re-run later (GitHub served attestations without their inline bundle), or "
+                + remedy
+            )
+            listing = (
+                f"GitHub lists {unreadable} attestation(s) of the backfill type without an "
+                f"inline bundle (chainkit does not read bundle_url) for the subject digests "
+                f"of attestation part {part}, and none of the {read} it could read is this "
+                "backfill's"
+            )
+        else:
+            listing = (
+                f"GitHub lists more than {read} attestations of the backfill type for each of "
+                f"the {len(digests)} subject digest(s) of attestation part {part}, and none of "
+                f"the first {read} is this backfill's"
+            )
         raise AttestationUnconfirmedError(
-            f"{planned.tag!r}: GitHub lists more than {read} attestations of the backfill type "
-            f"for each of the {len(digests)} subject digest(s) of attestation part {part}, and "
-            f"none of the first {read} is this backfill's: chainkit cannot confirm that none "
-            f"exists, so it creates none (it could be a duplicate); {remedy}",
+            f"{planned.tag!r}: {listing}: chainkit cannot confirm that none exists, so it "
+            f"creates none (it could be a duplicate); {remedy}",
             remediation=remedy,
         )
 

@@ -1,4 +1,4 @@
-"""One background thread that downloads the next asset while the main thread writes.
+"""Background threads that download the next assets while the main thread writes.
 
 ``backfill apply`` writes at GitHub's pace (the :class:`~chainkit.github.WritePacer`
 may hold a write for many seconds). Meanwhile the :class:`Prefetcher`'s single daemon
@@ -7,6 +7,10 @@ result in plan order and does everything else: every journal record, signing, ev
 write. At most ``depth`` results are ahead of the main thread, so a stop or a kill
 loses at most that many downloads (files in the state directory, never a signature or
 a journal entry).
+
+With the attestations API as the home (one write per release) the pipeline reaches into
+the next release: all of its assets are handed over at once and two threads download them
+(each with its own HTTP session), so that downloads keep up with one write per release.
 
 ``enabled=False`` (``--no-prefetch``): each step runs on the caller's thread when its
 result is taken, exactly as without a pipeline.
@@ -54,18 +58,21 @@ class Ticket(Generic[T]):
 
 
 class Prefetcher:
-    """Runs steps one at a time, in submission order, on one daemon thread.
+    """Runs steps in submission order on ``workers`` daemon threads (one by default: one
+    step at a time); results are taken in submission order whatever the threads' order.
 
     The thread only runs what it is given (downloads): it never writes to GitHub or to
     the journal. Use as a context manager: leaving it cancels whatever is not taken.
     """
 
-    def __init__(self, *, enabled: bool, depth: int = 1) -> None:
+    def __init__(self, *, enabled: bool, depth: int = 1, workers: int = 1) -> None:
         self.enabled = enabled
         self.depth = depth
+        self.workers = max(1, workers)
+        """Threads taking steps from the queue (results are still taken in order)."""
         self._cancelled = threading.Event()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._pending: list[Future[object]] = []
         """Submitted and not taken: at most ``depth``."""
 
@@ -92,11 +99,13 @@ class Prefetcher:
         def taken() -> None:
             self._pending = [f for f in self._pending if f is not future]
 
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._work, name="chainkit-prefetch", daemon=True
-            )
-            self._thread.start()
+        if not self._threads:
+            for n in range(self.workers):
+                thread = threading.Thread(
+                    target=self._work, name=f"chainkit-prefetch-{n}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
         self._jobs.put((step, future))  # type: ignore[arg-type]
         return Ticket(step, future, taken)
 
@@ -119,9 +128,9 @@ class Prefetcher:
         for future in self._pending:
             future.cancel()
         self._pending = []
-        if self._thread is not None:
+        for _ in self._threads:
             self._jobs.put(None)
-            self._thread = None
+        self._threads = []
 
     def _work(self) -> None:
         while True:

@@ -196,6 +196,7 @@ class WritePacer:
         self._lock = threading.Lock()
         self._ends: deque[float] = deque()
         self._blocked_until = 0.0
+        self._blocked_why = ""
         self.writes = 0
         """Writes done through this pacer and answered (refusals and lost requests are not)."""
         self.waited = 0.0
@@ -205,7 +206,7 @@ class WritePacer:
         """How long until the next write may start, and for what."""
         wait, why = 0.0, ""
         if self._blocked_until > now:
-            wait, why = self._blocked_until - now, "GitHub's secondary rate limit"
+            wait, why = self._blocked_until - now, self._blocked_why
         ends = self._ends
         for window in self.budget.windows:
             if len(ends) >= window.writes:
@@ -291,11 +292,15 @@ class WritePacer:
             trial = WritePacer(self.budget, clock=clock.now, sleep=clock.sleep, announce=False)
             trial._ends = deque(self._ends)
             trial._blocked_until = self._blocked_until
+            trial._blocked_why = self._blocked_why
         for _ in range(writes):
             with trial.write(""):
                 pass
         return clock.t - start
 
-    def block_for(self, seconds: float) -> None:
-        """Hold every write for ``seconds`` from now (GitHub refused one: it said so)."""
-        self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+    def block_for(self, seconds: float, reason: str = "GitHub's secondary rate limit") -> None:
+        """Hold every write for ``seconds`` from now (GitHub refused or failed one);
+        ``reason`` names the cause in the wait's log line (the longest block's wins)."""
+        until = self._clock() + seconds
+        if until >= self._blocked_until:
+            self._blocked_until, self._blocked_why = until, reason

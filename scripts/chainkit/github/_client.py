@@ -32,7 +32,7 @@ import logging
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +45,7 @@ from github.GithubException import (
     RateLimitExceededException,
     UnknownObjectException,
 )
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import InvalidHeader, ProtocolError
 from urllib3.util.retry import Retry
 
 from chainkit._internal.fs import atomic_writer
@@ -79,6 +79,9 @@ _CHUNK = 1 << 20
 PER_PAGE = 100
 MAX_ATTESTATIONS = 1000
 """The most attestations listed for one digest (``gh attestation verify --limit``'s maximum)."""
+MAX_ATTESTATIONS_PAGE_BYTES = 16 << 20
+"""The most bytes of one attestations page read: beyond it the list counts as truncated
+(a hostile page is never read whole; real bundles are tens of kilobytes)."""
 MAX_ATTESTATION_PAGES = -(-MAX_ATTESTATIONS // PER_PAGE) + 1
 """The most requests one attestations list makes: a list that has not ended by then is
 refused (a ``Link`` that loops, or pages emptier than asked for)."""
@@ -128,7 +131,25 @@ def _describe(method: str | None, url: str | None, response: Any, error: Excepti
 REFUSAL_FLOOR = 5.0
 """The least wait, in seconds, before retrying a refused write (tests scale it down)."""
 
-_ASCII_SECONDS = re.compile(r"[0-9]{1,9}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_MOST_SECONDS = 1e12
+"""The most a header's seconds (or Unix time) is read as: more is no different (every
+caller refuses a wait that long), and ``inf`` would be."""
+
+
+def _header_seconds(value: str | None) -> float | None:
+    """``retry-after`` (delta seconds) or ``x-ratelimit-reset`` (a Unix time) as a number:
+    ASCII digits of any length (a Unix time has 10), capped at :data:`_MOST_SECONDS`;
+    ``None`` for anything else (an HTTP date, ``1.5``, ``soon``, a Unicode digit)."""
+    text = (value or "").strip()
+    if not _ASCII_DIGITS.fullmatch(text):
+        return None
+    return min(float(text), _MOST_SECONDS)
+
+
+SECONDARY_WAIT_FLOOR = 60.0
+"""The least wait, in seconds, after a refusal that says neither ``retry-after`` nor a
+primary reset (GitHub: "wait at least one minute"; tests scale it down)."""
 
 _sleep: Callable[[float], None] = time.sleep
 """How the retries wait (tests replace it, so that no test sleeps for real)."""
@@ -151,7 +172,14 @@ class RetryWaitTooLongError(GitHubServiceError):
 def _wait_of(retry: Retry, response: Any) -> float:
     """The wait urllib3 would sleep before the next attempt (``Retry-After`` or backoff)."""
     if response is not None and retry.respect_retry_after_header:
-        after = retry.get_retry_after(response)
+        try:
+            after = retry.get_retry_after(response)
+        except InvalidHeader:  # "soon", "1.5": as if none was sent (the backoff instead)
+            _log.info(
+                "ignoring a Retry-After header that is no number of seconds or date: %r",
+                str(response.headers.get("Retry-After"))[:40],
+            )
+            after = None
         if after:
             return float(after)
     return float(retry.get_backoff_time())
@@ -231,6 +259,10 @@ def _increment_args(
     return values.get("method"), values.get("url"), values.get("response"), values.get("error")
 
 
+_ATTESTATIONS_VERSION = (("X-GitHub-Api-Version", "2022-11-28"),)
+"""The REST API version attestations are listed under: it still serves the inline
+``bundle`` (``2026-03-10`` removes it; BEHAVIOR.md section 10)."""
+
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES = frozenset({"POST", "PATCH", "DELETE", "PUT"})
 
@@ -269,13 +301,20 @@ def _refusal_wait(
     if not (primary or secondary or exc.status == 429):
         return None  # a 403 that is a permission problem
     backoff = min(floor * (1 << min(attempt, 30)), cap)
-    after = headers.get("retry-after", "").strip()
-    if _ASCII_SECONDS.fullmatch(after):
-        return max(float(after), backoff)
-    reset = headers.get("x-ratelimit-reset", "").strip()
-    if primary and _ASCII_SECONDS.fullmatch(reset):
-        return max(float(reset) - (now or time.time)() + 1, backoff)
+    after = _header_seconds(headers.get("retry-after"))
+    if after is not None:
+        return max(after, backoff)
+    reset = _header_seconds(headers.get("x-ratelimit-reset"))
+    if primary and reset is not None:
+        return max(reset - (now or time.time)() + 1, backoff)
     return max(min(first * (1 << min(attempt, 30)), cap), backoff)
+
+
+def _refusal_reason(exc: GithubException) -> str:
+    """The limit a refusal (:func:`_refusal_wait` not ``None``) names, for the wait's log."""
+    headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
+    kind = "primary" if headers.get("x-ratelimit-remaining") == "0" else "secondary"
+    return f"GitHub's {kind} rate limit"
 
 
 class _OneAttempt(io.RawIOBase):
@@ -343,7 +382,31 @@ def _malformed(what: str, exc: Exception) -> GitHubServiceError:
     )
 
 
-def asset_from_json(data: dict[str, Any]) -> Asset:
+def _on_api(url: str, api: str) -> bool:
+    """Whether ``url`` is on the API at ``api``: the same scheme and host, under its path."""
+    there, base = urllib.parse.urlsplit(url), urllib.parse.urlsplit(api)
+    return (
+        there.scheme.lower() == base.scheme.lower()
+        and there.netloc.lower() == base.netloc.lower()
+        and there.path.startswith(base.path.rstrip("/") + "/")
+    )
+
+
+def _api_url(value: Any, api: str | None, what: str) -> str:
+    """The API URL field ``value`` of ``what``, refused unless it is on ``api`` (PyGithub
+    asserts on another host; chainkit never sends the token there)."""
+    url = _text(value)
+    if api is not None and not _on_api(url, api):
+        raise GitHubServiceError(
+            f"GitHub listed {what} whose API URL is not on {api}: {url[:200]!r}",
+            remediation="check GITHUB_API_URL points at GitHub's REST API (a proxy may rewrite "
+            "URLs); re-run the command",
+        )
+    return url
+
+
+def asset_from_json(data: dict[str, Any], api: str | None = None) -> Asset:
+    """``api``: the API URL the asset's ``url`` must be on (:class:`GitHubServiceError`)."""
     try:
         return Asset(
             id=int(data["id"]),
@@ -352,7 +415,7 @@ def asset_from_json(data: dict[str, Any]) -> Asset:
             content_type=_text(data.get("content_type") or "application/octet-stream"),
             state=_text(data.get("state") or "uploaded"),
             digest=_optional_text(data.get("digest")),
-            url=_text(data["url"]),
+            url=_api_url(data["url"], api, "an asset"),
             browser_download_url=_text(data.get("browser_download_url") or ""),
             updated_at=_dt(data.get("updated_at")),
         )
@@ -360,7 +423,8 @@ def asset_from_json(data: dict[str, Any]) -> Asset:
         raise _malformed("a release asset", exc) from None
 
 
-def release_from_json(data: dict[str, Any]) -> Release:
+def release_from_json(data: dict[str, Any], api: str | None = None) -> Release:
+    """``api``: the API URL the release's and its assets' ``url`` must be on."""
     try:
         return Release(
             id=int(data["id"]),
@@ -372,17 +436,17 @@ def release_from_json(data: dict[str, Any]) -> Release:
             immutable=bool(data.get("immutable")),
             created_at=_dt(data.get("created_at")),
             published_at=_dt(data.get("published_at")),
-            url=_text(data["url"]),
+            url=_api_url(data["url"], api, "a release"),
             html_url=_text(data.get("html_url") or ""),
             upload_url=_text(data["upload_url"]),
-            assets=tuple(asset_from_json(a) for a in data.get("assets") or ()),
+            assets=tuple(asset_from_json(a, api) for a in data.get("assets") or ()),
             updated_at=_dt(data.get("updated_at")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _malformed("a release", exc) from None
 
 
-def _next_link(headers: dict[str, Any], base: str | None = None) -> str | None:
+def _next_link(headers: Mapping[str, Any], base: str | None = None) -> str | None:
     """The ``rel="next"`` URL of a ``Link`` header, parsed as GitHub writes it.
 
     ``base`` (the API URL): the link must stay on it - a path (``/...``), or an absolute
@@ -464,12 +528,12 @@ def _download_limit_wait(response: requests.Response) -> float | None:
         text = message.strip().lower()
         if not (text.startswith(_RATE_LIMIT_MESSAGES) or text.endswith(_SECONDARY_ENDINGS)):
             return None  # a 403 that is a permission problem
-    if after.isdigit():
-        return float(after)
-    if primary:
-        with contextlib.suppress(ValueError):
-            reset = float(headers.get("x-ratelimit-reset", ""))
-            return max(0.0, reset - time.time()) + 1
+    seconds = _header_seconds(after)  # "²".isdigit() is True: ASCII digits only
+    if seconds is not None:
+        return seconds
+    reset = _header_seconds(headers.get("x-ratelimit-reset"))
+    if primary and reset is not None:
+        return max(0.0, reset - time.time()) + 1
     return _DOWNLOAD_LIMIT_FALLBACK
 
 
@@ -576,7 +640,7 @@ class GitHubClient:
             rerun=settings.rerun,
             pacer=WritePacer(settings.write_budget.with_interval(settings.write_interval)),
             secondary_retries=settings.secondary_retries,
-            secondary_wait=max(60.0, settings.secondary_rate_wait),
+            secondary_wait=max(SECONDARY_WAIT_FLOOR, settings.secondary_rate_wait),
             max_retry_wait=settings.max_retry_wait,
             refusal_floor=settings.refusal_floor,
             write_retries=settings.retries,
@@ -683,7 +747,7 @@ class GitHubClient:
         """Every release, newest first, with its assets: one request per 100 releases."""
         for page in self._pages(f"listing releases of {repository}", "releases", repository):
             for item in page:
-                yield release_from_json(item)
+                yield release_from_json(item, self.api_url)
 
     def tag_commits(self, repository: str) -> dict[str, str]:
         """Every tag's commit sha (``list-tags``): one request per 100 tags."""
@@ -721,7 +785,7 @@ class GitHubClient:
             _, data = self._requester.requestJsonAndCheck(
                 "GET", f"{self._repo_path(repository)}/releases/{int(release_id)}"
             )
-        return release_from_json(data)
+        return release_from_json(data, self.api_url)
 
     def get_release_by_tag(self, repository: str, tag: str) -> Release:
         quoted = urllib.parse.quote(tag, safe="")
@@ -729,7 +793,7 @@ class GitHubClient:
             _, data = self._requester.requestJsonAndCheck(
                 "GET", f"{self._repo_path(repository)}/releases/tags/{quoted}"
             )
-        return release_from_json(data)
+        return release_from_json(data, self.api_url)
 
     def can_write(self, repository: str) -> bool | None:
         """Whether the token may push to ``repository`` (``None`` when GitHub does not say).
@@ -1040,7 +1104,7 @@ class GitHubClient:
                         failures,
                         self._write_retries,
                     )
-                    self.pacer.block_for(backoff)
+                    self.pacer.block_for(backoff, f"a retry after a failed connection ({what})")
                     continue
                 except GithubException as exc:
                     wait = _refusal_wait(
@@ -1063,7 +1127,9 @@ class GitHubClient:
                             failures,
                             self._write_retries,
                         )
-                        self.pacer.block_for(backoff)
+                        self.pacer.block_for(
+                            backoff, f"a retry after GitHub's failure ({exc.status}: {what})"
+                        )
                         continue
                     now = self.pacer.now()
                     if first_refusal is None:
@@ -1099,7 +1165,7 @@ class GitHubClient:
                         format_duration(wait),
                         attempt,
                     )
-                    self.pacer.block_for(wait)
+                    self.pacer.block_for(wait, _refusal_reason(exc))
 
     def upload_bytes(
         self,
@@ -1128,7 +1194,7 @@ class GitHubClient:
         # asset the failed attempt left behind
         what = f"uploading {name!r} to {release.tag!r}"
         try:
-            return asset_from_json(self._write(what, send))
+            return asset_from_json(self._write(what, send), self.api_url)
         except AssetExistsError:
             # a 5xx retried into 422: the failed attempt may have left a `starter` asset
             if not self.delete_starter(release, name):
@@ -1140,7 +1206,7 @@ class GitHubClient:
             with contextlib.suppress(GitHubError):  # the first failure is what to report
                 self.delete_starter(release, name)
             raise
-        return asset_from_json(self._write(what, send))
+        return asset_from_json(self._write(what, send), self.api_url)
 
     def delete_starter(self, release: Release, name: str) -> bool:
         """Delete asset ``name`` of ``release`` if GitHub lists it in state ``starter``: the
@@ -1148,7 +1214,7 @@ class GitHubClient:
         (BEHAVIOR.md section 3). Whether one was deleted; an ``uploaded`` asset is kept."""
         with self._errors(f"reading release {release.tag!r}"):
             _, data = self._requester.requestJsonAndCheck("GET", release.url)
-        fresh = release_from_json(data)
+        fresh = release_from_json(data, self.api_url)
         debris = next((a for a in fresh.assets if a.name == name and a.state == "starter"), None)
         if debris is None:
             return False
@@ -1162,7 +1228,18 @@ class GitHubClient:
         self.delete_asset(debris)
         return True
 
+    def get_asset(self, asset: Asset) -> Asset | None:
+        """``asset`` as GitHub has it now (``GET`` its API URL), ``None`` when it is gone."""
+        _api_url(asset.url, self.api_url, f"asset {asset.name!r}")
+        try:
+            with self._errors(f"reading asset {asset.name!r}"):
+                _, data = self._requester.requestJsonAndCheck("GET", asset.url)
+        except NotFoundError:
+            return None
+        return asset_from_json(data, self.api_url)
+
     def delete_asset(self, asset: Asset) -> None:
+        _api_url(asset.url, self.api_url, f"asset {asset.name!r}")
         self._write(
             f"deleting {asset.name!r}",
             lambda: self._requester.requestJsonAndCheck("DELETE", asset.url),
@@ -1182,7 +1259,7 @@ class GitHubClient:
             f"editing the notes of {release.tag!r}",
             lambda: self._requester.requestJsonAndCheck("PATCH", release.url, input=payload),
         )
-        return release_from_json(data)
+        return release_from_json(data, self.api_url)
 
     def create_release(
         self, repository: str, *, tag: str, name: str, body: str, prerelease: bool = False
@@ -1202,7 +1279,7 @@ class GitHubClient:
             ),
             creates=True,
         )
-        return release_from_json(data)
+        return release_from_json(data, self.api_url)
 
     # -- artifact attestations --------------------------------------------------------
     def create_attestation(self, repository: str, bundle_json: bytes) -> int:
@@ -1257,8 +1334,11 @@ class GitHubClient:
         listed (``truncated`` when GitHub has more), in at most ``MAX_ATTESTATION_PAGES``
         requests.
 
-        GitHub answers 404 when nothing matches: that is an empty list here. Items without
-        an inline ``bundle`` are left out (the snappy-compressed ``bundle_url`` is not read).
+        GitHub answers 404 when nothing matches: that is an empty list here. The request
+        pins ``X-GitHub-Api-Version: 2022-11-28``, under which GitHub serves the inline
+        ``bundle`` (a later version drops it, BEHAVIOR.md section 10). Items without one are
+        left out and counted in ``unreadable`` (the snappy-compressed ``bundle_url`` is not
+        read): callers must not take such a list as whole.
         A list that does not end (a next link already followed, or more pages than
         ``MAX_ATTESTATIONS`` needs), a next link off the API, or a body that is not a list
         of objects is :class:`GitHubServiceError`; a 403 is :class:`ForbiddenError` (the
@@ -1273,7 +1353,7 @@ class GitHubClient:
             first["predicate_type"] = predicate_type
         params: dict[str, Any] | None = first
         found: list[Attestation] = []
-        listed = 0
+        listed = unreadable = 0
         visited: set[str] = set()
         while url is not None:
             if listed >= MAX_ATTESTATIONS:
@@ -1283,7 +1363,9 @@ class GitHubClient:
                     MAX_ATTESTATIONS,
                     MAX_ATTESTATIONS,
                 )
-                return AttestationList(tuple(found[:MAX_ATTESTATIONS]), truncated=True)
+                return AttestationList(
+                    tuple(found[:MAX_ATTESTATIONS]), truncated=True, unreadable=unreadable
+                )
             if url in visited or len(visited) >= MAX_ATTESTATION_PAGES:
                 why = (
                     "links back to a page already read"
@@ -1298,28 +1380,39 @@ class GitHubClient:
                     remediation=f"GitHub may be degraded; {self._rerun} later",
                 )
             visited.add(url)
-            try:
-                with self._errors(what):
-                    headers, data = self._requester.requestJsonAndCheck(
-                        "GET", url, parameters=params
-                    )
-            except NotFoundError:
-                return AttestationList(tuple(found))
-            except ForbiddenError as exc:
-                raise ForbiddenError(
-                    exc.message,
-                    remediation="the token needs the attestations: read permission "
-                    "(in Actions: `permissions: attestations: read`)",
-                    status=exc.status,
-                ) from None
+            with self._errors(what):
+                page = self._attestations_page(what, url, params)
+            if page is None:  # 404: nothing (more) matches
+                return AttestationList(tuple(found), unreadable=unreadable)
+            headers, data = page
+            if data is _OVERSIZED:
+                _log.warning(
+                    "%s: GitHub sent a page of more than %d bytes; only the %d attestations "
+                    "before it are read",
+                    what,
+                    MAX_ATTESTATIONS_PAGE_BYTES,
+                    len(found),
+                )
+                return AttestationList(tuple(found), truncated=True, unreadable=unreadable)
             items = data.get("attestations") if isinstance(data, dict) else None
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
                 raise _malformed("a list of attestations", TypeError("expected a list of objects"))
+            if len(items) > PER_PAGE:
+                raise GitHubServiceError(
+                    f"{what}: GitHub sent a page of {len(items)} attestations, more than the "
+                    f"{PER_PAGE} asked for",
+                    remediation=f"check GITHUB_API_URL points at GitHub's REST API; {self._rerun}",
+                )
             for item in items:
                 listed += 1
                 bundle = item.get("bundle")
                 if bundle is None:
-                    _log.info("skipping an attestation listed without an inline bundle")
+                    unreadable += 1
+                    _log.warning(
+                        "%s: an attestation is listed without an inline bundle (only a "
+                        "bundle_url, which chainkit does not read): it cannot be checked",
+                        what,
+                    )
                     continue
                 if not isinstance(bundle, dict):
                     raise _malformed("an attestation", TypeError("the bundle is not an object"))
@@ -1334,8 +1427,79 @@ class GitHubClient:
                 )
             url, params = _next_link(headers, self.api_url), None
         return AttestationList(
-            tuple(found[:MAX_ATTESTATIONS]), truncated=len(found) > MAX_ATTESTATIONS
+            tuple(found[:MAX_ATTESTATIONS]),
+            truncated=len(found) > MAX_ATTESTATIONS,
+            unreadable=unreadable,
         )
+
+    def _attestations_page(
+        self, what: str, url: str, params: dict[str, Any] | None
+    ) -> tuple[Mapping[str, str], Any] | None:
+        """One page of an attestations list: its headers and parsed body; ``None`` for a
+        404; body ``_OVERSIZED`` when it is larger than ``MAX_ATTESTATIONS_PAGE_BYTES`` (read no
+        further). Streamed through the downloads session (same retries, rate limits
+        waited as for downloads), so that no answer is held whole before it is bounded.
+        ``url`` is on the API (a path, or a next link :func:`_next_link` checked): the
+        token goes nowhere else."""
+        target = url if "://" in url else f"{self.api_url}{url}"
+        headers = {
+            "Accept": "application/vnd.github+json",
+            **dict(_ATTESTATIONS_VERSION),
+            **self._auth,
+        }
+        limited = 0
+        while True:
+            response = self._downloads.get(
+                target,
+                params=params,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                timeout=self._timeout,
+            )
+            with response:
+                wait = _download_limit_wait(response)
+                if wait is not None:
+                    limited += 1
+                    self._wait_for_download_limit(what, response.status_code, wait, limited)
+                    continue
+                status = response.status_code
+                if status == 404:
+                    return None
+                if status == 403:
+                    raise ForbiddenError(
+                        f"{what}: forbidden (403: {_body_message(response)})",
+                        remediation="the token needs the attestations: read permission "
+                        "(in Actions: `permissions: attestations: read`)",
+                        status=status,
+                    )
+                if status != 200:
+                    self._check_download(what, response, rerun=self._rerun)
+                    raise GitHubServiceError(
+                        f"{what}: unexpected answer from GitHub ({status})", status=status
+                    )
+                body = bytearray()
+                for chunk in response.iter_content(_CHUNK):
+                    body += chunk
+                    if len(body) > MAX_ATTESTATIONS_PAGE_BYTES:
+                        return response.headers, _OVERSIZED
+            try:
+                return response.headers, json.loads(body)
+            except ValueError as exc:
+                raise _malformed("a list of attestations", exc) from None
+
+
+_OVERSIZED = object()
+"""The body of an attestations page larger than ``MAX_ATTESTATIONS_PAGE_BYTES``."""
+
+
+def _body_message(response: requests.Response) -> str:
+    """The ``message`` of a small JSON error body (at most 64 KiB read), or ``""``."""
+    with contextlib.suppress(requests.exceptions.RequestException, ValueError):
+        data = json.loads(response.raw.read(64 * 1024, decode_content=True) or b"{}")
+        if isinstance(data, dict):
+            return str(data.get("message") or "")[:200]
+    return ""
 
 
 def default_write_interval(api_url: str) -> float:

@@ -91,10 +91,18 @@ class AttestationList:
     """The attestations listed for one subject digest, and whether the list is whole.
 
     ``truncated``: GitHub had more than the client reads (``MAX_ATTESTATIONS``): an
-    attestation that is not in ``items`` may still exist. Iterate it like a list."""
+    attestation that is not in ``items`` may still exist. ``unreadable``: how many listed
+    attestations came without an inline bundle (only a ``bundle_url``, which chainkit does
+    not read): not in ``items``, and each may be any attestation. Iterate it like a list."""
 
     items: tuple[Attestation, ...]
     truncated: bool = False
+    unreadable: int = 0
+
+    @property
+    def whole(self) -> bool:
+        """Every attestation GitHub has for the digest is in :attr:`items` (none missing)."""
+        return not self.truncated and not self.unreadable
 
     def __iter__(self) -> Iterator[Attestation]:
         return iter(self.items)

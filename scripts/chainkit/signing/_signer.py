@@ -5,9 +5,17 @@ Fulcio certificate (10 minutes) and raises once it has expired. :class:`KeylessS
 opens a new signer (with a fresh identity token) before that happens, so batches of
 any length work, and counts certificates so benchmarks can check the reuse.
 
-sigstore-python's TUF, Fulcio, Rekor and TSA clients raise untyped exceptions: the five
+sigstore-python's TUF, Fulcio, Rekor and TSA clients raise untyped exceptions: the
 ``except Exception`` blocks here (each commented) are the documented places where they
-become a :class:`~chainkit.signing.SigningError`; nowhere else catches ``Exception``.
+become a :class:`~chainkit.signing.SigningError` or are retried; nowhere else catches
+``Exception``.
+
+sigstore-python retries nothing. Here a Fulcio, Rekor or TSA request that fails with a 5xx
+or no answer is retried after each of :data:`RETRY_WAITS` (logged): Rekor with the same
+proposed entry (the same signature), so that an entry Rekor made before failing is found
+(409, then fetched) rather than made twice; a TSA that keeps failing stops the signature
+with exit 3 before Rekor is asked (sigstore-python would log it and make a bundle without
+a signed timestamp).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chainkit.signing._errors import SigningServiceError, SigningUsageError
 from chainkit.signing._tokens import TokenProvider
@@ -29,6 +37,8 @@ __all__ = ["KeylessSigner", "embedded_production_trust_config", "load_trust_conf
 
 _log = logging.getLogger("chainkit.signing")
 
+_T = TypeVar("_T")
+
 
 def _detail(exc: BaseException) -> str:
     """What a sigstore-python error says, or its cause's words when it says nothing (its
@@ -37,6 +47,133 @@ def _detail(exc: BaseException) -> str:
 
 
 _DEFAULT_LIFETIME = 600.0
+
+RETRY_WAITS: tuple[float, ...] = (1.0, 4.0)
+"""Waits, in seconds, before the retries of a Fulcio, Rekor or TSA request that failed
+with a 5xx or no answer (len = the number of retries; tests scale them down)."""
+
+_sleep: Callable[[float], None] = time.sleep
+
+
+def _transient(exc: BaseException) -> int | str | None:
+    """The 5xx status, or ``"no answer"``, behind a sigstore-python error (its clients raise
+    untyped errors from the ``requests`` error: the chain is walked); ``None`` otherwise."""
+    import requests
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, requests.HTTPError):
+            status = getattr(current.response, "status_code", None)
+            return status if isinstance(status, int) and status >= 500 else None
+        if isinstance(current, (requests.ConnectionError, requests.Timeout)):
+            return "no answer"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _status(exc: BaseException) -> int | None:
+    """The HTTP status behind a sigstore-python error, if any."""
+    import requests
+
+    current: BaseException | None = exc
+    for _ in range(8):
+        if current is None:
+            return None
+        if isinstance(current, requests.HTTPError):
+            status = getattr(current.response, "status_code", None)
+            return status if isinstance(status, int) else None
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _retrying(what: str, call: Callable[[], _T], waits: tuple[float, ...]) -> _T:
+    """``call()``, retried after each of ``waits`` while it fails with a 5xx or no answer
+    (each wait logged first); any other failure, or the last one, is raised as is."""
+    for attempt in range(len(waits) + 1):
+        try:
+            return call()
+        except Exception as exc:  # sigstore-python's clients raise untyped errors
+            why = _transient(exc)
+            if why is None or attempt == len(waits):
+                raise
+            wait = waits[attempt]
+            _log.warning(
+                "%s failed (%s); retrying in %g s (%d of %d)",
+                what,
+                why,
+                wait,
+                attempt + 1,
+                len(waits),
+            )
+            _sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class TimestampUnavailableError(Exception):
+    """The timestamp authority failed for good: raised through sigstore-python's signer
+    (which would otherwise log it and make a bundle without a signed timestamp)."""
+
+
+class _RetryingTimestamps:
+    """A TSA client of sigstore-python whose requests are retried on a 5xx or no answer,
+    and whose lasting failure stops the signature (before Rekor is asked: no log entry)."""
+
+    def __init__(self, inner: Any, waits: Callable[[], tuple[float, ...]]) -> None:
+        self._inner = inner
+        self._waits = waits
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def request_timestamp(self, signature: bytes) -> Any:
+        what = f"the timestamp authority ({self._inner.url})"
+        try:
+            return _retrying(what, lambda: self._inner.request_timestamp(signature), self._waits())
+        except Exception as exc:  # TimestampError: sigstore-python would swallow it
+            raise TimestampUnavailableError(f"{what} failed: {_detail(exc)}") from exc
+
+
+class _RetryingLog:
+    """sigstore-python's Rekor client whose entry creation is retried on a 5xx or no answer
+    with **the same** proposed entry (the same signature): Rekor answers a re-submission of
+    an entry it already made with 409, and that entry is then fetched, not made again."""
+
+    def __init__(self, inner: Any, waits: Callable[[], tuple[float, ...]]) -> None:
+        self._inner = inner
+        self._waits = waits
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def create_entry(self, proposed: Any) -> Any:
+        attempts = [0]
+
+        def submit() -> Any:
+            attempts[0] += 1
+            try:
+                return self._inner.create_entry(proposed)
+            except Exception as exc:  # RekorClientError is untyped
+                if attempts[0] > 1 and _status(exc) == 409:
+                    # an earlier attempt of ours made it before failing: fetch that one
+                    return self._existing(proposed, exc)
+                raise
+
+        return _retrying("creating the transparency-log entry", submit, self._waits())
+
+    def _existing(self, proposed: Any, conflict: Exception) -> Any:
+        log = getattr(self._inner, "log", None)
+        if log is None:  # a client without retrieval (Rekor v2): the conflict stands
+            raise conflict
+        from rekor_types import Dsse, Hashedrekord
+
+        model = Dsse if proposed.get("kind") == "dsse" else Hashedrekord
+        entry = log.entries.retrieve.post(model.model_validate(proposed))
+        if entry is None:
+            raise conflict
+        _log.info("the transparency log already holds this entry (409): using it")
+        return entry
 
 
 _CLIENT_TRUST_CONFIG = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
@@ -127,6 +264,13 @@ class KeylessSigner:
         from sigstore.sign import SigningContext
 
         self._context = SigningContext.from_trust_config(trust_config)
+        # retries at chainkit's signing boundary (sigstore-python retries nothing itself)
+        waits = lambda: RETRY_WAITS  # noqa: E731 - read at each call (tests scale it)
+        context: Any = self._context
+        if hasattr(context, "_rekor"):
+            context._rekor = _RetryingLog(context._rekor, waits)
+        if hasattr(context, "_tsa_clients"):
+            context._tsa_clients = [_RetryingTimestamps(c, waits) for c in context._tsa_clients]
         self._provide_token = token_provider
         self._renew_margin = renew_margin
         self._clock = clock
@@ -151,7 +295,11 @@ class KeylessSigner:
             ) from exc
         started = self._clock()
         try:
-            signer = Signer(token, self._context, cache=True)
+            signer = _retrying(
+                "asking the certificate authority for a certificate",
+                lambda: Signer(token, self._context, cache=True),
+                RETRY_WAITS,
+            )
         except Exception as exc:  # Fulcio client errors are untyped
             raise SigningServiceError(
                 f"the certificate authority refused or failed: {_detail(exc)}",
@@ -196,6 +344,12 @@ class KeylessSigner:
         signer = self._current()
         try:
             bundle = op(signer)
+        except TimestampUnavailableError as exc:
+            raise SigningServiceError(
+                f"signing failed: {exc}; nothing was written to the transparency log",
+                remediation="check the timestamp authority URL of the trust config, or "
+                "re-run later (apply resumes)",
+            ) from exc
         except Exception as exc:  # Rekor/TSA client errors are untyped
             raise SigningServiceError(
                 f"signing failed: {_detail(exc)}",

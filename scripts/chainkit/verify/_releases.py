@@ -20,7 +20,12 @@ from chainkit.attestation import (
 )
 from chainkit.github import Asset, ForbiddenError, GitHubClient, Release
 from chainkit.signing import MAX_BUNDLE_BYTES, BundleVerifier, IdentityPolicy
-from chainkit.verify._checks import check_api_attestations, check_attestation, check_bundle
+from chainkit.verify._checks import (
+    API_BUNDLE,
+    check_api_attestations,
+    check_attestation,
+    check_bundle,
+)
 from chainkit.verify._errors import NothingToVerifyError
 from chainkit.verify._report import AttestationResult, BundleResult, VerifyReport
 
@@ -53,6 +58,8 @@ class _Api:
         self.forbidden: str | None = None
         self.truncated: dict[str, int] = {}
         """sha256 -> how many attestations were read of a list GitHub had more of."""
+        self.unreadable: dict[str, int] = {}
+        """sha256 -> how many listed attestations had no inline bundle (not checked)."""
 
     def bundles(self, sha256: str) -> list[bytes]:
         """The bundles listed for ``sha256`` (of the accepted predicate types).
@@ -60,7 +67,8 @@ class _Api:
         With ``home`` ``any`` a token that may not list attestations (403) means "none"
         (warned once): bundles on releases still count. With ``attestations`` it is an
         error. A list GitHub had more of than chainkit reads (``MAX_ATTESTATIONS``) is
-        warned about and remembered in :attr:`truncated`."""
+        warned about and remembered in :attr:`truncated`; attestations listed without an
+        inline bundle are counted in :attr:`unreadable`."""
         if self.forbidden is not None:
             return []
         found: list[bytes] = []
@@ -89,6 +97,8 @@ class _Api:
                     predicate_type,
                     len(listed),
                 )
+            if listed.unreadable:
+                self.unreadable[sha256] = self.unreadable.get(sha256, 0) + listed.unreadable
             found += [a.bundle for a in listed]
         return found
 
@@ -180,8 +190,27 @@ def _verify_asset(
         if read is not None
         else ""
     )
+    unread = api.unreadable.get(sha256, 0)
+    truncated = cut
+    if unread:
+        cut += (
+            f" (could not read {unread} attestation(s) GitHub lists for this digest without "
+            "an inline bundle)"
+        )
     if attested is not None and (attested.ok or found.status == "unsigned"):
         return attested if attested.ok else replace(attested, reason=f"{attested.reason}{cut}")
+    if found.status == "unsigned" and unread:
+        # never "unsigned": one of those may be its attestation, unchecked
+        return replace(
+            found,
+            sha256=sha256,
+            ok=False,
+            status="failed",
+            bundle=API_BUNDLE,
+            reason=f"could not read {unread} attestation(s) the attestations API lists for "
+            "this digest (listed without an inline bundle; chainkit does not read bundle_url)"
+            f"{truncated}",
+        )
     if found.status == "unsigned":
         where = "no bundle on the release and no" if bundles else "no"
         return replace(

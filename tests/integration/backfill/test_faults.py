@@ -101,8 +101,9 @@ def test_apply_rides_out_the_fault_in_one_run(
 @pytest.mark.parametrize(
     "rule",
     [
-        {"service": "fulcio", "method": "POST", "status": 502, "times": 1},
-        {"service": "rekor", "method": "POST", "status": 503, "times": 1},
+        # as often as one request is tried (two retries, RETRY_WAITS): a service error
+        {"service": "fulcio", "method": "POST", "status": 502, "times": 3},
+        {"service": "rekor", "method": "POST", "status": 503, "times": 3},
         # cut as often as one download is tried (DOWNLOAD_ATTEMPTS): a service error
         {"method": "GET", "path": "^/storage/", "cut_body_after_bytes": 3, "times": 3},
     ],
@@ -123,10 +124,11 @@ def test_apply_fails_then_a_rerun_finishes(
 def test_fulcio_5xx_is_reported_with_its_detail(
     faulted: Callable[..., tuple[FullSandbox, list[str]]],
 ) -> None:
-    sb, args = faulted({"service": "fulcio", "method": "POST", "status": 502, "times": 1})
+    sb, args = faulted({"service": "fulcio", "method": "POST", "status": 502, "times": 3})
     result = sb.chainkit(*args)
     assert result.exit_code == 3, result.output
     assert "the certificate authority refused or failed: 502" in result.output
+    assert "retrying in 0.4 s (2 of 2)" in result.output  # each retry said, then given up
 
 
 def test_starter_asset_of_a_failed_bundle_upload_is_replaced(
@@ -144,10 +146,11 @@ def test_starter_asset_of_a_failed_bundle_upload_is_replaced(
 
 
 def test_starter_asset_left_by_an_earlier_run_is_replaced(
-    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+    faulted: Callable[..., tuple[FullSandbox, list[str]]], client_settings: Any
 ) -> None:
     """A `starter` asset the failed run could not delete (GitHub kept failing) is deleted
     by the next run, which uploads the bundle again; nothing else is deleted."""
+    client_settings(backoff=0.01)  # six retries in about a second instead of a minute
     sb, args = faulted(
         {"method": "POST", "path": "^/uploads/", "starter_then_502": True, "times": 1},
         {"method": "DELETE", "status": 503, "times": 20},
@@ -164,10 +167,11 @@ def test_starter_asset_left_by_an_earlier_run_is_replaced(
 
 
 def test_upload_given_up_after_a_starter_deletes_it(
-    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+    faulted: Callable[..., tuple[FullSandbox, list[str]]], client_settings: Any
 ) -> None:
     """An upload that leaves a `starter` asset and then keeps failing (5xx until the retries
     run out) deletes the asset before the run stops, so that nothing partial is left."""
+    client_settings(backoff=0.01)  # six retries in about a second instead of a minute
     sb, args = faulted(
         {"method": "POST", "path": "^/uploads/", "starter_then_502": True, "times": 1},
         {"method": "POST", "path": "^/uploads/", "status": 502, "times": 30},
@@ -263,3 +267,39 @@ def test_small_soak_with_kills(tmp_path: Path) -> None:
     assert report["invariants_failed"] == []
     assert report["extra_signatures"] >= 0
     assert report["runs"] == report["reruns_needed"] + 1 >= 1
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"service": "tsa", "method": "POST", "status": 500, "times": 1},
+        {"service": "rekor", "method": "POST", "status": 503, "times": 1},
+        {"service": "fulcio", "method": "POST", "status": 502, "times": 1},
+    ],
+    ids=["tsa-500-once", "rekor-503-once", "fulcio-502-once"],
+)
+def test_a_passing_sigstore_5xx_is_retried_in_the_run(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]], rule: dict[str, Any]
+) -> None:
+    """One 5xx of Fulcio, Rekor or the TSA is retried (logged, bounded) within the run:
+    no failed run, no extra transparency-log entry (the fault answers before the entry)."""
+    sb, args = faulted(rule)
+    result = sb.chainkit(*args)
+    assert result.exit_code == 0, result.output
+    assert "retrying in" in result.output
+    assert sum(sb.sandbox.faults.describe()["injected"].values()) == 1
+    _converged(sb)
+    assert sb.tree_size() == 4
+
+
+def test_a_lasting_tsa_500_is_a_service_failure(
+    faulted: Callable[..., tuple[FullSandbox, list[str]]],
+) -> None:
+    """A timestamp authority that keeps failing is exit 3 (a tool/network failure), never a
+    bundle without its timestamp, and nothing reaches the transparency log."""
+    sb, args = faulted({"service": "tsa", "method": "POST", "status": 500, "times": 20})
+    result = sb.chainkit(*args)
+    assert result.exit_code == 3, result.output
+    assert "timestamp authority" in result.output
+    assert sb.tree_size() == 0
+    assert sb.writes() == []

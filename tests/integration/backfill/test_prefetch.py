@@ -182,3 +182,67 @@ def test_a_budgeted_stop_leaves_nothing_prefetched_behind(
     assert not any(left.removeprefix("v") in name for name in names)
     assert sb.tree_size() == 4  # v1.0.0's three bundles and its attestation
     assert len(sb.writes()) == 5
+
+
+def test_attestations_home_downloads_the_next_release_while_a_write_waits(
+    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--home attestations`` makes one write per release: the pipeline reaches into the
+    next release, whose assets download (and are hashed) while this one's write waits."""
+    sb: FullSandbox = sandbox_factory(three_wheels(releases=2))
+    rec = Recorder(monkeypatch)
+    create = GitHubClient.create_attestation
+
+    def recorded_download_count() -> int:
+        return [what for what, _ in rec.order()].count("downloaded")
+
+    def recorded_create(client: GitHubClient, repository: str, data: bytes) -> int:
+        rec._add("create starts", repository)
+        if recorded_download_count() < 6:
+            # a bound, not an assertion: the order is asserted below
+            for _ in range(600):
+                if recorded_download_count() >= 6:
+                    break
+                threading.Event().wait(0.1)
+        rec._add("create ends", repository)
+        return create(client, repository, data)
+
+    monkeypatch.setattr(GitHubClient, "create_attestation", recorded_create)
+    plan = tmp_path / "plan.json"
+    digest = make_plan(sb, plan, "--home", "attestations")["plan_digest"]
+    result = apply(sb, plan, digest, tmp_path / "state")
+    assert result.exit_code == 0, result.output
+    order = rec.order()
+    first_create_ends = order.index(("create ends", "acme/widgets"))
+    downloads = [i for i, (what, _) in enumerate(order) if what == "downloaded"]
+    assert len(downloads) == 6
+    # all six assets (the second release's three too) were downloaded before the first
+    # release's attestation write ended, on the prefetch thread; writes on the main thread
+    assert max(downloads) < first_create_ends
+    assert all(not main for what, _, main in rec.events if what == "downloaded")
+    assert all(main for what, _, main in rec.events if what.startswith("create"))
+    assert [w["method"] for w in sb.writes()].count("POST") == 2
+    # nothing downloaded is left in the state directory
+    assert not [p for p in (tmp_path / "state").rglob("*") if p.suffix == ".whl"]
+
+
+def test_attestations_home_without_prefetch_is_one_release_after_another(
+    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb: FullSandbox = sandbox_factory(three_wheels(releases=2))
+    rec = Recorder(monkeypatch)
+    create = GitHubClient.create_attestation
+
+    def recorded_create(client: GitHubClient, repository: str, data: bytes) -> int:
+        rec._add("create", repository)
+        return create(client, repository, data)
+
+    monkeypatch.setattr(GitHubClient, "create_attestation", recorded_create)
+    plan = tmp_path / "plan.json"
+    digest = make_plan(sb, plan, "--home", "attestations")["plan_digest"]
+    result = apply(sb, plan, digest, tmp_path / "state", "--no-prefetch")
+    assert result.exit_code == 0, result.output
+    assert [what for what, _ in rec.order()] == ["downloaded"] * 3 + ["create"] + [
+        "downloaded"
+    ] * 3 + ["create"]
+    assert all(main for _, _, main in rec.events)

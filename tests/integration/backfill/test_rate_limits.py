@@ -127,11 +127,34 @@ def test_apply_waits_for_an_exhausted_primary_limit(sandbox_factory: Any, tmp_pa
         body={"message": "API rate limit exceeded for installation ID 1."},
     )  # fmt: skip
     sb.clear_requests()
+    started = time.time()
     result = sb.chainkit(*args)
     assert result.exit_code == 0, result.output
     assert time.time() >= reset - 1  # waited for the reset instead of hammering
+    # ... and not the one-minute fallback for a refusal that names no reset
+    assert time.time() - started < 30, result.output
+    assert "waiting 60 s" not in result.output
     assert [r["status"] for r in sb.requests_log() if r["fault"]] == [403]
     assert_finished(sb, json.loads(result.stdout))
+
+
+def test_a_primary_reset_far_away_stops_apply_at_once(sandbox_factory: Any, tmp_path: Path) -> None:
+    # review 9, break 1: the reset (a 10-digit Unix time) was ignored for writes: apply
+    # waited 60 s and retried instead of refusing a wait of 50 minutes (exit 3)
+    sb: FullSandbox = sandbox_factory(seed())
+    args = plan_and_args(sb, tmp_path)
+    fault(
+        sb, method="POST", path=r"^/uploads/", status=403,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + 3000)},
+        body={"message": "API rate limit exceeded for installation ID 1."},
+    )  # fmt: skip
+    sb.clear_requests()
+    started = time.monotonic()
+    result = sb.chainkit(*args)
+    assert result.exit_code == 3, result.output
+    assert time.monotonic() - started < 30
+    assert "waiting 1 min" not in result.stderr
+    assert [r["status"] for r in sb.requests_log() if r["fault"]] == [403]
 
 
 def test_lasting_failure_stops_with_a_service_error_and_resumes(

@@ -193,3 +193,18 @@ def test_max_writes_counts_attestation_home_writes(sandbox_factory: Any, tmp_pat
     report = json.loads(result.stdout)
     assert report["complete"] is False and report["writes"] == 4
     assert report["remaining"]["releases"] == 1 and report["remaining"]["writes"] == 2
+
+
+def test_the_estimate_counts_the_interval_apply_keeps(sandbox_factory: Any, tmp_path: Path) -> None:
+    # review 9, break 10: apply keeps 1 s between writes on github.com, the estimate did
+    # not (80 writes: "no wait" instead of 79 s)
+    sb: FullSandbox = sandbox_factory(releases_seed(4, 2))
+    _, planned = plan(sb, tmp_path, "--write-budget", "100/60s")
+    assert planned["estimate"]["writes"] == 16
+    assert planned["estimate"]["seconds"] == 0  # a loopback API: no interval, as in apply
+    env = sb.env(token="read", CHAINKIT_WRITE_INTERVAL="1")
+    result = sb.plan(tmp_path / "plan-1s.json", "--write-budget", "100/60s", env=env)
+    assert result.exit_code == 0, result.output
+    needs = json.loads(result.stdout)["estimate"]
+    assert needs["seconds"] == 15 and needs["write_interval"] == 1
+    assert needs["write_budget"] == "100/60s"

@@ -77,6 +77,25 @@ def test_a_follow_on_job_counts_the_earlier_jobs_writes(
     assert "recent write(s) of an earlier run against the budget" in second.stderr
 
 
+def test_a_follow_on_job_counts_the_earlier_jobs_api_attestations(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    # review 9, break 5: in attestations mode the POSTs leave no trace on the release; the
+    # follow-on job counted only the notes edits and was refused at once
+    limits = {"content": [{"requests": 4, "window_s": 4}], "retry_after": 1}
+    sb: FullSandbox = sandbox_factory(releases_seed(4, 1, **limits))
+    path, planned = plan(sb, tmp_path, "--write-budget", "4/4s", "--home", "attestations")
+    first = run(sb, path, planned["plan_digest"], tmp_path / "j1", "--max-writes", "4",
+                CHAINKIT_WRITE_BUDGET="4/4s")  # fmt: skip
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["writes"] == 4
+    second = run(sb, path, planned["plan_digest"], tmp_path / "j2", CHAINKIT_WRITE_BUDGET="4/4s")
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout)["complete"] is True
+    assert "counting 4 recent write(s) of an earlier run" in second.stderr
+    assert stats(sb)["refused"] == 0
+
+
 def test_refusals_are_retried_until_the_longest_window_has_passed(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
@@ -258,7 +277,11 @@ SECONDARY = (
 )
 
 
-def test_a_non_ascii_retry_after_is_no_crash(sandbox_factory: Any, tmp_path: Path) -> None:
+def test_a_non_ascii_retry_after_is_no_crash(
+    sandbox_factory: Any, tmp_path: Path, client_settings: Any
+) -> None:
+    # the "at least a minute" fallback, scaled to 1 s (same logic, no minute of waiting)
+    client_settings(secondary_rate_wait=1.0)
     sb: FullSandbox = sandbox_factory(releases_seed(1, 1))
     path, planned = plan(sb, tmp_path)
     sb.admin("POST", "faults", json={"method": "POST", "path": "/uploads/", "status": 403,
@@ -266,6 +289,8 @@ def test_a_non_ascii_retry_after_is_no_crash(sandbox_factory: Any, tmp_path: Pat
     result = apply(sb, path, planned["plan_digest"], tmp_path / "s", "--max-writes", "3")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["complete"] is True
+    # "\u00b2" is no number of seconds: the fallback wait (scaled), not a crash or none
+    assert "with a rate limit (403); waiting 1 s, then retry 1" in result.output
 
 
 def test_a_budget_window_beyond_a_day_is_a_usage_error(

@@ -3,6 +3,7 @@ the client's write path, list by subject digest across pages, 404 as "none"."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Any
@@ -16,8 +17,9 @@ from chainkit.github import (
     ForbiddenError,
     GitHubServiceError,
     GitHubUsageError,
+    WriteBudget,
 )
-from integration.github.test_client import client_for
+from integration.github.test_client import FAST, client_for
 
 WHEEL = hashlib.sha256(b"wheel").hexdigest()
 OTHER = hashlib.sha256(b"other").hexdigest()
@@ -32,9 +34,14 @@ SEED = seed(
 )
 
 
+# GitHub's content-creation limits, 60 times faster: 103 creates wait a second, not a minute
+SCALED = {"content": [{"requests": 80, "window_s": 1}, {"requests": 500, "window_s": 60}]}
+
+
 def test_create_then_list_across_pages(github_sandbox_factory: Any, sigstore_sandbox: Any) -> None:
-    sb = github_sandbox_factory(SEED)
-    client = client_for(sb, sb.write_token)
+    sb = github_sandbox_factory({**SEED, "limits": SCALED})
+    budget = WriteBudget.parse("80/1s,500/60s")
+    client = client_for(sb, sb.write_token, dataclasses.replace(FAST, write_budget=budget))
     bundle = json.dumps(sigstore_sandbox.attestation_bundle({"w.whl": WHEEL})).encode()
     ids = [client.create_attestation("acme/widgets", bundle) for _ in range(103)]
     assert len(set(ids)) == 103  # every POST is a new attestation
@@ -46,6 +53,8 @@ def test_create_then_list_across_pages(github_sandbox_factory: Any, sigstore_san
     assert len(typed) == 103
     assert len(client.list_attestations("acme/widgets", f"sha256:{WHEEL}", predicate_type="x")) == 0
     assert len(client.list_attestations("acme/widgets", f"sha256:{OTHER}")) == 0  # GitHub's 404
+    assert client.pacer.waited > 0  # the 81st create waited for the (scaled) window
+    assert requests.get(f"{sb.url}/_sandbox/limits", timeout=30).json()["refused"] == 0
 
 
 def test_create_refusals(github_sandbox_factory: Any, sigstore_sandbox: Any) -> None:

@@ -99,3 +99,23 @@ def test_a_step_not_started_never_starts_after_close() -> None:
     with pytest.raises(CancelledError):
         second.result()
     assert ran == []
+
+
+def test_two_workers_overlap_and_results_stay_in_submission_order() -> None:
+    first_may_end = threading.Event()
+    second_ran = threading.Event()
+
+    def first() -> str:
+        # ends only once the second step ran on the other thread (bounded wait)
+        first_may_end.wait(timeout=10)
+        return "first"
+
+    def second() -> str:
+        second_ran.set()
+        first_may_end.set()
+        return "second"
+
+    with Prefetcher(enabled=True, depth=2, workers=2) as pre:
+        tickets = [pre.submit(first), pre.submit(second)]
+        assert second_ran.wait(timeout=10)  # ran while the first still waited
+        assert [t.result() for t in tickets] == ["first", "second"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import requests
 from github import GithubException
 
 from chainkit.errors import ExitCode
@@ -16,7 +17,7 @@ from chainkit.github._budget import (
     WritePacer,
     format_duration,
 )
-from chainkit.github._client import _refusal_wait
+from chainkit.github._client import _download_limit_wait, _refusal_wait
 
 
 class Clock:
@@ -107,6 +108,50 @@ def test_a_refusal_blocks_every_write(caplog: pytest.LogCaptureFixture) -> None:
     assert "waiting 60 s for GitHub's secondary rate limit before editing" in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("status", "headers", "named"),
+    [
+        (502, {}, "a retry after GitHub's failure (502: editing the notes of 'v1')"),
+        (
+            403,
+            {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"},
+            "for GitHub's primary rate limit before",
+        ),
+        (403, {"retry-after": "3"}, "for GitHub's secondary rate limit before"),
+    ],
+)
+def test_a_blocked_write_names_its_cause(
+    caplog: pytest.LogCaptureFixture, status: int, headers: dict[str, str], named: str
+) -> None:
+    # review 9, break 9: every block was logged as "GitHub's secondary rate limit", after a
+    # 502 and after a primary-limit 403 too
+    from chainkit.github._client import GitHubClient
+
+    clock = Clock()
+    p = pacer("80/60s", clock)
+    client = GitHubClient(github=_NoGithub(), api_url="https://api.example", pacer=p)  # type: ignore[arg-type]
+    message = "API rate limit exceeded" if "x-ratelimit-remaining" in headers else "You have "
+    message += "exceeded a secondary rate limit. Please retry your request again later."
+    answers: list[Exception | None] = [_refused(status, message, **headers), None]
+
+    def send() -> tuple[dict[str, str], str]:
+        failure = answers.pop(0)
+        if failure is not None:
+            raise failure
+        return {}, "done"
+
+    with caplog.at_level(logging.INFO):
+        assert client._write("editing the notes of 'v1'", send) == "done"
+    waits = [r.getMessage() for r in caplog.records if r.getMessage().startswith("waiting ")]
+    assert len(waits) == 1 and named in waits[0], waits
+    if status == 502:
+        assert "secondary" not in waits[0]
+
+
+class _NoGithub:
+    requester = None
+
+
 def test_a_failed_write_counts_too() -> None:
     clock = Clock()
     p = pacer("1/10s", clock)
@@ -157,6 +202,39 @@ def test_refusal_wait_follows_githubs_advice(monkeypatch: pytest.MonkeyPatch) ->
     assert _refusal_wait(_refused(422, secondary), 0, 60) is None
 
 
+def test_primary_reset_is_a_real_epoch_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``x-ratelimit-reset`` is epoch seconds, ten digits today (a nine-digit cap once
+    turned every primary limit on a write into the one-minute fallback)."""
+    now = 1_796_018_088.0
+    monkeypatch.setattr("chainkit.github._client.time.time", lambda: now)
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(now) + 2)}
+    primary = _refused(403, "API rate limit exceeded for installation ID 1.", **headers)
+    assert _refusal_wait(primary, 0, 60, floor=0.5) == 3
+    # a reset that is not ASCII digits is no reset: the fallback, never a crash
+    odd = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1e9"}
+    assert _refusal_wait(_refused(403, "API rate limit exceeded", **odd), 0, 60) == 60
+
+
+def test_download_limit_wait_reads_only_ascii_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = 1_796_018_088.0
+    monkeypatch.setattr("chainkit.github._client.time.time", lambda: now)
+
+    def answer(status: int, **headers: str) -> requests.Response:
+        response = requests.Response()
+        response.status_code = status
+        response.headers.update(headers)
+        return response
+
+    reset = str(int(now) + 5)
+    assert _download_limit_wait(answer(403, **{"x-ratelimit-remaining": "0",
+                                               "x-ratelimit-reset": reset})) == 6  # fmt: skip
+    assert _download_limit_wait(answer(429, **{"retry-after": "7"})) == 7
+    # "\u00b2".isdigit() is True, float() of it raises: the fallback minute, no crash
+    assert _download_limit_wait(answer(429, **{"retry-after": "\u00b2"})) == 60
+    odd = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "inf"}
+    assert _download_limit_wait(answer(403, **odd)) == 60
+
+
 def test_hostile_retry_after_is_no_crash_and_no_hammering(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("chainkit.github._client.time.time", lambda: 1000.0)
     blocked = "You have exceeded a secondary rate limit. Please retry your request again later."
@@ -171,6 +249,22 @@ def test_hostile_retry_after_is_no_crash_and_no_hammering(monkeypatch: pytest.Mo
     assert _refusal_wait(_refused(403, "API rate limit exceeded", **past), 0, 60, floor=5) == 5
     odd = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1e400"}
     assert _refusal_wait(_refused(403, "API rate limit exceeded", **odd), 0, 60, floor=5) == 60
+
+
+def test_a_real_primary_reset_and_a_long_retry_after_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # review 9, break 1: x-ratelimit-reset is a 10-digit Unix time; it was never read, so a
+    # refused write waited 60 s (doubling) instead of until the reset
+    now = 1_800_000_000.0
+    monkeypatch.setattr("chainkit.github._client.time.time", lambda: now)
+    reset = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(now) + 3000)}
+    primary = _refused(403, "API rate limit exceeded", **reset)
+    assert [_refusal_wait(primary, n, 60) for n in range(4)] == [3001] * 4
+    blocked = "You have exceeded a secondary rate limit. Please retry your request again later."
+    for after in ("999999999", "1000000000", "99999999999999999999"):
+        wait = _refusal_wait(_refused(403, blocked, **{"Retry-After": after}), 0, 60)
+        assert wait is not None and wait >= 999_999_999  # refused by the caller: > max wait
 
 
 @pytest.mark.parametrize("text", ["1/9999999h", "1/25h", "100001/1h", "1/86401s"])
