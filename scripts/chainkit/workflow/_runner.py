@@ -1018,7 +1018,9 @@ class _Engine:
     ) -> list[str]:
         shell = step.get("shell") or (job.defaults.get("shell") if defaults else None)
         if shell is None:
-            bash = shutil.which("bash")
+            # GitHub: looked up with the job's $GITHUB_PATH entries first
+            search = os.pathsep.join([*job.path, self.run.environ.get("PATH", os.defpath)])
+            bash = shutil.which("bash", path=search)
             return [bash, "-e", str(script)] if bash else ["sh", "-e", str(script)]
         shell = str(shell)
         if shell == "bash":

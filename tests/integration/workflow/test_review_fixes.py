@@ -411,3 +411,22 @@ def test_a_planted_artifacts_link_stops_the_run(tmp_path: Path) -> None:
     (tmp_path / "artifacts").symlink_to(tmp_path / "home")
     with pytest.raises(WorkflowUsageError, match="symlink"):
         _run(tmp_path, "steps:\n  - run: 'true'\n")
+
+
+def test_the_default_shell_is_found_with_github_path(tmp_path: Path) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    fake = tools / "bash"
+    fake.write_text('#!/bin/sh\necho "fake bash ran"\n')
+    fake.chmod(0o755)
+    result, log = _run(
+        tmp_path,
+        f"""
+        steps:
+          - shell: bash
+            run: echo "{tools}" >> "$GITHUB_PATH"
+          - run: echo "real bash"
+        """,
+    )
+    assert result.ok, log
+    assert "| fake bash ran" in log
