@@ -25,6 +25,12 @@ const { parse: parseYaml } = await import("yaml");
 const { truthy } = await import("@actions/expressions/result");
 
 let pending = Buffer.alloc(0);
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+// Node may leave the pipes non-blocking: EAGAIN means "not now", never an error.
+function pause() {
+  Atomics.wait(sleeper, 0, 0, 2);
+}
 
 function readLine() {
   const chunk = Buffer.alloc(65536);
@@ -39,7 +45,10 @@ function readLine() {
     try {
       n = readSync(0, chunk, 0, chunk.length, null);
     } catch (err) {
-      if (err.code === "EAGAIN") continue;
+      if (err.code === "EAGAIN") {
+        pause();
+        continue;
+      }
       if (err.code === "EOF") return null;
       throw err;
     }
@@ -51,7 +60,14 @@ function readLine() {
 function writeLine(obj) {
   const buf = Buffer.from(JSON.stringify(obj) + "\n", "utf8");
   let off = 0;
-  while (off < buf.length) off += writeSync(1, buf, off);
+  while (off < buf.length) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (err) {
+      if (err.code !== "EAGAIN") throw err;
+      pause(); // a value larger than the pipe's buffer: wait for the reader
+    }
+  }
 }
 
 // -- parsing ---------------------------------------------------------------------------
@@ -187,8 +203,15 @@ function evaluate(request) {
     const parts = splitTemplate(text);
     if (parts.length === 1 && parts[0].expression !== undefined) text = parts[0].expression;
     else if (parts.some((p) => p.expression !== undefined)) {
-      // A string with embedded expressions: GitHub evaluates it as a (truthy) string.
-      return { ok: true, value: evaluateTemplate(parts, run).length > 0 };
+      // A string with embedded expressions: GitHub's parser makes it format('…', …), a truthy
+      // string, and convertToIfCondition wraps it in success() && (…) unless one of the
+      // embedded expressions calls a status function.
+      const value = evaluateTemplate(parts, run).length > 0;
+      const hasStatus = parts.some(
+        (p) => p.expression !== undefined && usesStatusFunction(compile(p.expression)),
+      );
+      const implicit = hasStatus ? true : request.status === "success";
+      return { ok: true, value: implicit && value };
     }
     if (text === "") text = "success()";
     const tree = compile(text);

@@ -95,6 +95,10 @@ def run(
         emit_json(result.to_json())
     else:
         lines = [f"{name}: {job.result}" for name, job in result.jobs.items()]
-        lines += [f"output {k}={v}" for k, v in result.outputs.items()]
+        # one line per output: a newline in a value never forges a result line
+        lines += [
+            f"output {k}={v}".replace("\r", "\\r").replace("\n", "\\n")
+            for k, v in result.outputs.items()
+        ]
         emit_text("\n".join(lines) + "\n")
     return ExitCode.OK if result.ok else ExitCode.FINDINGS

@@ -10,11 +10,49 @@ and ``endgroup`` become log markers, ``set-output`` works with GitHub's deprecat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["Annotation", "CommandReader", "Masks"]
+__all__ = ["Annotation", "CommandReader", "Masks", "neutralise"]
 
 _COMMAND = re.compile(r"^::(?P<name>[A-Za-z][\w-]*)(?:\s+(?P<props>[^:]*))?::(?P<message>.*)$")
+
+
+_LEGACY = "##["
+
+
+def _unescape_legacy(value: str) -> str:
+    return (
+        value.replace("%3B", ";").replace("%0D", "\r").replace("%0A", "\n").replace("%5D", "]")
+    ).replace("%25", "%")
+
+
+def _parse_legacy(line: str) -> tuple[str, list[tuple[str, str]], str] | None:
+    """GitHub's legacy form, found anywhere in a line: ``##[name k=v;k=v]data``."""
+    start = line.find(_LEGACY)
+    if start < 0:
+        return None
+    close = line.find("]", start)
+    if close < 0:
+        return None
+    head = line[start + len(_LEGACY) : close]
+    name, _, props_text = head.partition(" ")
+    if not name:
+        return None
+    props: list[tuple[str, str]] = []
+    for item in props_text.split(";"):
+        key, sep, value = item.partition("=")
+        if sep and key.strip():
+            props.append((key.strip(), _unescape_legacy(value)))
+    return name, props, _unescape_legacy(line[close + 1 :])
+
+
+def neutralise(line: str) -> str:
+    """``line`` with no workflow command an outer GitHub runner would act on (a relayed line)."""
+    line = line.replace(_LEGACY, "# #[")
+    if line.lstrip().startswith("::"):
+        line = "> " + line
+    return line
 
 
 def _unescape_data(value: str) -> str:
@@ -30,11 +68,22 @@ class Masks:
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._listeners: list[Callable[[str], None]] = []
+
+    def listen(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener`` with each new single-line value (to re-emit ``::add-mask::``)."""
+        self._listeners.append(listener)
+        for value in sorted(self._values):
+            if "\n" not in value and "\r" not in value:
+                listener(value)
 
     def add(self, value: str) -> None:
         for part in [value, *value.splitlines()]:
-            if part.strip():
+            if part.strip() and part not in self._values:
                 self._values.add(part)
+                if "\n" not in part and "\r" not in part:
+                    for listener in self._listeners:
+                        listener(part)
 
     def apply(self, text: str) -> str:
         for value in sorted(self._values, key=len, reverse=True):
@@ -62,21 +111,31 @@ class CommandReader:
 
     def read(self, line: str) -> str | None:
         """Handle one line; return the text to log (``None``: log nothing)."""
-        match = _COMMAND.match(line.rstrip("\r"))
-        if match is None:
+        # GitHub: "::" after leading whitespace (v2), or "##[" anywhere in the line (legacy)
+        match = _COMMAND.match(line.rstrip("\r").lstrip())
+        legacy = _parse_legacy(line.rstrip("\r")) if match is None else None
+        if match is None and legacy is None:
             return line
-        name, message = match.group("name"), match.group("message")
+        if match is not None:
+            name, message = match.group("name"), match.group("message")
+        else:
+            assert legacy is not None
+            name, message = legacy[0], legacy[2]
         if self._stop_token is not None:
             if name == self._stop_token:
                 self._stop_token = None
                 return None
             return line
         props: list[tuple[str, str]] = []
-        for item in (match.group("props") or "").split(","):
-            key, sep, value = item.partition("=")
-            if sep and key.strip():
-                props.append((key.strip(), _unescape_property(value)))
-        data = _unescape_data(message)
+        if match is not None:
+            for item in (match.group("props") or "").split(","):
+                key, sep, value = item.partition("=")
+                if sep and key.strip():
+                    props.append((key.strip(), _unescape_property(value)))
+        else:
+            assert legacy is not None
+            props = legacy[1]
+        data = _unescape_data(message) if match is not None else message
         if name == "add-mask":
             self.masks.add(data)
             return None

@@ -7,6 +7,7 @@ multi-line syntax). As on GitHub, a missing closing delimiter fails the step, an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = ["FileCommandError", "KeyValues", "parse_key_values", "parse_paths"]
@@ -26,15 +27,19 @@ class KeyValues:
 
 def parse_key_values(text: str, *, what: str, env: bool = False) -> KeyValues:
     """Pairs from a ``$GITHUB_OUTPUT``/``$GITHUB_ENV`` file, in file order."""
-    lines = text.splitlines()
+    # GitHub's runner (FileCommandManager on Linux) splits on "\n" only: a "\r", "\v",
+    # U+2028 ... stays in the value and never starts a new NAME=VALUE line.
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
     pairs: list[tuple[str, str]] = []
     warnings: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
         i += 1
-        if not line.strip():
-            continue
+        if line == "":
+            continue  # GitHub skips only empty lines; whitespace-only ones are invalid
         eq, heredoc = line.find("="), line.find("<<")
         if heredoc >= 0 and (eq < 0 or heredoc < eq):
             name, delimiter = line[:heredoc], line[heredoc + 2 :]
@@ -65,6 +70,10 @@ def parse_key_values(text: str, *, what: str, env: bool = False) -> KeyValues:
     return KeyValues(tuple(pairs), tuple(warnings))
 
 
+_PATH_LINES = re.compile(r"\r\n|\r|\n")
+
+
 def parse_paths(text: str) -> list[str]:
-    """Directories from ``$GITHUB_PATH``, one a line (blank lines ignored)."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    """Directories from ``$GITHUB_PATH``, one a line (``File.ReadAllLines``: CR, LF or CRLF;
+    empty lines ignored, the rest kept as written, as GitHub's AddPathFileCommand)."""
+    return [line for line in _PATH_LINES.split(text) if line != ""]

@@ -95,8 +95,12 @@ def event_inputs(
             raise WorkflowUsageError(
                 f"input {name} is required", remediation=f"pass --input {name}=VALUE"
             )
+        elif kind == "boolean":
+            typed[name] = False
+        elif kind == "number" and event_name == "workflow_call":
+            typed[name] = 0  # GitHub: an unset workflow_call number input is 0
         else:
-            typed[name] = False if kind == "boolean" else ""
+            typed[name] = ""
     event: dict[str, Any] = {}
     if event_name == "workflow_dispatch":
         event["inputs"] = {k: _as_text(v) for k, v in typed.items()}

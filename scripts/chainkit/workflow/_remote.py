@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import shutil
@@ -51,6 +52,8 @@ class RemoteCall:
     log: Callable[[str], None]
     uploaded: set[str] = field(default_factory=set)
     """Artifact names this run uploaded: the folder may hold older runs' artifacts."""
+    temp: Path | None = None
+    """The job's ``runner.temp`` (a download may go there as well as into the workspace)."""
 
 
 @dataclass
@@ -97,15 +100,60 @@ def _inside(base: Path, relative: str, what: str) -> Path:
     return base / rel
 
 
-def _copy_file(src: Path, dst: Path) -> None:
-    """Copy a regular file, never through a symlink at either end."""
+def _no_symlink_on_the_way(root: Path, target: Path) -> None:
+    """Refuse ``target`` if it leaves ``root`` or any component from ``root`` down is a link."""
+    try:
+        rel = target.relative_to(root)
+    except ValueError:
+        raise StepFailure(f"refusing to write outside {root}: {target}") from None
+    current = root
+    for part in ("", *rel.parts):
+        current = current / part if part else current
+        if current.is_symlink():
+            raise StepFailure(f"refusing to write through a symlink: {current}")
+
+
+def _check_store(call: RemoteCall) -> None:
+    """The artifacts folder as the run started: never a symlink, nor reached through one."""
+    store, workspace = call.artifacts, call.workspace
+    if workspace in store.parents:
+        _no_symlink_on_the_way(workspace, store)
+    elif store.is_symlink():
+        raise StepFailure(f"refusing to write through a symlink: {store}")
+
+
+def _overlaps(a: Path, b: Path) -> bool:
+    return a == b or a in b.parents or b in a.parents
+
+
+def _copy_file(src: Path, dst: Path, root: Path | None = None) -> None:
+    """Copy a regular file, never through a symlink (any component below ``root``), never
+    onto itself."""
+    if root is not None:
+        _no_symlink_on_the_way(root, dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
+    if root is not None:
+        _no_symlink_on_the_way(root, dst)
     if dst.is_symlink():
         raise StepFailure(f"refusing to write through a symlink: {dst}")
     fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as fin, dst.open("wb") as fout:
-        shutil.copyfileobj(fin, fout)
+    with os.fdopen(fd, "rb") as fin:
+        if dst.exists() and os.path.samestat(os.fstat(fin.fileno()), dst.stat()):
+            raise StepFailure(f"refusing to copy {src} onto itself")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        out = os.open(dst, flags, 0o644)
+        with os.fdopen(out, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
     shutil.copymode(src, dst)
+
+
+def _remove(root: Path, target: Path) -> None:
+    """Delete ``target`` (a file, link or tree) below ``root``, never through a link above it."""
+    _no_symlink_on_the_way(root, target.parent)
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target)
 
 
 def _checkout(call: RemoteCall) -> RemoteEffects:
@@ -119,6 +167,8 @@ def _checkout(call: RemoteCall) -> RemoteEffects:
                 f"({call.workflow_repository})"
             )
         call.log(f"checkout: using the workspace {call.workspace} as {repository}")
+        if path.strip() not in ("", "."):
+            call.log(f"warning: checkout path {path!r} ignored: the workspace is used as it is")
         return RemoteEffects()
     ref = call.inputs.get("ref", "")
     if ref and ref != call.workflow_sha:
@@ -126,13 +176,19 @@ def _checkout(call: RemoteCall) -> RemoteEffects:
             f"warning: checkout ref {ref} is not the working tree's HEAD; using the working tree"
         )
     target = _inside(call.workspace, path, "checkout path")
-    if target.resolve() != call.workspace.resolve() and (target.exists() or target.is_symlink()):
-        # clean: true (the default), like actions/checkout: no stale files from an earlier run
-        if target.is_symlink() or not target.is_dir():
-            target.unlink()
-        else:
-            shutil.rmtree(target)
-    tree = chainkit_tree()
+    tree = chainkit_tree().resolve()
+    workspace = call.workspace.resolve()
+    _no_symlink_on_the_way(workspace, target)
+    resolved = target.resolve()
+    artifacts = call.artifacts.resolve()
+    for protected, what in ((workspace, "the workspace"), (tree, "chainkit's own tree")):
+        if resolved == protected or resolved in protected.parents:
+            raise StepFailure(
+                f"checkout of chainkit into {target} would overwrite {what}: "
+                "the local runner checks chainkit out only into a new folder (set with: path:)"
+            )
+    if _overlaps(resolved, artifacts):
+        raise StepFailure(f"checkout path {target} overlaps the artifacts folder {artifacts}")
     try:
         listed = subprocess.run(  # noqa: S603 - git, fixed args  # nosec B603 - git, fixed args
             [_git(), "-C", str(tree), "ls-files", "-z", "--cached"],
@@ -142,6 +198,19 @@ def _checkout(call: RemoteCall) -> RemoteEffects:
         ).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         raise StepFailure(f"could not list chainkit's files with git in {tree}: {exc}") from None
+    if tree in resolved.parents:
+        inner = resolved.relative_to(tree)
+        if any(
+            inner == Path(os.fsdecode(raw)) or inner in Path(os.fsdecode(raw)).parents
+            for raw in listed.split(b"\0")
+            if raw
+        ):
+            raise StepFailure(
+                f"checkout path {target} holds chainkit's tracked files: choose a new folder"
+            )
+    if target.exists() or target.is_symlink():
+        # clean: true (the default), like actions/checkout: no stale files from an earlier run
+        _remove(workspace, target)
     copied = 0
     for raw in listed.split(b"\0"):
         if not raw:
@@ -152,7 +221,7 @@ def _checkout(call: RemoteCall) -> RemoteEffects:
         src = tree / rel
         if src.is_symlink() or not src.is_file():
             continue  # deleted in the working tree, or a link: never followed
-        _copy_file(src, target / rel)
+        _copy_file(src, target / rel, workspace)
         copied += 1
     call.log(f"checkout: copied chainkit's working tree ({copied} files) into {target}")
     return RemoteEffects()
@@ -204,7 +273,14 @@ def _artifact_name(call: RemoteCall) -> str:
     return name
 
 
-def _collect(workspace: Path, patterns: list[str]) -> list[Path]:
+def _hidden(path: Path, base: Path) -> bool:
+    parts = path.relative_to(base).parts if path != base else (path.name,)
+    return any(part.startswith(".") for part in parts)
+
+
+def _collect(
+    workspace: Path, patterns: list[str], store: Path, *, include_hidden: bool = False
+) -> list[Path]:
     files: list[Path] = []
     excluded: list[Path] = []
     for pattern in patterns:
@@ -224,8 +300,25 @@ def _collect(workspace: Path, patterns: list[str]) -> list[Path]:
                 if match.is_dir()
                 else ([match] if match.is_file() else [])
             )
+            if not negate and not include_hidden:
+                # upload-artifact v4.4+: hidden files and folders below the search root
+                # (the pattern's literal folder) are excluded by default
+                if any(ch in pattern for ch in "*?["):
+                    parts = base.parts
+                    cut = next(i for i, p in enumerate(parts) if any(c in p for c in "*?["))
+                    root = Path(*parts[:cut])
+                else:
+                    root = match if match.is_dir() else match.parent
+                found = [f for f in found if not _hidden(f, root)]
             (excluded if negate else files).extend(found)
-    return sorted({f for f in files if f not in excluded})
+    store = store.resolve()
+    return sorted(
+        {
+            f
+            for f in files
+            if f not in excluded and store not in f.resolve().parents  # never the store itself
+        }
+    )
 
 
 def _upload_artifact(call: RemoteCall) -> RemoteEffects:
@@ -233,7 +326,9 @@ def _upload_artifact(call: RemoteCall) -> RemoteEffects:
     patterns = [p.strip() for p in call.inputs.get("path", "").splitlines() if p.strip()]
     if not patterns:
         raise StepFailure("upload-artifact: input 'path' is required")
-    files = _collect(call.workspace, patterns)
+    hidden = call.inputs.get("include-hidden-files", "false").strip().lower() == "true"
+    _check_store(call)
+    files = _collect(call.workspace, patterns, call.artifacts, include_hidden=hidden)
     if not files:
         mode = call.inputs.get("if-no-files-found", "warn")
         message = f"No files were found with the provided path: {', '.join(patterns)}"
@@ -246,23 +341,20 @@ def _upload_artifact(call: RemoteCall) -> RemoteEffects:
     target = call.artifacts / name
     if name in call.uploaded and call.inputs.get("overwrite", "false").lower() != "true":
         raise StepFailure(f"an artifact named {name!r} already exists (set overwrite: true)")
-    if target.is_symlink() or target.is_file():
-        target.unlink()
-    elif target.exists():
-        shutil.rmtree(target)  # this run's earlier upload (overwrite) or an earlier run's
+    _remove(call.artifacts, target)  # this run's earlier upload (overwrite) or an earlier run's
     call.uploaded.add(name)
     for f in files:
-        _copy_file(f, target / f.relative_to(root))
+        _copy_file(f, target / f.relative_to(root), call.artifacts)
     call.log(f"upload-artifact: {len(files)} file(s) as {name!r} in {target}")
     return RemoteEffects(outputs={"artifact-id": name, "artifact-url": target.as_uri()})
 
 
-def _copy_tree(src: Path, dst: Path) -> int:
+def _copy_tree(src: Path, dst: Path, root: Path) -> int:
     count = 0
     for path in sorted(src.rglob("*")):
         if path.is_symlink() or not path.is_file():
             continue
-        _copy_file(path, dst / path.relative_to(src))
+        _copy_file(path, dst / path.relative_to(src), root)
         count += 1
     return count
 
@@ -272,18 +364,36 @@ def _download_artifact(call: RemoteCall) -> RemoteEffects:
     target = (
         Path(dest) if dest and Path(dest).is_absolute() else _inside(call.workspace, dest, "path")
     )
+    roots = [call.workspace, *([call.temp] if call.temp is not None else [])]
+    root = next((r for r in roots if r == target or r in target.parents), None)
+    if root is None or ".." in target.parts:
+        raise StepFailure(f"download-artifact: path {dest!r} must be inside the workspace")
+    _no_symlink_on_the_way(root, target)
+    store = call.artifacts.resolve()
+    if _overlaps(target.resolve(), store):
+        raise StepFailure(f"download-artifact: path {dest!r} overlaps the artifacts folder")
+    _check_store(call)
+    repository = call.inputs.get("repository", "").strip()
+    if call.inputs.get("run-id", "").strip() or repository not in ("", call.repository):
+        raise StepFailure(
+            "download-artifact: run-id/repository (another run's artifacts) is not supported "
+            "locally: only this run's artifacts can be downloaded"
+        )
     if call.inputs.get("name"):
         name = _artifact_name(call)
         source = call.artifacts / name
         if name not in call.uploaded or source.is_symlink() or not source.is_dir():
             raise StepFailure(f"Artifact not found: {name} (not uploaded in this run)")
-        count = _copy_tree(source, target)
+        count = _copy_tree(source, target, root)
     else:
+        pattern = call.inputs.get("pattern", "").strip()
+        merge = call.inputs.get("merge-multiple", "false").strip().lower() == "true"
+        names = [n for n in sorted(call.uploaded) if not pattern or fnmatch.fnmatchcase(n, pattern)]
         count = 0
-        for name in sorted(call.uploaded):
+        for name in names:
             source = call.artifacts / name
             if source.is_dir() and not source.is_symlink():
-                count += _copy_tree(source, target / name)
+                count += _copy_tree(source, target if merge else target / name, root)
     call.log(f"download-artifact: {count} file(s) into {target}")
     return RemoteEffects(outputs={"download-path": str(target)})
 
@@ -298,10 +408,11 @@ def _upload_sarif(call: RemoteCall) -> RemoteEffects:
     if not files:
         raise StepFailure(f"upload-sarif: no SARIF file at {given}")
     category = call.inputs.get("category", "")
+    _check_store(call)
     target = call.artifacts / "sarif"
     for f in files:
         prefix = re.sub(r"[^\w.-]+", "_", category).strip("_")
-        _copy_file(f, target / (f"{prefix}-{f.name}" if prefix else f.name))
+        _copy_file(f, target / (f"{prefix}-{f.name}" if prefix else f.name), call.artifacts)
     call.log(f"upload-sarif: {len(files)} file(s) into {target}")
     return RemoteEffects(outputs={"sarif-id": "local"})
 

@@ -8,7 +8,10 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import secrets as _secrets
+import selectors
+import shlex
 import shutil
 import signal
 import subprocess  # runs the workflow's own steps, as GitHub's runner does  # nosec B404
@@ -16,16 +19,16 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlencode
 
 from chainkit._internal.fs import TooLargeError, read_bounded
 from chainkit._internal.output import printable
 from chainkit.workflow._bridge import Bridge
-from chainkit.workflow._commands import Annotation, CommandReader, Masks
+from chainkit.workflow._commands import Annotation, CommandReader, Masks, neutralise
 from chainkit.workflow._errors import WorkflowUsageError
 from chainkit.workflow._files import FileCommandError, parse_key_values, parse_paths
 from chainkit.workflow._inputs import event_inputs, trigger_of
@@ -118,7 +121,17 @@ class Log:
         self.in_actions = in_actions
         self._lock = threading.Lock()
 
+    def add_mask(self, value: str) -> None:
+        """Inside Actions: ask the outer runner to mask ``value`` too (never shown)."""
+        with self._lock:
+            self.stream.write(f"::add-mask::{value}\n")
+            self.stream.flush()
+
     def line(self, text: str) -> None:
+        """A log line; inside Actions, never a command the outer runner would act on."""
+        self._write(neutralise(text) if self.in_actions else text)
+
+    def _write(self, text: str) -> None:
         with self._lock:
             self.stream.write(printable(self.masks.apply(text)) + "\n")
             self.stream.flush()
@@ -126,12 +139,12 @@ class Log:
     @contextlib.contextmanager
     def group(self, title: str) -> Iterator[None]:
         if self.in_actions:
-            self.line(f"::group::{title}")
+            self._write("::group::" + neutralise(title).replace("::", ": :"))
         try:
             yield
         finally:
             if self.in_actions:
-                self.line("::endgroup::")
+                self._write("::endgroup::")
 
 
 # -- the run ------------------------------------------------------------------------
@@ -168,27 +181,109 @@ class _Job:
     deadline: float | None
     defaults: Mapping[str, Any]
     results: list[StepResult]
+    tracking_id: str = ""
+    """``RUNNER_TRACKING_ID``: every process of the job carries it; killed at the job's end."""
+    groups: list[int] = field(default_factory=list)
+    """The process groups of the job's steps (killed at the job's end)."""
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """@actions/glob's dialect on a normalised absolute pattern: ``*`` and ``?`` within a path
+    segment, ``**`` any number of segments, ``[...]``; a match also takes what is below it."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("/**/", i):
+            out.append("(?:/.*)?/")
+            i += 4
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out.append("(?:/.*)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
+            close = pattern.index("]", i + 2)
+            body = pattern[i + 1 : close].replace("\\", "\\\\")
+            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+            i = close + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + "(?:/.*)?", re.DOTALL)
 
 
 def _hash_files(workspace: Path) -> Callable[[Sequence[str]], str]:
+    """GitHub's hashFiles: patterns relative to (or absolute inside) the workspace; matches
+    outside it are ignored; symlinked folders are not followed (no --follow-symbolic-links), a
+    symlinked file is hashed by its target's content."""
+
+    def absolute(pattern: str) -> str:
+        path = Path(pattern)
+        return os.path.normpath(path if path.is_absolute() else workspace / path)
+
     def hash_files(patterns: Sequence[str]) -> str:
-        include = [p for p in patterns if not p.startswith("!")]
-        exclude = [p[1:] for p in patterns if p.startswith("!")]
+        include = [_glob_regex(absolute(p)) for p in patterns if p and not p.startswith("!")]
+        exclude = [_glob_regex(absolute(p[1:])) for p in patterns if p.startswith("!")]
         found: set[Path] = set()
-        for pattern in include:
-            if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-                raise ValueError(f"pattern {pattern!r} must be inside the workspace")
-            found.update(p for p in workspace.glob(pattern) if p.is_file() and not p.is_symlink())
-        for pattern in exclude:
-            found.difference_update(workspace.glob(pattern))
+        for start in _search_roots(workspace, [absolute(p) for p in patterns if p[:1] != "!"]):
+            found.update(_walk_matches(start, include, exclude))
         if not found:
             return ""
         total = hashlib.sha256()
         for path in sorted(found):
-            total.update(hashlib.sha256(path.read_bytes()).digest())
+            digest = hashlib.sha256()
+            with path.open("rb") as stream:
+                for chunk in iter(lambda: stream.read(1 << 16), b""):
+                    digest.update(chunk)
+            total.update(digest.digest())
         return total.hexdigest()
 
     return hash_files
+
+
+def _search_roots(workspace: Path, patterns: list[str]) -> set[Path]:
+    """Where to walk: each pattern's literal folder, inside the workspace, reached without a
+    symlinked folder (GitHub does not follow them without --follow-symbolic-links)."""
+    roots: set[Path] = set()
+    for pattern in patterns:
+        parts = Path(pattern).parts
+        literal = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), None)
+        root = Path(*parts[: len(parts) - 1 if literal is None else literal])
+        if root != workspace and workspace not in root.parents:
+            continue
+        current, ok = workspace, True
+        for part in root.relative_to(workspace).parts:
+            current = current / part
+            if current.is_symlink() or not current.is_dir():
+                ok = False
+                break
+        if ok:
+            roots.add(root)
+    return roots
+
+
+def _walk_matches(
+    start: Path, include: list[re.Pattern[str]], exclude: list[re.Pattern[str]]
+) -> set[Path]:
+    found: set[Path] = set()
+    for root, dirs, files in os.walk(start, followlinks=False):
+        dirs.sort()
+        links = [d for d in dirs if (Path(root) / d).is_symlink()]
+        for name in sorted(files + links):
+            path = Path(root) / name
+            if not any(r.fullmatch(str(path)) for r in include):
+                continue
+            if any(r.fullmatch(str(path)) for r in exclude) or not path.is_file():
+                continue  # a folder (or a link to one) is never hashed
+            found.add(path)
+    return found
 
 
 _SUMMARY_LIMIT = 1 << 20  # GitHub's limit for one step's summary
@@ -206,6 +301,70 @@ def _command_file(path: Path, *, limit: int = _COMMAND_FILE_LIMIT) -> str:
     except OSError as exc:
         raise FileCommandError(f"cannot read {path.name}: {exc}") from None
     return data.decode("utf-8", "replace")
+
+
+_DRAIN_SECONDS = 0.5
+"""After a step's shell exits: how long to keep reading what its children still print."""
+_CANCEL_GRACE = (7.5, 2.5)
+"""A timed-out step, as GitHub's runner: SIGINT, 7.5 s, SIGTERM, 2.5 s, SIGKILL."""
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> bool:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT, then SIGTERM, then SIGKILL to the step's process group (GitHub's escalation)."""
+    for sig, grace in zip((signal.SIGINT, signal.SIGTERM), _CANCEL_GRACE, strict=True):
+        _signal_group(proc.pid, sig)
+        try:
+            proc.wait(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    _signal_group(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _kill_job_processes(job: _Job) -> None:
+    """At a job's end: kill what its steps left running (their groups, and any process that
+    carries the job's ``RUNNER_TRACKING_ID``, as GitHub's runner does)."""
+    proc_root = Path("/proc")
+    if not proc_root.is_dir() or not job.tracking_id:
+        # no /proc (macOS): the steps' process groups (a group id may have been reused
+        # since, a small risk taken only here)
+        for pgid in job.groups:
+            _signal_group(pgid, signal.SIGKILL)
+        return
+    marker = f"RUNNER_TRACKING_ID={job.tracking_id}".encode()
+    for entry in proc_root.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0"):
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create ``path`` (never through a symlink, never an existing file)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(path, flags, 0o600), "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def _remove_path(path: Path) -> None:
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
 
 
 def _read_text(path: Path) -> str:
@@ -240,7 +399,8 @@ def _grants(perms: dict[str, str] | None, scope: str) -> bool:
 
 
 def _any_write(perms: dict[str, str] | None) -> bool:
-    return perms is None or any(v in _WRITE_SCOPES for v in perms.values())
+    """Whether a job needs the repository-write token (``id-token: write`` alone does not)."""
+    return perms is None or any(v in _WRITE_SCOPES for k, v in perms.items() if k != "id-token")
 
 
 def _matrix(strategy: Any) -> list[dict[str, Any]]:
@@ -265,6 +425,19 @@ def _matrix(strategy: Any) -> list[dict[str, Any]]:
         if not merged:
             combos.append(dict(inc))
     return combos or [{}]
+
+
+def _ancestors(jobs: Mapping[str, Any], name: str) -> set[str]:
+    """Every job ``name`` needs, directly or through other jobs."""
+    found: set[str] = set()
+    stack = [name]
+    while stack:
+        needs = (jobs.get(stack.pop()) or {}).get("needs") or []
+        for need in [needs] if isinstance(needs, str) else needs:
+            if str(need) not in found:
+                found.add(str(need))
+                stack.append(str(need))
+    return found
 
 
 def _job_order(jobs: Mapping[str, Any], selected: Sequence[str] | None) -> list[str]:
@@ -324,7 +497,9 @@ class _Engine:
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         if isinstance(value, (dict, list)):
-            return json.dumps(value, indent=2)
+            # GitHub: "A mapping was not expected" / "A sequence was not expected"
+            kind = "mapping" if isinstance(value, dict) else "sequence"
+            raise StepFailure(f"{template!r}: a {kind} was not expected (use toJSON(...))")
         return str(value)
 
     def condition(self, expr: Any, ctx: Mapping[str, Any], status: str) -> bool:
@@ -353,8 +528,10 @@ class _Engine:
         return self.eval(value, ctx)
 
     def eval_env(self, env: Any, ctx: dict[str, Any], into: dict[str, str]) -> None:
-        for key, value in (env or {}).items():
-            into[str(key)] = self.eval_str(value, {**ctx, "env": {**ctx.get("env", {}), **into}})
+        """One pass against ``ctx`` (GitHub's EvaluateStepEnvironment): a value never sees a
+        sibling of the same ``env:`` mapping."""
+        values = {str(key): self.eval_str(value, ctx) for key, value in (env or {}).items()}
+        into.update(values)
 
     # -- jobs -------------------------------------------------------------------------
     def run_workflow(
@@ -372,7 +549,10 @@ class _Engine:
                 n: {"result": results[n].result, "outputs": dict(results[n].outputs)} for n in needs
             }
             need_results = [results[n].result for n in needs]
-            if any(r in ("failure", "cancelled") for r in need_results):
+            # failure(): "true if any ancestor job fails", not only a direct need
+            ancestors = _ancestors(jobs, name)
+            ancestor_results = [results[n].result for n in ancestors if n in results]
+            if any(r in ("failure", "cancelled") for r in [*need_results, *ancestor_results]):
                 status = "failure"
             elif all(r == "success" for r in need_results):
                 status = "success"
@@ -400,14 +580,28 @@ class _Engine:
                 results[name] = JobResult(name, "failure", {})
                 continue
             job_results = []
-            for combo in combos:
+            for job_index, combo in enumerate(combos):
                 label = name if combo == {} else f"{name} ({', '.join(map(str, combo.values()))})"
                 perms = _permissions(spec.get("permissions"))
                 if perms is None:
                     perms = workflow_perms
-                job_results.append(
-                    self._run_job(name, label, spec, document, needs_ctx, combo, len(combos), perms)
-                )
+                try:
+                    job_results.append(
+                        self._run_job(
+                            name,
+                            label,
+                            spec,
+                            document,
+                            needs_ctx,
+                            combo,
+                            len(combos),
+                            perms,
+                            job_index,
+                        )
+                    )
+                except (StepFailure, OSError, ValueError) as exc:
+                    self.run.log.line(f"job {label}: failure ({exc})")
+                    job_results.append(JobResult(name, "failure", {}))
             worst = next(
                 (r for r in job_results if r.result in ("failure", "cancelled")), job_results[-1]
             )
@@ -516,9 +710,8 @@ class _Engine:
             return read_token
         return str(self.run.github.get("token", ""))
 
-    def _oidc_env(
-        self, perms: dict[str, str] | None, token: str, environment: str | None
-    ) -> dict[str, str]:
+    def _oidc_env(self, perms: dict[str, str] | None, environment: str | None) -> dict[str, str]:
+        """Register the job's claims with the sandbox; the steps get only the request token."""
         if self.run.oidc != "sandbox" or not _grants(perms, "id-token"):
             return {}
         claims = {
@@ -532,8 +725,42 @@ class _Engine:
         }
         if environment:
             claims["environment"] = environment
-        url = f"{self.run.github['api_url']}/_sandbox/oidc/token?{urlencode(claims)}"
-        return {"ACTIONS_ID_TOKEN_REQUEST_URL": url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": token}
+        base = f"{self.run.github['api_url']}/_sandbox/oidc"
+        if not base.startswith(("http://", "https://")):
+            self.run.log.line("warning: --oidc sandbox needs an http(s) GITHUB_API_URL")
+            return {}
+        request = urllib.request.Request(  # noqa: S310 - the sandbox's http(s) URL
+            f"{base}/jobs",
+            data=json.dumps(claims).encode(),
+            method="POST",
+            headers={
+                "Authorization": f"bearer {self.run.github.get('token', '')}",
+                "Content-Type": "application/json",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - http(s) checked  # nosec B310 - http(s) checked
+                request_token = str(json.load(answer)["request_token"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.run.log.line(f"warning: could not register the job with the sandbox OIDC: {exc}")
+            return {}
+        self.run.masks.add(request_token)
+        return {
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"{base}/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": request_token,
+        }
+
+    def _oidc_end(self, extra: Mapping[str, str]) -> None:
+        request_token = extra.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+        if not request_token:
+            return
+        request = urllib.request.Request(  # noqa: S310 - the sandbox's http(s) URL
+            f"{self.run.github['api_url']}/_sandbox/oidc/jobs",
+            method="DELETE",
+            headers={"Authorization": f"bearer {request_token}"},
+        )
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(request, timeout=30).close()  # noqa: S310 - http(s) checked  # nosec B310 - http(s) checked
 
     def _run_job(
         self,
@@ -545,13 +772,20 @@ class _Engine:
         combo: dict[str, Any],
         total: int,
         perms: dict[str, str] | None,
+        index: int = 0,
     ) -> JobResult:
         log = self.run.log
-        temp = Path(tempfile.mkdtemp(prefix="chainkit-runner-"))
+        temp = Path(tempfile.mkdtemp(prefix="chainkit-runner-")).resolve()
+        started: list[_Job] = []
         try:
             ctx = self._base_context(needs_ctx)
             ctx["matrix"] = combo
-            ctx["strategy"] = {"job-total": total, "fail-fast": True, "max-parallel": total}
+            ctx["strategy"] = {
+                "job-index": index,
+                "job-total": total,
+                "fail-fast": True,
+                "max-parallel": total,
+            }
             ctx["runner"] = self._runner_ctx(temp)
             token = self._job_token(perms)
             ctx["github"] = {**self.run.github, "token": token, "job": name}
@@ -585,9 +819,11 @@ class _Engine:
                 deadline=time.monotonic() + float(self.eval(timeout, ctx)) * 60,
                 defaults=defaults,
                 results=[],
+                tracking_id=_secrets.token_hex(16),
             )
+            started.append(job)
             job.context["job"] = {**ctx["job"], "status": "success"}
-            self._job_extra = self._oidc_env(perms, token, environment)
+            self._job_extra = self._oidc_env(perms, environment)
             log.line(
                 f"job {label}: start"
                 + (
@@ -620,6 +856,10 @@ class _Engine:
                 name, result, outputs, tuple(job.results), environment, tuple(job.annotations)
             )
         finally:
+            for each in started:
+                _kill_job_processes(each)
+            self._oidc_end(self._job_extra)
+            self._job_extra = {}
             shutil.rmtree(temp, ignore_errors=True)
 
     # -- steps ------------------------------------------------------------------------
@@ -632,7 +872,9 @@ class _Engine:
         action: _ActionScope | None = None,
     ) -> str:
         """Run steps; return the status of this list (success/failure/cancelled)."""
-        status = job.status
+        # a composite action's status starts at success (CompositeActionHandler), unless the
+        # job is being cancelled
+        status = "success" if action is not None and job.status != "cancelled" else job.status
         for index, step in enumerate(steps, start=1):
             step_id = str(step.get("id") or f"__{index}")
             title = str(
@@ -650,20 +892,29 @@ class _Engine:
                 status = "cancelled"
                 job.status = "cancelled"
                 self.run.log.line(f"  job {job.name} exceeded timeout-minutes: cancelled")
+            step_env = dict(action.env) if action else {}
             try:
+                # the step's env: joins the env context before its if: (GitHub's StepsRunner)
+                self.eval_env(step.get("env"), ctx, step_env)
+                ctx = {**ctx, "env": {**ctx["env"], **step_env}}
                 wanted = self.condition(step.get("if"), ctx, status)
             except StepFailure as exc:
                 self.run.log.line(f"  step {prefix}{title}: failure ({exc})")
-                status = job.status = "failure" if status != "cancelled" else status
-                scope[step_id] = {"outcome": "failure", "conclusion": "failure", "outputs": {}}
+                status = "failure" if status != "cancelled" else status
+                if action is None:
+                    job.status = status
+                    job.results.append(StepResult(step_id, title, "failure", "failure", {}))
+                if step.get("id"):  # GitHub: only steps with an id are in steps
+                    scope[step_id] = {"outcome": "failure", "conclusion": "failure", "outputs": {}}
                 continue
             if not wanted:
                 self.run.log.line(f"  step {prefix}{title}: skipped")
-                scope[step_id] = {"outcome": "skipped", "conclusion": "skipped", "outputs": {}}
+                if step.get("id"):  # GitHub: only steps with an id are in steps
+                    scope[step_id] = {"outcome": "skipped", "conclusion": "skipped", "outputs": {}}
                 if action is None:
                     job.results.append(StepResult(step_id, title, "skipped", "skipped", {}))
                 continue
-            outcome, outputs = self._run_step(job, step, ctx, scope, action, f"{prefix}{title}")
+            outcome, outputs = self._run_step(job, step, ctx, step_env, action, f"{prefix}{title}")
             conclusion = outcome
             if outcome == "failure":
                 try:
@@ -672,7 +923,8 @@ class _Engine:
                     tolerate = False
                 if tolerate is True or str(tolerate).lower() == "true":
                     conclusion = "success"
-            scope[step_id] = {"outcome": outcome, "conclusion": conclusion, "outputs": outputs}
+            if step.get("id"):  # GitHub: only steps with an id are in steps
+                scope[step_id] = {"outcome": outcome, "conclusion": conclusion, "outputs": outputs}
             if action is None:
                 job.results.append(StepResult(step_id, title, outcome, conclusion, dict(outputs)))
             self.run.log.line(
@@ -702,13 +954,11 @@ class _Engine:
         job: _Job,
         step: dict[str, Any],
         ctx: dict[str, Any],
-        scope: dict[str, Any],
+        step_env: dict[str, str],
         action: _ActionScope | None,
         title: str,
     ) -> tuple[str, dict[str, str]]:
         try:
-            step_env = dict(action.env) if action else {}
-            self.eval_env(step.get("env"), {**ctx, "env": {**job.env, **step_env}}, step_env)
             timeout = step.get("timeout-minutes")
             limit = float(self.eval(timeout, ctx)) * 60 if timeout is not None else None
             if job.deadline is not None:
@@ -728,6 +978,7 @@ class _Engine:
                 workspace=self._working_dir(job, None, None),
                 artifacts=self.run.artifacts,
                 uploaded=self.run.uploaded,
+                temp=job.temp,
                 workflow_repository=WORKFLOW_REPOSITORY,
                 workflow_sha=self.run.workflow_sha,
                 repository=str(self.run.github["repository"]),
@@ -740,6 +991,13 @@ class _Engine:
         except StepFailure as exc:
             self.run.log.line(f"    | Error: {exc}")
             job.annotations.append(Annotation("error", str(exc)))
+            return "failure", {}
+        except (OSError, ValueError) as exc:
+            # A value the OS refuses (NUL byte, lone surrogate, an environment too large):
+            # the step fails, the run goes on (always() steps, later jobs, --json).
+            message = f"the step could not run: {type(exc).__name__}: {exc}"
+            self.run.log.line(f"    | Error: {message}")
+            job.annotations.append(Annotation("error", message))
             return "failure", {}
 
     def _working_dir(
@@ -760,7 +1018,9 @@ class _Engine:
     ) -> list[str]:
         shell = step.get("shell") or (job.defaults.get("shell") if defaults else None)
         if shell is None:
-            bash = shutil.which("bash")
+            # GitHub: looked up with the job's $GITHUB_PATH entries first
+            search = os.pathsep.join([*job.path, self.run.environ.get("PATH", os.defpath)])
+            bash = shutil.which("bash", path=search)
             return [bash, "-e", str(script)] if bash else ["sh", "-e", str(script)]
         shell = str(shell)
         if shell == "bash":
@@ -770,7 +1030,11 @@ class _Engine:
         if shell == "python":
             return ["python", str(script)]
         if "{0}" in shell:
-            return [part.replace("{0}", str(script)) for part in shell.split()]
+            try:
+                parts = shlex.split(shell)
+            except ValueError as exc:
+                raise StepFailure(f"shell {shell!r}: {exc}") from None
+            return [part.replace("{0}", str(script)) for part in parts]
         raise StepFailure(f"shell {shell!r} is not supported by the local runner")
 
     def _process_env(
@@ -788,46 +1052,47 @@ class _Engine:
         ):
             env.pop(drop, None)
         github = self.run.github
-        env.update(
-            {
-                "CI": "true",
-                "GITHUB_ACTIONS": "true",
-                "GITHUB_WORKSPACE": str(self.run.workspace),
-                "GITHUB_REPOSITORY": str(github["repository"]),
-                "GITHUB_REPOSITORY_OWNER": str(github["repository_owner"]),
-                "GITHUB_SHA": str(github["sha"]),
-                "GITHUB_REF": str(github["ref"]),
-                "GITHUB_REF_NAME": str(github["ref_name"]),
-                "GITHUB_EVENT_NAME": str(github["event_name"]),
-                "GITHUB_EVENT_PATH": str(job.temp / "_event.json"),
-                "GITHUB_API_URL": str(github["api_url"]),
-                "GITHUB_SERVER_URL": str(github["server_url"]),
-                "GITHUB_GRAPHQL_URL": str(github["graphql_url"]),
-                "GITHUB_RUN_ID": str(github["run_id"]),
-                "GITHUB_RUN_NUMBER": "1",
-                "GITHUB_RUN_ATTEMPT": "1",
-                "GITHUB_ACTOR": str(github["actor"]),
-                "GITHUB_WORKFLOW": str(github["workflow"]),
-                "GITHUB_WORKFLOW_REF": str(github["workflow_ref"]),
-                "GITHUB_WORKFLOW_SHA": str(github["sha"]),
-                "GITHUB_JOB": job.name,
-                "RUNNER_TEMP": str(job.temp),
-                "RUNNER_OS": job.context["runner"]["os"],
-                "RUNNER_ARCH": job.context["runner"]["arch"],
-                "RUNNER_NAME": "chainkit-local",
-                "GITHUB_OUTPUT": str(files["output"]),
-                "GITHUB_ENV": str(files["env"]),
-                "GITHUB_PATH": str(files["path"]),
-                "GITHUB_STEP_SUMMARY": str(files["summary"]),
-                "GITHUB_STATE": str(files["state"]),
-            }
-        )
+        runner_vars: dict[str, str] = {
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(self.run.workspace),
+            "GITHUB_REPOSITORY": str(github["repository"]),
+            "GITHUB_REPOSITORY_OWNER": str(github["repository_owner"]),
+            "GITHUB_SHA": str(github["sha"]),
+            "GITHUB_REF": str(github["ref"]),
+            "GITHUB_REF_NAME": str(github["ref_name"]),
+            "GITHUB_EVENT_NAME": str(github["event_name"]),
+            "GITHUB_EVENT_PATH": str(job.temp / "_event.json"),
+            "GITHUB_API_URL": str(github["api_url"]),
+            "GITHUB_SERVER_URL": str(github["server_url"]),
+            "GITHUB_GRAPHQL_URL": str(github["graphql_url"]),
+            "GITHUB_RUN_ID": str(github["run_id"]),
+            "GITHUB_RUN_NUMBER": "1",
+            "GITHUB_RUN_ATTEMPT": "1",
+            "GITHUB_ACTOR": str(github["actor"]),
+            "GITHUB_WORKFLOW": str(github["workflow"]),
+            "GITHUB_WORKFLOW_REF": str(github["workflow_ref"]),
+            "GITHUB_WORKFLOW_SHA": str(github["sha"]),
+            "GITHUB_JOB": job.name,
+            "RUNNER_TEMP": str(job.temp),
+            "RUNNER_OS": job.context["runner"]["os"],
+            "RUNNER_ARCH": job.context["runner"]["arch"],
+            "RUNNER_NAME": "chainkit-local",
+            "RUNNER_TRACKING_ID": job.tracking_id,
+            "GITHUB_OUTPUT": str(files["output"]),
+            "GITHUB_ENV": str(files["env"]),
+            "GITHUB_PATH": str(files["path"]),
+            "GITHUB_STEP_SUMMARY": str(files["summary"]),
+            "GITHUB_STATE": str(files["state"]),
+        }
         env.pop("GITHUB_TOKEN", None)  # as on GitHub: a step sees the token only through env:
-        env.update(self._job_extra)
+        runner_vars.update(self._job_extra)
         if action is not None:
-            env["GITHUB_ACTION_PATH"] = str(action.path)
+            runner_vars["GITHUB_ACTION_PATH"] = str(action.path)
         env.update(job.env)
         env.update(step_env)
+        # As GitHub's ScriptHandler: the runner's own variables win over env: and $GITHUB_ENV
+        env.update(runner_vars)
         if job.path:
             env["PATH"] = os.pathsep.join([*job.path, env.get("PATH", "")])
         return env
@@ -855,15 +1120,17 @@ class _Engine:
         for f in files.values():
             f.touch(mode=0o600)
         event = job.temp / "_event.json"
+        if event.is_symlink() or (event.exists() and not event.is_file()):
+            _remove_path(event)  # a step planted a link (or a folder): never written through
         if not event.exists():
-            event.write_text(json.dumps(self.run.github.get("event", {})), encoding="utf-8")
+            _write_new(event, json.dumps(self.run.github.get("event", {})))
         script = job.temp / f"{_secrets.token_hex(8)}.sh"
-        script.write_text(body if body.endswith("\n") else body + "\n", encoding="utf-8")
+        _write_new(script, body if body.endswith("\n") else body + "\n")
         argv = self._shell(step, job, script, defaults=action is None)
         env = self._process_env(job, step_env, files, action)
         reader = CommandReader(self.run.masks)
         with self.run.log.group(title):
-            code = self._spawn(argv, cwd, env, reader, limit)
+            code = self._spawn(argv, cwd, env, reader, limit, job)
         for text in reader.warnings:
             self.run.log.line(f"    | Warning: {text}")
         job.annotations.extend(reader.annotations)
@@ -878,13 +1145,21 @@ class _Engine:
             for warning in envs.warnings:
                 self.run.log.line(f"    | Warning: {warning}")
             job.env.update(envs.values)
-            job.path[:0] = list(reversed(parse_paths(_command_file(files["path"]))))
+            for entry in parse_paths(_command_file(files["path"])):
+                # GitHub: a path added again moves to the front, never listed twice
+                job.path[:] = [entry, *(p for p in job.path if p != entry)]
+        except FileCommandError as exc:
+            self.run.log.line(f"    | Error: {exc}")
+            failed = True
+        try:
             summary = _command_file(files["summary"], limit=_SUMMARY_LIMIT)
             if summary:
                 job.summary.append(summary)
         except FileCommandError as exc:
-            self.run.log.line(f"    | Error: {exc}")
-            failed = True
+            # GitHub: an error annotation; the step's result is not changed
+            message = f"Failed to create step summary using 'GITHUB_STEP_SUMMARY': {exc}"
+            self.run.log.line(f"    | Error: {message}")
+            job.annotations.append(Annotation("error", message))
         if code is None:
             self.run.log.line(f"    | Error: the step exceeded its timeout ({limit:.0f}s)")
             failed = True
@@ -899,7 +1174,9 @@ class _Engine:
         env: dict[str, str],
         reader: CommandReader,
         limit: float | None,
+        job: _Job | None = None,
     ) -> int | None:
+        """Run a step; it ends when its shell exits (background children do not hold it)."""
         proc = subprocess.Popen(  # noqa: S603 - the step  # nosec B603 - the workflow's step
             argv,
             cwd=cwd,
@@ -909,30 +1186,53 @@ class _Engine:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        if job is not None:
+            job.groups.append(proc.pid)
         assert proc.stdout is not None
         stdout = proc.stdout
+        exited = threading.Event()
+
+        def emit(raw: bytes) -> None:
+            text = reader.read(raw.decode("utf-8", "replace").rstrip("\n"))
+            if text is not None:
+                self.run.log.line(f"    | {text}")
 
         def pump() -> None:
-            for raw in iter(stdout.readline, b""):
-                text = reader.read(raw.decode("utf-8", "replace").rstrip("\n"))
-                if text is not None:
-                    self.run.log.line(f"    | {text}")
+            fd, pending, stop_at = stdout.fileno(), b"", None
+            selector = selectors.DefaultSelector()  # no FD_SETSIZE limit, unlike select()
+            selector.register(fd, selectors.EVENT_READ)
+            while True:
+                if exited.is_set() and stop_at is None:
+                    stop_at = time.monotonic() + _DRAIN_SECONDS
+                if stop_at is not None and time.monotonic() > stop_at:
+                    break
+                if not selector.select(timeout=0.05):
+                    if exited.is_set():
+                        break  # the shell is gone and nothing more is waiting
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    emit(raw)
+            selector.close()
+            if pending:
+                emit(pending)
 
         thread = threading.Thread(target=pump, daemon=True)
         thread.start()
         try:
             code: int | None = proc.wait(timeout=limit)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            _stop_group(proc)
             code = None
         except BaseException:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            _stop_group(proc)
             raise
-        thread.join(timeout=5)
+        exited.set()
+        thread.join()
         stdout.close()
         return code
 
@@ -1032,6 +1332,32 @@ def call_outputs(
     return outputs
 
 
+def _masked(result: RunResult, masks: Masks) -> RunResult:
+    """``result`` with every secret the run knows (tokens, ``::add-mask::`` values) as ``***``:
+    what leaves the runner (``--json``, text, step summaries) is scrubbed as on GitHub."""
+
+    def m(values: Mapping[str, str]) -> dict[str, str]:
+        return {k: masks.apply(v) for k, v in values.items()}
+
+    jobs = {
+        name: dataclasses.replace(
+            job,
+            outputs=m(job.outputs),
+            steps=tuple(dataclasses.replace(s, outputs=m(s.outputs)) for s in job.steps),
+            annotations=tuple(
+                dataclasses.replace(
+                    a,
+                    message=masks.apply(a.message),
+                    properties=tuple((k, masks.apply(v)) for k, v in a.properties),
+                )
+                for a in job.annotations
+            ),
+        )
+        for name, job in result.jobs.items()
+    }
+    return RunResult(jobs, m(result.summaries), m(result.outputs))
+
+
 def _github_context(
     environ: Mapping[str, str],
     workspace: Path,
@@ -1105,7 +1431,13 @@ def run_workflow(
     workspace = workspace.resolve()
     if not workspace.is_dir():
         raise WorkflowUsageError(f"workspace {workspace} is not a directory")
-    artifacts_dir = artifacts_dir.resolve()
+    absolute = artifacts_dir.absolute()
+    artifacts_dir = absolute.parent.resolve() / absolute.name  # the last part never resolved
+    if artifacts_dir.is_symlink() or (artifacts_dir.exists() and not artifacts_dir.is_dir()):
+        raise WorkflowUsageError(
+            f"the artifacts folder {artifacts_dir} is a symlink or not a folder",
+            remediation="remove it (a step may have planted it) or pass another --artifacts",
+        )
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     text = _read_text(path)
     masks = Masks()
@@ -1114,6 +1446,8 @@ def run_workflow(
         masks,
         in_actions=environ.get("GITHUB_ACTIONS", "").lower() == "true",
     )
+    if log.in_actions:
+        masks.listen(log.add_mask)
     own = bridge is None
     active = bridge or Bridge().start()
     try:
@@ -1165,7 +1499,8 @@ def run_workflow(
             document = {"jobs": {"action": {"runs-on": "local", "steps": [step]}}}
             typed = {}
         results, summaries = engine.run_workflow(document, jobs)
-        return RunResult(results, summaries, call_outputs(engine, document, results, typed))
+        outputs = call_outputs(engine, document, results, typed)
+        return _masked(RunResult(results, summaries, outputs), masks)
     finally:
         if own:
             active.stop()

@@ -195,6 +195,9 @@ def test_read_token_for_read_only_jobs_and_sandbox_oidc(
     assert claims["job_workflow_ref"].startswith("local/chainkit/")
     assert claims["workflow_ref"] == "acme/widgets/tokens.yml@refs/heads/main"
     assert len(claims["job_workflow_sha"]) == 40
+    signer = result.jobs["signer"].outputs  # id-token: write alone: the read token, no forging
+    assert signer["digest"] == _digest(sb.info.read_token)
+    assert signer["forge"] == "400"
     no_oidc = run_workflow(
         workspace / "tokens.yml",
         inputs={},
@@ -226,11 +229,34 @@ def test_the_oidc_endpoint_mints_with_the_requested_audience(
         "job_workflow_sha": "f" * 40,
         "audience": "custom",
     }
-    url = f"{sb.api_url}/_sandbox/oidc/token"
-    unauthorised = requests.get(url, params=query, timeout=30)
+    claims_in = {k: v for k, v in query.items() if k != "audience"}
+    jobs_url, url = f"{sb.api_url}/_sandbox/oidc/jobs", f"{sb.api_url}/_sandbox/oidc/token"
+
+    def bearer(token: str) -> dict[str, str]:
+        return {"Authorization": f"bearer {token}"}
+
+    # only a repository-write token registers a job's claims; the read token cannot
+    read_reg = requests.post(
+        jobs_url, json=claims_in, headers=bearer(sb.info.read_token), timeout=30
+    )
+    assert read_reg.status_code == 401
+    reg = requests.post(jobs_url, json=claims_in, headers=bearer(sb.info.token), timeout=30)
+    assert reg.status_code == 201
+    request_token = reg.json()["request_token"]
+    assert request_token not in (sb.info.token, sb.info.read_token)
+    unauthorised = requests.get(url, params={"audience": "custom"}, timeout=30)
     assert unauthorised.status_code == 401
+    for github_token in (sb.info.token, sb.info.read_token):  # no GitHub token mints
+        refused = requests.get(url, params=query, headers=bearer(github_token), timeout=30)
+        assert refused.status_code == 401
+    forged = requests.get(
+        url + "?api-version=2.0&audience=custom&environment=sigstore-backfill",
+        headers=bearer(request_token),
+        timeout=30,
+    )
+    assert forged.status_code == 400  # claims come from the registration only
     answer = requests.get(
-        url, params=query, headers={"Authorization": f"bearer {sb.info.token}"}, timeout=30
+        url + "?api-version=2.0&audience=custom", headers=bearer(request_token), timeout=30
     )
     assert answer.status_code == 200
     claims = token_claims(answer.json()["value"])
@@ -242,6 +268,10 @@ def test_the_oidc_endpoint_mints_with_the_requested_audience(
     assert claims["job_workflow_sha"] == "f" * 40
     assert claims["workflow_ref"] == query["workflow_ref"]
     assert claims["sha"] == SHA
+    gone = requests.delete(jobs_url, headers=bearer(request_token), timeout=30)
+    assert gone.status_code == 204
+    after = requests.get(url + "?audience=custom", headers=bearer(request_token), timeout=30)
+    assert after.status_code == 401
 
 
 def test_a_local_reusable_workflow_job(workspace: Path) -> None:

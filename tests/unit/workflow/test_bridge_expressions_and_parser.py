@@ -62,6 +62,10 @@ def test_values(bridge: Bridge, template: str, expected: Any) -> None:
         ("success()", "cancelled", False),
         ("!cancelled() && steps.s.outcome == 'success'", "failure", True),
         ("${{ inputs.flag }}", "success", False),
+        # literal text around ${{ }}: GitHub's success() && (format(...)) (review 10)
+        ("${{ github.sha }} == 'push'", "success", True),
+        ("${{ github.sha }} == 'push'", "failure", False),
+        ("${{ always() }} x", "failure", True),
     ],
 )
 def test_conditions_and_status_functions(

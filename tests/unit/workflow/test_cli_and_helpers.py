@@ -48,7 +48,7 @@ def test_matrix_product_exclude_include() -> None:
         ("write-all", True, True),
         ({"contents": "read"}, False, False),
         ({"contents": "write", "id-token": "write"}, True, True),
-        ({"id-token": "write"}, True, True),
+        ({"id-token": "write"}, False, True),  # id-token alone: the read token (review 5)
     ],
 )
 def test_permissions(value: Any, writes: bool, id_token: bool) -> None:

@@ -32,8 +32,20 @@ def test_node_options_is_refused_in_github_env_only() -> None:
     assert out.values == (("NODE_OPTIONS", "x"),)
 
 
-def test_paths_skip_blank_lines() -> None:
-    assert parse_paths("/a\n\n  /b  \n") == ["/a", "/b"]
+def test_paths_skip_empty_lines_only() -> None:
+    assert parse_paths("/a\n\n  /b  \r\n/c\r/d\n") == ["/a", "  /b  ", "/c", "/d"]
+
+
+def test_key_values_split_on_lf_only() -> None:
+    text = "msg=hello\rinjected=1\nu=x\u2028y=2\nv=a\x0bb=3\x1cq=4\x85z=5\n"
+    pairs = dict(parse_key_values(text, what="GITHUB_OUTPUT").values)
+    assert pairs == {"msg": "hello\rinjected=1", "u": "x\u2028y=2", "v": "a\x0bb=3\x1cq=4\x85z=5"}
+    crlf = parse_key_values("k<<EOF\r\nbody\r\nEOF\r\n", what="GITHUB_ENV", env=True)
+    assert crlf.values == (("k", "body\r"),)  # the delimiter is "EOF\r", as on GitHub
+    with pytest.raises(FileCommandError, match="delimiter"):  # "EOF\r" never closes "EOF"
+        parse_key_values("k<<EOF\nbody\nEOF\r\n", what="GITHUB_ENV", env=True)
+    with pytest.raises(FileCommandError):  # whitespace-only lines are invalid, as on GitHub
+        parse_key_values("a=1\n  \n", what="GITHUB_ENV", env=True)
 
 
 def test_add_mask_hides_values_and_stop_commands_suspends_processing() -> None:

@@ -5,13 +5,17 @@ They need no token and are not counted, logged or faulted: health, the fault reg
 the secondary limits and how many writes they admitted and refused (``limits``), and
 state changes a test needs that GitHub offers no API for (make a release immutable, swap
 an asset's bytes, give an asset a raw, unsanitised name, move a tag to another commit), and
-``oidc/token``: the GitHub Actions OIDC token endpoint the local runner (``chainkit workflow
-run --oidc sandbox``) gives jobs granted ``id-token: write``.
+``oidc/jobs`` + ``oidc/token``: the GitHub Actions OIDC token endpoint the local runner
+(``chainkit workflow run --oidc sandbox``) gives jobs granted ``id-token: write``. The runner
+registers a job's claims (``POST oidc/jobs`` with a repository-write token) and gets an opaque
+request token; ``GET oidc/token`` mints only for such a request token, only the registered
+claims (the query may add ``audience`` and nothing else); ``DELETE oidc/jobs`` ends it.
 Answers are small JSON bodies; errors are ``400``/``404``.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -160,25 +164,63 @@ _OIDC_CLAIMS = (
 )
 
 
+_MAX_OIDC_JOBS = 1000
+
+
+def _bearer(ex: Exchange) -> str:
+    scheme, _, credential = (ex.headers.get("Authorization") or "").partition(" ")
+    return credential.strip() if scheme.lower() in ("bearer", "token") else ""
+
+
+def _oidc_register(ex: Exchange, method: str) -> Response:
+    # The runner (never a step) binds a job's claims to a fresh opaque request token.
+    jobs = ex.state.oidc_jobs
+    if method == "DELETE":
+        jobs.pop(_bearer(ex), None)
+        return Response(204)
+    if method != "POST":
+        return _not_found()
+    token = ex.store.token(_bearer(ex))
+    if token is None or token["permissions"].get("contents") != "write":
+        return Response(401, {"message": "registering a job needs a repository-write token"})
+    data, bad = ex.json_body("admin")
+    if bad is not None:
+        return bad
+    allowed = {*_OIDC_CLAIMS, "event_name"}
+    if not isinstance(data, dict) or not all(
+        k in allowed and isinstance(v, str) for k, v in data.items()
+    ):
+        return Response(400, {"message": f"claims: string values of {sorted(allowed)}"})
+    if not data.get("repository"):
+        return Response(400, {"message": "repository is required"})
+    if len(jobs) >= _MAX_OIDC_JOBS:
+        return Response(429, {"message": "too many registered jobs"})
+    request_token = "oidcreq-" + secrets.token_urlsafe(32)
+    jobs[request_token] = {k: v for k, v in data.items() if v}
+    return Response(201, {"request_token": request_token})
+
+
 def _oidc_token(ex: Exchange, query: str) -> Response:
-    # Like ACTIONS_ID_TOKEN_REQUEST_URL: the job's claims in the URL, the caller adds
-    # &audience=..., authorises with the job's token, and gets {"value": JWT}.
+    # Like ACTIONS_ID_TOKEN_REQUEST_URL: the caller adds &audience=..., authorises with the
+    # job's request token (ACTIONS_ID_TOKEN_REQUEST_TOKEN) and gets {"value": JWT} for the
+    # claims the runner registered; no GitHub token (read or write) is accepted here.
     mint = ex.state.mint_identity_token
     if mint is None:
         return Response(404, {"message": "OIDC needs the full sandbox (chainkit sandbox up)"})
-    auth = ex.headers.get("Authorization") or ""
-    scheme, _, credential = auth.partition(" ")
-    if scheme.lower() not in ("bearer", "token") or ex.store.token(credential.strip()) is None:
-        return Response(401, {"message": "Bad credentials"})
-    params = {k: v[-1] for k, v in parse_qs(query).items()}
-    if not params.get("repository"):
-        return Response(400, {"message": "repository is required"})
-    claims: dict[str, Any] = {k: params[k] for k in _OIDC_CLAIMS if params.get(k)}
-    if params.get("event_name"):
-        claims["event"] = params["event_name"]
+    registered = ex.state.oidc_jobs.get(_bearer(ex))
+    if registered is None:
+        return Response(401, {"message": "Bad credentials (expected the job's request token)"})
+    params = parse_qs(query, keep_blank_values=True)
+    extra = sorted(set(params) - {"audience", "api-version"})
+    if extra:
+        return Response(400, {"message": f"claims are bound to the job; refused: {extra}"})
+    claims: dict[str, Any] = {k: registered[k] for k in _OIDC_CLAIMS if registered.get(k)}
+    if registered.get("event_name"):
+        claims["event"] = registered["event_name"]
     # GitHub's default audience is the owner's URL; clients ask for their own (sigstore).
-    owner = params["repository"].partition("/")[0]
-    claims["audience"] = params.get("audience") or f"https://github.com/{owner}"
+    owner = registered["repository"].partition("/")[0]
+    audience = (params.get("audience") or [""])[-1]
+    claims["audience"] = audience or f"https://github.com/{owner}"
     try:
         return Response(200, {"value": mint(**claims), "count": 1})
     except SandboxUsageError as exc:
@@ -189,6 +231,8 @@ def handle(ex: Exchange, method: str, segs: list[str], query: str) -> Response:
     """Answer ``/_sandbox/<segs>``."""
     if segs == ["oidc", "token"] and method == "GET":
         return _oidc_token(ex, query)
+    if segs == ["oidc", "jobs"]:
+        return _oidc_register(ex, method)
     if segs == ["health"] and method == "GET":
         return Response(200, {"ok": True, "seeded": ex.store.seeded})
     if segs == ["faults"]:

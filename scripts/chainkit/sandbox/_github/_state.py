@@ -52,3 +52,5 @@ class ServerState:
         self.write_budget = WriteBudget()
         self.mint_identity_token: Callable[..., str] | None = None
         """The Sigstore authority's minting, in a :class:`Sandbox` (``/_sandbox/oidc/token``)."""
+        self.oidc_jobs: dict[str, dict[str, str]] = {}
+        """Request token -> the claims a runner registered for one job (``/_sandbox/oidc/jobs``)."""
