@@ -340,6 +340,8 @@ class _Applier:
         )
         """Downloads the next asset of a release while the main thread writes (with the
         attestations API as the home: the next release's assets, hashed and deleted)."""
+        self._signed_ahead: dict[int, tuple[str, bytes]] = {}
+        """Asset id -> (sha256, bundle) signed while the write before it waited."""
         self._home_api: AttestationsHome | None = None
         """The attestations API as the home (one for the run)."""
         self._api_ahead: dict[int, _ApiPrepared | Error] = {}
@@ -512,13 +514,13 @@ class _Applier:
 
     def _release(self, planned: PlannedRelease, following: PlannedRelease | None = None) -> None:
         if self.plan.options.home == "attestations":
-            ahead = (
+            api_ahead = (
                 partial(self._api_ahead_of, following)
                 if following is not None and self._prefetch.enabled
                 else None
             )
             prepared = self._api_ahead.pop(planned.id, None) or self._api_prepare(planned)
-            self._api_release(planned, prepared, ahead)
+            self._api_release(planned, prepared, api_ahead)
             return
         current = self.client.get_release(self.plan.repository, planned.id)
         to_bundle_home = planned.destination.kind == "bundle-release"
@@ -545,9 +547,13 @@ class _Applier:
             if k < len(items) and k not in decided:
                 decided[k] = self._decide(planned, items[k], current_assets, existing)
 
+        def decide_next(k: int) -> tuple[PlannedAsset, _Decided] | None:
+            decide(k)
+            return (items[k], decided[k]) if k in decided else None
+
         for k, planned_asset in enumerate(items):
             decide(k)
-            ahead = partial(decide, k + 1) if self._prefetch.enabled else None
+            ahead = partial(decide_next, k + 1) if self._prefetch.enabled else None
             try:
                 result = self._asset(
                     planned, planned_asset, decided.pop(k), current_assets, dest, existing, ahead
@@ -937,10 +943,12 @@ class _Applier:
         current_assets: dict[int, Asset],
         dest: Release,
         existing: dict[str, Asset],
-        ahead: Callable[[], None] | None = None,
+        ahead: Callable[[], tuple[PlannedAsset, _Decided] | None] | None = None,
     ) -> tuple[PlannedAsset, str, str] | None:
         """``pa``'s turn, in plan order: journal, sign, upload. ``ahead`` (the pipeline)
-        decides the next asset and starts its download just before the first write."""
+        decides the next asset and starts its download just before the first write; when
+        that write will wait for the budget, the next asset is signed meanwhile
+        (:meth:`_sign_ahead`)."""
         if isinstance(decided, Error):
             raise decided
         if isinstance(decided, _Settled):
@@ -966,7 +974,10 @@ class _Applier:
         ):
             return self._adopt(planned, pa, remote, sha256)
         bundle_file = self.journal.bundle_file(pa.id, pa.name)
-        bundle_json = self._saved_bundle(pa, sha256, bundle_file)
+        signed_ahead = self._signed_ahead.pop(pa.id, None)
+        bundle_json = signed_ahead[1] if signed_ahead and signed_ahead[0] == sha256 else None
+        if bundle_json is None:
+            bundle_json = self._saved_bundle(pa, sha256, bundle_file)
         if bundle_json is None:
             bundle_json = self._sign(pa, sha256)
             self.journal.write(bundle_file, bundle_json)
@@ -974,7 +985,9 @@ class _Applier:
             failpoint("after-sign")
         self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
         if ahead is not None:
-            ahead()
+            following = ahead()
+            if following is not None and self.client.pacer.seconds_until(1) > 0:
+                self._sign_ahead(*following)
         stored = self._upload(
             planned, pa, dest, existing, bundle_json, replace=pa.action == "replace", sha256=sha256
         )
@@ -984,6 +997,35 @@ class _Applier:
         failpoint("after-upload")
         self.report.add(Outcome(planned.tag, pa.name, "asset", "signed", bundle=stored))
         return pa, sha256, stored
+
+    def _sign_ahead(self, pa: PlannedAsset, decided: _Decided) -> None:
+        """Sign the next asset while this one's upload waits for the write budget: at most
+        one asset ahead, only one whose bytes, downloaded and hashed in this run, equal the
+        plan's sha256 (and GitHub's digest and size, if stated), and only once (its turn
+        uses this bundle). Journalled like any signature (bundle saved, ``asset.signed``):
+        a kill before its upload costs at most this one extra transparency-log entry when
+        the re-run has a fresh state directory (with the same one the bundle is reused)."""
+        if not isinstance(decided, _Ready) or decided.remote is not None:
+            return  # nothing to sign, or a bundle to adopt at its turn
+        if pa.id in self._signed_ahead or pa.expected_sha256 is None:
+            return  # unverified assets (--allow-unverified) are signed at their turn only
+        try:
+            sha256, size = decided.fetched.result()
+        except Error:
+            return  # raised again at its turn, after this upload
+        asset = decided.asset
+        if sha256 != pa.expected_sha256 or asset.sha256 not in {None, sha256}:
+            return  # blocked at its turn
+        if size != asset.size:
+            return
+        if self.journal.last("asset.signed", asset_id=pa.id, sha256=sha256) is not None:
+            return  # an earlier run's saved bundle: checked and reused at its turn
+        bundle_json = self._sign(pa, sha256)
+        self.journal.write(self.journal.bundle_file(pa.id, pa.name), bundle_json)
+        self.journal.record("asset.signed", asset_id=pa.id, sha256=sha256)
+        self._signed_ahead[pa.id] = (sha256, bundle_json)
+        _log.info("signed %s ahead, while the write before it waits for the budget", pa.name)
+        failpoint("after-sign-ahead")
 
     def _evidence_unproven(
         self, planned: PlannedRelease, pa: PlannedAsset, current_assets: dict[int, Asset]
