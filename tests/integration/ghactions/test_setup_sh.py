@@ -155,8 +155,15 @@ def test_a_venv_of_another_job_is_not_trusted(
     (fake / "bin" / "python").write_text(f"#!/bin/sh\ntouch '{marker}'\n")
     (fake / "bin" / "python").chmod(0o755)
     shutil.copy(venv / ".chainkit-setup-key", fake / ".chainkit-setup-key")  # job "1"
-    # another job; and no index, so that the rebuild stops at once (nothing to download)
-    setup = _run_setup(temp, job="2", PIP_NO_INDEX="1", PIP_FIND_LINKS="", PIP_NO_CACHE_DIR="1")
+    # another job; and an interpreter that cannot make a venv, so that the rebuild stops at
+    # once (pip runs --isolated: PIP_* variables cannot stop it)
+    python = tmp_path / "python-without-venv"
+    python.write_text(
+        '#!/bin/sh\nif [ "$1 $2 $3" = "-I -m venv" ]; then exit 1; fi\n'
+        f'exec \'{_python311()}\' "$@"\n'
+    )
+    python.chmod(0o755)
+    setup = _run_setup(temp, job="2", CHAINKIT_SETUP_PYTHON=str(python))
     assert setup.code == 3
     assert "was not made by this job's setup" in setup.stderr
     assert not marker.exists()
