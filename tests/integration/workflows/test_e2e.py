@@ -191,6 +191,10 @@ def test_release_sign(sandbox_factory: Callable[..., FullSandbox], tmp_path: Pat
     for job in ("plan", "sbom", "sign"):
         assert result.jobs[job].result == "success", _describe(result)
     assert int(result.outputs["signed"]) > 0
+    # the SBOM signed is the one the sbom job sealed; the reviewer was told what they approve
+    sealed = result.jobs["sbom"].outputs["sbom-digest"]
+    assert len(sealed) == 64 and sealed in result.summaries["sbom"]
+    assert "What the sign job will run" in result.summaries["plan"]
     names = {a.name for a in sb.releases()["v1.2.0"].get_assets()}
     assert {"widgets-1.2.0.cdx.json", "widgets-1.2.0.cdx.json.sigstore.json"} <= names
     verified = sb.chainkit(
