@@ -960,8 +960,9 @@ def _mutated(job: str, **changes: str) -> dict[str, dict[str, str]]:
     return outputs
 
 
-_WRONG_ISSUER = (
-    "bundle does not verify: certificate's OIDC issuer is not https://wrong-issuer.example"
+_WRONG_ISSUER = (  # what a real run of the mutation exports
+    "certificate issuer is 'https://token.actions.githubusercontent.com', expected "
+    "'https://wrong-issuer.example'"
 )
 _MUTATIONS = {
     # /tmp/rvH/selftest-mutation.diff, one change at a time
@@ -991,7 +992,32 @@ _MUTATIONS = {
         {},
     ),
     "apply is refused for a wrong digest in a protected environment": (
-        _mutated("unprotected-environment", error="plan digest mismatch: expected 0000…"),
+        _mutated(
+            "unprotected-environment",
+            error=f"the plan's digest is {'8e' * 32}, not the approved {'0' * 64}",
+        ),
+        {},
+    ),
+    "the whole mutation, as a real run of it exported": (
+        {
+            "actions": {},
+            "tampered-asset": {
+                "asset": "",
+                "outcome": "failure",
+                "exit-code": "1",
+                "verified": "0",
+                "failures": "\n".join(
+                    f"v1.2.0/{name}: {_WRONG_ISSUER}"
+                    for name in (_ASSET, "widgets-1.2.0.tar.gz", "SHA256SUMS")
+                ),
+            },
+            "unprotected-environment": {
+                "plan-digest": "46" * 32,
+                "outcome": "failure",
+                "exit-code": "2",
+                "error": f"the plan's digest is {'46' * 32}, not the approved {'0' * 64}",
+            },
+        },
         {},
     ),
     # and the others
