@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # selftest.yml: start the sandbox (local GitHub and Sigstore stand-ins) and export its connection
-# details to the following steps through $GITHUB_ENV. Needs CHAINKIT (the chainkit executable of
-# actions/setup) and ENVIRONMENT_NAME (the `environment` claim of the job's identity token).
+# details to the following steps through $GITHUB_ENV: SANDBOX_API_URL goes to the actions'
+# `api-url` input (GitHub does not let $GITHUB_ENV override GITHUB_* variables). Needs CHAINKIT
+# (the chainkit executable of actions/setup) and ENVIRONMENT_NAME (the `environment` claim of
+# the job's identity token).
 set -euo pipefail
 dir="$RUNNER_TEMP/chainkit-sandbox"
 "$CHAINKIT" sandbox up --dir "$dir" --json > "$RUNNER_TEMP/sandbox.json"
@@ -9,7 +11,7 @@ identity_token=$("$CHAINKIT" sandbox token --dir "$dir" --repository acme/widget
   --environment "$ENVIRONMENT_NAME")
 echo "::add-mask::$identity_token"
 {
-  jq -r '"GITHUB_API_URL=\(.github_api_url)",
+  jq -r '"SANDBOX_API_URL=\(.github_api_url)",
          "CHAINKIT_TRUST_CONFIG=\(.trust_config)",
          "SANDBOX_TOKEN=\(.token)",
          "SANDBOX_READ_TOKEN=\(.read_token)"' "$RUNNER_TEMP/sandbox.json"

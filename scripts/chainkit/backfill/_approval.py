@@ -71,6 +71,18 @@ def require_approval(
                 remediation=_REMEDIATION,
             )
         who = ", ".join(env.required_reviewers)
+        if env.prevent_self_review is False:
+            _log.warning(
+                "environment %r lets whoever started this run approve it (prevent_self_review "
+                "is off): enable 'Prevent self-review' under Settings > Environments",
+                environment,
+            )
+        if env.can_admins_bypass is True:
+            _log.warning(
+                "environment %r lets administrators bypass its reviewers: untick 'Allow "
+                "administrators to bypass configured protection rules'",
+                environment,
+            )
         return f"environment {env.name!r} with required reviewers ({who})"
     if yes:
         return "--yes"

@@ -231,7 +231,10 @@ def run_apply(
     check_plan_for(plan, repository, request.expect_digest, api_url=request.api_url)
     if plan.is_empty:
         _log.info("the plan has nothing to do")
-    first_token = token_provider() if not plan.is_empty else None
+    # in Actions the token is fetched even for an empty plan: its `environment` claim is what
+    # the approval gate checks, and a job that found nothing to sign may still go on to sign
+    # something else under the same approval (release-sign.yml's SBOM)
+    first_token = token_provider() if not plan.is_empty or request.in_actions else None
     claims = token_claims(first_token) if first_token else {}
     require_unexpired(claims)
     approval = require_approval(

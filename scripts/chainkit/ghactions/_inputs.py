@@ -20,6 +20,7 @@ from chainkit.ghactions._spec import ActionSpec, InputSpec
 __all__ = ["Inputs", "read_inputs"]
 
 _INT = re.compile(r"[1-9][0-9]{0,8}")
+_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 _TRUE, _FALSE = "true", "false"
 
 
@@ -73,6 +74,8 @@ def _check_single(spec: InputSpec, raw: str) -> str:
         raise _refuse(spec, f"must be one of {', '.join(spec.choices)}")
     if spec.kind == "int" and not _INT.fullmatch(value):
         raise _refuse(spec, "must be a positive whole number")
+    if spec.kind == "url" and not _URL.fullmatch(value):
+        raise _refuse(spec, "must be an http(s) URL without query, fragment or credentials")
     return value
 
 

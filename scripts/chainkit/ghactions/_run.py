@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess  # chainkit runs as a child (argument lists, no shell)  # nosec B404
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any
 
 from chainkit._internal import markdown
 from chainkit._internal.fs import read_bounded
-from chainkit._internal.output import append_step_summary
+from chainkit._internal.output import append_step_summary, printable
 from chainkit.errors import Error, ExitCode
 from chainkit.ghactions._errors import ActionInputError, ActionToolError
 from chainkit.ghactions._gitleaks import install_gitleaks
@@ -24,6 +26,7 @@ from chainkit.ghactions._spec import ACTIONS, ActionSpec
 __all__ = ["Child", "build_argv", "main", "run_action"]
 
 _MAX_REPORT = 256 * 1024 * 1024
+_MAX_ERROR = 500
 _USAGE = "usage: python -I -m chainkit.ghactions {" + ",".join(ACTIONS) + "}"
 
 
@@ -33,23 +36,49 @@ class Child:
 
     returncode: int
     stdout: str
+    error: str = ""
+    """The message of chainkit's last ``error: ...`` line on stderr (empty: none)."""
 
 
 Runner = Callable[[Sequence[str], Mapping[str, str], bool], Child]
 """``runner(argv, env, capture_stdout)``: run chainkit with ``argv``."""
 
 
+def last_error(lines: Sequence[str]) -> str:
+    """The message of the last ``error: MESSAGE`` line (chainkit's one-line error report;
+    ``Error: `` from a usage error), cut to a bounded length; empty when there is none."""
+    for line in reversed(lines):
+        if line.startswith(("error: ", "Error: ")):
+            return line[len("error: ") :].rstrip("\r\n")[:_MAX_ERROR]
+    return ""
+
+
 def _run_chainkit(argv: Sequence[str], env: Mapping[str, str], capture: bool) -> Child:
     command = [sys.executable, "-I", "-m", "chainkit", *argv]
-    completed = subprocess.run(  # noqa: S603 - validated argument list, no shell  # nosec B603
+    errors: list[str] = []
+
+    def tee(stream: Any) -> None:  # stderr goes to the log as it comes; error lines are kept
+        for line in stream:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            if line.startswith(("error: ", "Error: ")):
+                errors[:] = [line[: _MAX_ERROR + 16]]
+
+    with subprocess.Popen(  # noqa: S603 - validated argument list, no shell  # nosec B603
         command,
         env=dict(env),
         stdout=subprocess.PIPE if capture else None,
+        stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
-        check=False,
-    )
-    return Child(completed.returncode, completed.stdout or "")
+        errors="replace",
+    ) as process:
+        reader = threading.Thread(target=tee, args=(process.stderr,), daemon=True)
+        reader.start()
+        stdout = process.stdout.read() if process.stdout is not None else ""
+        returncode = process.wait()
+        reader.join()
+    return Child(returncode, stdout or "", last_error(errors))
 
 
 def _options(action: ActionSpec, inputs: Inputs) -> list[str]:
@@ -108,6 +137,9 @@ def _child_env(environ: Mapping[str, str], inputs: Inputs) -> dict[str, str]:
     token = inputs.get("token")
     if token is not None:
         env["GITHUB_TOKEN"] = token
+    api_url = inputs.get("api-url")
+    if api_url is not None:
+        env["GITHUB_API_URL"] = api_url
     return env
 
 
@@ -196,7 +228,14 @@ def _outputs(
             + markdown.table(["verified", "failed", "unsigned"], [list(counts.values())]),
             path=_summary_path(environ),
         )
-        return {k: str(v) for k, v in counts.items()}
+        failures = [
+            f"{b.get('release') or ''}/{b.get('subject') or ''}: {b.get('reason') or ''}"
+            for b in _json(child).get("bundles", [])
+            if isinstance(b, Mapping) and b.get("status") == "failed"
+        ]
+        # one line per failed asset (values from the report: a newline cannot add lines)
+        lines = [" ".join(line.split())[:_MAX_ERROR] for line in failures]
+        return {**{k: str(v) for k, v in counts.items()}, "failures": "\n".join(lines)}
     if action.name in {"audit", "scan"}:
         sarif = inputs.get("sarif") or ""
         return {"sarif-path": sarif, "findings": str(_sarif_findings(Path(sarif)))}
@@ -236,10 +275,11 @@ def run_action(name: str, environ: Mapping[str, str], *, runner: Runner = _run_c
         capture = "--json" in action.fixed.get(inputs.variant, ())
         child = runner(argv, _child_env(environ, inputs), capture)
         code = child.returncode
+        step_code = int(ExitCode.FAILURE) if code < 0 else code
+        outputs = {"exit-code": str(step_code), "error": child.error}
         if code in (ExitCode.OK, ExitCode.FINDINGS):
-            outputs = _outputs(action, inputs, child, environ)
-            output_file = environ.get("GITHUB_OUTPUT")
-            write_outputs(outputs, path=Path(output_file) if output_file else None)
+            outputs |= _outputs(action, inputs, child, environ)
+        _write(outputs, environ)
         if code == ExitCode.FINDINGS:
             annotate_error(
                 f"chainkit {' '.join(action.commands[inputs.variant])}: "
@@ -252,7 +292,17 @@ def run_action(name: str, environ: Mapping[str, str], *, runner: Runner = _run_c
     except Error as exc:
         text = exc.message + (f" (hint: {exc.remediation})" if exc.remediation else "")
         annotate_error(text)
+        with contextlib.suppress(Error):  # GITHUB_OUTPUT itself may be what failed
+            _write(
+                {"exit-code": str(int(exc.exit_code)), "error": exc.message[:_MAX_ERROR]}, environ
+            )
         return int(exc.exit_code)
+
+
+def _write(outputs: Mapping[str, str], environ: Mapping[str, str]) -> None:
+    clean = {k: printable(v)[:_MAX_ERROR] if k == "error" else v for k, v in outputs.items()}
+    output_file = environ.get("GITHUB_OUTPUT")
+    write_outputs(clean, path=Path(output_file) if output_file else None)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -13,10 +13,11 @@ from typing import Literal
 
 __all__ = ["ACTIONS", "ActionSpec", "InputKind", "InputSpec"]
 
-InputKind = Literal["text", "words", "lines", "bool", "choice", "int"]
+InputKind = Literal["text", "words", "lines", "bool", "choice", "int", "url"]
 """``text``: one value; ``words``: values separated by whitespace or newlines (globs);
 ``lines``: one value per line (paths, which may hold spaces); ``bool``: ``true``/``false``;
-``choice``: one of ``choices``; ``int``: a positive decimal integer."""
+``choice``: one of ``choices``; ``int``: a positive decimal integer; ``url``: an http(s) URL
+without credentials, query or fragment."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,13 @@ def _v(*names: str) -> frozenset[str]:
 
 
 _TOKEN = InputSpec("token", secret=True)
+_API_URL = InputSpec("api-url", "url")
+"""GitHub's REST API (default ``github.api_url``): reaches the child as GITHUB_API_URL only
+(a step cannot override GITHUB_* through $GITHUB_ENV on GitHub)."""
+_RESULT = ("exit-code", "error")
+"""Outputs of every action: chainkit's exit code and its one-line error message (empty when
+it stopped without one); written whatever the exit code, for callers that must know why a
+step failed (``continue-on-error``)."""
 _PLAN, _APPLY = _v("plan"), _v("apply")
 
 _BACKFILL = ActionSpec(
@@ -117,8 +125,10 @@ _BACKFILL = ActionSpec(
         InputSpec("state-dir", option="--state-dir", variants=_APPLY),
         InputSpec("allow-unverified", "bool", option="--allow-unverified", variants=_PLAN),
         _TOKEN,
+        _API_URL,
     ),
     outputs=(
+        *_RESULT,
         "plan-path",
         "plan-digest",
         "to-sign",
@@ -148,8 +158,9 @@ _VERIFY = ActionSpec(
         ),
         InputSpec("allow-unsigned", "bool", option="--allow-unsigned"),
         _TOKEN,
+        _API_URL,
     ),
-    outputs=("verified", "failed", "unsigned"),
+    outputs=(*_RESULT, "verified", "failed", "unsigned", "failures"),
     fixed=MappingProxyType({"": ("--json",)}),
 )
 
@@ -169,7 +180,7 @@ _AUDIT = ActionSpec(
         InputSpec("advisory-db", option="--advisory-db"),
         InputSpec("sarif", option="--output", required_in=_v("*")),
     ),
-    outputs=("sarif-path", "findings"),
+    outputs=(*_RESULT, "sarif-path", "findings"),
     fixed=MappingProxyType({"": ("--format", "sarif", "--summary")}),
 )
 
@@ -189,7 +200,7 @@ _SBOM = ActionSpec(
         InputSpec("reproducible", "bool", option="--reproducible"),
         InputSpec("no-dev", "bool", option="--no-dev"),
     ),
-    outputs=("sbom-path", "components"),
+    outputs=(*_RESULT, "sbom-path", "components"),
     fixed=MappingProxyType({"": ("--format", "json")}),
 )
 
@@ -209,7 +220,7 @@ _SCAN = ActionSpec(
         InputSpec("gitleaks-path", option="--gitleaks", variants=_SECRETS),
         InputSpec("sarif", option="--output"),
     ),
-    outputs=("sarif-path", "findings"),
+    outputs=(*_RESULT, "sarif-path", "findings"),
     fixed=MappingProxyType(
         {"code": ("--format", "sarif", "--summary"), "secrets": ("--format", "sarif", "--summary")}
     ),

@@ -815,13 +815,22 @@ class GitHubClient:
                 "GET", f"{self._repo_path(repository)}/environments/{quoted}"
             )
         reviewers: list[str] = []
+        self_review: bool | None = None
         for rule in data.get("protection_rules") or ():
             if rule.get("type") != "required_reviewers":
                 continue
+            if isinstance(rule.get("prevent_self_review"), bool):
+                self_review = rule["prevent_self_review"]
             for entry in rule.get("reviewers") or ():
                 who = entry.get("reviewer") or {}
                 reviewers.append(str(who.get("slug") or who.get("login") or who.get("name") or "?"))
-        return Environment(name=str(data.get("name", name)), required_reviewers=tuple(reviewers))
+        bypass = data.get("can_admins_bypass")
+        return Environment(
+            name=str(data.get("name", name)),
+            required_reviewers=tuple(reviewers),
+            prevent_self_review=self_review,
+            can_admins_bypass=bypass if isinstance(bypass, bool) else None,
+        )
 
     def stream_asset(self, asset: Asset) -> Iterator[bytes]:
         """The asset's bytes in 1 MiB chunks, never more in memory.

@@ -67,6 +67,11 @@ class Environment:
     name: str
     required_reviewers: tuple[str, ...]
     """Logins or team slugs of the required reviewers; empty when unprotected."""
+    prevent_self_review: bool | None = None
+    """The required-reviewers rule's ``prevent_self_review`` (``None``: not stated); when
+    false, whoever started the run may approve it."""
+    can_admins_bypass: bool | None = None
+    """``can_admins_bypass`` (``None``: not stated); when true, admins may skip the rule."""
 
     @property
     def protected(self) -> bool:

@@ -217,3 +217,35 @@ def test_apply_request_defaults_in_actions_from_the_environment(
     assert ApplyRequest(plan=None, state_dir=tmp_path, api_url="x").in_actions  # type: ignore[arg-type]
     monkeypatch.delenv("GITHUB_ACTIONS")
     assert not ApplyRequest(plan=None, state_dir=tmp_path, api_url="x").in_actions  # type: ignore[arg-type]
+
+
+def test_actions_empty_plan_is_nothing_to_do_in_a_protected_environment_only(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """An empty plan has nothing to approve, but the job's environment is still checked: a
+    job that goes on to sign something else (release-sign.yml's SBOM) stays gated."""
+    sb: FullSandbox = sandbox_factory(seed())
+    summary = tmp_path / "summary.md"
+    plan = tmp_path / "plan.json"
+    read = actions_env(sb, summary, GITHUB_TOKEN=sb.info.read_token or "")
+    result = sb.chainkit(
+        "backfill", "plan", "--repo", "acme/widgets", "--tags", "v9.*", "-o", str(plan), "--json",
+        env=read,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    digest = json.loads(result.stdout)["plan_digest"]
+    token = sb.identity_token(environment=PROTECTED)
+    env = actions_env(sb, summary, CHAINKIT_IDENTITY_TOKEN=token)
+    result = apply(sb, plan, tmp_path / "state", "--expect-digest", digest, env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["summary"]["signed"] == 0 and report["complete"] is True
+    assert report["approval"].startswith(f"environment '{PROTECTED}'")
+    # the sandbox's rule has prevent_self_review false and admins may bypass: both are said
+    assert "prevent_self_review is off" in result.stderr
+    assert "bypass" in result.stderr
+    token = sb.identity_token(environment=UNPROTECTED)
+    env = actions_env(sb, summary, CHAINKIT_IDENTITY_TOKEN=token)
+    result = apply(sb, plan, tmp_path / "state2", "--expect-digest", digest, env=env)
+    assert_refused(result, f"environment '{UNPROTECTED}'", "requires no reviewers")
+    assert sb.writes() == []

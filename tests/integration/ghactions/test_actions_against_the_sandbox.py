@@ -15,6 +15,9 @@ from integration.ghactions.conftest import REPO, RunStep
 AUDIT_ASSETS = REPO / "tests" / "assets" / "audit"
 
 
+_OK = {"exit-code": "0", "error": ""}
+
+
 def _sandbox(sandbox_factory: Callable[..., FullSandbox]) -> FullSandbox:
     releases = [
         release("v1.0.0", assets=[asset("w-1.0.0-py3-none-any.whl", "wheel one", digest="auto")]),
@@ -72,14 +75,17 @@ def test_backfill_plan_apply_then_verify(
         env=env,
     )
     assert verified.code == 0, verified.stderr
-    assert verified.outputs == {"verified": "2", "failed": "0", "unsigned": "0"}
+    assert verified.outputs == {
+        "exit-code": "0", "error": "", "verified": "2", "failed": "0", "unsigned": "0",
+        "failures": "",
+    }  # fmt: skip
     assert "| 2 | 0 | 0 |" in verified.summary
     for run in (planned, applied, verified):
         for token in (read_token, write_token):
             assert token not in run.stdout + run.stderr + run.output_text + run.summary
 
 
-def test_apply_with_a_digest_that_was_not_approved_fails_without_outputs(
+def test_apply_with_a_digest_that_was_not_approved_fails_with_only_the_reason(
     sandbox_factory: Callable[..., FullSandbox], run_step: RunStep, tmp_path: Path
 ) -> None:
     sb = _sandbox(sandbox_factory)
@@ -97,7 +103,10 @@ def test_apply_with_a_digest_that_was_not_approved_fails_without_outputs(
         env={**env, "CHAINKIT_IDENTITY_TOKEN": sb.identity_token()},
     )  # fmt: skip
     assert applied.code == 2, applied.stderr
-    assert applied.outputs == {}
+    # no counts, only why: the exit code and chainkit's error line
+    assert set(applied.outputs) == {"exit-code", "error"}
+    assert applied.outputs["exit-code"] == "2" and "0" * 16 in applied.outputs["error"]
+    assert f"error: {applied.outputs['error']}" in applied.stderr  # stderr still in the log
     assert sb.writes() == []
 
 
@@ -112,7 +121,10 @@ def test_verify_unsigned_assets_fail_with_counts(
         env=sb.env(token=None),
     )  # fmt: skip
     assert run.code == 1, run.stderr
-    assert run.outputs == {"verified": "0", "failed": "0", "unsigned": "2"}
+    assert run.outputs == {
+        "exit-code": "1", "error": "", "verified": "0", "failed": "0", "unsigned": "2",
+        "failures": "",
+    }  # fmt: skip
     assert "::error title=chainkit::" in run.stderr
 
 
@@ -131,7 +143,10 @@ def test_audit_with_the_offline_database(run_step: RunStep, tmp_path: Path) -> N
     assert run.code == 1, run.stderr
     document = json.loads(sarif.read_text())
     results = [r for r in document["runs"][0]["results"] if not r.get("suppressions")]
-    assert run.outputs == {"sarif-path": str(sarif), "findings": str(len(results))}
+    assert run.outputs == {
+        "exit-code": str(run.code), "error": "", "sarif-path": str(sarif),
+        "findings": str(len(results)),
+    }  # fmt: skip
     assert len(results) > 0
     assert "chainkit audit" in run.summary
 
@@ -146,7 +161,7 @@ def test_sbom_of_a_requirements_file(run_step: RunStep, tmp_path: Path) -> None:
         env={"SOURCE_DATE_EPOCH": "1700000000"},
     )  # fmt: skip
     assert run.code == 0, run.stderr
-    assert run.outputs == {"sbom-path": "sbom.cdx.json", "components": "3"}
+    assert run.outputs == {**_OK, "sbom-path": "sbom.cdx.json", "components": "3"}
     document = json.loads((tmp_path / "sbom.cdx.json").read_text())
     assert document["bomFormat"] == "CycloneDX"
     assert "3 component(s)" in run.summary
@@ -175,7 +190,7 @@ def test_scan_secrets_with_a_given_gitleaks(
          "sarif": "secrets.sarif"},
     )  # fmt: skip
     assert run.code == 0, run.stderr
-    assert run.outputs == {"sarif-path": "secrets.sarif", "findings": "0"}
+    assert run.outputs == {**_OK, "sarif-path": "secrets.sarif", "findings": "0"}
 
 
 @pytest.mark.parametrize(
@@ -192,4 +207,5 @@ def test_hostile_inputs_exit_2_with_an_error_line(
     run = run_step("scan", inputs)
     assert run.code == 2
     assert run.stderr.startswith("::error title=chainkit::input ")
-    assert run.outputs == {}
+    assert run.outputs["exit-code"] == "2" and run.outputs["error"].startswith("input ")
+    assert set(run.outputs) == {"exit-code", "error"}

@@ -160,7 +160,7 @@ def test_a_venv_of_another_job_is_not_trusted(
     python = tmp_path / "python-without-venv"
     python.write_text(
         '#!/bin/sh\nif [ "$1 $2 $3" = "-I -m venv" ]; then exit 1; fi\n'
-        f'exec \'{_python311()}\' "$@"\n'
+        f"exec '{_python311()}' \"$@\"\n"
     )
     python.chmod(0o755)
     setup = _run_setup(temp, job="2", CHAINKIT_SETUP_PYTHON=str(python))

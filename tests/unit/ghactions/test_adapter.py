@@ -25,13 +25,13 @@ from unit.ghactions._github_output import parse_github_output
 class FakeChainkit:
     """Records each call; answers with a fixed exit code and stdout."""
 
-    def __init__(self, code: int = 0, stdout: str = "{}") -> None:
-        self.code, self.stdout = code, stdout
+    def __init__(self, code: int = 0, stdout: str = "{}", error: str = "") -> None:
+        self.code, self.stdout, self.error = code, stdout, error
         self.calls: list[tuple[list[str], dict[str, str], bool]] = []
 
     def __call__(self, argv: Sequence[str], env: Mapping[str, str], capture: bool) -> Child:
         self.calls.append((list(argv), dict(env), capture))
-        return Child(self.code, self.stdout)
+        return Child(self.code, self.stdout, self.error)
 
 
 def _env(tmp_path: Path, **inputs: str) -> dict[str, str]:
@@ -70,6 +70,9 @@ HOSTILE = [
     ("verify", {"cert-oidc-issuer": "https://i", "allow-unsigned": "false\ntrue"}),
     ("sbom", {"source": "project", "output": "-"}),
     ("sbom", {"source": "docker", "output": "s.json"}),
+    ("verify", {"cert-oidc-issuer": "https://i", "api-url": "file:///etc/passwd"}),
+    ("verify", {"cert-oidc-issuer": "https://i", "api-url": "https://u:p@api.example/"}),
+    ("backfill", {"mode": "plan", "api-url": "https://api.example/?x=1"}),
     ("nonsense", {}),
 ]
 
@@ -91,7 +94,10 @@ def test_hostile_inputs_are_refused_before_anything_runs(
     err = capsys.readouterr().err
     assert re.search(r"^::error title=chainkit::\S", err, re.M), err
     assert "\x1b" not in err and "\x00" not in err
-    assert (tmp_path / "output").read_text() == ""
+    # only the result: the exit code and the refusal (one line, no control character)
+    outputs = parse_github_output((tmp_path / "output").read_text())
+    assert set(outputs) == {"exit-code", "error"} and outputs["exit-code"] == "2"
+    assert outputs["error"] and outputs["error"].isprintable()
 
 
 def test_a_trailing_newline_from_a_yaml_block_scalar_is_not_a_second_line(
@@ -154,9 +160,12 @@ def test_the_token_reaches_only_the_childs_environment(
     written = (tmp_path / "output").read_text() + (tmp_path / "summary.md").read_text()
     assert token not in captured.out + captured.err + written
     assert parse_github_output((tmp_path / "output").read_text()) == {
+        "exit-code": "0",
+        "error": "",
         "verified": "2",
         "failed": "0",
         "unsigned": "1",
+        "failures": "",
     }
 
 
@@ -168,10 +177,11 @@ def test_chainkit_exit_code_is_the_steps(code: int, tmp_path: Path) -> None:
     env = _env(tmp_path, kind="code", sarif=str(sarif))
     assert run_action("scan", env, runner=fake) == code
     outputs = parse_github_output((tmp_path / "output").read_text())
+    result = {"exit-code": str(code), "error": ""}
     if code in (0, 1):
-        assert outputs == {"sarif-path": str(sarif), "findings": "2"}
+        assert outputs == {**result, "sarif-path": str(sarif), "findings": "2"}
     else:
-        assert outputs == {}
+        assert outputs == result
 
 
 def test_a_signal_death_is_a_tool_failure(tmp_path: Path) -> None:
@@ -258,3 +268,49 @@ def test_secrets_on_a_runner_without_a_pin_is_refused_before_anything_runs(
     assert run_action("scan", env, runner=fake) == 2
     assert fake.calls == []
     assert "no verified gitleaks" in capsys.readouterr().err
+
+
+def test_api_url_reaches_the_child_as_github_api_url(tmp_path: Path) -> None:
+    """GitHub does not let a step override GITHUB_* through $GITHUB_ENV: the input is the
+    only way to point the actions at a GHES or the sandbox."""
+    fake = FakeChainkit(stdout=json.dumps({"summary": {"verified": 1}}))
+    env = _env(tmp_path, cert_oidc_issuer="https://i", api_url="http://127.0.0.1:8080/api/v3")
+    env["GITHUB_API_URL"] = "https://api.github.com"
+    assert run_action("verify", env, runner=fake) == 0
+    assert fake.calls[0][1]["GITHUB_API_URL"] == "http://127.0.0.1:8080/api/v3"
+    assert not any("127.0.0.1" in a for a in fake.calls[0][0])
+
+
+def test_a_failed_step_exports_its_exit_code_error_and_failed_assets(tmp_path: Path) -> None:
+    """What a caller with continue-on-error (selftest.yml's must-fail jobs) checks: why."""
+    report = {
+        "summary": {"verified": 1, "failed": 1, "unsigned": 0},
+        "bundles": [
+            {"release": "v1", "subject": "a.whl", "status": "verified", "reason": None},
+            {"release": "v1", "subject": "b.whl", "status": "failed", "reason": "digest\nmismatch"},
+        ],
+    }
+    fake = FakeChainkit(code=1, stdout=json.dumps(report))
+    assert run_action("verify", _env(tmp_path, cert_oidc_issuer="https://i"), runner=fake) == 1
+    outputs = parse_github_output((tmp_path / "output").read_text())
+    assert outputs["exit-code"] == "1" and outputs["failures"] == "v1/b.whl: digest mismatch"
+    (tmp_path / "output").write_text("")
+    fake = FakeChainkit(code=2, stdout="", error="refusing to apply: \x1b[2Jno reviewers")
+    env = _env(tmp_path, mode="apply", plan="p.json", expect_digest="ab" * 32)
+    assert run_action("backfill", env, runner=fake) == 2
+    outputs = parse_github_output((tmp_path / "output").read_text())
+    assert outputs == {"exit-code": "2", "error": "refusing to apply: \\x1b[2Jno reviewers"}
+
+
+def test_the_child_error_line_is_kept_and_stderr_still_reaches_the_log(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from chainkit.ghactions._run import _run_chainkit, last_error
+
+    assert last_error(["progress\n", "error: first\n", "  hint: x\n", "error: last\n"]) == "last"
+    assert last_error(["no error here\n"]) == ""
+    child = _run_chainkit(["verify", "--no-such-option"], dict(os.environ), True)
+    assert child.returncode == 2
+    assert "--no-such-option" in capfd.readouterr().err
+    child = _run_chainkit(["verify", "--repo", "-x"], dict(os.environ), True)
+    assert child.returncode == 2 and child.error
