@@ -438,8 +438,13 @@ class _Applier:
             self._tag_commits = self.client.tag_commits(self.plan.repository)
             self._seed_budget()
         writes_before = self.client.pacer.writes
-        with self._prefetch:  # nothing prefetched outlives the run
-            self._releases()
+        try:
+            with self._prefetch:  # nothing prefetched outlives the run (joined, bounded)
+                self._releases()
+        finally:
+            # a download thread that did not stop in time (or was interrupted while
+            # joined) may have left its ``.part`` file: no download of ours runs now
+            self.journal.remove_partial_downloads()
         self.report.certificates = self.signer.certificates
         self.report.writes = self.client.pacer.writes - writes_before
         return self.report
