@@ -109,9 +109,11 @@ def test_close_waits_a_bounded_time_for_a_step_that_does_not_check() -> None:
 
 
 def test_close_of_an_idle_prefetcher_ends_its_threads() -> None:
+    before = set(threading.enumerate())
     pre = Prefetcher(enabled=True, depth=2, workers=2)
     assert pre.submit(lambda: 1).result() == 1
-    threads = [t for t in threading.enumerate() if t.name.startswith("chainkit-prefetch-")]
+    threads = set(threading.enumerate()) - before
+    assert len(threads) == 2
     assert pre.close() is True
     assert not any(t.is_alive() for t in threads)
 
