@@ -9,8 +9,9 @@ loses at most that many downloads (files in the state directory, never a signatu
 a journal entry).
 
 With the attestations API as the home (one write per release) the pipeline reaches into
-the next release: all of its assets are handed over at once and two threads download them
-(each with its own HTTP session), so that downloads keep up with one write per release.
+the next releases (``API_LOOKAHEAD`` in ``_apply``): all of their assets are handed over at
+once and several threads download them (``API_DOWNLOAD_WORKERS``, each with its own HTTP
+session), so that downloads keep up with one write per release.
 
 ``enabled=False`` (``--no-prefetch``): each step runs on the caller's thread when its
 result is taken, exactly as without a pipeline.
