@@ -161,6 +161,8 @@ class Run:
     max_rss_mb: float
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
+    """User + system CPU time of the command (its threads together; ``wait4``)."""
 
     def json(self) -> Any:
         return json.loads(self.stdout)
@@ -183,7 +185,7 @@ with open(out, "wb") as o, open(err, "wb") as e:
     proc = subprocess.Popen(argv, stdout=o, stderr=e)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
-print(os.waitstatus_to_exitcode(status), seconds, usage.ru_maxrss)
+print(os.waitstatus_to_exitcode(status), seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 """
 
 
@@ -198,7 +200,7 @@ def run_process(argv: tuple[str, ...], env: dict[str, str], cwd: Path) -> Run:
         text=True,
         check=True,
     )
-    code, seconds, max_rss_kib = launcher.stdout.split()
+    code, seconds, max_rss_kib, cpu = launcher.stdout.split()
     return Run(
         argv=argv,
         returncode=int(code),
@@ -206,6 +208,7 @@ def run_process(argv: tuple[str, ...], env: dict[str, str], cwd: Path) -> Run:
         max_rss_mb=round(int(max_rss_kib) / 1024, 1),  # KiB on Linux
         stdout=out_path.read_text(encoding="utf-8"),
         stderr=err_path.read_text(encoding="utf-8", errors="replace"),
+        cpu_seconds=round(float(cpu), 2),
     )
 
 

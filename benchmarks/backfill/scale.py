@@ -211,7 +211,11 @@ def bench_home(work: Path, home: str, releases: int, assets: int) -> dict[str, A
         started = time.monotonic()
         apply_run = run_chainkit(args, env, d)
         expect(apply_run, [0], f"backfill apply ({home})")
-        print(f"  apply: {apply_run.seconds:.1f} s ({time.monotonic() - started:.1f})", flush=True)
+        print(
+            f"  apply: {apply_run.seconds:.1f} s, {apply_run.cpu_seconds:.1f} s CPU "
+            f"({time.monotonic() - started:.1f})",
+            flush=True,
+        )
         github_log, sig_log = sb.requests_log(), sigstore_log(sb)
         limits = sb.limits()
         refused = int(limits["refused"]) - refused0
@@ -267,6 +271,7 @@ def bench_home(work: Path, home: str, releases: int, assets: int) -> dict[str, A
         "plan": {
             "seconds": plan_run.seconds,
             "max_rss_mb": plan_run.max_rss_mb,
+            "cpu_seconds": plan_run.cpu_seconds,
             "estimate": estimate,
             "requests": plan_req,
             "requests_vs_minimum": extra(plan_req["by_kind"], plan_min),
@@ -274,6 +279,7 @@ def bench_home(work: Path, home: str, releases: int, assets: int) -> dict[str, A
         "apply": {
             "seconds": apply_run.seconds,
             "max_rss_mb": apply_run.max_rss_mb,
+            "cpu_seconds": apply_run.cpu_seconds,
             "summary": report.get("summary"),
             "certificates": certs,
             "writes": writes,
@@ -289,6 +295,7 @@ def bench_home(work: Path, home: str, releases: int, assets: int) -> dict[str, A
         "noop_apply": {
             "seconds": repeat_run.seconds,
             "max_rss_mb": repeat_run.max_rss_mb,
+            "cpu_seconds": repeat_run.cpu_seconds,
             "summary": repeat.get("summary"),
             "certificates": repeat.get("certificates"),
             "writes": repeat_req["github_writes"],

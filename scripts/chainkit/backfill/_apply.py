@@ -24,6 +24,7 @@ so a re-run after a kill finishes the work without signing twice or uploading tw
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
 import threading
@@ -97,9 +98,15 @@ __all__ = ["ApplyReport", "Outcome", "apply_plan", "failpoint"]
 
 _log = logging.getLogger("chainkit.backfill")
 
-API_DOWNLOAD_WORKERS = 2
+API_DOWNLOAD_WORKERS = 4
 """Download threads with the attestations API as the home (one write per release; the
-release-assets home downloads one asset ahead on one thread)."""
+release-assets home downloads one asset ahead on one thread). Reads only, each with its
+own HTTP session and at most one open work file: at most this many downloads at once."""
+
+API_LOOKAHEAD = 2
+"""With the attestations API as the home, the releases read and handed to the download
+threads ahead of the one being written (each hashed file is deleted at once, so what is
+ahead costs no disk; a stop discards at most these releases' downloads)."""
 
 _BUNDLE_TYPE = "application/json"
 _MAX_BUNDLE = MAX_BUNDLE_BYTES
@@ -334,7 +341,8 @@ class _Applier:
     ) -> None:
         self.plan = plan
         api_home = plan.options.home == "attestations"
-        depth = max((len(r.to_sign) for r in plan.releases), default=1) if api_home else 1
+        widest = max((len(r.to_sign) for r in plan.releases), default=1)
+        depth = widest * API_LOOKAHEAD if api_home else 1
         self._prefetch = Prefetcher(
             enabled=prefetch, depth=max(1, depth), workers=API_DOWNLOAD_WORKERS if api_home else 1
         )
@@ -438,8 +446,13 @@ class _Applier:
             self._tag_commits = self.client.tag_commits(self.plan.repository)
             self._seed_budget()
         writes_before = self.client.pacer.writes
-        with self._prefetch:  # nothing prefetched outlives the run
-            self._releases()
+        try:
+            with self._prefetch:  # nothing prefetched outlives the run (joined, bounded)
+                self._releases()
+        finally:
+            # a download thread that did not stop in time (or was interrupted while
+            # joined) may have left its ``.part`` file: no download of ours runs now
+            self.journal.remove_partial_downloads()
         self.report.certificates = self.signer.certificates
         self.report.writes = self.client.pacer.writes - writes_before
         return self.report
@@ -484,13 +497,21 @@ class _Applier:
                 _log.warning("%s", self.report.remaining_text())
                 break
             begun = True
-            following = next((r for r in self.plan.releases[index + 1 :] if not r.is_idle), None)
+            following = self._upcoming(index)
             try:
                 self._release(planned, following)
             except Error as exc:
                 if _fatal(exc):
                     raise  # stop: the journal lets a re-run resume
                 self.report.add(Outcome(planned.tag, planned.tag, "notes", "failed", exc.message))
+
+    def _upcoming(self, index: int) -> tuple[PlannedRelease, ...]:
+        """The next releases with work after ``index``, as many as the pipeline reaches
+        (:data:`API_LOOKAHEAD` with the attestations API as the home, else one)."""
+        reach = API_LOOKAHEAD if self.plan.options.home == "attestations" else 1
+        return tuple(
+            itertools.islice((r for r in self.plan.releases[index + 1 :] if not r.is_idle), reach)
+        )
 
     def _seed_budget(self) -> None:
         """Count the writes an earlier run made within the budget's longest window (seen
@@ -512,11 +533,11 @@ class _Applier:
         if counted:
             _log.info("counting %d recent write(s) of an earlier run against the budget", counted)
 
-    def _release(self, planned: PlannedRelease, following: PlannedRelease | None = None) -> None:
+    def _release(self, planned: PlannedRelease, following: tuple[PlannedRelease, ...] = ()) -> None:
         if self.plan.options.home == "attestations":
             api_ahead = (
                 partial(self._api_ahead_of, following)
-                if following is not None and self._prefetch.enabled
+                if following and self._prefetch.enabled
                 else None
             )
             prepared = self._api_ahead.pop(planned.id, None) or self._api_prepare(planned)
@@ -666,10 +687,12 @@ class _Applier:
         return None
 
     # -- the attestations API as the home ----------------------------------------------
-    def _api_ahead_of(self, following: PlannedRelease) -> None:
-        """Decide ``following`` and start its downloads (before this release's writes)."""
-        if following.id not in self._api_ahead:
-            self._api_ahead[following.id] = self._api_prepare(following)
+    def _api_ahead_of(self, following: tuple[PlannedRelease, ...]) -> None:
+        """Decide the ``following`` releases (those not decided yet, in plan order) and
+        start their downloads (before this release's writes)."""
+        for release in following:
+            if release.id not in self._api_ahead:
+                self._api_ahead[release.id] = self._api_prepare(release)
 
     def _api_prepare(self, planned: PlannedRelease) -> _ApiPrepared | Error:
         """``--home attestations``: read the release, decide each asset to attest (drift,

@@ -5,6 +5,7 @@ Layout of ``<state-dir>/<plan_digest[:16]>/``::
     journal.jsonl        one JSON object per completed step, fsync'd before the next step
     lock                 held (flock) while an apply runs: no two applies of one plan
     work/<local>         downloads in progress (deleted once signed)
+    work/.<local>.<random>.part   a download's temporary file until it is complete
     bundles/<local>      signed, verified bundles waiting for (or after) upload
     attestations/<id>    signed, verified release attestations
 
@@ -13,6 +14,10 @@ names. The state directory may come from an Actions cache or artifact, so nothin
 written or read through a symlink: directories go through
 :func:`~chainkit._internal.fs.ensure_dir`, files are opened with ``O_NOFOLLOW`` and
 replaced with :func:`~chainkit._internal.fs.atomic_write_bytes` (:meth:`Journal.write`).
+
+A ``.part`` file left behind by a process that was killed (SIGKILL, a power cut) or
+whose download thread did not stop in time is removed when the journal is opened
+(:meth:`Journal.remove_partial_downloads`, under the lock), and again at the end of a run.
 
 A step is recorded only after its effect is durable (file renamed, upload answered),
 so re-running after a kill at any point redoes at most the step that was interrupted -
@@ -23,8 +28,10 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +43,14 @@ from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._paths import local_name, within
 
 __all__ = ["Journal"]
+
+_log = logging.getLogger("chainkit.backfill")
+
+_PARTIAL = re.compile(r"\.[0-9]+-[0-9a-f]{16}\.[0-9a-f]{16}\.part")
+"""A download's temporary file in ``work/``: ``.<local name>.<16 hex>.part``, as
+:func:`~chainkit._internal.fs.atomic_writer` names it for :func:`local_name`'s names."""
+
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 MAX_JOURNAL_BYTES = 64 * 1024 * 1024
 """A journal larger than this is refused (one line per step: far more than any plan)."""
@@ -127,6 +142,7 @@ class Journal:
                 remediation="wait for it to finish; a killed apply releases the lock",
             ) from None
         self._lock_fh = lock
+        self.remove_partial_downloads()  # an earlier run's, killed mid-download
         try:
             self._events = list(self._read())
         except BackfillUsageError:
@@ -220,6 +236,53 @@ class Journal:
         return None
 
     # -- files ------------------------------------------------------------------------
+    def remove_partial_downloads(self) -> int:
+        """Delete the temporary files of unfinished downloads in this plan's ``work/``
+        directory; the number deleted. Call it only while no download of this journal is
+        under way (holding the lock, before a run's downloads start or after they stop).
+
+        Only regular files whose names are chainkit's own ``.part`` names, only directly in
+        ``work/`` (opened without following a symlink; entries are examined and unlinked
+        relative to that open directory, never through a symlink): a symlink, a directory
+        or any other name is left alone. Never raises: a file that cannot be deleted is
+        logged and left (it never makes a later run fail, as its name is never reused).
+        """
+        work = self.root / "work"
+        try:
+            fd = os.open(work, _DIR_FLAGS | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            _log.debug("not sweeping %s: %s", work, exc)
+            return 0
+        removed, freed = 0, 0
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if not _PARTIAL.fullmatch(entry.name):
+                        continue
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                        if not stat.S_ISREG(info.st_mode):
+                            continue
+                        os.unlink(entry.name, dir_fd=fd)
+                    except OSError as exc:
+                        what = work / entry.name
+                        _log.warning("could not remove the partial download %s: %s", what, exc)
+                        continue
+                    removed += 1
+                    freed += info.st_size
+        except OSError as exc:
+            _log.warning("could not list %s for partial downloads: %s", work, exc)
+        finally:
+            os.close(fd)
+        if removed:
+            _log.info(
+                "removed %d partial download(s) (%d bytes) left in %s by a stopped run",
+                removed,
+                freed,
+                work,
+            )
+        return removed
+
     def work_file(self, asset_id: int, asset_name: str) -> Path:
         return within(self.root / "work", local_name(asset_id, asset_name))
 

@@ -9,11 +9,18 @@ loses at most that many downloads (files in the state directory, never a signatu
 a journal entry).
 
 With the attestations API as the home (one write per release) the pipeline reaches into
-the next release: all of its assets are handed over at once and two threads download them
-(each with its own HTTP session), so that downloads keep up with one write per release.
+the next releases (``API_LOOKAHEAD`` in ``_apply``): all of their assets are handed over at
+once and several threads download them (``API_DOWNLOAD_WORKERS``, each with its own HTTP
+session), so that downloads keep up with one write per release.
 
 ``enabled=False`` (``--no-prefetch``): each step runs on the caller's thread when its
 result is taken, exactly as without a pipeline.
+
+Stopping (the end of the run, an error, Ctrl-C, SIGTERM): :meth:`Prefetcher.close` cancels
+what is not taken and **joins** the threads for at most :data:`CLOSE_TIMEOUT` seconds. A
+download in progress stops at its next chunk (``check``) and its temporary ``.part`` file is
+removed on its own thread before the process exits; a daemon thread that is still running
+at exit is frozen mid-step, and whatever cleanup it had pending never runs.
 """
 
 from __future__ import annotations
@@ -21,17 +28,24 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
-__all__ = ["Cancelled", "Prefetcher", "Ticket"]
+__all__ = ["CLOSE_TIMEOUT", "Cancelled", "Prefetcher", "Ticket"]
 
 _log = logging.getLogger("chainkit.backfill")
 
 T = TypeVar("T")
 
 _Job = tuple[Callable[[], object], "Future[object]"]
+
+CLOSE_TIMEOUT = 2.0
+"""Seconds :meth:`Prefetcher.close` waits, in all, for its threads to end. A download
+checks for cancellation after each chunk (1 MiB: milliseconds on a working connection);
+the bound keeps a stalled connection from holding up a stop (GitHub Actions sends SIGKILL
+2.5 s after SIGTERM)."""
 
 
 class Cancelled(Exception):
@@ -114,10 +128,12 @@ class Prefetcher:
         if self._cancelled.is_set():
             raise Cancelled("the run stopped")
 
-    def close(self) -> None:
-        """Cancel what is not taken and let the thread end. Not joined: an idle thread
-        ends at once, a busy one at its next chunk, and as a daemon it never holds up
-        the exit (Ctrl-C)."""
+    def close(self, timeout: float | None = None) -> bool:
+        """Cancel what is not taken and wait, at most ``timeout`` seconds in all (by default
+        :data:`CLOSE_TIMEOUT`), for the threads to end: an idle thread ends at once, a busy
+        one at its next chunk, after its step's own cleanup (a download's ``.part`` file
+        is removed). ``True`` when every thread ended; otherwise the rest are left to the
+        exit (daemons never hold it up) and the caller removes what they may leave behind."""
         self._cancelled.set()
         if self._pending:
             _log.info(
@@ -128,9 +144,22 @@ class Prefetcher:
         for future in self._pending:
             future.cancel()
         self._pending = []
-        for _ in self._threads:
+        threads, self._threads = self._threads, []
+        for _ in threads:
             self._jobs.put(None)
-        self._threads = []
+        timeout = CLOSE_TIMEOUT if timeout is None else max(0.0, timeout)
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        busy = sum(thread.is_alive() for thread in threads)
+        if busy:
+            _log.warning(
+                "%d download thread(s) did not stop within %g s (a stalled connection?); "
+                "their partial files are removed",
+                busy,
+                timeout,
+            )
+        return not busy
 
     def _work(self) -> None:
         while True:

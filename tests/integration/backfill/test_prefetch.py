@@ -246,3 +246,50 @@ def test_attestations_home_without_prefetch_is_one_release_after_another(
         "downloaded"
     ] * 3 + ["create"]
     assert all(main for _, _, main in rec.events)
+
+
+def test_attestations_home_reaches_two_releases_ahead_and_writes_in_plan_order(
+    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipeline reads the next two releases and downloads their assets on several
+    threads while this release's attestation is written; the writes are still made, and
+    recorded, in plan order, one per release."""
+    sb: FullSandbox = sandbox_factory(three_wheels(releases=4))
+    rec = Recorder(monkeypatch)
+    create = GitHubClient.create_attestation
+    made: list[int] = []
+
+    def downloads() -> int:
+        return [what for what, _ in rec.order()].count("downloaded")
+
+    def recorded_create(client: GitHubClient, repository: str, data: bytes) -> int:
+        rec._add("create starts", repository)
+        if not made:
+            for _ in range(600):  # a bound, not an assertion: the order is asserted below
+                if downloads() >= 9:
+                    break
+                threading.Event().wait(0.1)
+        rec._add("create ends", repository)
+        made.append(create(client, repository, data))
+        return made[-1]
+
+    monkeypatch.setattr(GitHubClient, "create_attestation", recorded_create)
+    plan = tmp_path / "plan.json"
+    digest = make_plan(sb, plan, "--home", "attestations")["plan_digest"]
+    result = apply(sb, plan, digest, tmp_path / "state")
+    assert result.exit_code == 0, result.output
+    order = rec.order()
+    first_create_ends = order.index(("create ends", "acme/widgets"))
+    # releases 1, 2 and 3 (nine assets) downloaded before the first write ended
+    assert [what for what, _ in order[:first_create_ends]].count("downloaded") == 9
+    assert len({n for what, n in order if what == "downloaded"}) == 12
+    # one attestation per release, recorded in plan order
+    events = [
+        json.loads(x)
+        for x in (tmp_path / "state").rglob("journal.jsonl").__next__().read_text().splitlines()
+    ]
+    created = [e for e in events if e["step"] == "attestation.created"]
+    planned = json.loads(plan.read_text())["releases"]
+    assert [e["release_id"] for e in created] == [r["id"] for r in planned]
+    assert [w["method"] for w in sb.writes()].count("POST") == 4
+    assert not [p for p in (tmp_path / "state").rglob("*") if p.suffix in {".whl", ".part"}]

@@ -6,6 +6,7 @@ Synchronised with events, never with sleeps; a wait's timeout only bounds a brok
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import CancelledError
 
 import pytest
@@ -60,26 +61,61 @@ def test_disabled_runs_each_step_on_the_caller_when_taken() -> None:
     assert ran == [threading.main_thread().name]
 
 
-def test_close_cancels_a_running_step_at_its_next_check_and_the_thread_ends() -> None:
-    started, go = threading.Event(), threading.Event()
+def test_close_cancels_a_running_step_at_its_next_check_and_joins_its_cleanup() -> None:
+    """close() returns only once the step stopped at its next check and its own cleanup
+    (a download's temporary file) ran: a daemon thread still running at exit is frozen,
+    and that cleanup would never happen."""
+    started = threading.Event()
     worker: list[threading.Thread] = []
+    cleaned: list[str] = []
     pre = Prefetcher(enabled=True)
 
     def download() -> str:
         worker.append(threading.current_thread())
         started.set()
-        go.wait(BOUND)
-        pre.check()  # between two chunks
-        return "never"
+        try:
+            for _ in range(int(BOUND * 1000)):  # chunks, a check between each
+                pre.check()
+                time.sleep(0.001)
+            return "never"
+        finally:
+            cleaned.append("part file removed")
 
     ticket = pre.submit(download)
     assert started.wait(BOUND)
-    pre.close()  # as a stop, an error or Ctrl-C leaves the run
-    go.set()
+    assert pre.close() is True  # as a stop, an error, Ctrl-C or SIGTERM leaves the run
+    assert not worker[0].is_alive()
+    assert cleaned == ["part file removed"]
     with pytest.raises(Cancelled):
         ticket.result()
-    worker[0].join(BOUND)
-    assert not worker[0].is_alive()
+
+
+def test_close_waits_a_bounded_time_for_a_step_that_does_not_check() -> None:
+    """A stalled connection (no chunk, so no check) does not hold up a stop: close() gives
+    up after its timeout and says so; the caller removes what the thread may leave."""
+    started, go = threading.Event(), threading.Event()
+    pre = Prefetcher(enabled=True)
+
+    def stalled() -> None:
+        started.set()
+        go.wait(BOUND)
+
+    pre.submit(stalled)
+    assert started.wait(BOUND)
+    try:
+        assert pre.close(timeout=0.05) is False
+    finally:
+        go.set()
+
+
+def test_close_of_an_idle_prefetcher_ends_its_threads() -> None:
+    before = set(threading.enumerate())
+    pre = Prefetcher(enabled=True, depth=2, workers=2)
+    assert pre.submit(lambda: 1).result() == 1
+    threads = set(threading.enumerate()) - before
+    assert len(threads) == 2
+    assert pre.close() is True
+    assert not any(t.is_alive() for t in threads)
 
 
 def test_a_step_not_started_never_starts_after_close() -> None:
