@@ -159,9 +159,38 @@ class _RetryingTimestamps:
         what = f"the timestamp authority ({self._inner.url})"
         _bounded(getattr(self._inner, "_session", None))  # this thread's session
         try:
-            return _retrying(what, lambda: self._inner.request_timestamp(signature), self._waits())
+            response = _retrying(
+                what, lambda: self._inner.request_timestamp(signature), self._waits()
+            )
         except Exception as exc:  # TimestampError: sigstore-python would swallow it
             raise TimestampUnavailableError(f"{what} failed: {_detail(exc)}") from exc
+        _check_imprint(what, response, signature)
+        return response
+
+
+_SHA256_OID = "2.16.840.1.101.3.4.2.1"
+
+
+def _check_imprint(what: str, response: Any, signature: bytes) -> None:
+    """A token is over **our** signature: its message imprint is the SHA-256 of it.
+    sigstore-python parses the TSA's answer without checking it, and its verifier drops a
+    token that does not verify (falling back to Rekor's time): a token over other bytes
+    would be published unnoticed. A mismatch is a TSA failure (exit 3, nothing logged)."""
+    import hashlib
+
+    try:
+        imprint = response.tst_info.message_imprint
+        algorithm = imprint.hash_algorithm.dotted_string
+        message = bytes(imprint.message)
+    except Exception as exc:  # rfc3161-client's parsed token: errors are untyped
+        raise TimestampUnavailableError(
+            f"{what} answered a token without a readable message imprint: {_detail(exc)}"
+        ) from exc
+    if algorithm != _SHA256_OID or message != hashlib.sha256(signature).digest():
+        raise TimestampUnavailableError(
+            f"{what} answered a token over other data than this signature "
+            f"(its message imprint is not the signature's SHA-256)"
+        )
 
 
 class _RetryingLog:
