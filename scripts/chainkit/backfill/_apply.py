@@ -1027,7 +1027,10 @@ class _Applier:
             _log.debug("signing %s ahead failed", pa.name, exc_info=True)
 
     def _try_sign_ahead(self, pa: PlannedAsset, decided: _Ready) -> None:
-        sha256, size = decided.fetched.result()  # done: does not wait
+        try:
+            sha256, size = decided.fetched.result()  # done: does not wait
+        except Error:
+            return  # raised again at its turn, after this upload
         asset = decided.asset
         if sha256 != pa.expected_sha256 or asset.sha256 not in {None, sha256}:
             return  # blocked at its turn
