@@ -969,9 +969,9 @@ class _Applier:
         ahead: Callable[[], tuple[PlannedAsset, _Decided] | None] | None = None,
     ) -> tuple[PlannedAsset, str, str] | None:
         """``pa``'s turn, in plan order: journal, sign, upload. ``ahead`` (the pipeline)
-        decides the next asset and starts its download just before the first write; when
-        that write will wait for the budget, the next asset is signed meanwhile
-        (:meth:`_sign_ahead`)."""
+        decides the next asset and starts its download once this one's bytes are taken;
+        when the upload will wait for the budget and that download is done, the next
+        asset is signed meanwhile (:meth:`_sign_ahead`)."""
         if isinstance(decided, Error):
             raise decided
         if isinstance(decided, _Settled):
@@ -996,6 +996,9 @@ class _Applier:
             pa.action == "sign" or self.journal.last("asset.replaced", asset_id=pa.id)
         ):
             return self._adopt(planned, pa, remote, sha256)
+        # the next asset's download starts now, so that it may be done (and signed ahead)
+        # by the time this upload waits for the budget
+        following = ahead() if ahead is not None else None
         bundle_file = self.journal.bundle_file(pa.id, pa.name)
         signed_ahead = self._signed_ahead.pop(pa.id, None)
         bundle_json = signed_ahead[1] if signed_ahead and signed_ahead[0] == sha256 else None
@@ -1007,10 +1010,8 @@ class _Applier:
             self.journal.record("asset.signed", asset_id=pa.id, sha256=sha256)
             failpoint("after-sign")
         self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
-        if ahead is not None:
-            following = ahead()
-            if following is not None and self.client.pacer.seconds_until(1) > 0:
-                self._sign_ahead(*following)
+        if following is not None and self.client.pacer.seconds_until(1) > 0:
+            self._sign_ahead(*following)
         stored = self._upload(
             planned, pa, dest, existing, bundle_json, replace=pa.action == "replace", sha256=sha256
         )
@@ -1023,17 +1024,34 @@ class _Applier:
 
     def _sign_ahead(self, pa: PlannedAsset, decided: _Decided) -> None:
         """Sign the next asset while this one's upload waits for the write budget: at most
-        one asset ahead, only one whose bytes, downloaded and hashed in this run, equal the
-        plan's sha256 (and GitHub's digest and size, if stated), and only once (its turn
-        uses this bundle). Journalled like any signature (bundle saved, ``asset.signed``):
-        a kill before its upload costs at most this one extra transparency-log entry when
-        the re-run has a fresh state directory (with the same one the bundle is reused)."""
+        one asset ahead, only one whose download is already complete (this never waits
+        for it) and whose bytes, downloaded and hashed in this run, equal the plan's
+        sha256 (and GitHub's digest and size, if stated), and only once (its turn uses
+        this bundle). Journalled like any signature (bundle saved, ``asset.signed``): a
+        kill before its upload costs at most this one extra transparency-log entry when
+        the re-run has a fresh state directory (with the same one the bundle is reused).
+
+        Best effort: any error here is logged and discarded (nothing is journalled for
+        it), so this asset's upload always comes first; the next asset is then handled at
+        its own turn as if nothing had been tried, and its own errors surface there."""
         if not isinstance(decided, _Ready) or decided.remote is not None:
             return  # nothing to sign, or a bundle to adopt at its turn
         if pa.id in self._signed_ahead or pa.expected_sha256 is None:
             return  # unverified assets (--allow-unverified) are signed at their turn only
+        if not decided.fetched.done():
+            return  # still downloading: never hold up this upload for it
         try:
-            sha256, size = decided.fetched.result()
+            self._try_sign_ahead(pa, decided)
+        except Exception as exc:  # noqa: BLE001 - discarded: the asset's own turn retries
+            message = exc.message if isinstance(exc, Error) else f"{type(exc).__name__}: {exc}"
+            _log.info(
+                "signing %s ahead failed (%s); it is handled at its own turn", pa.name, message
+            )
+            _log.debug("signing %s ahead failed", pa.name, exc_info=True)
+
+    def _try_sign_ahead(self, pa: PlannedAsset, decided: _Ready) -> None:
+        try:
+            sha256, size = decided.fetched.result()  # done: does not wait
         except Error:
             return  # raised again at its turn, after this upload
         asset = decided.asset

@@ -39,7 +39,13 @@ from chainkit.backfill._plan import PlannedAsset, PlannedRelease
 from chainkit.backfill._predicate import build_statement
 from chainkit.errors import Error
 from chainkit.github import GitHubClient
-from chainkit.signing import BundleVerifier, CertificateFacts, IdentityPolicy, KeylessSigner
+from chainkit.signing import (
+    BundleVerifier,
+    CertificateFacts,
+    IdentityPolicy,
+    KeylessSigner,
+    load_bundle,
+)
 
 __all__ = ["MAX_SUBJECTS", "ApiAttestation", "AttestationsHome", "parts"]
 
@@ -198,13 +204,22 @@ class AttestationsHome:
             listed = self.client.list_attestations(
                 self.repository, f"sha256:{digest}", predicate_type=PREDICATE_TYPE
             )
+            garbled = 0
             for i, item in enumerate(listed):
+                try:
+                    load_bundle(item.bundle, source=f"attestation {i}")
+                except Error as exc:
+                    # not a Sigstore bundle at all: unreadable, like one without its
+                    # bundle - it could be ours, garbled on the way (never "none")
+                    _log.debug("attestation %d cannot be read: %s", i, exc.message)
+                    garbled += 1
+                    continue
                 if self._matches(item.bundle, self.pinned[0], planned, wanted, f"attestation {i}"):
                     self.identity = self.identity or self.pinned[1]
                     return True
-            if listed.whole:
+            if listed.whole and not garbled:
                 return False
-            read, unreadable = len(listed), listed.unreadable
+            read, unreadable = len(listed) - garbled, listed.unreadable + garbled
         if recorded:
             self.identity = self.identity or self.pinned[1]
             return True
@@ -214,12 +229,13 @@ class AttestationsHome:
         )
         if unreadable:
             remedy = (
-                "re-run later (GitHub served attestations without their inline bundle), or "
+                "re-run later (GitHub served attestations without a readable inline bundle), or "
                 + remedy
             )
             listing = (
                 f"GitHub lists {unreadable} attestation(s) of the backfill type without an "
-                f"inline bundle (chainkit does not read bundle_url) for the subject digests "
+                f"inline bundle chainkit can read (it does not read bundle_url; a bundle that "
+                f"is not a Sigstore bundle counts the same) for the subject digests "
                 f"of attestation part {part}, and none of the {read} it could read is this "
                 "backfill's"
             )

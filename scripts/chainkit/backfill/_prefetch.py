@@ -70,6 +70,11 @@ class Ticket(Generic[T]):
             return self._step()
         return self._future.result()
 
+    def done(self) -> bool:
+        """Whether :meth:`result` would return (or raise) without waiting: never for a
+        step that runs when taken (``--no-prefetch``)."""
+        return self._future is not None and self._future.done()
+
 
 class Prefetcher:
     """Runs steps in submission order on ``workers`` daemon threads (one by default: one

@@ -462,7 +462,12 @@ def _next_link(headers: Mapping[str, Any], base: str | None = None) -> str | Non
             if base is not None:
                 there, api = urllib.parse.urlsplit(found), urllib.parse.urlsplit(base)
                 prefix = api.path.rstrip("/") + "/"
-                on_path = not there.scheme and not there.netloc and found.startswith("/")
+                on_path = (
+                    not there.scheme
+                    and not there.netloc
+                    and found.startswith("/")
+                    and "://" not in found  # never taken for an absolute URL later
+                )
                 same = (
                     there.scheme.lower() == api.scheme.lower()
                     and there.netloc.lower() == api.netloc.lower()
@@ -522,7 +527,7 @@ def _download_limit_wait(response: requests.Response) -> float | None:
     after = (headers.get("retry-after") or "").strip()
     if not (primary or after or status == 429):
         message = ""
-        with contextlib.suppress(requests.exceptions.RequestException, ValueError):
+        with contextlib.suppress(requests.exceptions.RequestException, ValueError, RecursionError):
             body = json.loads(response.raw.read(64 * 1024, decode_content=True) or b"{}")
             message = str(body.get("message") or "") if isinstance(body, dict) else ""
         text = message.strip().lower()
@@ -1299,7 +1304,7 @@ class GitHubClient:
         API for this repository); another 403 is the token's missing permission."""
         try:
             bundle = json.loads(bundle_json)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise GitHubUsageError(f"the bundle to attest is not JSON: {exc}") from None
         what = f"creating an attestation in {repository}"
         try:
@@ -1450,7 +1455,7 @@ class GitHubClient:
         waited as for downloads), so that no answer is held whole before it is bounded.
         ``url`` is on the API (a path, or a next link :func:`_next_link` checked): the
         token goes nowhere else."""
-        target = url if "://" in url else f"{self.api_url}{url}"
+        target = url if urllib.parse.urlsplit(url).scheme else f"{self.api_url}{url}"
         headers = {
             "Accept": "application/vnd.github+json",
             **dict(_ATTESTATIONS_VERSION),
@@ -1494,7 +1499,7 @@ class GitHubClient:
                         return response.headers, _OVERSIZED
             try:
                 return response.headers, json.loads(body)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # nesting deeper than Python's stack
                 raise _malformed("a list of attestations", exc) from None
 
 
@@ -1504,7 +1509,7 @@ _OVERSIZED = object()
 
 def _body_message(response: requests.Response) -> str:
     """The ``message`` of a small JSON error body (at most 64 KiB read), or ``""``."""
-    with contextlib.suppress(requests.exceptions.RequestException, ValueError):
+    with contextlib.suppress(requests.exceptions.RequestException, ValueError, RecursionError):
         data = json.loads(response.raw.read(64 * 1024, decode_content=True) or b"{}")
         if isinstance(data, dict):
             return str(data.get("message") or "")[:200]

@@ -10,12 +10,13 @@ sigstore-python's TUF, Fulcio, Rekor and TSA clients raise untyped exceptions: t
 become a :class:`~chainkit.signing.SigningError` or are retried; nowhere else catches
 ``Exception``.
 
-sigstore-python retries nothing. Here a Fulcio, Rekor or TSA request that fails with a 5xx
-or no answer is retried after each of :data:`RETRY_WAITS` (logged): Rekor with the same
-proposed entry (the same signature), so that an entry Rekor made before failing is found
-(409, then fetched) rather than made twice; a TSA that keeps failing stops the signature
-with exit 3 before Rekor is asked (sigstore-python would log it and make a bundle without
-a signed timestamp).
+sigstore-python retries nothing, and sends Fulcio's and Rekor's requests without a
+timeout: here each request is bounded (:data:`SERVICE_TIMEOUT`), and a Fulcio, Rekor or
+TSA request that fails with a 5xx or no answer (a timeout included) is retried after each
+of :data:`RETRY_WAITS` (logged): Rekor with the same proposed entry (the same signature),
+so that an entry Rekor made before failing is found (409, then fetched) rather than made
+twice; a TSA that keeps failing stops the signature with exit 3 before Rekor is asked
+(sigstore-python would log it and make a bundle without a signed timestamp).
 """
 
 from __future__ import annotations
@@ -53,6 +54,33 @@ RETRY_WAITS: tuple[float, ...] = (1.0, 4.0)
 with a 5xx or no answer (len = the number of retries; tests scale them down)."""
 
 _sleep: Callable[[float], None] = time.sleep
+
+SERVICE_TIMEOUT: float = 30.0
+"""Seconds a Fulcio, Rekor or TSA request may wait to connect, and then for each part of
+the answer: sigstore-python sends Fulcio's and Rekor's without a timeout (a service that
+accepts and never answers would hold the run forever); past it the request failed with
+no answer, and is retried (:data:`RETRY_WAITS`), then exit 3. Tests scale it down."""
+
+
+def _bounded(session: object) -> None:
+    """Give a ``requests`` session of sigstore-python's clients a timeout for every request
+    sent without one (mounted once; requests with their own timeout keep it)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    if not isinstance(session, requests.Session) or getattr(session, "_chainkit_bounded", False):
+        return
+
+    class _Bounded(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = SERVICE_TIMEOUT
+            return super().send(request, *args, **kwargs)
+
+    adapter = _Bounded()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session._chainkit_bounded = True  # type: ignore[attr-defined]
 
 
 def _transient(exc: BaseException) -> int | str | None:
@@ -129,10 +157,40 @@ class _RetryingTimestamps:
 
     def request_timestamp(self, signature: bytes) -> Any:
         what = f"the timestamp authority ({self._inner.url})"
+        _bounded(getattr(self._inner, "_session", None))  # this thread's session
         try:
-            return _retrying(what, lambda: self._inner.request_timestamp(signature), self._waits())
+            response = _retrying(
+                what, lambda: self._inner.request_timestamp(signature), self._waits()
+            )
         except Exception as exc:  # TimestampError: sigstore-python would swallow it
             raise TimestampUnavailableError(f"{what} failed: {_detail(exc)}") from exc
+        _check_imprint(what, response, signature)
+        return response
+
+
+_SHA256_OID = "2.16.840.1.101.3.4.2.1"
+
+
+def _check_imprint(what: str, response: Any, signature: bytes) -> None:
+    """A token is over **our** signature: its message imprint is the SHA-256 of it.
+    sigstore-python parses the TSA's answer without checking it, and its verifier drops a
+    token that does not verify (falling back to Rekor's time): a token over other bytes
+    would be published unnoticed. A mismatch is a TSA failure (exit 3, nothing logged)."""
+    import hashlib
+
+    try:
+        imprint = response.tst_info.message_imprint
+        algorithm = imprint.hash_algorithm.dotted_string
+        message = bytes(imprint.message)
+    except Exception as exc:  # rfc3161-client's parsed token: errors are untyped
+        raise TimestampUnavailableError(
+            f"{what} answered a token without a readable message imprint: {_detail(exc)}"
+        ) from exc
+    if algorithm != _SHA256_OID or message != hashlib.sha256(signature).digest():
+        raise TimestampUnavailableError(
+            f"{what} answered a token over other data than this signature "
+            f"(its message imprint is not the signature's SHA-256)"
+        )
 
 
 class _RetryingLog:
@@ -148,6 +206,7 @@ class _RetryingLog:
         return getattr(self._inner, name)
 
     def create_entry(self, proposed: Any) -> Any:
+        _bounded(getattr(self._inner, "_session", None))  # this thread's session
         attempts = [0]
 
         def submit() -> Any:
@@ -169,9 +228,16 @@ class _RetryingLog:
         from rekor_types import Dsse, Hashedrekord
 
         model = Dsse if proposed.get("kind") == "dsse" else Hashedrekord
-        entry = log.entries.retrieve.post(model.model_validate(proposed))
+        try:
+            entry = log.entries.retrieve.post(model.model_validate(proposed))
+        except Exception as exc:  # RekorClientError is untyped
+            # sigstore-python means to answer None for a 404 (nothing matches), but tests
+            # the response's truth (False for any 4xx) and raises instead
+            if _status(exc) != 404:
+                raise
+            entry = None
         if entry is None:
-            raise conflict
+            raise conflict  # raised outside the handler: its own cause (the 409) is kept
         _log.info("the transparency log already holds this entry (409): using it")
         return entry
 
@@ -267,6 +333,7 @@ class KeylessSigner:
         # retries at chainkit's signing boundary (sigstore-python retries nothing itself)
         waits = lambda: RETRY_WAITS  # noqa: E731 - read at each call (tests scale it)
         context: Any = self._context
+        _bounded(getattr(getattr(context, "_fulcio", None), "session", None))
         if hasattr(context, "_rekor"):
             context._rekor = _RetryingLog(context._rekor, waits)
         if hasattr(context, "_tsa_clients"):

@@ -20,9 +20,10 @@ from integration.backfill._flow import apply, make_plan, two_wheels
 from integration.backfill.test_home_attestations import ATTEST, api_writes, listed, verify_args
 
 
-def strip_bundles(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every attestations list answer loses its items' ``bundle``; returns the headers
-    each list request was sent with."""
+def strip_bundles(monkeypatch: pytest.MonkeyPatch, garble: bool = False) -> list[dict[str, Any]]:
+    """Every attestations list answer loses its items' ``bundle`` (``garble``: each one
+    becomes ``{}``, an object that is no Sigstore bundle); returns the headers each list
+    request was sent with."""
     sent: list[dict[str, Any]] = []
     original = requests.Session.get
 
@@ -32,6 +33,9 @@ def strip_bundles(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
             sent.append(dict(kwargs.get("headers") or {}))
             data = json.loads(response.content)
             for item in data.get("attestations") or ():
+                if garble:
+                    item["bundle"] = {}
+                    continue
                 item.pop("bundle", None)
                 item.setdefault("bundle_url", "https://example.blob.core.windows.net/1.json.sn")
             body = json.dumps(data).encode()
@@ -75,3 +79,20 @@ def test_attestations_without_an_inline_bundle_are_never_taken_for_none(
     assert rows and all(r["status"] == "failed" for r in rows), rows
     assert all(r["reason"].startswith("could not read 1 attestation") for r in rows), rows
     assert "no attestation" not in verified.stdout
+
+
+def test_attestations_whose_bundle_is_not_a_bundle_are_never_taken_for_none(
+    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb: FullSandbox = sandbox_factory(two_wheels())
+    plan = make_plan(sb, tmp_path / "plan.json", "--home", "attestations")
+    first = apply(sb, tmp_path / "plan.json", plan["plan_digest"], tmp_path / "s1")
+    assert first.exit_code == 0, first.output
+
+    strip_bundles(monkeypatch, garble=True)  # each listed bundle is `{}`
+    sb.clear_requests()
+    again = apply(sb, tmp_path / "plan.json", plan["plan_digest"], tmp_path / "fresh")
+    assert again.exit_code == 1, again.output
+    assert "cannot confirm" in again.output and "can read" in again.output
+    assert f"POST {ATTEST}" not in api_writes(sb)
+    assert len(listed(sb, "aaa")) == 1  # no duplicate

@@ -14,6 +14,9 @@ from integration.backfill._flow import make_plan
 # three bundles, the attestation and the notes: 5 writes at 1 a second. a's upload is the
 # first write (no wait); b's waits for a's second, so c is signed meanwhile
 TIGHT = "1/1s"
+# signing ahead never waits for the next download: each log entry takes 0.3 s, so the
+# next asset's download (started before this one is signed) is done by then
+SLOW_LOG = {"rules": [{"service": "rekor", "method": "POST", "latency_ms": 300}]}
 
 
 def three_wheels() -> dict[str, Any]:
@@ -39,6 +42,7 @@ def test_the_next_asset_is_signed_while_an_upload_waits(
 ) -> None:
     sb: FullSandbox = sandbox_factory(three_wheels())
     plan = make_plan(sb, tmp_path / "plan.json")
+    assert sb.admin("PUT", "fault-plan", json=SLOW_LOG).status_code < 300
     args = sb.apply_args(tmp_path / "plan.json", plan["plan_digest"], tmp_path / "state")
     result = sb.chainkit(*args, env=sb.env(CHAINKIT_WRITE_BUDGET=TIGHT))
     assert result.exit_code == 0, result.output
@@ -57,6 +61,7 @@ def test_a_kill_after_signing_ahead_costs_at_most_one_extra_entry(
 ) -> None:
     sb: FullSandbox = sandbox_factory(three_wheels())
     plan = make_plan(sb, tmp_path / "plan.json")
+    assert sb.admin("PUT", "fault-plan", json=SLOW_LOG).status_code < 300
     env = {"CHAINKIT_WRITE_BUDGET": TIGHT}
 
     def run(state: str, **extra: str) -> Any:
@@ -77,6 +82,7 @@ def test_a_fresh_state_after_a_kill_after_signing_ahead_signs_once_more(
 ) -> None:
     sb: FullSandbox = sandbox_factory(three_wheels())
     plan = make_plan(sb, tmp_path / "plan.json")
+    assert sb.admin("PUT", "fault-plan", json=SLOW_LOG).status_code < 300
     env = {"CHAINKIT_WRITE_BUDGET": TIGHT}
 
     def run(state: str, **extra: str) -> Any:

@@ -152,6 +152,7 @@ def client_list(page: Page) -> Any:
         "//evil.example.net/api/v3/repos/x",  # scheme-relative
         "repos/x",  # relative to nothing
         "file:///etc/passwd",
+        "/repos/x?page=2&next=https://evil.example.net/x",  # a path that holds a URL
     ],
 )
 def test_a_next_link_off_the_api_is_a_service_error(link: str) -> None:
@@ -186,6 +187,15 @@ def test_a_next_link_on_the_api_is_followed() -> None:
     ],
 )
 def test_a_body_that_is_not_a_list_of_objects_is_a_service_error(body: Any) -> None:
+    client, _ = _client(lambda url, n: ({}, body))
+    with pytest.raises(GitHubServiceError, match="cannot read") as caught:
+        client.list_attestations("acme/widgets", DIGEST)
+    assert caught.value.exit_code == ExitCode.FAILURE
+
+
+def test_a_page_nested_deeper_than_python_parses_is_a_service_error() -> None:
+    deep = 100_000  # well under the page limit, far over the interpreter's recursion limit
+    body = b'{"attestations":[{"bundle":' + b"[" * deep + b"]" * deep + b"}]}"
     client, _ = _client(lambda url, n: ({}, body))
     with pytest.raises(GitHubServiceError, match="cannot read") as caught:
         client.list_attestations("acme/widgets", DIGEST)

@@ -3,6 +3,8 @@ network, no real waits)."""
 
 from __future__ import annotations
 
+import hashlib
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -141,27 +143,55 @@ def test_rekor_4xx_is_not_retried(no_sleep: list[float]) -> None:
     assert len(fake.submitted) == 1 and no_sleep == []
 
 
+def token(over: bytes, algorithm: str = "2.16.840.1.101.3.4.2.1") -> Any:
+    """What rfc3161-client parses from a TSA's answer, as far as chainkit reads it."""
+    imprint = SimpleNamespace(
+        hash_algorithm=SimpleNamespace(dotted_string=algorithm),
+        message=hashlib.sha256(over).digest(),
+    )
+    return SimpleNamespace(tst_info=SimpleNamespace(message_imprint=imprint), over=over)
+
+
 class FakeTsa:
     url = "https://tsa.example/api/v1/timestamp"
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, over: bytes | None = None) -> None:
         self.failures = failures
         self.calls = 0
+        self.over = over
 
-    def request_timestamp(self, signature: bytes) -> bytes:
+    def request_timestamp(self, signature: bytes) -> Any:
         self.calls += 1
         if self.failures:
             self.failures -= 1
             raise raised_from(http_error(500))
-        return b"timestamp of " + signature
+        return token(signature if self.over is None else self.over)
 
 
 def test_tsa_5xx_is_retried_then_a_lasting_failure_stops_the_signature(
     no_sleep: list[float],
 ) -> None:
-    assert _RetryingTimestamps(FakeTsa(1), waits).request_timestamp(b"s") == b"timestamp of s"
+    assert _RetryingTimestamps(FakeTsa(1), waits).request_timestamp(b"s").over == b"s"
     lasting = FakeTsa(9)
     with pytest.raises(TimestampUnavailableError, match="timestamp authority"):
         _RetryingTimestamps(lasting, waits).request_timestamp(b"s")
     assert lasting.calls == 3
     assert no_sleep == [1.0, 1.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        token(b"other bytes"),  # a valid token, over something else
+        token(b"s", algorithm="1.3.14.3.2.26"),  # SHA-1 of... anything
+        SimpleNamespace(tst_info=None),  # no readable imprint
+    ],
+)
+def test_a_token_not_over_our_signature_is_a_tsa_failure(answer: Any) -> None:
+    class Tsa(FakeTsa):
+        def request_timestamp(self, signature: bytes) -> Any:
+            self.calls += 1
+            return answer
+
+    with pytest.raises(TimestampUnavailableError, match="timestamp authority"):
+        _RetryingTimestamps(Tsa(0), waits).request_timestamp(b"s")
