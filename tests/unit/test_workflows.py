@@ -898,6 +898,10 @@ def test_the_checkout_must_be_the_workflows_own_commit(tmp_path: Path) -> None:
 _ASSET = "widgets-1.2.0-py3-none-any.whl"
 
 
+_RELEASE_ASSETS = f"SHA256SUMS {_ASSET} widgets-1.2.0.tar.gz"
+"""The sandbox release v1.2.0's assets as selftest-assets.sh lists them (sorted)."""
+
+
 def selftest_good_outputs() -> dict[str, dict[str, str]]:
     """The outputs of selftest.yml's jobs in a good run (the e2e test checks the names against
     a real run)."""
@@ -921,6 +925,9 @@ def selftest_good_outputs() -> dict[str, dict[str, str]]:
             "outcome": "failure",
             "exit-code": "2",
             "error": "refusing to apply: environment 'docs' of acme/widgets requires no reviewers",
+            "signed": "",
+            "assets-before": _RELEASE_ASSETS,
+            "assets-after": _RELEASE_ASSETS,
         },
     }
 
@@ -1021,6 +1028,42 @@ _MUTATIONS = {
         {},
     ),
     # and the others
+    "apply signed assets before it was refused": (
+        _mutated(
+            "unprotected-environment",
+            signed="2",
+            **{
+                "assets-after": f"SHA256SUMS {_ASSET} {_ASSET}.sigstore.json "
+                "widgets-1.2.0.tar.gz widgets-1.2.0.tar.gz.sigstore.json"
+            },
+        ),
+        {},
+    ),
+    "a bundle appeared although no count was exported": (
+        _mutated(
+            "unprotected-environment",
+            **{"assets-after": f"{_RELEASE_ASSETS} widgets-1.2.0.tar.gz.sigstore.json"},
+        ),
+        {},
+    ),
+    "a bundle is there before and after": (
+        _mutated(
+            "unprotected-environment",
+            **{
+                "assets-before": f"{_RELEASE_ASSETS} x.sigstore.json",
+                "assets-after": f"{_RELEASE_ASSETS} x.sigstore.json",
+            },
+        ),
+        {},
+    ),
+    "the assets were not listed": (
+        _mutated("unprotected-environment", **{"assets-before": "", "assets-after": ""}),
+        {},
+    ),
+    "an asset vanished": (
+        _mutated("unprotected-environment", **{"assets-after": f"SHA256SUMS {_ASSET}"}),
+        {},
+    ),
     "a must-fail step failed before chainkit ran": (
         _mutated("unprotected-environment", **{"exit-code": "3"}, error="could not install"),
         {},
@@ -1083,17 +1126,33 @@ def _bash_step(
 
 @pytest.mark.parametrize(
     ("tag", "code"),
-    [("v1.2.0", 0), ("release-2024.05", 0), ("", 2), ("v1.*", 2), ("v1 v2", 2), ("v1\nv2", 2),
-     ("-x", 2), ("v[12]", 2), ("v?", 2)],
+    [("v1.2.0", 0), ("release-2024.05", 0), ("pkg@1.0", 0), ("release/1.0", 0), ("", 2),
+     ("v1.*", 2), ("v1 v2", 2), ("v1\nv2", 2), ("-x", 2), ("v[12]", 2), ("v?", 2),
+     # not a space to bash's [[:space:]] in C.UTF-8, a separator to Python's str.split()
+     ("v1.2.0\u00a0v1.1.0", 2), ("v1\u202fv2", 2), ("v1\u2007v2", 2), ("v1\u200bv2", 2),
+     ("v1\u3000v2", 2), ("v1..2", 2), ("v1.lock", 2), ("v1~1", 2)],
 )  # fmt: skip
 def test_release_sign_signs_exactly_one_tag(tag: str, code: int, tmp_path: Path) -> None:
     """`required: true` does not reject "", and an empty `tags` plans every release."""
     result = _bash_step(
-        "release-sign.yml", "plan", "Refuse anything but one tag", {"RELEASE_TAG": tag}, tmp_path
+        "release-sign.yml",
+        "plan",
+        "Refuse anything but one tag",
+        {"RELEASE_TAG": tag, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
+        tmp_path,
     )
     assert result.returncode == code, result.stdout + result.stderr
     plan = jobs(load(ROOT / ".github/workflows/release-sign.yml"))["plan"]
     assert plan["steps"][0]["name"] == "Refuse anything but one tag"
+
+
+def test_release_sign_plans_its_tag_as_one_value() -> None:
+    """The plan step passes the tag as the backfill action's single-value `tag` input (never
+    split into a list), not as `tags` (globs split on whitespace)."""
+    plan = jobs(load(ROOT / ".github/workflows/release-sign.yml"))["plan"]
+    step = next(s for s in plan["steps"] if s.get("id") == "plan")
+    assert step["with"]["tag"] == "${{ inputs.tag }}"
+    assert "tags" not in step["with"]
 
 
 def test_release_sign_signs_only_the_sealed_sbom(tmp_path: Path) -> None:

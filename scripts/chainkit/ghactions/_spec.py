@@ -13,11 +13,12 @@ from typing import Literal
 
 __all__ = ["ACTIONS", "ActionSpec", "InputKind", "InputSpec"]
 
-InputKind = Literal["text", "words", "lines", "bool", "choice", "int", "url"]
+InputKind = Literal["text", "words", "lines", "bool", "choice", "int", "url", "tag"]
 """``text``: one value; ``words``: values separated by whitespace or newlines (globs);
 ``lines``: one value per line (paths, which may hold spaces); ``bool``: ``true``/``false``;
 ``choice``: one of ``choices``; ``int``: a positive decimal integer; ``url``: an http(s) URL
-without credentials, query or fragment."""
+without credentials, query or fragment (``http://`` to a loopback host only); ``tag``: exactly
+one release tag, never split (no space, no glob character, a valid git tag name)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class InputSpec:
     """Never logged nor written to an output; reaches the child only as GITHUB_TOKEN."""
     variant_options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Per-variant option names that differ from ``option``."""
+    conflicts: frozenset[str] = frozenset()
+    """Inputs that may not be given together with this one."""
 
     @property
     def env(self) -> str:
@@ -101,6 +104,7 @@ _BACKFILL = ActionSpec(
         InputSpec("mode", "choice", choices=("plan", "apply"), required_in=_v("*")),
         InputSpec("repository", option="--repo"),
         InputSpec("tags", "words", option="--tags", variants=_PLAN),
+        InputSpec("tag", "tag", option="--tags", variants=_PLAN, conflicts=_v("tags")),
         InputSpec("since", option="--since", variants=_PLAN),
         InputSpec("last", "int", option="--last", variants=_PLAN),
         InputSpec("assets", "words", option="--assets", variants=_PLAN),

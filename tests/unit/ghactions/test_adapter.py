@@ -73,6 +73,32 @@ HOSTILE = [
     ("verify", {"cert-oidc-issuer": "https://i", "api-url": "file:///etc/passwd"}),
     ("verify", {"cert-oidc-issuer": "https://i", "api-url": "https://u:p@api.example/"}),
     ("backfill", {"mode": "plan", "api-url": "https://api.example/?x=1"}),
+    # the token would cross a network in cleartext
+    ("backfill", {"mode": "plan", "api-url": "http://api.example/api/v3"}),
+    ("verify", {"cert-oidc-issuer": "https://i", "api-url": "http://10.0.0.1:8080"}),
+    ("verify", {"cert-oidc-issuer": "https://i", "api-url": "http://localhost.example"}),
+    ("verify", {"cert-oidc-issuer": "https://i", "api-url": "http://127.0.0.1.nip.io/"}),
+    ("verify", {"cert-oidc-issuer": "https://i", "api-url": "http://[::2]/"}),
+    # one "word" that Python's str.split() would split and bash's [[:space:]] would not
+    ("backfill", {"mode": "plan", "tags": "v1.2.0\u00a0v1.1.0"}),
+    ("backfill", {"mode": "plan", "tags": "v1.2.0\u202fv1.1.0"}),
+    ("backfill", {"mode": "plan", "tags": "v1.2.0\u2007v1.1.0"}),
+    ("backfill", {"mode": "plan", "tags": "v1\u3000v2"}),
+    ("backfill", {"mode": "plan", "tags": "v1\x85v2"}),
+    ("backfill", {"mode": "plan", "tags": "v1\x0bv2"}),
+    ("backfill", {"mode": "plan", "assets": "a.whl\u200bb.whl"}),
+    ("backfill", {"mode": "plan", "assets": "a\u3164.whl"}),
+    ("verify", {"cert-oidc-issuer": "https://i", "files": "a\u00a0b.whl"}),
+    ("scan", {"kind": "code", "path": "src\u00a0"}),
+    ("scan", {"kind": "code", "path": "a\udcffb"}),  # an undecodable byte
+    # `tag`: one plain tag, never a list or a glob
+    ("backfill", {"mode": "plan", "tag": "v1.2.0\u00a0v1.1.0"}),
+    ("backfill", {"mode": "plan", "tag": "v1.2.0 v1.1.0"}),
+    ("backfill", {"mode": "plan", "tag": "v1.*"}),
+    ("backfill", {"mode": "plan", "tag": "v[12]"}),
+    ("backfill", {"mode": "plan", "tag": "v1..2"}),
+    ("backfill", {"mode": "plan", "tag": "-v1"}),
+    ("backfill", {"mode": "plan", "tag": "v1", "tags": "v2"}),
     ("nonsense", {}),
 ]
 
@@ -268,6 +294,37 @@ def test_secrets_on_a_runner_without_a_pin_is_refused_before_anything_runs(
     assert run_action("scan", env, runner=fake) == 2
     assert fake.calls == []
     assert "no verified gitleaks" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://ghes.example/api/v3",
+        "http://127.0.0.1:8080/api/v3",
+        "http://127.1.2.3/",
+        "http://localhost:9000",
+        "http://LOCALHOST",
+        "http://[::1]:8080/api",
+    ],
+)
+def test_api_url_is_https_or_loopback_http(url: str, tmp_path: Path) -> None:
+    fake = FakeChainkit(stdout=json.dumps({"summary": {"verified": 1}}))
+    env = _env(tmp_path, cert_oidc_issuer="https://i", api_url=url)
+    assert run_action("verify", env, runner=fake) == 0
+    assert fake.calls[0][1]["GITHUB_API_URL"] == url
+
+
+def test_words_split_on_ascii_whitespace_only_and_tag_is_one_value(tmp_path: Path) -> None:
+    fake = FakeChainkit(stdout=json.dumps({"plan_digest": "d", "summary": {}, "estimate": {}}))
+    env = _env(tmp_path, mode="plan", plan="p.json", tags="v1\tv2 \n v3", assets="a b")
+    assert run_action("backfill", env, runner=fake) == 0
+    argv = fake.calls[0][0]
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--tags"] == ["v1", "v2", "v3"]
+    fake = FakeChainkit(stdout=json.dumps({"plan_digest": "d", "summary": {}, "estimate": {}}))
+    env = _env(tmp_path, mode="plan", plan="p.json", tag="release/2024.05\n")
+    assert run_action("backfill", env, runner=fake) == 0
+    argv = fake.calls[0][0]
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--tags"] == ["release/2024.05"]
 
 
 def test_api_url_reaches_the_child_as_github_api_url(tmp_path: Path) -> None:
