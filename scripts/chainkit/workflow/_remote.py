@@ -2,7 +2,9 @@
 
 - ``actions/checkout``: the caller's workspace is already there; with ``repository`` set to
   ``job.workflow_repository`` (chainkit itself), chainkit's working tree (``git ls-files``:
-  tracked files as they are now, never ``.venv``/``node_modules``) is copied into ``path``.
+  tracked files as they are now, never ``.venv``/``node_modules``) is copied into ``path``:
+  a new or empty folder, or one an earlier local checkout made (its ``.chainkit-checkout``
+  marker); never ``.git``, never a folder of the user's with content.
 - ``actions/setup-python``: a local interpreter of the requested version (``pythonX.Y`` on
   PATH), else this interpreter's base with a warning; output ``python-path``.
 - ``actions/upload-artifact`` / ``actions/download-artifact``: the local artifacts folder.

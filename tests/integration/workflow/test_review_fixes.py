@@ -478,3 +478,47 @@ def test_a_step_with_the_write_token_cannot_register_forged_oidc_claims(
     assert result.ok, log
     assert result.jobs["a"].outputs["code"] == "401"
     assert result.jobs["a"].outputs["dir"] == ""  # the secret's location is not passed on
+
+
+def test_checkouts_into_the_users_git_and_venv_fail_and_delete_nothing(tmp_path: Path) -> None:
+    """The reported repro: two checkouts of chainkit, path .git and path .venv (was: both
+    replaced, "fatal: not a git repository"); a .chainkit of an earlier run still works."""
+    import subprocess
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    (ws / ".venv").mkdir()
+    (ws / ".venv" / "important").write_text("keep\n")
+    pin = "actions/checkout@" + "1" * 40
+    steps = f"""
+        steps:
+          - id: git
+            continue-on-error: true
+            uses: {pin}
+            with:
+              repository: ${{{{ job.workflow_repository }}}}
+              path: .git
+          - id: venv
+            continue-on-error: true
+            uses: {pin}
+            with:
+              repository: ${{{{ job.workflow_repository }}}}
+              path: .venv
+          - uses: {pin}
+            with:
+              repository: ${{{{ job.workflow_repository }}}}
+              path: .chainkit
+        """
+    for _ in range(2):  # the second run finds the first run's .chainkit and refills it
+        result, log = _run(tmp_path, steps)
+        assert result.ok, log
+        outcomes = {s.id: s.outcome for s in result.jobs["a"].steps}
+        assert outcomes["git"] == "failure" and outcomes["venv"] == "failure", log
+        assert "inside a .git folder" in log and "not empty" in log
+        assert (ws / ".chainkit" / "pyproject.toml").is_file()
+    assert (ws / ".venv" / "important").read_text() == "keep\n"
+    git_dir = subprocess.run(
+        ["git", "-C", str(ws), "rev-parse", "--git-dir"], capture_output=True, text=True
+    )
+    assert git_dir.returncode == 0 and git_dir.stdout.strip() == ".git"
