@@ -17,6 +17,7 @@ from chainkit.sandbox._runtime import (
     SandboxInfo,
     down,
     identity_token,
+    oidc_admin_secret,
     status,
     up,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "down",
     "identity_token",
     "load_seed",
+    "oidc_admin_secret",
     "parse_seed",
     "status",
     "up",

@@ -5,6 +5,8 @@ Layout of a sandbox directory (default ``.chainkit-sandbox/``)::
     sandbox.json     what the sandbox is: tokens, repositories, last ports (kept across restarts)
     state.json       present while a background sandbox runs: pid and URLs
     sandbox.log      the background process's log
+    oidc-admin.secret  0600, new at every start: registers a job's OIDC claims (the local
+                     runner reads it; never a step's environment)
     github/          the GitHub stand-in's store (releases, assets)
     sigstore/        the Sigstore stand-in's keys, log, trust config
 
@@ -18,9 +20,11 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import signal
 import subprocess  # the sandbox starts its own servers (argument lists)  # nosec B404
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -30,7 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from chainkit._internal.fs import atomic_write_text
+from chainkit._internal.fs import atomic_write_text, read_bounded
 from chainkit.sandbox._errors import SandboxServiceError, SandboxUsageError
 from chainkit.sandbox._fault_plan import FaultPlan, FaultSpec, load_fault_spec
 from chainkit.sandbox._github import GitHubStandIn
@@ -43,6 +47,7 @@ __all__ = [
     "SandboxInfo",
     "down",
     "identity_token",
+    "oidc_admin_secret",
     "status",
     "up",
 ]
@@ -54,6 +59,10 @@ _META = "sandbox.json"
 _STATE = "state.json"
 _LOG = "sandbox.log"
 _FAILURE = "startup-error.json"
+_OIDC_ADMIN = "oidc-admin.secret"
+_LIVE_LOCK = threading.Lock()
+_LIVE_SECRETS: dict[str, str] = {}
+"""GitHub stand-in URL -> its OIDC admin secret, for the sandboxes running in this process."""
 _START_TIMEOUT = 60.0
 
 
@@ -198,6 +207,8 @@ class Sandbox:
             requests=github.state.sigstore_requests,
         )
         github.state.mint_identity_token = authority.identity_token
+        admin_secret = "sbxadm-" + secrets.token_urlsafe(32)
+        github.state.oidc_admin_secret = admin_secret
         github.start()
         try:
             sigstore.start()
@@ -208,6 +219,9 @@ class Sandbox:
         trust_config, trusted_root = authority.write_trust_config(sigstore.url)
         meta["ports"] = {"github": _port_of(github.url), "sigstore": _port_of(sigstore.url)}
         _write_json_atomic(meta_path, meta)
+        atomic_write_text(self.dir / _OIDC_ADMIN, admin_secret + "\n", mode=0o600)
+        with _LIVE_LOCK:
+            _LIVE_SECRETS[github.url.rstrip("/")] = admin_secret
         self.info = SandboxInfo(
             dir=self.dir,
             pid=os.getpid(),
@@ -245,6 +259,10 @@ class Sandbox:
             self._sigstore.stop()
             self._sigstore = None
         if self._github is not None:
+            with _LIVE_LOCK:
+                _LIVE_SECRETS.pop(self._github.url.rstrip("/"), None)
+            with contextlib.suppress(OSError):
+                (self.dir / _OIDC_ADMIN).unlink()
             self._github.stop()
             self._github = None
 
@@ -430,6 +448,36 @@ def down(directory: Path = DEFAULT_DIR, *, timeout: float = 15.0) -> SandboxInfo
     with contextlib.suppress(FileNotFoundError):
         (directory / _STATE).unlink()
     return info
+
+
+def oidc_admin_secret(api_url: str, directories: tuple[Path, ...] = ()) -> str | None:
+    """The OIDC admin secret of the sandbox whose GitHub stand-in answers at ``api_url``.
+
+    A sandbox running in this process is found by its URL; a background one (``up``) by its
+    state directory (one of ``directories``), whose ``state.json`` must name ``api_url``.
+    ``None`` when no such sandbox is found. For the local runner only: never give the
+    secret (or where it is) to a step.
+    """
+    wanted = api_url.rstrip("/")
+    with _LIVE_LOCK:
+        live = _LIVE_SECRETS.get(wanted)
+    if live is not None:
+        return live
+    for directory in directories:
+        try:
+            info = status(directory)
+        except SandboxUsageError:
+            continue
+        if info is None or info.github_api_url.rstrip("/") != wanted:
+            continue
+        try:
+            raw = read_bounded(directory / _OIDC_ADMIN, 4096, follow_symlinks=False)
+        except (OSError, ValueError):
+            continue
+        secret = raw.decode("utf-8", "replace").strip()
+        if secret:
+            return secret
+    return None
 
 
 def identity_token(directory: Path = DEFAULT_DIR, **claims: Any) -> str:

@@ -2,7 +2,9 @@
 
 - ``actions/checkout``: the caller's workspace is already there; with ``repository`` set to
   ``job.workflow_repository`` (chainkit itself), chainkit's working tree (``git ls-files``:
-  tracked files as they are now, never ``.venv``/``node_modules``) is copied into ``path``.
+  tracked files as they are now, never ``.venv``/``node_modules``) is copied into ``path``:
+  a new or empty folder, or one an earlier local checkout made (its ``.chainkit-checkout``
+  marker); never ``.git``, never a folder of the user's with content.
 - ``actions/setup-python``: a local interpreter of the requested version (``pythonX.Y`` on
   PATH), else this interpreter's base with a warning; output ``python-path``.
 - ``actions/upload-artifact`` / ``actions/download-artifact``: the local artifacts folder.
@@ -156,6 +158,61 @@ def _remove(root: Path, target: Path) -> None:
         shutil.rmtree(target)
 
 
+CHECKOUT_MARKER = ".chainkit-checkout"
+_MARKER_TEXT = (
+    "This folder is a copy of chainkit's working tree made by `chainkit workflow run` "
+    "(actions/checkout). The next local checkout into it deletes and refills it.\n"
+)
+
+
+def _made_by_the_runner(target: Path) -> bool:
+    """Whether ``target`` holds the marker a local checkout writes first (a regular file)."""
+    marker = target / CHECKOUT_MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return False
+    try:
+        with marker.open("rb") as handle:
+            return handle.read(len(_MARKER_TEXT) + 1) == _MARKER_TEXT.encode()
+    except OSError:
+        return False
+
+
+def _prepare_checkout_target(workspace: Path, target: Path) -> None:
+    """Make ``target`` an empty folder holding only the marker, or refuse.
+
+    The workspace is the user's real working tree: an existing folder is deleted only when
+    an earlier local checkout made it (its marker); an empty folder is used as it is; any
+    other existing path (a file, a folder with content) is refused and left untouched.
+    """
+    _no_symlink_on_the_way(workspace, target)
+    if target.is_symlink():
+        raise StepFailure(f"refusing to write through a symlink: {target}")
+    if target.exists():
+        if not target.is_dir():
+            raise StepFailure(
+                f"checkout path {target} exists and is not a folder: the local runner never "
+                "replaces your files; remove it or choose another path"
+            )
+        if _made_by_the_runner(target):
+            # clean: true, like actions/checkout: no stale files from an earlier local run
+            _remove(workspace, target)
+        elif any(target.iterdir()):
+            raise StepFailure(
+                f"checkout path {target} exists, is not empty and was not made by the local "
+                f"runner (no {CHECKOUT_MARKER} in it): the workspace is your real working "
+                "tree, so nothing in it is deleted; remove the folder or choose another path"
+            )
+    target.mkdir(parents=True, exist_ok=True)
+    _no_symlink_on_the_way(workspace, target)
+    fd = os.open(
+        target / CHECKOUT_MARKER,
+        os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+        0o644,
+    )
+    with os.fdopen(fd, "w", encoding="utf-8") as marker:
+        marker.write(_MARKER_TEXT)
+
+
 def _checkout(call: RemoteCall) -> RemoteEffects:
     repository = call.inputs.get("repository", "") or call.repository
     path = call.inputs.get("path", "")
@@ -176,6 +233,11 @@ def _checkout(call: RemoteCall) -> RemoteEffects:
             f"warning: checkout ref {ref} is not the working tree's HEAD; using the working tree"
         )
     target = _inside(call.workspace, path, "checkout path")
+    if any(part.lower() == ".git" for part in Path(path or ".").parts):
+        raise StepFailure(
+            f"checkout path {path!r} is or is inside a .git folder: the local runner never "
+            "writes there (the workspace is your real working tree); choose another path"
+        )
     tree = chainkit_tree().resolve()
     workspace = call.workspace.resolve()
     _no_symlink_on_the_way(workspace, target)
@@ -208,9 +270,7 @@ def _checkout(call: RemoteCall) -> RemoteEffects:
             raise StepFailure(
                 f"checkout path {target} holds chainkit's tracked files: choose a new folder"
             )
-    if target.exists() or target.is_symlink():
-        # clean: true (the default), like actions/checkout: no stale files from an earlier run
-        _remove(workspace, target)
+    _prepare_checkout_target(workspace, target)
     copied = 0
     for raw in listed.split(b"\0"):
         if not raw:

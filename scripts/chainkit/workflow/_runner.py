@@ -165,6 +165,8 @@ class _Run:
     masks: Masks
     uploaded: set[str] = field(default_factory=set)
     """Artifact names uploaded in this run (a name from an earlier run is replaced)."""
+    oidc_secret: str = ""
+    """The sandbox's OIDC admin secret (``--oidc sandbox``): registers jobs; never a step's."""
 
 
 @dataclass
@@ -729,12 +731,20 @@ class _Engine:
         if not base.startswith(("http://", "https://")):
             self.run.log.line("warning: --oidc sandbox needs an http(s) GITHUB_API_URL")
             return {}
+        if not self.run.oidc_secret:
+            self.run.log.line(
+                "warning: --oidc sandbox: no sandbox answering at GITHUB_API_URL was found "
+                "(run in this process, or a `chainkit sandbox up` one in CHAINKIT_SANDBOX_DIR "
+                "or .chainkit-sandbox): the job gets no OIDC token"
+            )
+            return {}
         request = urllib.request.Request(  # noqa: S310 - the sandbox's http(s) URL
             f"{base}/jobs",
             data=json.dumps(claims).encode(),
             method="POST",
             headers={
-                "Authorization": f"bearer {self.run.github.get('token', '')}",
+                # the sandbox's admin secret, never the job's token: a step holds that one
+                "Authorization": f"bearer {self.run.oidc_secret}",
                 "Content-Type": "application/json",
             },
         )
@@ -1047,6 +1057,7 @@ class _Engine:
         env = dict(self.run.environ)
         for drop in (
             "CHAINKIT_READ_TOKEN",
+            "CHAINKIT_SANDBOX_DIR",  # where the sandbox's OIDC admin secret is
             "ACTIONS_ID_TOKEN_REQUEST_URL",
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
         ):
@@ -1413,6 +1424,17 @@ def _github_context(
     }
 
 
+def _sandbox_oidc_secret(environ: Mapping[str, str], api_url: str) -> str:
+    """The OIDC admin secret of the sandbox at ``api_url``: one running in this process, or a
+    background one whose state directory is ``CHAINKIT_SANDBOX_DIR`` or ``.chainkit-sandbox``."""
+    from chainkit.sandbox import DEFAULT_DIR, oidc_admin_secret
+
+    directories = tuple(
+        Path(d) for d in (environ.get("CHAINKIT_SANDBOX_DIR", ""), str(DEFAULT_DIR)) if d
+    )
+    return oidc_admin_secret(api_url, directories) or ""
+
+
 def run_workflow(
     path: Path,
     *,
@@ -1472,7 +1494,13 @@ def run_workflow(
             masks.add(github["token"])
         if environ.get("CHAINKIT_READ_TOKEN"):
             masks.add(environ["CHAINKIT_READ_TOKEN"])
+        oidc_secret = (
+            _sandbox_oidc_secret(environ, str(github["api_url"])) if oidc == "sandbox" else ""
+        )
+        if oidc_secret:
+            masks.add(oidc_secret)
         run = _Run(
+            oidc_secret=oidc_secret,
             bridge=active,
             workflow_path=path,
             workspace=workspace,

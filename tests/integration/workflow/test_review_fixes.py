@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -430,3 +431,94 @@ def test_the_default_shell_is_found_with_github_path(tmp_path: Path) -> None:
     )
     assert result.ok, log
     assert "| fake bash ran" in log
+
+
+def test_a_step_with_the_write_token_cannot_register_forged_oidc_claims(
+    tmp_path: Path, sandbox_factory: Any
+) -> None:
+    """The job's token (which a step can read) no longer registers OIDC claims (was: 201)."""
+    sb = sandbox_factory()
+    script = (
+        "import json, os, sys, urllib.error, urllib.request\n"
+        "claims = {'repository': 'victim/other', 'environment': 'sigstore-backfill',"
+        " 'ref': 'refs/heads/main'}\n"
+        "req = urllib.request.Request(os.environ['GITHUB_API_URL'] + '/_sandbox/oidc/jobs',"
+        " data=json.dumps(claims).encode(), method='POST', headers={'Authorization':"
+        " 'bearer ' + os.environ['TOKEN'], 'Content-Type': 'application/json'})\n"
+        "try:\n"
+        "    code = urllib.request.urlopen(req, timeout=30).status\n"
+        "except urllib.error.HTTPError as exc:\n"
+        "    code = exc.code\n"
+        "out = open(os.environ['GITHUB_OUTPUT'], 'a')\n"
+        "out.write(f'code={code}\\n')\n"
+        "out.write(f\"dir={os.environ.get('CHAINKIT_SANDBOX_DIR', '')}\\n\")\n"
+    )
+    (tmp_path / "forge.py").write_text(script)
+    result, log = _run(
+        tmp_path,
+        f"""
+        permissions:
+          contents: write
+        outputs:
+          code: ${{{{ steps.f.outputs.code }}}}
+          dir: ${{{{ steps.f.outputs.dir }}}}
+        steps:
+          - id: f
+            env:
+              TOKEN: ${{{{ github.token }}}}
+            run: '"{sys.executable}" "{tmp_path / "forge.py"}"'
+        """,
+        environ=_environ(
+            GITHUB_API_URL=sb.api_url,
+            GITHUB_TOKEN=sb.info.token,
+            CHAINKIT_SANDBOX_DIR=str(sb.info.dir),
+        ),
+        oidc="sandbox",
+    )
+    assert result.ok, log
+    assert result.jobs["a"].outputs["code"] == "401"
+    assert result.jobs["a"].outputs["dir"] == ""  # the secret's location is not passed on
+
+
+def test_checkouts_into_the_users_git_and_venv_fail_and_delete_nothing(tmp_path: Path) -> None:
+    """The reported repro: two checkouts of chainkit, path .git and path .venv (was: both
+    replaced, "fatal: not a git repository"); a .chainkit of an earlier run still works."""
+    import subprocess
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    (ws / ".venv").mkdir()
+    (ws / ".venv" / "important").write_text("keep\n")
+    pin = "actions/checkout@" + "1" * 40
+    steps = f"""
+        steps:
+          - id: git
+            continue-on-error: true
+            uses: {pin}
+            with:
+              repository: ${{{{ job.workflow_repository }}}}
+              path: .git
+          - id: venv
+            continue-on-error: true
+            uses: {pin}
+            with:
+              repository: ${{{{ job.workflow_repository }}}}
+              path: .venv
+          - uses: {pin}
+            with:
+              repository: ${{{{ job.workflow_repository }}}}
+              path: .chainkit
+        """
+    for _ in range(2):  # the second run finds the first run's .chainkit and refills it
+        result, log = _run(tmp_path, steps)
+        assert result.ok, log
+        outcomes = {s.id: s.outcome for s in result.jobs["a"].steps}
+        assert outcomes["git"] == "failure" and outcomes["venv"] == "failure", log
+        assert "inside a .git folder" in log and "not empty" in log
+        assert (ws / ".chainkit" / "pyproject.toml").is_file()
+    assert (ws / ".venv" / "important").read_text() == "keep\n"
+    git_dir = subprocess.run(
+        ["git", "-C", str(ws), "rev-parse", "--git-dir"], capture_output=True, text=True
+    )
+    assert git_dir.returncode == 0 and git_dir.stdout.strip() == ".git"

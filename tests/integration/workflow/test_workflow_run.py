@@ -235,12 +235,17 @@ def test_the_oidc_endpoint_mints_with_the_requested_audience(
     def bearer(token: str) -> dict[str, str]:
         return {"Authorization": f"bearer {token}"}
 
-    # only a repository-write token registers a job's claims; the read token cannot
-    read_reg = requests.post(
-        jobs_url, json=claims_in, headers=bearer(sb.info.read_token), timeout=30
-    )
-    assert read_reg.status_code == 401
-    reg = requests.post(jobs_url, json=claims_in, headers=bearer(sb.info.token), timeout=30)
+    # only the sandbox's admin secret (its state directory, 0600) registers a job's claims:
+    # no GitHub token, read or write (a step holds the job's token), and no guess
+    for github_token in (sb.info.read_token, sb.info.token, "sbxadm-guess"):
+        refused_reg = requests.post(
+            jobs_url, json=claims_in, headers=bearer(github_token), timeout=30
+        )
+        assert refused_reg.status_code == 401
+    secret_file = sb.info.dir / "oidc-admin.secret"
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    admin = secret_file.read_text().strip()
+    reg = requests.post(jobs_url, json=claims_in, headers=bearer(admin), timeout=30)
     assert reg.status_code == 201
     request_token = reg.json()["request_token"]
     assert request_token not in (sb.info.token, sb.info.read_token)

@@ -165,3 +165,64 @@ def test_an_artifacts_folder_reached_through_a_link_is_refused(tmp_path: Path) -
     with pytest.raises(StepFailure, match="symlink"):
         EMULATED["actions/upload-artifact"](_call(ws, ws / "out", name=".ssh", path="data"))
     assert (home / ".ssh" / "keep").read_text() == "keep\n"
+
+
+def test_checkout_never_deletes_an_existing_folder_it_did_not_make(
+    tree: Path, tmp_path: Path
+) -> None:
+    """The user's .git and .venv survive a checkout of chainkit into them (was: deleted)."""
+    ws = tmp_path / "user"
+    ws.mkdir()
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    (ws / ".venv").mkdir()
+    (ws / ".venv" / "important").write_text("keep\n")
+    (ws / "notes.txt").write_text("mine\n")
+    store = tmp_path / "artifacts"
+    for path, why in (
+        (".git", r"\.git"),
+        (".git/hooks", r"\.git"),
+        (".GIT", r"\.git"),
+        (".venv", "not empty"),
+        ("notes.txt", "not a folder"),
+    ):
+        call = _call(ws, store, repository=_remote.WORKFLOW_REPOSITORY, path=path)
+        with pytest.raises(StepFailure, match=why):
+            EMULATED["actions/checkout"](call)
+    assert (ws / ".venv" / "important").read_text() == "keep\n"
+    assert (ws / "notes.txt").read_text() == "mine\n"
+    head = subprocess.run(
+        ["git", "-C", str(ws), "rev-parse", "--git-dir"], capture_output=True, text=True
+    )
+    assert head.returncode == 0 and head.stdout.strip() == ".git"
+    # chainkit's own .git is refused too (the workspace is chainkit's tree)
+    own = _call(tree, store, repository=_remote.WORKFLOW_REPOSITORY, path=".git")
+    with pytest.raises(StepFailure, match=r"\.git"):
+        EMULATED["actions/checkout"](own)
+    assert (tree / ".git" / "HEAD").is_file()
+
+
+def test_a_leftover_checkout_of_an_earlier_run_is_refreshed(tree: Path, tmp_path: Path) -> None:
+    ws, store = tmp_path / "user", tmp_path / "artifacts"
+    (ws / "empty").mkdir(parents=True)
+    call = _call(ws, store, repository=_remote.WORKFLOW_REPOSITORY, path=".chainkit")
+    EMULATED["actions/checkout"](call)
+    assert (ws / ".chainkit" / "README.md").read_text() == "chainkit readme\n"
+    assert (ws / ".chainkit" / _remote.CHECKOUT_MARKER).is_file()
+    (ws / ".chainkit" / "stale.txt").write_text("from a step of the earlier run\n")
+    EMULATED["actions/checkout"](call)  # a new run: the runner's own folder is refilled
+    assert not (ws / ".chainkit" / "stale.txt").exists()
+    assert (ws / ".chainkit" / "scripts" / "x.py").read_text() == "print(1)\n"
+    # an existing empty folder is used as it is
+    EMULATED["actions/checkout"](
+        _call(ws, store, repository=_remote.WORKFLOW_REPOSITORY, path="empty")
+    )
+    assert (ws / "empty" / "README.md").is_file()
+    # a marker that is a link, or holds other text, does not make a folder the runner's
+    (ws / "other").mkdir()
+    (ws / "other" / "data").write_text("keep\n")
+    (ws / "other" / _remote.CHECKOUT_MARKER).write_text("not the runner's\n")
+    with pytest.raises(StepFailure, match="not empty"):
+        EMULATED["actions/checkout"](
+            _call(ws, store, repository=_remote.WORKFLOW_REPOSITORY, path="other")
+        )
+    assert (ws / "other" / "data").read_text() == "keep\n"

@@ -7,9 +7,10 @@ state changes a test needs that GitHub offers no API for (make a release immutab
 an asset's bytes, give an asset a raw, unsanitised name, move a tag to another commit), and
 ``oidc/jobs`` + ``oidc/token``: the GitHub Actions OIDC token endpoint the local runner
 (``chainkit workflow run --oidc sandbox``) gives jobs granted ``id-token: write``. The runner
-registers a job's claims (``POST oidc/jobs`` with a repository-write token) and gets an opaque
-request token; ``GET oidc/token`` mints only for such a request token, only the registered
-claims (the query may add ``audience`` and nothing else); ``DELETE oidc/jobs`` ends it.
+registers a job's claims (``POST oidc/jobs`` with the sandbox's admin secret, a file of its
+state directory no GitHub token can stand in for) and gets an opaque request token;
+``GET oidc/token`` mints only for such a request token, only the registered claims (the
+query may add ``audience`` and nothing else); ``DELETE oidc/jobs`` ends it.
 Answers are small JSON bodies; errors are ``400``/``404``.
 """
 
@@ -180,9 +181,18 @@ def _oidc_register(ex: Exchange, method: str) -> Response:
         return Response(204)
     if method != "POST":
         return _not_found()
-    token = ex.store.token(_bearer(ex))
-    if token is None or token["permissions"].get("contents") != "write":
-        return Response(401, {"message": "registering a job needs a repository-write token"})
+    # Not a GitHub token: a step holds the job's token and could forge any job's claims.
+    admin = ex.state.oidc_admin_secret
+    if admin is None:
+        return Response(404, {"message": "OIDC needs the full sandbox (chainkit sandbox up)"})
+    if not secrets.compare_digest(_bearer(ex).encode(), admin.encode()):
+        return Response(
+            401,
+            {
+                "message": "registering a job needs the sandbox's admin secret "
+                "(oidc-admin.secret in its state directory), which only the local runner reads"
+            },
+        )
     data, bad = ex.json_body("admin")
     if bad is not None:
         return bad

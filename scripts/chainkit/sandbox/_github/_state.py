@@ -54,3 +54,6 @@ class ServerState:
         """The Sigstore authority's minting, in a :class:`Sandbox` (``/_sandbox/oidc/token``)."""
         self.oidc_jobs: dict[str, dict[str, str]] = {}
         """Request token -> the claims a runner registered for one job (``/_sandbox/oidc/jobs``)."""
+        self.oidc_admin_secret: str | None = None
+        """What ``POST /_sandbox/oidc/jobs`` needs, in a :class:`Sandbox` (its state directory's
+        ``oidc-admin.secret``, 0600, new at every start): only the local runner reads it."""
