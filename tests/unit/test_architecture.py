@@ -193,7 +193,13 @@ def sandbox_imported_outside(
 
 CLI_PRIVATE_ALLOWED: dict[str, frozenset[str]] = {}
 
-SANDBOX_ALLOWED: dict[str, frozenset[str]] = {}
+SANDBOX_ALLOWED: dict[str, frozenset[str]] = {
+    # `chainkit workflow run --oidc sandbox` wires the sandbox's OIDC stand-in into the local
+    # runner (the runner takes the finder as an argument and never imports the sandbox)
+    "chainkit._cli.workflow": frozenset(
+        {"chainkit.sandbox.DEFAULT_DIR", "chainkit.sandbox.oidc_admin_secret"}
+    ),
+}
 
 
 # -- the package --------------------------------------------------------------------

@@ -84,6 +84,7 @@ def run(
         artifacts_dir=artifacts,
         environ=dict(os.environ),
         oidc=oidc,
+        oidc_secret=_sandbox_oidc_secret,
     )
     if os.environ.get("GITHUB_ACTIONS", "").lower() == "true":
         # Run inside Actions: the jobs' step summaries become this step's summary.
@@ -102,3 +103,14 @@ def run(
         ]
         emit_text("\n".join(lines) + "\n")
     return ExitCode.OK if result.ok else ExitCode.FINDINGS
+
+
+def _sandbox_oidc_secret(api_url: str) -> str:
+    """The OIDC admin secret of the sandbox at ``api_url``: one running in this process, or a
+    background one whose state directory is ``CHAINKIT_SANDBOX_DIR`` or ``.chainkit-sandbox``."""
+    from chainkit.sandbox import DEFAULT_DIR, oidc_admin_secret
+
+    directories = tuple(
+        Path(d) for d in (os.environ.get("CHAINKIT_SANDBOX_DIR", ""), str(DEFAULT_DIR)) if d
+    )
+    return oidc_admin_secret(api_url, directories) or ""

@@ -1424,17 +1424,6 @@ def _github_context(
     }
 
 
-def _sandbox_oidc_secret(environ: Mapping[str, str], api_url: str) -> str:
-    """The OIDC admin secret of the sandbox at ``api_url``: one running in this process, or a
-    background one whose state directory is ``CHAINKIT_SANDBOX_DIR`` or ``.chainkit-sandbox``."""
-    from chainkit.sandbox import DEFAULT_DIR, oidc_admin_secret
-
-    directories = tuple(
-        Path(d) for d in (environ.get("CHAINKIT_SANDBOX_DIR", ""), str(DEFAULT_DIR)) if d
-    )
-    return oidc_admin_secret(api_url, directories) or ""
-
-
 def run_workflow(
     path: Path,
     *,
@@ -1444,10 +1433,15 @@ def run_workflow(
     artifacts_dir: Path,
     environ: Mapping[str, str],
     oidc: str = "none",
+    oidc_secret: Callable[[str], str] | None = None,
     log_stream: TextIO | None = None,
     bridge: Bridge | None = None,
 ) -> RunResult:
-    """Run a workflow (or an ``action.yml`` as a one-step job) locally: docs/local-runner.md."""
+    """Run a workflow (or an ``action.yml`` as a one-step job) locally: docs/local-runner.md.
+
+    ``oidc_secret`` finds the OIDC admin secret of the sandbox at an API URL (``""`` when
+    there is none) for ``oidc="sandbox"``; the CLI wires the sandbox's own finder, so that
+    this package never imports the stand-ins (tests/unit/test_architecture.py rule c)."""
     if oidc not in ("none", "sandbox"):
         raise WorkflowUsageError(f"--oidc must be none or sandbox, got {oidc!r}")
     workspace = workspace.resolve()
@@ -1494,13 +1488,15 @@ def run_workflow(
             masks.add(github["token"])
         if environ.get("CHAINKIT_READ_TOKEN"):
             masks.add(environ["CHAINKIT_READ_TOKEN"])
-        oidc_secret = (
-            _sandbox_oidc_secret(environ, str(github["api_url"])) if oidc == "sandbox" else ""
+        admin_secret = (
+            oidc_secret(str(github["api_url"]))
+            if oidc == "sandbox" and oidc_secret is not None
+            else ""
         )
-        if oidc_secret:
-            masks.add(oidc_secret)
+        if admin_secret:
+            masks.add(admin_secret)
         run = _Run(
-            oidc_secret=oidc_secret,
+            oidc_secret=admin_secret,
             bridge=active,
             workflow_path=path,
             workspace=workspace,

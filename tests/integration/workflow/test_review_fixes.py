@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from chainkit.sandbox import oidc_admin_secret
 from chainkit.workflow import RunResult, run_workflow
 
 pytestmark = pytest.mark.node
@@ -474,6 +475,7 @@ def test_a_step_with_the_write_token_cannot_register_forged_oidc_claims(
             CHAINKIT_SANDBOX_DIR=str(sb.info.dir),
         ),
         oidc="sandbox",
+        oidc_secret=lambda url: oidc_admin_secret(url, (sb.info.dir,)) or "",
     )
     assert result.ok, log
     assert result.jobs["a"].outputs["code"] == "401"

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from chainkit.cli import cli
+from chainkit.sandbox import oidc_admin_secret
 from chainkit.workflow import run_workflow
 
 pytestmark = pytest.mark.node
@@ -179,6 +180,7 @@ def test_read_token_for_read_only_jobs_and_sandbox_oidc(
         artifacts_dir=workspace.parent / "artifacts",
         environ=env,
         oidc="sandbox",
+        oidc_secret=lambda url: oidc_admin_secret(url, ()) or "",
     )
     assert result.ok
     assert result.jobs["plan"].outputs["digest"] == _digest(sb.info.read_token)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from _plugins.sandbox import FullSandbox
+from chainkit.sandbox import oidc_admin_secret
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -70,6 +71,7 @@ def _run(
         artifacts_dir=tmp_path / "artifacts",
         environ=_environ(sb, **extra),
         oidc="sandbox",
+        oidc_secret=lambda url: oidc_admin_secret(url, ()) or "",
     )
 
 
