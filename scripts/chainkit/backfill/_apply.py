@@ -55,7 +55,7 @@ from chainkit.backfill._checksums import MAX_CHECKSUM_FILE_SIZE, parse_checksum_
 from chainkit.backfill._debris import without_starter
 from chainkit.backfill._errors import BackfillUsageError
 from chainkit.backfill._evidence import Evidence
-from chainkit.backfill._home import ApiAttestation, AttestationsHome, Hashed
+from chainkit.backfill._home import MAX_SUBJECTS, ApiAttestation, AttestationsHome, Hashed
 from chainkit.backfill._journal import Journal
 from chainkit.backfill._notes import (
     NotesBundle,
@@ -66,7 +66,13 @@ from chainkit.backfill._notes import (
     section_budget,
     upsert_section,
 )
-from chainkit.backfill._plan import Plan, PlannedAsset, PlannedRelease, format_time
+from chainkit.backfill._plan import (
+    ChecksumFileRecord,
+    Plan,
+    PlannedAsset,
+    PlannedRelease,
+    format_time,
+)
 from chainkit.backfill._planner import _ChecksumIndex
 from chainkit.backfill._predicate import build_statement
 from chainkit.backfill._prefetch import Prefetcher, Ticket
@@ -75,6 +81,7 @@ from chainkit.errors import Error, ServiceError
 from chainkit.github import (
     Asset,
     AssetExistsError,
+    AttestationList,
     GitHubClient,
     GitHubError,
     ImmutableReleaseError,
@@ -107,6 +114,13 @@ API_LOOKAHEAD = 2
 """With the attestations API as the home, the releases read and handed to the download
 threads ahead of the one being written (each hashed file is deleted at once, so what is
 ahead costs no disk; a stop discards at most these releases' downloads)."""
+
+API_READ_AHEAD = 2
+"""With the attestations API as the home, the releases beyond :data:`API_LOOKAHEAD` whose
+reads are made ahead on a reader thread (its own requester and HTTP session): the release
+itself, the checksum files its evidence needs and the list of attestations of its first
+subject digest. Reads only, nothing on disk; the decisions on what was read are made on
+the main thread, in plan order, as without it."""
 
 _BUNDLE_TYPE = "application/json"
 _MAX_BUNDLE = MAX_BUNDLE_BYTES
@@ -302,6 +316,19 @@ class _ApiPrepared:
     blocked), an error to raise at its turn, or its download (maybe under way)."""
 
 
+@dataclass(frozen=True)
+class _ApiRead:
+    """``--home attestations``: what the reader thread read for a release ahead of its
+    preparation (:meth:`_Applier._api_read`). Nothing is decided on that thread."""
+
+    current: Release | Error
+    """The release as read, or why it could not be read (raised at its preparation)."""
+    checksums: Mapping[int, bytes | Error]
+    """Checksum-file asset id -> its bytes (bounded), or why they could not be read."""
+    listed: tuple[tuple[str, AttestationList], ...] = ()
+    """(subject digest, its attestations): the existence check's first list, read ahead."""
+
+
 """What the main thread decided for an asset before its turn; an error is raised at
 the asset's turn (after the writes of the assets before it)."""
 
@@ -348,6 +375,15 @@ class _Applier:
         )
         """Downloads the next asset of a release while the main thread writes (with the
         attestations API as the home: the next release's assets, hashed and deleted)."""
+        self._reads = Prefetcher(
+            enabled=prefetch and api_home, depth=API_LOOKAHEAD + API_READ_AHEAD, workers=1
+        )
+        """``--home attestations``: the reads of the releases beyond the lookahead."""
+        self._read_tickets: dict[int, Ticket[_ApiRead]] = {}
+        self._reader: GitHubClient | None = None
+        """The reader thread's client (its own requester and session), made once."""
+        self._checksums_ahead: dict[int, bytes | Error] = {}
+        """The checksum files read ahead for the release being prepared (main thread)."""
         self._signed_ahead: dict[int, tuple[str, bytes]] = {}
         """Asset id -> (sha256, bundle) signed while the write before it waited."""
         self._home_api: AttestationsHome | None = None
@@ -448,7 +484,11 @@ class _Applier:
         writes_before = self.client.pacer.writes
         try:
             with self._prefetch:  # nothing prefetched outlives the run (joined, bounded)
-                self._releases()
+                try:
+                    self._releases()
+                finally:
+                    # reads only, nothing on disk: cancelled, never waited for
+                    self._reads.close(wait=False)
         finally:
             # a download thread that did not stop in time (or was interrupted while
             # joined) may have left its ``.part`` file: no download of ours runs now
@@ -508,7 +548,8 @@ class _Applier:
     def _upcoming(self, index: int) -> tuple[PlannedRelease, ...]:
         """The next releases with work after ``index``, as many as the pipeline reaches
         (:data:`API_LOOKAHEAD` with the attestations API as the home, else one)."""
-        reach = API_LOOKAHEAD if self.plan.options.home == "attestations" else 1
+        api_home = self.plan.options.home == "attestations"
+        reach = API_LOOKAHEAD + API_READ_AHEAD if api_home else 1
         return tuple(
             itertools.islice((r for r in self.plan.releases[index + 1 :] if not r.is_idle), reach)
         )
@@ -540,7 +581,9 @@ class _Applier:
                 if following and self._prefetch.enabled
                 else None
             )
-            prepared = self._api_ahead.pop(planned.id, None) or self._api_prepare(planned)
+            prepared = self._api_ahead.pop(planned.id, None) or self._api_prepare(
+                planned, self._taken_read(planned)
+            )
             self._api_release(planned, prepared, api_ahead)
             return
         current = self.client.get_release(self.plan.repository, planned.id)
@@ -688,24 +731,118 @@ class _Applier:
 
     # -- the attestations API as the home ----------------------------------------------
     def _api_ahead_of(self, following: tuple[PlannedRelease, ...]) -> None:
-        """Decide the ``following`` releases (those not decided yet, in plan order) and
-        start their downloads (before this release's writes)."""
-        for release in following:
+        """Decide the first :data:`API_LOOKAHEAD` of the ``following`` releases (those not
+        decided yet, in plan order) and start their downloads (before this release's
+        writes); hand the reads of the rest to the reader thread."""
+        for release in following[:API_LOOKAHEAD]:
             if release.id not in self._api_ahead:
-                self._api_ahead[release.id] = self._api_prepare(release)
+                self._api_ahead[release.id] = self._api_prepare(release, self._taken_read(release))
+        self._read_ahead(following[API_LOOKAHEAD:])
 
-    def _api_prepare(self, planned: PlannedRelease) -> _ApiPrepared | Error:
-        """``--home attestations``: read the release, decide each asset to attest (drift,
-        evidence) and hand its download to the prefetch thread. Reads only; no journal
-        record, no outcome (they come at the release's turn, in plan order)."""
+    def _read_ahead(self, releases: tuple[PlannedRelease, ...]) -> None:
+        """Start the reads of ``releases`` (in plan order) on the reader thread."""
+        if not self._reads.enabled:
+            return
+        if self._reader is None:
+            self._reader = self.client.reader()
+            if self._reader is None:  # an injected client that cannot read elsewhere
+                self._reads.enabled = False
+                return
+        for release in releases:
+            if release.id in self._read_tickets or release.id in self._api_ahead:
+                continue
+            digest = self._first_subject_digest(release)
+            self._read_tickets[release.id] = self._reads.submit(
+                partial(self._api_read, self._reader, release, digest)
+            )
+
+    def _taken_read(self, planned: PlannedRelease) -> _ApiRead | None:
+        """The reads made ahead for ``planned`` (``None``: none, read them now)."""
+        ticket = self._read_tickets.pop(planned.id, None)
+        return ticket.result() if ticket is not None else None
+
+    def _first_subject_digest(self, planned: PlannedRelease) -> str | None:
+        """The digest whose attestations the existence check lists first, if the release
+        is attested as planned (one part, every asset hashed to the plan's sha256), and
+        this run has an identity to hold a listed bundle to; else ``None``."""
+        wanted = [(pa.name, pa.expected_sha256) for pa in planned.to_sign]
+        if not wanted or len(wanted) > MAX_SUBJECTS or self._run_policy() is None:
+            return None
+        known = [(name, sha256) for name, sha256 in wanted if sha256 is not None]
+        return sorted(known)[0][1] if len(known) == len(wanted) else None
+
+    def _api_read(
+        self, reader: GitHubClient, planned: PlannedRelease, digest: str | None
+    ) -> _ApiRead:
+        """The reader thread's step (reads only, through its own client; no decision, no
+        journal, nothing on disk): the release, the checksum files its evidence would
+        download, and the attestations of ``digest``. A read that fails is left to the
+        main thread: the release's error is raised at its preparation, a checksum file's
+        is handled there as if read then, a list's makes the turn read it again."""
         try:
-            current = self.client.get_release(self.plan.repository, planned.id)
+            current = reader.get_release(self.plan.repository, planned.id)
+        except Error as exc:
+            return _ApiRead(exc, {})
+        assets = {a.id: a for a in current.assets}
+        checksums: dict[int, bytes | Error] = {}
+        for record in _checksum_files_needed(planned, assets):
+            asset = assets.get(record.asset_id)
+            if (
+                asset is None
+                or asset.name != record.name
+                or asset.state != "uploaded"
+                or asset.size > MAX_CHECKSUM_FILE_SIZE
+            ):
+                continue  # refused at the preparation, unread
+            try:
+                checksums[record.asset_id] = reader.fetch_small(
+                    asset, max_bytes=MAX_CHECKSUM_FILE_SIZE
+                )
+            except Error as exc:
+                checksums[record.asset_id] = exc
+        listed: tuple[tuple[str, AttestationList], ...] = ()
+        if digest is not None:
+            try:
+                found = reader.list_attestations(
+                    self.plan.repository, f"sha256:{digest}", predicate_type=PREDICATE_TYPE
+                )
+            except Error as exc:
+                _log.debug("%s: the attestations read ahead: %s", planned.tag, exc.message)
+            else:
+                listed = ((digest, found),)
+        return _ApiRead(current, checksums, listed)
+
+    def _api_prepare(
+        self, planned: PlannedRelease, read: _ApiRead | None = None
+    ) -> _ApiPrepared | Error:
+        """``--home attestations``: read the release (or take what the reader thread
+        read), decide each asset to attest (drift, evidence) and hand its download to the
+        prefetch thread. Reads only; no journal record, no outcome (they come at the
+        release's turn, in plan order)."""
+        try:
+            if read is None:
+                current = self.client.get_release(self.plan.repository, planned.id)
+            elif isinstance(read.current, Error):
+                raise read.current
+            else:
+                current = read.current
             # nothing is uploaded to the release in attestations mode: immutable is no drift
             drift = self._release_drift(planned, current, to_bundle_home=True)
         except Error as exc:
             return exc
         if drift is not None:
             return _ApiPrepared(current, drift, ())
+        if read is not None:
+            home = self._attestations_home()
+            for digest, found in read.listed:
+                home.listed_ahead(planned.id, digest, found)
+        self._checksums_ahead = dict(read.checksums) if read is not None else {}
+        try:
+            return self._api_decide(planned, current)
+        finally:
+            self._checksums_ahead = {}
+
+    def _api_decide(self, planned: PlannedRelease, current: Release) -> _ApiPrepared:
         current_assets = {a.id: a for a in current.assets}
         # A hint only (the state directory is not trusted; it never decides what is
         # attested): an earlier run of this state directory created this release's
@@ -1163,7 +1300,14 @@ class _Applier:
         if asset.size > MAX_CHECKSUM_FILE_SIZE:
             return f"the checksum file {name!r} is larger than {MAX_CHECKSUM_FILE_SIZE} bytes"
         try:
-            data = self.client.fetch_small(asset, max_bytes=MAX_CHECKSUM_FILE_SIZE)
+            ahead = self._checksums_ahead.pop(asset_id, None)  # read by the reader thread
+            if isinstance(ahead, Error):
+                raise ahead
+            data = (
+                ahead
+                if ahead is not None
+                else self.client.fetch_small(asset, max_bytes=MAX_CHECKSUM_FILE_SIZE)
+            )
             parsed = parse_checksum_file(data, file_name=name, release_tag=planned.tag)
         except Error as exc:
             if _fatal(exc):
@@ -1789,3 +1933,29 @@ def apply_plan(
     )
     applier.report.listener = listener
     return applier.run()
+
+
+def _checksum_files_needed(
+    planned: PlannedRelease, current_assets: Mapping[int, Asset]
+) -> list[ChecksumFileRecord]:
+    """The checksum files :meth:`_Applier._evidence_unproven` would download for
+    ``planned`` as listed now (the reader thread reads them ahead): those named by the
+    evidence of an asset to attest that GitHub's own digest does not vouch for."""
+    needed: dict[int, ChecksumFileRecord] = {}
+    for pa in planned.to_sign:
+        if pa.expected_sha256 is None or pa.action == "skip":
+            continue
+        asset = current_assets.get(pa.id)
+        stated = (
+            asset is not None and (asset.digest or "").lower() == f"sha256:{pa.expected_sha256}"
+        )
+        if stated and any(e.source == "github-digest" for e in pa.evidence):
+            continue
+        for e in pa.evidence:
+            if e.source in ("github-digest", "pypi"):
+                continue
+            for c in planned.checksum_files:
+                if e.detail.startswith(f"{c.name} line "):
+                    needed.setdefault(c.asset_id, c)
+                    break
+    return list(needed.values())

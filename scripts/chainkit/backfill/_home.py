@@ -38,7 +38,7 @@ from chainkit.backfill._journal import Journal
 from chainkit.backfill._plan import PlannedAsset, PlannedRelease
 from chainkit.backfill._predicate import build_statement
 from chainkit.errors import Error
-from chainkit.github import GitHubClient
+from chainkit.github import AttestationList, GitHubClient
 from chainkit.signing import (
     BundleVerifier,
     CertificateFacts,
@@ -113,6 +113,26 @@ class AttestationsHome:
         self.failpoint = failpoint
         self.identity: CertificateFacts | None = None
         """Who signed (or had signed) what this home found or created."""
+        self._listed_ahead: dict[tuple[int, str], AttestationList] = {}
+        """(release id, subject digest) -> its attestations, read ahead of the release's
+        turn (:meth:`listed_ahead`); each used once, at most."""
+        self._written: set[str] = set()
+        """The subject digests of the attestations this home created in this run."""
+
+    def listed_ahead(self, release_id: int, digest: str, listed: AttestationList) -> None:
+        """Keep a list of ``digest``'s attestations read ahead of release ``release_id``'s
+        turn (on another thread). The existence check takes it instead of reading again,
+        unless this run has since created an attestation with that subject (then it reads
+        afresh: a list read ahead never hides this run's own writes)."""
+        self._listed_ahead[(release_id, digest)] = listed
+
+    def _list(self, planned: PlannedRelease, digest: str) -> AttestationList:
+        ahead = self._listed_ahead.pop((planned.id, digest), None)
+        if ahead is not None and digest not in self._written:
+            return ahead
+        return self.client.list_attestations(
+            self.repository, f"sha256:{digest}", predicate_type=PREDICATE_TYPE
+        )
 
     def found(self, planned: PlannedRelease, hashed: Sequence[Hashed]) -> bool:
         """Whether every part of ``hashed`` is already attested by this run's identity (a
@@ -167,6 +187,7 @@ class AttestationsHome:
             )
         self.identity = self.identity or identity
         self.failpoint("before-attestation-create")
+        self._written.update(sha256 for _, sha256 in wanted)  # before: a failed create too
         ident = self.client.create_attestation(self.repository, data)
         self.journal.record(
             "attestation.created",
@@ -201,9 +222,7 @@ class AttestationsHome:
         digests = list(dict.fromkeys(sha256 for _, sha256 in wanted))
         read = unreadable = 0
         for digest in digests:
-            listed = self.client.list_attestations(
-                self.repository, f"sha256:{digest}", predicate_type=PREDICATE_TYPE
-            )
+            listed = self._list(planned, digest)
             garbled = 0
             for i, item in enumerate(listed):
                 try:

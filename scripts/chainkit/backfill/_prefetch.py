@@ -133,12 +133,14 @@ class Prefetcher:
         if self._cancelled.is_set():
             raise Cancelled("the run stopped")
 
-    def close(self, timeout: float | None = None) -> bool:
+    def close(self, timeout: float | None = None, *, wait: bool = True) -> bool:
         """Cancel what is not taken and wait, at most ``timeout`` seconds in all (by default
         :data:`CLOSE_TIMEOUT`), for the threads to end: an idle thread ends at once, a busy
         one at its next chunk, after its step's own cleanup (a download's ``.part`` file
         is removed). ``True`` when every thread ended; otherwise the rest are left to the
-        exit (daemons never hold it up) and the caller removes what they may leave behind."""
+        exit (daemons never hold it up) and the caller removes what they may leave behind.
+        ``wait=False`` (steps that leave nothing behind, such as reads into memory): cancel
+        and return at once; the threads end after their current step."""
         self._cancelled.set()
         if self._pending:
             _log.info(
@@ -152,6 +154,8 @@ class Prefetcher:
         threads, self._threads = self._threads, []
         for _ in threads:
             self._jobs.put(None)
+        if not wait:
+            return True
         timeout = CLOSE_TIMEOUT if timeout is None else max(0.0, timeout)
         deadline = time.monotonic() + timeout
         for thread in threads:

@@ -1054,17 +1054,37 @@ class GitHubClient:
         policy over an HTTP session of its own (a :class:`requests.Session` is not
         documented as safe to share between threads; PyGithub's requester is not touched
         by downloads at all). Reads only: it cannot write."""
+        reader = copy.copy(self)
+        reader._downloads = self._own_session()
+        reader._gh = reader._requester = None  # type: ignore[assignment]
+        reader.pacer = None  # type: ignore[assignment]
+        return reader.download
+
+    def reader(self) -> GitHubClient | None:
+        """A client for reads on another thread (``get_release``, ``fetch_small``,
+        ``list_attestations``): the same API, token, timeout and retry policy over a
+        PyGithub requester and an HTTP session of its own (neither is safe to share
+        between threads). It has no pacer: a write through it fails at once.
+        ``None`` when the injected PyGithub object cannot make a second requester."""
+        with_auth = getattr(self._requester, "withAuth", None)
+        if with_auth is None:
+            return None
+        reader = copy.copy(self)
+        reader._requester = with_auth(self._requester.auth)
+        reader._downloads = self._own_session()
+        reader._gh = None  # type: ignore[assignment]
+        reader.pacer = None  # type: ignore[assignment]
+        return reader
+
+    def _own_session(self) -> requests.Session:
+        """A new HTTP session with the download session's headers and retry policy."""
         session = requests.Session()
         session.headers.update(self._downloads.headers)
         for prefix, adapter in self._downloads.adapters.items():
             if isinstance(adapter, requests.adapters.HTTPAdapter):
                 retries = adapter.max_retries
                 session.mount(prefix, requests.adapters.HTTPAdapter(max_retries=retries))
-        reader = copy.copy(self)
-        reader._downloads = session
-        reader._gh = reader._requester = None  # type: ignore[assignment]
-        reader.pacer = None  # type: ignore[assignment]
-        return reader.download
+        return session
 
     # -- writes -----------------------------------------------------------------------
     def _write(

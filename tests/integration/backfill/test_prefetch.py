@@ -287,3 +287,73 @@ def test_attestations_home_reaches_two_releases_ahead_and_writes_in_plan_order(
     assert [e["release_id"] for e in created] == [r["id"] for r in planned]
     assert [w["method"] for w in sb.writes()].count("POST") == 4
     assert not [p for p in (tmp_path / "state").rglob("*") if p.suffix in {".whl", ".part"}]
+
+
+def test_attestations_home_reads_the_releases_beyond_the_lookahead_on_a_reader_thread(
+    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond the two releases whose assets download ahead, the next releases are read
+    ahead on a reader thread (the release and the attestations of its first subject
+    digest) while this release's attestation is written; each such read replaces the
+    main thread's, and the writes are still made in plan order, one per release."""
+    sb: FullSandbox = sandbox_factory(three_wheels(releases=5))
+    events: list[tuple[str, str, bool]] = []
+    lock = threading.Lock()
+    reads_ahead_done = threading.Event()
+    get_release = GitHubClient.get_release
+    list_attestations = GitHubClient.list_attestations
+    create = GitHubClient.create_attestation
+
+    def add(what: str, name: str) -> None:
+        with lock:
+            events.append((what, name, threading.current_thread() is MAIN))
+            ahead = {n for w, n, main in events if w == "get-release" and not main}
+            if len(ahead) >= 2 and sum(w == "list" and not m for w, _, m in events) >= 2:
+                reads_ahead_done.set()
+
+    def recorded_get_release(client: GitHubClient, repository: str, release_id: int) -> Any:
+        found = get_release(client, repository, release_id)
+        add("get-release", found.tag)
+        return found
+
+    def recorded_list(client: GitHubClient, repository: str, digest: str, **kw: Any) -> Any:
+        found = list_attestations(client, repository, digest, **kw)
+        add("list", digest)
+        return found
+
+    def recorded_create(client: GitHubClient, repository: str, data: bytes) -> int:
+        if not [w for w, _, _ in events if w == "create"]:
+            reads_ahead_done.wait(timeout=60)  # a bound, not an assertion: order asserted
+        add("create", repository)
+        return create(client, repository, data)
+
+    monkeypatch.setattr(GitHubClient, "get_release", recorded_get_release)
+    monkeypatch.setattr(GitHubClient, "list_attestations", recorded_list)
+    monkeypatch.setattr(GitHubClient, "create_attestation", recorded_create)
+    plan = tmp_path / "plan.json"
+    digest = make_plan(sb, plan, "--home", "attestations")["plan_digest"]
+    result = apply(sb, plan, digest, tmp_path / "state")
+    assert result.exit_code == 0, result.output
+    planned = json.loads(plan.read_text())["releases"]
+    tags = [r["tag"] for r in planned]
+    first_create = next(i for i, (w, _, _) in enumerate(events) if w == "create")
+    before = events[:first_create]
+    # the 4th and 5th releases in plan order (beyond the lookahead of the first: the 2nd
+    # and 3rd) were read, and the attestations of their first digest listed, on the reader
+    # thread before the first write
+    assert {n for w, n, main in before if w == "get-release" and not main} == set(tags[3:])
+    assert sum(w == "list" and not main for w, _, main in before) == 2
+    # each list read ahead was used at its release's turn: one list per release in all
+    lists = [n for w, n, _ in events if w == "list"]
+    assert len(lists) == 5 and len(set(lists)) == 5
+    # the main thread read releases 1-3 for their decisions, and every release again right
+    # before its notes edit; every write on the main thread, one per release, in plan order
+    main_reads = [n for w, n, main in events if w == "get-release" and main]
+    assert main_reads[:3] == tags[:3]
+    assert sorted(main_reads[3:]) == sorted(tags)
+    assert all(main for w, _, main in events if w == "create")
+    journal = next((tmp_path / "state").rglob("journal.jsonl")).read_text().splitlines()
+    created = [json.loads(x) for x in journal if '"attestation.created"' in x]
+    assert [e["release_id"] for e in created] == [r["id"] for r in planned]
+    assert [w["method"] for w in sb.writes()].count("POST") == 5
+    assert [w["method"] for w in sb.writes()].count("PATCH") == 5
