@@ -883,6 +883,16 @@ class _Applier:
         finally:
             self.journal.work_file(pa.id, pa.name).unlink(missing_ok=True)
 
+    def _defer_attestation(self, planned: PlannedRelease) -> None:
+        """The attestation and notes wait for a run in which every asset can be attested."""
+        self.report.add(
+            Outcome(
+                planned.tag, "attestation and notes", "attestation", "skipped",
+                "deferred until every asset of the release can be attested: re-run "
+                "(or plan again)",
+            )
+        )  # fmt: skip
+
     def _api_release(
         self,
         planned: PlannedRelease,
@@ -935,13 +945,7 @@ class _Applier:
         if ahead is not None:
             ahead()  # the next release downloads while this one signs and writes
         if failed or not hashed:
-            self.report.add(
-                Outcome(
-                    planned.tag, "attestation and notes", "attestation", "skipped",
-                    "deferred until every asset of the release can be attested: re-run "
-                    "(or plan again)",
-                )
-            )  # fmt: skip
+            self._defer_attestation(planned)
             return
         found = False
         if stated:
@@ -950,13 +954,7 @@ class _Applier:
             # else every such asset is downloaded and hashed now, as any other
             found = self._attestations_home().found(planned, hashed)
             if not found and not self._hash_stated(planned, stated, hashed):
-                self.report.add(
-                    Outcome(
-                        planned.tag, "attestation and notes", "attestation", "skipped",
-                        "deferred until every asset of the release can be attested: re-run "
-                        "(or plan again)",
-                    )
-                )  # fmt: skip
+                self._defer_attestation(planned)
                 return
         made = self._api_attest(planned, hashed, found=found)
         for m in made:
