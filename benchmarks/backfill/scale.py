@@ -399,6 +399,16 @@ def _write(output: Path, results: dict[str, Any]) -> None:
     output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
+def _use_limits(text: str) -> None:
+    """Set the sandbox's limits and apply's budget from one ``N/Ts,...`` text."""
+    from chainkit.github import WriteBudget
+
+    global LIMITS, BUDGET
+    windows = WriteBudget.parse(text).windows
+    LIMITS = [{"requests": w.writes, "window_s": w.seconds} for w in windows]
+    BUDGET = text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--releases", type=int)
@@ -408,7 +418,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--hash-bytes", type=int)
     parser.add_argument("--repeat", type=int, default=3, help="hashing rounds")
     parser.add_argument("--output", type=Path)
+    parser.add_argument(
+        "--limits",
+        default=BUDGET,
+        help="the scaled limits N/Ts,... (the sandbox enforces them, apply paces to them); "
+        "the issue's example scaling is 8/6s,50/60s",
+    )
     args = parser.parse_args(argv)
+    _use_limits(args.limits)
     releases = args.releases or (QUICK_RELEASES if args.quick else FULL_RELEASES)
     hash_bytes = args.hash_bytes or (QUICK_HASH_BYTES if args.quick else FULL_HASH_BYTES)
     output = args.output or RESULTS_DIR / ("scale-quick.json" if args.quick else "scale.json")
