@@ -5,6 +5,7 @@ the signature made ahead and its upload costs at most one extra log entry."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +57,24 @@ def test_the_next_asset_is_signed_while_an_upload_waits(
     assert sb.tree_size() == 4  # three bundles and the attestation: no extra entry
 
 
-def test_a_kill_after_signing_ahead_costs_at_most_one_extra_entry(
-    sandbox_factory: Any, tmp_path: Path
-) -> None:
+def _slow_log_apply(sandbox_factory: Any, tmp_path: Path) -> tuple[FullSandbox, Callable[..., Any]]:
+    """Three wheels planned, a slow log and a tight budget; ``run(state, **env)`` applies the
+    plan as a process with that state directory."""
     sb: FullSandbox = sandbox_factory(three_wheels())
     plan = make_plan(sb, tmp_path / "plan.json")
     assert sb.admin("PUT", "fault-plan", json=SLOW_LOG).status_code < 300
-    env = {"CHAINKIT_WRITE_BUDGET": TIGHT}
 
     def run(state: str, **extra: str) -> Any:
         args = sb.apply_args(tmp_path / "plan.json", plan["plan_digest"], tmp_path / state)
-        return sb.chainkit_process(*args, env=sb.env(**env, **extra))
+        return sb.chainkit_process(*args, env=sb.env(CHAINKIT_WRITE_BUDGET=TIGHT, **extra))
+
+    return sb, run
+
+
+def test_a_kill_after_signing_ahead_costs_at_most_one_extra_entry(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb, run = _slow_log_apply(sandbox_factory, tmp_path)
 
     killed = run("s1", CHAINKIT_FAILPOINT="after-sign-ahead")
     assert killed.returncode == 86, killed.stderr
@@ -80,14 +88,7 @@ def test_a_kill_after_signing_ahead_costs_at_most_one_extra_entry(
 def test_a_fresh_state_after_a_kill_after_signing_ahead_signs_once_more(
     sandbox_factory: Any, tmp_path: Path
 ) -> None:
-    sb: FullSandbox = sandbox_factory(three_wheels())
-    plan = make_plan(sb, tmp_path / "plan.json")
-    assert sb.admin("PUT", "fault-plan", json=SLOW_LOG).status_code < 300
-    env = {"CHAINKIT_WRITE_BUDGET": TIGHT}
-
-    def run(state: str, **extra: str) -> Any:
-        args = sb.apply_args(tmp_path / "plan.json", plan["plan_digest"], tmp_path / state)
-        return sb.chainkit_process(*args, env=sb.env(**env, **extra))
+    sb, run = _slow_log_apply(sandbox_factory, tmp_path)
 
     assert run("s1", CHAINKIT_FAILPOINT="after-sign-ahead").returncode == 86
     again = run("fresh")  # another runner: b's and c's saved bundles are lost with s1
